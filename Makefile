@@ -1,0 +1,46 @@
+# Two commands set everything up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Microsoft's SARIF validator, used by the SARIF tests (installed from npm).
+SARIF_TOOL := .tools/node_modules/.bin/sarif-multitool
+
+.PHONY: demo test bench docs install sarif-tool clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+$(SARIF_TOOL):
+	mkdir -p .tools
+	npm install --prefix .tools --no-audit --no-fund --silent @microsoft/sarif-multitool@5.7.0
+	# npm leaves install scripts off, and the package's only script makes its binary executable.
+	chmod u+x .tools/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
+
+sarif-tool: $(SARIF_TOOL)
+
+demo: $(STAMP)
+	@echo "== insecure example (exit code 1 expected: it has HIGH findings) =="
+	-$(BIN)/mcpharden scan examples/insecure-server
+	@echo
+	@echo "== hardened example =="
+	$(BIN)/mcpharden scan examples/hardened-server
+
+test: $(STAMP)
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory sarif-tool; fi
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py
+
+# Rule pages are generated from the rules' docstrings; a test keeps them in sync.
+docs: $(STAMP)
+	$(BIN)/python -m mcpharden.rules.pages docs/rules
+
+clean:
+	rm -rf $(VENV) .tools

@@ -1,0 +1,3 @@
+from mcpharden.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,116 @@
+"""Command line: `mcpharden scan`, `mcpharden rules`, `mcpharden explain`.
+
+Only argparse is imported at start-up; the scanner, parsers and reports load when a
+command needs them, so `mcpharden --version` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from mcpharden import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+FORMAT_NAMES = ("text", "json", "sarif", "markdown")
+FAIL_ON_NAMES = ("high", "medium", "low", "info", "never")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse exits 2 as well; keep its message short
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"mcpharden: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="mcpharden", description="Audit and harden the container setup of MCP servers.")
+    parser.add_argument("--version", action="version", version=f"mcpharden {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    scan = commands.add_parser("scan", help="scan repositories, Dockerfiles and CI definitions")
+    scan.add_argument("paths", nargs="*", default=["."], metavar="PATH|FILE", help="directories or files (default: .)")
+    scan.add_argument("--format", choices=FORMAT_NAMES, default="text")
+    scan.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
+    scan.add_argument("--fail-on", choices=FAIL_ON_NAMES, default=None,
+                      help="exit 1 when a finding is at or above this severity (default: high)")
+    scan.add_argument("--select", metavar="RULES", help="comma-separated rule ids to run (default: all)")
+    scan.add_argument("--ignore", metavar="RULES", help="comma-separated rule ids to skip")
+    scan.add_argument("--target", metavar="STAGE", help="the Dockerfile stage that ships (like docker build --target)")
+    scan.add_argument("--config", metavar="FILE", help="configuration file (default: .mcpharden.toml or pyproject.toml)")
+
+    commands.add_parser("rules", help="list the rules")
+    explain = commands.add_parser("explain", help="print a rule's documentation")
+    explain.add_argument("rule", metavar="RULE")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = build_parser().parse_args(argv)
+    handler = {"scan": _scan, "rules": _rules, "explain": _explain}[arguments.command]
+    try:
+        return handler(arguments)
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def _rule_list(text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    return tuple(item.strip() for item in text.split(",") if item.strip())
+
+
+def _scan(arguments: argparse.Namespace) -> int:
+    from mcpharden.config import ConfigError
+    from mcpharden.model.findings import fail_threshold
+    from mcpharden.reports import Report, render
+    from mcpharden.rules import all_rules
+    from mcpharden.scan import ScanOptions, TargetError, ensure_valid_config, scan_target
+
+    config_path = Path(arguments.config) if arguments.config else None
+    options = ScanOptions(
+        select=_rule_list(arguments.select),
+        ignore=_rule_list(arguments.ignore) or (),
+        target_stage=arguments.target,
+        config_path=config_path,
+    )
+    try:
+        ensure_valid_config(config_path)
+        results = tuple(scan_target(Path(path), options) for path in arguments.paths)
+    except (ConfigError, TargetError) as error:
+        print(f"mcpharden: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    fail_on_text = arguments.fail_on or next((r.config.fail_on for r in results if r.config.fail_on), None) or "high"
+    report = Report(version=__version__, results=results, rules=all_rules(), fail_on=fail_threshold(fail_on_text))
+    output = render(arguments.format, report)
+    if arguments.output:
+        try:
+            Path(arguments.output).write_text(output, encoding="utf-8")
+        except OSError as error:
+            print(f"mcpharden: error: cannot write {arguments.output}: {error.strerror or error}", file=sys.stderr)
+            return EXIT_USAGE
+    else:
+        sys.stdout.write(output)
+    return EXIT_FINDINGS if report.failed else EXIT_OK
+
+
+def _rules(arguments: argparse.Namespace) -> int:
+    from mcpharden.rules import all_rules
+
+    rules = all_rules()
+    width = max(len(rule.id) for rule in rules)
+    for rule in rules:
+        print(f"{rule.id:<{width}}  {rule.severity.name:<6}  {rule.title}")
+    return EXIT_OK
+
+
+def _explain(arguments: argparse.Namespace) -> int:
+    from mcpharden.rules import rules_by_id
+    from mcpharden.rules.pages import page_markdown
+
+    rule = rules_by_id().get(arguments.rule)
+    if rule is None:
+        print(f"mcpharden: error: unknown rule {arguments.rule!r} (see `mcpharden rules`)", file=sys.stderr)
+        return EXIT_USAGE
+    sys.stdout.write(page_markdown(rule))
+    return EXIT_OK

@@ -1,0 +1,154 @@
+"""Project configuration: `.mcpharden.toml` or `[tool.mcpharden]` in `pyproject.toml`.
+
+```toml
+[tool.mcpharden]
+select = ["root-user", "dev-dependencies-in-runtime"]   # only these rules
+ignore = ["no-healthcheck"]                              # never these
+exclude = ["examples/*", "test/fixtures"]                # paths not scanned
+fail-on = "medium"
+target = "runtime"                                       # the stage that ships
+severity = { "image-not-pinned-by-digest" = "medium" }
+[[tool.mcpharden.base-images]]                           # your own base images
+images = ["registry.example.com/base/node"]
+family = "chainguard"
+```
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from mcpharden.knowledge.base_images import ImageEntry, entry_from_table, families
+from mcpharden.model.findings import Severity, fail_threshold
+
+CONFIG_FILE = ".mcpharden.toml"
+_KEYS = {"select", "ignore", "exclude", "fail-on", "target", "severity", "base-images"}
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the CLI exits with code 2."""
+
+
+@dataclass(frozen=True)
+class Config:
+    select: frozenset[str] | None = None
+    ignore: frozenset[str] = frozenset()
+    exclude: tuple[str, ...] = ()
+    fail_on: str | None = None  # a severity name or "never"; None: not configured
+    target: str | None = None
+    severity: Mapping[str, Severity] = field(default_factory=lambda: MappingProxyType({}))
+    base_images: tuple[ImageEntry, ...] = ()
+    source: str | None = None  # the file it came from, for messages
+
+
+def load_config(directory: Path, explicit: Path | None, rule_ids: frozenset[str]) -> Config:
+    """The configuration for a scan of `directory`: `explicit` if given, else
+    `.mcpharden.toml`, else `[tool.mcpharden]` in `pyproject.toml`, else defaults."""
+    if explicit is not None:
+        return _from_file(explicit, rule_ids, table_path=("tool", "mcpharden") if explicit.name == "pyproject.toml" else ())
+    dedicated = directory / CONFIG_FILE
+    if dedicated.is_file():
+        return _from_file(dedicated, rule_ids, table_path=())
+    pyproject = directory / "pyproject.toml"
+    if pyproject.is_file():
+        return _from_file(pyproject, rule_ids, table_path=("tool", "mcpharden"), optional=True)
+    return Config()
+
+
+def _from_file(path: Path, rule_ids: frozenset[str], table_path: tuple[str, ...], optional: bool = False) -> Config:
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read configuration: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        if optional:
+            return Config()  # a broken pyproject.toml is not ours to judge
+        raise ConfigError(f"{path}: invalid TOML: {error}") from None
+    table: Any = document
+    for key in table_path:
+        table = table.get(key, {}) if isinstance(table, dict) else {}
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [{'.'.join(table_path)}] must be a table")
+    return parse_config(table, rule_ids, source=str(path))
+
+
+def parse_config(table: dict[str, Any], rule_ids: frozenset[str], source: str) -> Config:
+    unknown = set(table) - _KEYS
+    if unknown:
+        raise ConfigError(f"{source}: unknown setting(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(_KEYS))})")
+    try:
+        return Config(
+            select=frozenset(_rule_list(table, "select", rule_ids)) if "select" in table else None,
+            ignore=frozenset(_rule_list(table, "ignore", rule_ids)),
+            exclude=tuple(_string_list(table, "exclude")),
+            fail_on=_fail_on(table.get("fail-on")),
+            target=_optional_string(table, "target"),
+            severity=MappingProxyType(_severities(table.get("severity", {}), rule_ids)),
+            base_images=_base_images(table.get("base-images", [])),
+            source=source,
+        )
+    except ConfigError as error:
+        raise ConfigError(f"{source}: {error}") from None
+
+
+def _string_list(table: dict[str, Any], key: str) -> list[str]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"`{key}` must be a list of strings")
+    return value
+
+
+def _rule_list(table: dict[str, Any], key: str, rule_ids: frozenset[str]) -> list[str]:
+    values = _string_list(table, key)
+    check_rule_ids(values, rule_ids, f"`{key}`")
+    return values
+
+
+def check_rule_ids(values: list[str] | tuple[str, ...], rule_ids: frozenset[str], where: str) -> None:
+    unknown = [value for value in values if value not in rule_ids]
+    if unknown:
+        raise ConfigError(f"{where}: unknown rule id(s) {', '.join(unknown)} (see `mcpharden rules`)")
+
+
+def _optional_string(table: dict[str, Any], key: str) -> str | None:
+    value = table.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f"`{key}` must be a string")
+    return value
+
+
+def _fail_on(value: Any) -> str | None:
+    if value is None:
+        return None
+    try:
+        fail_threshold(str(value))
+    except ValueError as error:
+        raise ConfigError(f"`fail-on`: {error}") from None
+    return str(value).lower()
+
+
+def _severities(value: Any, rule_ids: frozenset[str]) -> dict[str, Severity]:
+    if not isinstance(value, dict):
+        raise ConfigError("`severity` must be a table of rule id = severity")
+    check_rule_ids(list(value), rule_ids, "`severity`")
+    try:
+        return {rule: Severity.parse(str(level)) for rule, level in value.items()}
+    except ValueError as error:
+        raise ConfigError(f"`severity`: {error}") from None
+
+
+def _base_images(value: Any) -> tuple[ImageEntry, ...]:
+    if not isinstance(value, list):
+        raise ConfigError("`base-images` must be a list of tables")
+    entries = []
+    for raw in value:
+        if not isinstance(raw, dict) or not isinstance(raw.get("images"), list) or "family" not in raw:
+            raise ConfigError("each `base-images` entry needs `images` (a list) and `family`")
+        if raw["family"] not in families() and raw["family"] != "by-tag":
+            raise ConfigError(f"`base-images`: unknown family {raw['family']!r} (known: {', '.join(sorted(families()))})")
+        entries.append(entry_from_table(raw))
+    return tuple(entries)

@@ -1,0 +1,6 @@
+"""Models: what the sources say, in a form the rules can judge.
+
+Many sources collapse into few models (see DESIGN.md): a Dockerfile becomes a
+BuildModel, CI definitions and git hooks become a Pipeline, the source tree and
+start arguments become ServerFacts. Rules read these and nothing else.
+"""

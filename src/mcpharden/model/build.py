@@ -1,0 +1,125 @@
+"""BuildModel: what a Dockerfile builds, stage by stage, as the rules need it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+from mcpharden.model.images import BaseImageProfile, ImageRef
+
+
+@dataclass(frozen=True)
+class UserState:
+    """Who the stage runs as at its end, and how we know."""
+
+    value: str | None  # as resolved; None when a variable could not be resolved
+    written: str  # as in the file (or the base image's default)
+    is_root: bool | None  # None: cannot tell
+    origin: str  # "explicit" | "inherited" | "base-default" | "assumed"
+    line: int  # the USER line, or the FROM line for defaults
+    stage: str  # label of the stage that set it
+
+
+@dataclass(frozen=True)
+class InstallStep:
+    """A dependency install (npm ci, pip install, uv sync, ...) and whether it brings dev deps."""
+
+    manager: str
+    command: str
+    line: int
+    stage: str
+    directory: str  # where the dependencies land in the stage's file system
+    includes_dev: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class DependencyDir:
+    """A dependency directory present at the end of a stage."""
+
+    directory: str
+    install: InstallStep
+    includes_dev: bool
+    # How it reached this stage when installed elsewhere: ("copied" | "inherited", line).
+    arrived_via: tuple[str, int] | None = None
+
+
+@dataclass(frozen=True)
+class Healthcheck:
+    line: int
+    disabled: bool  # HEALTHCHECK NONE
+    stage: str
+
+
+@dataclass(frozen=True)
+class ExposedPort:
+    port: str
+    line: int
+
+
+@dataclass(frozen=True)
+class ImageUse:
+    """An external image the build pulls: FROM, COPY --from=image, RUN --mount=from=image."""
+
+    ref: ImageRef
+    line: int
+    context: str  # "FROM" | "COPY --from" | "RUN --mount"
+
+
+@dataclass(frozen=True)
+class StageCopy:
+    """COPY --from=<stage> in a stage: which paths of which stage were brought in."""
+
+    source_stage: int
+    sources: tuple[str, ...]
+    destination: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Stage:
+    index: int
+    name: str | None
+    line: int
+    base: ImageRef  # as written in FROM
+    parent: int | None  # the stage this one is built FROM, if any
+    profile: BaseImageProfile  # of the external base at the root of the FROM chain
+    user: UserState
+    env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    workdir: str = "/"
+    dependencies: tuple[DependencyDir, ...] = ()
+    installs: tuple[InstallStep, ...] = ()
+    copies: tuple[StageCopy, ...] = ()
+    healthcheck: Healthcheck | None = None
+    exposed_ports: tuple[ExposedPort, ...] = ()
+    entrypoint: tuple[str, ...] = ()
+    cmd: tuple[str, ...] = ()
+    # uid given to users created in this build (useradd -u 0 admin)
+    created_users: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def label(self) -> str:
+        return self.name if self.name else f"#{self.index}"
+
+    @property
+    def start_arguments(self) -> tuple[str, ...]:
+        return self.entrypoint + self.cmd
+
+
+@dataclass(frozen=True)
+class BuildModel:
+    path: str
+    stages: tuple[Stage, ...]
+    final_index: int
+    image_uses: tuple[ImageUse, ...]
+
+    @property
+    def final(self) -> Stage:
+        return self.stages[self.final_index]
+
+    def root_base(self, stage: Stage) -> ImageRef:
+        """The external image at the root of a stage's FROM chain."""
+        while stage.parent is not None:
+            stage = self.stages[stage.parent]
+        return stage.base

@@ -1,0 +1,22 @@
+"""Project: every model of one scan target, which is what a rule receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+from mcpharden.model.build import BuildModel
+from mcpharden.model.pipeline import Pipeline
+from mcpharden.model.server import ServerFacts
+
+
+@dataclass(frozen=True)
+class Project:
+    # "repository" when a directory was scanned (repository-wide rules apply), "files" when
+    # single files were named.
+    scope: str
+    builds: tuple[BuildModel, ...] = ()
+    pipelines: tuple[Pipeline, ...] = ()
+    # ServerFacts of the server each Dockerfile packages, by Dockerfile path.
+    servers: Mapping[str, ServerFacts] = field(default_factory=lambda: MappingProxyType({}))

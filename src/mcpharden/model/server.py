@@ -1,0 +1,56 @@
+"""ServerFacts: how an MCP server talks to its client, from code, manifests and the Dockerfile."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Transport(enum.Enum):
+    STDIO = "stdio"
+    HTTP = "http"  # streamable HTTP
+    SSE = "sse"
+
+    @property
+    def listens(self) -> bool:
+        return self is not Transport.STDIO
+
+
+@dataclass(frozen=True)
+class TransportEvidence:
+    transport: Transport | None  # None: a port is opened without naming the transport
+    path: str
+    line: int
+    source: str  # "start-arguments" | "environment" | "expose" | "source-code"
+    detail: str
+
+
+@dataclass(frozen=True)
+class ServerFacts:
+    """The transports a server is known to use, strongest evidence first."""
+
+    evidence: tuple[TransportEvidence, ...]
+
+    @property
+    def listens(self) -> bool | None:
+        """True when the server opens a port, False when it is stdio-only, None when unknown.
+
+        How the container starts decides: start arguments and environment first, then
+        EXPOSE, then what the source code supports (a codebase with both transports is
+        decided by how it is started, so it stays unknown)."""
+        for source in ("start-arguments", "environment", "expose"):
+            found = [e for e in self.evidence if e.source == source]
+            if found:
+                return any(e.transport is None or e.transport.listens for e in found)
+        in_code = {e.transport for e in self.evidence if e.source == "source-code"}
+        if in_code and all(t.listens for t in in_code if t):
+            return True
+        if in_code == {Transport.STDIO}:
+            return False
+        return None
+
+    def strongest(self, listening: bool) -> TransportEvidence | None:
+        for evidence in self.evidence:
+            if (evidence.transport is None or evidence.transport.listens) == listening:
+                return evidence
+        return None

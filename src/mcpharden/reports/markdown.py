@@ -1,0 +1,33 @@
+"""Markdown for pull-request comments: a summary line and a table of findings."""
+
+from __future__ import annotations
+
+from mcpharden.reports import Report
+
+_ICONS = {"high": "🔴", "medium": "🟠", "low": "🟡", "info": "🔵"}
+
+
+def render(report: Report) -> str:
+    value, grade = report.score
+    counts = " · ".join(f"{_ICONS[label]} {count} {label}" for label, count in report.counts().items())
+    lines = [f"## mcpharden: container score {value}/100 (grade {grade})", "", counts, ""]
+    if report.findings:
+        lines += ["| Severity | Rule | Location | Finding | Fix |", "| --- | --- | --- | --- | --- |"]
+        for result, finding in report.findings:
+            rule = report.rule(finding.rule_id)
+            location = f"`{finding.path}:{finding.line}`"
+            lines.append(
+                f"| {_ICONS[finding.severity.label]} {finding.severity.label} | `{finding.rule_id}` | {location} "
+                f"| {_cell(finding.message)} | {_cell(rule.fix)} |"
+            )
+    else:
+        lines.append("No findings. ✅")
+    if report.notices:
+        lines += ["", "<details><summary>Files not scanned</summary>", ""]
+        lines += [f"- `{notice.path}`: {_cell(notice.message)}" for _, notice in report.notices]
+        lines += ["", "</details>"]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")

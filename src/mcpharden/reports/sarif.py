@@ -1,0 +1,98 @@
+"""SARIF 2.1.0 for GitHub code scanning and other SARIF consumers.
+
+One run; artifact URIs are relative to the scanned root (`%SRCROOT%`), so uploading the
+file from the repository's root places every result on its line. Files mcpharden could
+not read become tool execution notifications, not results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+
+from mcpharden.model.findings import Finding, Severity
+from mcpharden.reports import Report
+from mcpharden.rules.base import Rule
+from mcpharden.scan import TargetResult
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+LEVEL = {Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note", Severity.INFO: "note"}
+# GitHub maps security-severity to critical/high/medium/low; INFO has none.
+SECURITY_SEVERITY = {Severity.HIGH: "8.0", Severity.MEDIUM: "5.5", Severity.LOW: "3.0"}
+
+
+def render(report: Report) -> str:
+    rules = list(report.rules)
+    index = {rule.id: position for position, rule in enumerate(rules)}
+    several = len(report.results) > 1
+    run = {
+        "tool": {
+            "driver": {
+                "name": "mcpharden",
+                "version": report.version,
+                "semanticVersion": report.version,
+                "rules": [_rule(rule) for rule in rules],
+            }
+        },
+        "invocations": [
+            {
+                "executionSuccessful": True,
+                "toolExecutionNotifications": [
+                    _notification(result, notice.path, notice.line, notice.message, several)
+                    for result, notice in report.notices
+                ],
+            }
+        ],
+        "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The scanned directory."}}},
+        "results": [_result(result, finding, index, several) for result, finding in report.findings],
+    }
+    document = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _rule(rule: Rule) -> dict:
+    properties: dict = {"tags": ["security", "container", rule.category], "precision": "high"}
+    if rule.severity in SECURITY_SEVERITY:
+        properties["security-severity"] = SECURITY_SEVERITY[rule.severity]
+    return {
+        "id": rule.id,
+        "name": "".join(word.capitalize() for word in rule.id.split("-")),
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": rule.why},
+        "help": {"text": rule.fix, "markdown": rule.page.strip()},
+        "defaultConfiguration": {"level": LEVEL[rule.severity]},
+        "properties": properties,
+    }
+
+
+def _uri(result: TargetResult, path: str, several: bool) -> str:
+    """Relative to the scanned root; with several targets, relative to where mcpharden ran."""
+    return posixpath.normpath(posixpath.join(result.root, path)) if several else path
+
+
+def _location(result: TargetResult, path: str, line: int | None, several: bool) -> dict:
+    physical: dict = {"artifactLocation": {"uri": _uri(result, path, several), "uriBaseId": "%SRCROOT%"}}
+    if line:
+        physical["region"] = {"startLine": line}
+    return {"physicalLocation": physical}
+
+
+def _result(result: TargetResult, finding: Finding, index: dict[str, int], several: bool) -> dict:
+    fingerprint = hashlib.sha256(f"{finding.rule_id}|{finding.path}|{finding.message}".encode()).hexdigest()[:32]
+    return {
+        "ruleId": finding.rule_id,
+        "ruleIndex": index[finding.rule_id],
+        "level": LEVEL[finding.severity],
+        "message": {"text": finding.message},
+        "locations": [_location(result, finding.path, finding.line, several)],
+        "partialFingerprints": {"mcphardenFinding/v1": fingerprint},
+    }
+
+
+def _notification(result: TargetResult, path: str, line: int | None, message: str, several: bool) -> dict:
+    return {
+        "level": "warning",
+        "message": {"text": f"{path}: {message}"},
+        "locations": [_location(result, path, line, several)],
+    }

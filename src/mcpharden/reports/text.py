@@ -1,0 +1,42 @@
+"""Text for people: findings grouped by file, each with why and how to fix; a summary."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from mcpharden.reports import Report
+
+
+def render(report: Report) -> str:
+    lines: list[str] = []
+    several = len(report.results) > 1
+    for result in report.results:
+        if several:
+            lines.append(f"== {result.target} ==")
+        for path, group in groupby(result.findings, key=lambda f: f.path):
+            lines.append(path)
+            for finding in group:
+                rule = report.rule(finding.rule_id)
+                lines.append(f"  {finding.severity.name:<6}  {finding.rule_id}  {path}:{finding.line}")
+                lines.append(f"          {finding.message}")
+                lines.append(f"          why: {rule.why}")
+                lines.append(f"          fix: {rule.fix}")
+            lines.append("")
+        if result.notices:
+            lines.append("Not scanned or only partly scanned:")
+            lines.extend(f"  {n.path}{f':{n.line}' if n.line else ''}: {n.message}" for n in result.notices)
+            lines.append("")
+        if not result.findings:
+            lines.append(f"No findings in {result.target}.")
+            lines.append("")
+    lines.append(_summary(report))
+    return "\n".join(lines) + "\n"
+
+
+def _summary(report: Report) -> str:
+    counts = ", ".join(f"{count} {label}" for label, count in report.counts().items())
+    files = sum(result.files_scanned for result in report.results)
+    value, grade = report.score
+    suppressed = sum(result.suppressed for result in report.results)
+    extra = f", {suppressed} suppressed" if suppressed else ""
+    return f"Summary: {counts}{extra} in {files} file(s) scanned. Container score: {value}/100 (grade {grade})."

@@ -1,0 +1,26 @@
+"""The rule registry. One module per rule; each defines RULE."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import import_module
+
+from mcpharden.rules.base import Rule
+
+RULE_MODULES = (
+    "root_user",
+    "full_os_base_image",
+    "dev_dependencies_in_runtime",
+    "image_not_pinned_by_digest",
+    "no_healthcheck",
+    "no_image_scan_in_ci",
+)
+
+
+@cache
+def all_rules() -> tuple[Rule, ...]:
+    return tuple(import_module(f"{__name__}.{name}").RULE for name in RULE_MODULES)
+
+
+def rules_by_id() -> dict[str, Rule]:
+    return {rule.id: rule for rule in all_rules()}

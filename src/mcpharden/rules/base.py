@@ -1,0 +1,32 @@
+"""What a rule is: metadata, a page of documentation, and a check over a Project."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from mcpharden.model.findings import Finding, Severity
+from mcpharden.model.project import Project
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    severity: Severity
+    # What the rule protects: "privilege", "attack-surface", "supply-chain" or "operations".
+    category: str
+    why: str  # one sentence: why it matters, shown under each finding
+    fix: str  # one sentence: how to fix, shown under each finding
+    page: str  # the rule page (Markdown): what it does, why it is bad, example, fix
+    check: Callable[[Project], Iterable[Finding]]
+
+    def finding(self, path: str, line: int, message: str, **details: str) -> Finding:
+        return Finding(
+            rule_id=self.id,
+            severity=self.severity,
+            path=path,
+            line=max(line, 1),
+            message=message,
+            details=tuple(sorted(details.items())),
+        )

@@ -1,0 +1,172 @@
+"""The scan pipeline: discover → parse into models → run rules → configure findings.
+
+This module only orchestrates; each step lives in sources/, model/, rules/ or config.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from mcpharden.config import Config, ConfigError, check_rule_ids, load_config
+from mcpharden.model.build import BuildModel
+from mcpharden.model.findings import Finding, Notice
+from mcpharden.model.pipeline import Pipeline
+from mcpharden.model.project import Project
+from mcpharden.model.server import TransportEvidence
+from mcpharden.rules import all_rules
+from mcpharden.rules.base import Rule
+from mcpharden.sources.discovery import MAX_SOURCE_BYTES, Artifact, RepoReader, classify, discover
+
+_SUPPRESSION = re.compile(r"mcpharden:\s*ignore\s*=\s*([A-Za-z0-9_,\- ]+)")
+_COMMENT_PREFIXES = ("#", "//", "<!--", ";")
+
+
+class TargetError(Exception):
+    """A scan target that does not exist or cannot be read (exit code 2)."""
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    target_stage: str | None = None
+    config_path: Path | None = None
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    target: str  # as the user named it
+    root: str  # the directory finding paths are relative to, as a posix path
+    config: Config
+    findings: tuple[Finding, ...]
+    notices: tuple[Notice, ...]
+    files_scanned: int
+    suppressed: int
+
+
+def scan_target(target: Path, options: ScanOptions) -> TargetResult:
+    if not target.exists() and not target.is_symlink():
+        raise TargetError(f"{target}: no such file or directory")
+    is_directory = target.is_dir()
+    root = target if is_directory else target.parent
+    rule_ids = frozenset(rule.id for rule in all_rules())
+    config = load_config(root, options.config_path, rule_ids)
+    rules = _selected_rules(config, options, rule_ids)
+    reader = RepoReader(root)
+    if is_directory:
+        discovery = discover(root, config.exclude, reader)
+        artifacts, notices = discovery.artifacts, list(discovery.notices)
+    else:
+        artifacts, notices = (_artifact_for_file(target),), []
+        if reader.read(target.name) is None:
+            problem = reader.notices[0].message if reader.notices else "cannot be read"
+            raise TargetError(f"{target}: {problem}")
+    project = _build_project(artifacts, reader, options.target_stage or config.target, config, "repository" if is_directory else "files")
+    findings: list[Finding] = []
+    for rule in rules:
+        findings.extend(_run_rule(rule, project, notices))
+    findings = [_with_severity(f, config) for f in findings]
+    kept = [f for f in findings if not _suppressed(f, reader)]
+    return TargetResult(
+        target=str(target),
+        root=root.as_posix(),
+        config=config,
+        findings=tuple(sorted(kept, key=Finding.sort_key)),
+        notices=tuple(notices + reader.notices),
+        files_scanned=sum(1 for a in artifacts if a.kind != "source"),
+        suppressed=len(findings) - len(kept),
+    )
+
+
+def _selected_rules(config: Config, options: ScanOptions, rule_ids: frozenset[str]) -> list[Rule]:
+    if options.select is not None:
+        check_rule_ids(options.select, rule_ids, "--select")
+    check_rule_ids(options.ignore, rule_ids, "--ignore")
+    selected = set(options.select) if options.select is not None else (set(config.select) if config.select is not None else None)
+    ignored = set(options.ignore) | set(config.ignore)
+    return [r for r in all_rules() if (selected is None or r.id in selected) and r.id not in ignored]
+
+
+def _artifact_for_file(target: Path) -> Artifact:
+    """A file named on the command line: classified by its trailing path components
+    (.github/workflows/ci.yml), and read as a Dockerfile when nothing else matches."""
+    parts = target.absolute().as_posix().split("/")
+    for start in range(len(parts) - 1, 0, -1):
+        artifact = classify("/".join(parts[start:]))
+        if artifact and artifact.kind != "source":
+            return replace(artifact, path=target.name)
+    return Artifact(target.name, "dockerfile")
+
+
+def _build_project(artifacts, reader: RepoReader, stage: str | None, config: Config, scope: str) -> Project:
+    from mcpharden.sources.ci import parse_pipeline
+    from mcpharden.sources.dockerfile import DockerfileError, parse_dockerfile
+    from mcpharden.sources.transport import scan_source, server_facts
+    from mcpharden.sources.yamlnodes import YamlError
+
+    builds: list[BuildModel] = []
+    pipelines: list[Pipeline] = []
+    evidence: list[TransportEvidence] = []
+    for artifact in artifacts:
+        if artifact.kind == "source":
+            text = reader.read(artifact.path, limit=MAX_SOURCE_BYTES, quiet=True)
+            if text:
+                evidence.extend(scan_source(artifact.path, text))
+            continue
+        text = reader.read(artifact.path)
+        if text is None:
+            continue
+        if artifact.kind == "dockerfile":
+            try:
+                builds.append(parse_dockerfile(text, artifact.path, stage, config.base_images))
+            except DockerfileError as error:
+                reader.notices.append(Notice(artifact.path, f"not scanned: {error}", error.line))
+        else:
+            try:
+                pipelines.append(parse_pipeline(artifact.path, artifact.system, text, reader.read))
+            except YamlError as error:
+                reader.notices.append(Notice(artifact.path, f"not scanned: {error}"))
+    servers = {build.path: server_facts(build, tuple(evidence)) for build in builds}
+    return Project(scope=scope, builds=tuple(builds), pipelines=tuple(pipelines), servers=servers)
+
+
+def _run_rule(rule: Rule, project: Project, notices: list[Notice]) -> list[Finding]:
+    try:
+        return list(rule.check(project))
+    except Exception as error:  # a rule bug must not lose the other rules' findings
+        notices.append(Notice(".", f"rule {rule.id} failed: {type(error).__name__}: {error}"))
+        return []
+
+
+def _with_severity(finding: Finding, config: Config) -> Finding:
+    override = config.severity.get(finding.rule_id)
+    return replace(finding, severity=override) if override is not None else finding
+
+
+def _suppressed(finding: Finding, reader: RepoReader) -> bool:
+    """`# mcpharden: ignore=RULE[,RULE]` in the comment block right above the finding's line."""
+    text = reader.cached(finding.path)
+    if not text:
+        return False
+    lines = text.splitlines()
+    index = finding.line - 2
+    while 0 <= index < len(lines):
+        stripped = lines[index].strip()
+        if not stripped.startswith(_COMMENT_PREFIXES):
+            break
+        match = _SUPPRESSION.search(stripped)
+        if match:
+            rules = {r.strip() for r in match.group(1).split(",")}
+            if finding.rule_id in rules or "all" in rules:
+                return True
+        index -= 1
+    return False
+
+
+def ensure_valid_config(path: Path | None) -> None:
+    """Validate an explicit --config early, so a typo exits 2 before any scanning."""
+    if path is not None and not path.is_file():
+        raise ConfigError(f"{path}: configuration file not found")
+

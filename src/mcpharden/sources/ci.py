@@ -1,0 +1,362 @@
+"""CI definitions and git hooks → Pipeline.
+
+Every command in a CI file (GitHub `run:`, GitLab `script:`, CircleCI `command:`, hook
+scripts, pre-commit `entry:`) is split with the shell parser and matched against the
+scanner table; `make TARGET`, `npm run SCRIPT` and repository scripts called from CI are
+followed into the Makefile, package.json and script files (read, never run). GitHub
+`uses:` steps and GitLab `include:` templates are matched against their own tables.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from functools import cache
+from typing import Any
+
+from mcpharden.knowledge import load_table
+from mcpharden.model.pipeline import BuildStep, Pipeline, ScanStep
+from mcpharden.sources.shell import SimpleCommand, split_commands
+from mcpharden.sources.yamlnodes import YamlList, YamlMap, load_documents
+
+# Reads a repository file by its relative path; None when absent or unreadable.
+FileReader = Callable[[str], "str | None"]
+
+MAX_INDIRECTION = 4
+
+
+@dataclass(frozen=True)
+class _Located:
+    path: str
+    line: int
+    command: SimpleCommand
+
+
+# Tables ---------------------------------------------------------------------------------
+
+
+@cache
+def _table() -> dict[str, Any]:
+    return load_table("ci_scanners.toml")
+
+
+@cache
+def _interesting_words() -> tuple[str, ...]:
+    """Words whose presence makes a string worth parsing as shell."""
+    table = _table()
+    words = {p for entry in table["commands"] for p in entry["program"]}
+    words |= {c[0].rsplit("/", 1)[-1] for c in table["builds"]["commands"]}
+    words |= {"make", "npm", "pnpm", "yarn", "bun", ".sh", "scripts/"}
+    return tuple(sorted(words))
+
+
+# Entry points ----------------------------------------------------------------------------
+
+
+def parse_pipeline(path: str, system: str, text: str, read: FileReader) -> Pipeline:
+    """Model one CI file or hook script. Raises YamlError for broken YAML."""
+    located: list[_Located] = []
+    scans: list[ScanStep] = []
+    builds: list[BuildStep] = []
+    if system == "git-hook":
+        located.extend(_commands_in(path, 1, text))
+    else:
+        for document in load_documents(text):
+            for line, string in _strings(document):
+                if any(word in string for word in _interesting_words()):
+                    located.extend(_commands_in(path, line, string))
+            if system == "github-actions":
+                scans_, builds_ = _github_steps(path, document)
+                scans.extend(scans_)
+                builds.extend(builds_)
+            elif system == "gitlab-ci":
+                scans.extend(_gitlab_includes(path, document))
+    expanded = _expand(located, read, depth=0, seen=set())
+    for item in expanded:
+        if scan := match_scan_command(item):
+            scans.append(scan)
+        elif build := match_build_command(item):
+            builds.append(build)
+    return Pipeline(path=path, system=system, scans=tuple(scans), builds=tuple(builds))
+
+
+# Walking YAML ----------------------------------------------------------------------------
+
+
+def _strings(node: Any, line: int = 1) -> Iterator[tuple[int, str]]:
+    """Every string value in a document with the line its text starts on."""
+    if isinstance(node, YamlMap):
+        for key, value in node.items():
+            key_line = node.line_of(key)
+            if isinstance(value, str):
+                # Block scalars (`run: |`) start on the line after the key.
+                yield (key_line + 1 if "\n" in value.rstrip("\n") else key_line), value
+            else:
+                yield from _strings(value, key_line)
+    elif isinstance(node, YamlList):
+        for index, item in enumerate(node):
+            item_line = node.line_of(index)
+            if isinstance(item, str):
+                yield item_line, item
+            else:
+                yield from _strings(item, item_line)
+
+
+def _commands_in(path: str, first_line: int, script: str) -> list[_Located]:
+    return [_Located(path, first_line + c.line_offset, c) for c in split_commands(script) if c.argv]
+
+
+# Following make targets, npm scripts and repository scripts ------------------------------
+
+
+def _expand(located: list[_Located], read: FileReader, depth: int, seen: set[str]) -> list[_Located]:
+    result: list[_Located] = []
+    for item in located:
+        result.append(item)
+        if depth >= MAX_INDIRECTION:
+            continue
+        inner = _follow(item, read, seen)
+        if inner:
+            result.extend(_expand(inner, read, depth + 1, seen))
+    return result
+
+
+def _follow(item: _Located, read: FileReader, seen: set[str]) -> list[_Located]:
+    argv = item.command.argv
+    program = item.command.program
+    key = " ".join(argv)
+    if key in seen:
+        return []
+    seen.add(key)
+    if program == "make":
+        return _make_targets(argv[1:], read)
+    if program in ("npm", "pnpm", "yarn", "bun") and len(argv) >= 2:
+        name = argv[2] if argv[1] in ("run", "run-script") and len(argv) > 2 else argv[1]
+        return _package_script(name, read)
+    script = _script_path(argv)
+    if script:
+        text = read(script)
+        return _commands_in(script, 1, text) if text else []
+    return []
+
+
+def _script_path(argv: tuple[str, ...]) -> str | None:
+    candidate = argv[1] if argv[0].rsplit("/", 1)[-1] in ("bash", "sh") and len(argv) > 1 else argv[0]
+    if candidate.endswith(".sh") or candidate.startswith("./"):
+        normalized = posixpath.normpath(candidate.removeprefix("./"))
+        if not normalized.startswith("..") and not normalized.startswith("/"):
+            return normalized
+    return None
+
+
+_MAKE_RULE = re.compile(r"^([A-Za-z0-9_.\-/ ]+?)\s*::?(?!=)\s*(.*)$")
+
+
+def _make_targets(arguments: tuple[str, ...], read: FileReader) -> list[_Located]:
+    directory = ""
+    targets: list[str] = []
+    words = iter(arguments)
+    for word in words:
+        if word in ("-C", "--directory"):
+            directory = next(words, "")
+        elif word in ("-f", "--file", "--makefile"):
+            next(words, "")
+        elif not word.startswith("-") and "=" not in word:
+            targets.append(word)
+    path = posixpath.normpath(posixpath.join(directory, "Makefile"))
+    text = read(path)
+    if text is None:
+        return []
+    rules = _parse_makefile(text)
+    wanted = targets or next(iter(rules), "")
+    return [item for target in ([wanted] if isinstance(wanted, str) else wanted) for item in _recipe(path, rules, target, set())]
+
+
+def _parse_makefile(text: str) -> dict[str, tuple[list[str], list[tuple[int, str]]]]:
+    """target → (prerequisites, [(line, recipe command)])."""
+    rules: dict[str, tuple[list[str], list[tuple[int, str]]]] = {}
+    current: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith("\t"):
+            command = line.strip().lstrip("@-+").replace("$$", "$")
+            for target in current:
+                rules[target][1].append((number, command))
+            continue
+        match = _MAKE_RULE.match(line)
+        if match and not line.lstrip().startswith("#") and "=" not in match.group(1):
+            current = [t for t in match.group(1).split() if not t.startswith(".")]
+            prerequisites = match.group(2).split(";")[0].split()
+            for target in current:
+                rules.setdefault(target, ([], []))[0].extend(prerequisites)
+            continue
+        if line.strip() and not line.startswith(" "):
+            current = []
+    return rules
+
+
+def _recipe(path: str, rules, target: str, visiting: set[str]) -> list[_Located]:
+    if target in visiting or target not in rules:
+        return []
+    visiting.add(target)
+    prerequisites, commands = rules[target]
+    found = [item for prerequisite in prerequisites for item in _recipe(path, rules, prerequisite, visiting)]
+    for line, command in commands:
+        found.extend(_commands_in(path, line, command))
+    return found
+
+
+def _package_script(name: str, read: FileReader) -> list[_Located]:
+    text = read("package.json")
+    if not text:
+        return []
+    try:
+        scripts = json.loads(text).get("scripts", {})
+    except (ValueError, AttributeError):
+        return []
+    script = scripts.get(name) if isinstance(scripts, dict) else None
+    if not isinstance(script, str):
+        return []
+    line = next((n for n, l in enumerate(text.splitlines(), 1) if f'"{name}"' in l), 1)
+    return _commands_in("package.json", line, script)
+
+
+# Matching scanners and builders ----------------------------------------------------------
+
+
+def match_scan_command(item: _Located) -> ScanStep | None:
+    argv = item.command.argv
+    program = item.command.program
+    words = [w for w in argv[1:] if not w.startswith("-")]
+    for entry in _table()["commands"]:
+        if program not in entry["program"]:
+            continue
+        subcommands = [tuple(s) for s in entry["subcommands"]]
+        if subcommands and not any(_starts_with(argv[1:], words, sub) for sub in subcommands):
+            continue
+        scans_image = _targets_image(entry, words[len(subcommands[0]) if subcommands else 0 :])
+        return ScanStep(
+            path=item.path,
+            line=item.line,
+            scanner=entry["scanner"],
+            via=" ".join(argv),
+            scans_image=scans_image,
+            fails_build=_fails(entry, argv),
+        )
+    for entry in _table()["non_image_scans"]:
+        if entry.get("program") == program and words and words[0] in entry["subcommands"]:
+            return ScanStep(item.path, item.line, program, " ".join(argv), scans_image=False, fails_build=None)
+    return None
+
+
+def _starts_with(arguments: tuple[str, ...], positionals: list[str], sub: tuple[str, ...]) -> bool:
+    if sub[0].startswith("-"):  # a flag that selects image mode (osv-scanner --docker)
+        return sub[0] in arguments
+    return tuple(positionals[: len(sub)]) == sub
+
+
+def _targets_image(entry: dict[str, Any], targets: list[str]) -> bool:
+    prefixes = tuple(entry.get("non_image_prefixes", ()))
+    exact = entry.get("non_image_targets", ())
+    return not any(t.startswith(prefixes) or t in exact for t in targets[:1]) if (prefixes or exact) else True
+
+
+def _fails(entry: dict[str, Any], argv: tuple[str, ...]) -> bool:
+    for index, word in enumerate(argv):
+        for flag in entry.get("fail_flags", ()):
+            if word == flag:
+                value = argv[index + 1] if index + 1 < len(argv) else "1"
+                return value not in ("0", "false")
+            if word.startswith(flag + "="):
+                return word.split("=", 1)[1] not in ("0", "false")
+    return bool(entry.get("fails_by_default", False))
+
+
+def match_build_command(item: _Located) -> BuildStep | None:
+    argv = item.command.argv
+    for pattern in _table()["builds"]["commands"]:
+        head = [argv[0] if pattern[0].startswith("/") else item.command.program]
+        positionals = head + [w for w in argv[1:] if not w.startswith("-")]
+        if positionals[: len(pattern)] == list(pattern):
+            return BuildStep(item.path, item.line, " ".join(argv))
+    return None
+
+
+# GitHub Actions and GitLab specifics ------------------------------------------------------
+
+
+def _github_steps(path: str, document: Any) -> tuple[list[ScanStep], list[BuildStep]]:
+    scans: list[ScanStep] = []
+    builds: list[BuildStep] = []
+    for step, line in _github_step_maps(document):
+        uses = step.get("uses")
+        if not isinstance(uses, str):
+            continue
+        action = uses.split("@", 1)[0].strip().lower().removeprefix("docker://")
+        inputs = step.get("with") if isinstance(step.get("with"), YamlMap) else YamlMap()
+        if any(fnmatchcase(action, pattern) for pattern in _table()["builds"]["actions"]):
+            builds.append(BuildStep(path, line, f"uses: {uses}"))
+        for entry in _table()["actions"]:
+            if action == entry["uses"] or action.startswith(entry["uses"] + "/"):
+                scans.append(_action_scan(path, line, uses, entry, inputs, step))
+    return scans, builds
+
+
+def _github_step_maps(document: Any) -> Iterator[tuple[YamlMap, int]]:
+    """Steps of workflow jobs and of composite actions (runs.steps)."""
+    containers: list[Any] = []
+    if isinstance(document, YamlMap):
+        jobs = document.get("jobs")
+        if isinstance(jobs, YamlMap):
+            containers.extend(job.get("steps") for job in jobs.values() if isinstance(job, YamlMap))
+        runs = document.get("runs")
+        if isinstance(runs, YamlMap):
+            containers.append(runs.get("steps"))
+    for steps in containers:
+        if isinstance(steps, YamlList):
+            for index, step in enumerate(steps):
+                if isinstance(step, YamlMap):
+                    yield step, steps.line_of(index)
+
+
+def _action_scan(path: str, line: int, uses: str, entry: dict[str, Any], inputs: YamlMap, step: YamlMap) -> ScanStep:
+    if entry.get("image_inputs"):
+        scans_image = any(inputs.get(name) for name in entry["image_inputs"])
+    else:
+        mode = str(inputs.get(entry.get("mode_input", ""), entry.get("default_mode", "")) or "").lower()
+        scans_image = any(m in mode.replace(",", " ").split() for m in entry["image_modes"]) or mode in entry["image_modes"]
+    fail_input = entry.get("fail_input")
+    if fail_input and fail_input in inputs:
+        fails = str(inputs[fail_input]).strip().strip("'\"").lower() not in entry.get("pass_values", ())
+    else:
+        fails = bool(entry.get("fails_by_default", False))
+    if step.get("continue-on-error") is True:
+        fails = False
+    return ScanStep(path, line, entry["scanner"], f"uses: {uses}", scans_image=scans_image, fails_build=fails)
+
+
+def _gitlab_includes(path: str, document: Any) -> list[ScanStep]:
+    if not isinstance(document, YamlMap):
+        return []
+    includes = document.get("include")
+    items = includes if isinstance(includes, YamlList) else YamlList()
+    if isinstance(includes, (str, YamlMap)):
+        items.append(includes)
+        items.item_lines.append(document.line_of("include"))
+    gitlab = _table()["gitlab"]
+    found = []
+    for index, item in enumerate(items):
+        if isinstance(item, str):
+            reference, kind = item, "local"
+        elif isinstance(item, YamlMap):
+            kind = next((k for k in ("template", "component", "local", "project", "remote") if k in item), "")
+            reference = str(item.get(kind, ""))
+        else:
+            continue
+        patterns = gitlab["components"] if kind == "component" else gitlab["templates"]
+        if any(fnmatchcase(reference, p) for p in patterns):
+            found.append(ScanStep(path, items.line_of(index), "GitLab container scanning", f"include: {reference}", True, True))
+    return found

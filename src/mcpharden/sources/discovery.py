@@ -1,0 +1,211 @@
+"""Find and classify the files of a scan target, and read them safely.
+
+Safety rules (DESIGN.md): never follow a symlink out of the root, read at most a bounded
+number of bytes per file, read only regular files, skip vendored trees, and turn every
+problem into a Notice instead of an exception.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from pathlib import Path, PurePosixPath
+
+from mcpharden.model.findings import Notice
+from mcpharden.sources.transport import source_extensions
+
+MAX_CONFIG_BYTES = 2 * 1024 * 1024  # Dockerfiles, CI files, scripts
+MAX_SOURCE_BYTES = 1024 * 1024  # source files read for transport detection
+MAX_SOURCE_FILES = 5000
+MAX_WALKED_FILES = 200_000
+
+SKIPPED_DIRECTORIES = frozenset({
+    ".git", ".hg", ".svn", "node_modules", "vendor", "third_party", "third-party", ".venv", "venv",
+    "__pycache__", ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", "site-packages",
+    "bower_components", ".next", ".nuxt", ".terraform", ".cache",
+})
+
+DOCKERFILE_PATTERNS = ("Dockerfile", "dockerfile", "Containerfile", "containerfile", "Dockerfile.*",
+                       "Containerfile.*", "*.Dockerfile", "*.dockerfile", "*.Containerfile", "*.containerfile")
+
+# (pattern on the relative path, CI system); first match wins.
+CI_PATTERNS: tuple[tuple[str, str], ...] = (
+    (".github/workflows/*.yml", "github-actions"),
+    (".github/workflows/*.yaml", "github-actions"),
+    ("action.yml", "github-actions"),
+    ("action.yaml", "github-actions"),
+    (".github/actions/*/action.yml", "github-actions"),
+    (".github/actions/*/action.yaml", "github-actions"),
+    (".gitlab-ci.yml", "gitlab-ci"),
+    ("*.gitlab-ci.yml", "gitlab-ci"),
+    (".gitlab/*.yml", "gitlab-ci"),
+    (".gitlab/ci/*.yml", "gitlab-ci"),
+    (".pre-commit-config.yaml", "pre-commit"),
+    (".pre-commit-config.yml", "pre-commit"),
+    ("lefthook.yml", "lefthook"),
+    ("lefthook.yaml", "lefthook"),
+    (".lefthook.yml", "lefthook"),
+    (".husky/pre-push", "git-hook"),
+    (".husky/pre-commit", "git-hook"),
+    (".githooks/pre-push", "git-hook"),
+    (".githooks/pre-commit", "git-hook"),
+    (".circleci/config.yml", "ci"),
+    ("azure-pipelines.yml", "ci"),
+    (".azure-pipelines/*.yml", "ci"),
+    ("bitbucket-pipelines.yml", "ci"),
+    (".drone.yml", "ci"),
+    (".woodpecker.yml", "ci"),
+    (".woodpecker/*.yml", "ci"),
+    (".buildkite/*.yml", "ci"),
+    ("cloudbuild.yaml", "ci"),
+    ("cloudbuild.yml", "ci"),
+    (".travis.yml", "ci"),
+)
+
+
+@dataclass(frozen=True)
+class Artifact:
+    path: str  # relative to the root, with `/`
+    kind: str  # "dockerfile" | "ci" | "source"
+    system: str = ""  # CI system, for kind "ci"
+
+
+def classify(relative: str) -> Artifact | None:
+    name = PurePosixPath(relative).name
+    if name.endswith(".dockerignore"):
+        return None
+    if any(fnmatchcase(name, pattern) for pattern in DOCKERFILE_PATTERNS):
+        return Artifact(relative, "dockerfile")
+    for pattern, system in CI_PATTERNS:
+        if fnmatchcase(relative, pattern):
+            return Artifact(relative, "ci", system)
+    if PurePosixPath(name).suffix in source_extensions() and not name.endswith(".d.ts"):
+        return Artifact(relative, "source")
+    return None
+
+
+@dataclass(frozen=True)
+class Discovery:
+    artifacts: tuple[Artifact, ...]
+    notices: tuple[Notice, ...]
+
+
+class RepoReader:
+    """Reads files below one root: bounded, regular files only, no symlink escapes. Caches
+    text so suppression comments and CI indirections do not read a file twice."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.real_root = Path(os.path.realpath(root))
+        self.notices: list[Notice] = []
+        self._cache: dict[str, str | None] = {}
+
+    def read(self, relative: str, limit: int = MAX_CONFIG_BYTES, quiet: bool = False) -> str | None:
+        if relative not in self._cache:
+            self._cache[relative] = self._read(relative, limit, quiet)
+        return self._cache[relative]
+
+    def cached(self, relative: str) -> str | None:
+        return self._cache.get(relative)
+
+    def _note(self, relative: str, message: str, quiet: bool) -> None:
+        if not quiet:
+            self.notices.append(Notice(relative, message))
+
+    def _read(self, relative: str, limit: int, quiet: bool) -> str | None:
+        path = self.root / relative
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            self._note(relative, f"could not read: {error.strerror or error}", quiet)
+            return None
+        if stat.S_ISLNK(info.st_mode):
+            real = Path(os.path.realpath(path))
+            if not real.is_relative_to(self.real_root):
+                self._note(relative, "symlink to a file outside the scanned directory: not followed", quiet)
+                return None
+            path = real
+            try:
+                info = os.stat(path)
+            except OSError as error:
+                self._note(relative, f"could not read: {error.strerror or error}", quiet)
+                return None
+        if not stat.S_ISREG(info.st_mode):
+            self._note(relative, "not a regular file: skipped", quiet)
+            return None
+        if info.st_size > limit:
+            self._note(relative, f"larger than {limit // 1024 // 1024} MiB ({info.st_size} bytes): skipped", quiet)
+            return None
+        try:
+            descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+            with os.fdopen(descriptor, "rb") as handle:
+                data = handle.read(limit + 1)
+        except OSError as error:
+            self._note(relative, f"could not read: {error.strerror or error}", quiet)
+            return None
+        if b"\x00" in data[:8192]:
+            self._note(relative, "binary file: skipped", quiet)
+            return None
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            self._note(relative, f"not valid UTF-8 (byte {error.start}): read with replacement characters", quiet)
+            return data.decode("utf-8", errors="replace")
+
+
+def discover(root: Path, exclude: tuple[str, ...], reader: RepoReader) -> Discovery:
+    """Walk `root` without following symlinked directories; classify what it holds."""
+    artifacts: list[Artifact] = []
+    notices: list[Notice] = []
+    walked = 0
+    sources = 0
+
+    def on_error(error: OSError) -> None:
+        where = Path(error.filename) if error.filename else root
+        notices.append(Notice(_relative(where, root), f"could not list directory: {error.strerror or error}"))
+
+    for directory, subdirectories, files in os.walk(root, onerror=on_error):
+        base = Path(directory)
+        kept = []
+        for name in sorted(subdirectories):
+            relative = _relative(base / name, root)
+            if name in SKIPPED_DIRECTORIES or _excluded(relative, exclude):
+                continue
+            if (base / name).is_symlink():
+                if not Path(os.path.realpath(base / name)).is_relative_to(reader.real_root):
+                    notices.append(Notice(relative, "symlink to a directory outside the scanned directory: not followed"))
+                continue
+            kept.append(name)
+        subdirectories[:] = kept
+        for name in sorted(files):
+            walked += 1
+            if walked > MAX_WALKED_FILES:
+                notices.append(Notice(".", f"more than {MAX_WALKED_FILES} files: the rest were not looked at"))
+                return Discovery(tuple(artifacts), tuple(notices))
+            relative = _relative(base / name, root)
+            if _excluded(relative, exclude):
+                continue
+            artifact = classify(relative)
+            if artifact is None:
+                continue
+            if artifact.kind == "source":
+                sources += 1
+                if sources > MAX_SOURCE_FILES:
+                    continue
+            artifacts.append(artifact)
+    return Discovery(tuple(artifacts), tuple(notices))
+
+
+def _relative(path: Path, root: Path) -> str:
+    relative = path.relative_to(root).as_posix()
+    return relative or "."
+
+
+def _excluded(relative: str, patterns: tuple[str, ...]) -> bool:
+    parts = PurePosixPath(relative).parts
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    return any(fnmatchcase(prefix, pattern.rstrip("/")) for pattern in patterns for prefix in prefixes)

@@ -1,0 +1,473 @@
+"""Dockerfile → BuildModel, with Docker's own parser (BuildKit's Go parser).
+
+The builder walks the instructions once, stage by stage, and keeps what BuildKit keeps:
+global ARGs for FROM, per-stage ARG and ENV scopes, WORKDIR, the user, and the dependency
+directories each RUN creates or prunes. `FROM <stage>` carries all of that along;
+`COPY --from=<stage>` carries the dependency directories it copies.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import shlex
+from dataclasses import dataclass, field, replace
+from fnmatch import fnmatchcase
+from types import MappingProxyType
+from typing import Iterable
+
+from mcpharden.knowledge.base_images import ImageEntry, profile_for
+from mcpharden.model.build import (
+    BuildModel,
+    DependencyDir,
+    ExposedPort,
+    Healthcheck,
+    ImageUse,
+    InstallStep,
+    Stage,
+    StageCopy,
+    UserState,
+)
+from mcpharden.model.images import BaseImageProfile, ImageRef
+from mcpharden.sources.installs import absolute, classify
+from mcpharden.sources.shell import SimpleCommand, split_commands, words_of
+from mcpharden.sources.variables import try_expand
+
+KNOWN_INSTRUCTIONS = frozenset({
+    "FROM", "RUN", "CMD", "LABEL", "MAINTAINER", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT",
+    "VOLUME", "USER", "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL",
+})
+
+
+class DockerfileError(ValueError):
+    """The file is not a Dockerfile we can model (syntax error, no FROM)."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+@dataclass
+class _StageState:
+    """Mutable state while walking one stage; frozen into a Stage at its end."""
+
+    index: int
+    name: str | None
+    line: int
+    base: ImageRef
+    parent: int | None
+    profile: BaseImageProfile
+    user: UserState
+    args: dict[str, str | None] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    workdir: str = "/"
+    dependencies: dict[str, DependencyDir] = field(default_factory=dict)
+    installs: list[InstallStep] = field(default_factory=list)
+    copies: list[StageCopy] = field(default_factory=list)
+    healthcheck: Healthcheck | None = None
+    exposed: list[ExposedPort] = field(default_factory=list)
+    entrypoint: tuple[str, ...] = ()
+    cmd: tuple[str, ...] = ()
+    created_users: dict[str, str] = field(default_factory=dict)
+    # Tool settings that persist across RUNs in config files (poetry config virtualenvs.create false).
+    tool_settings: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return self.name or f"#{self.index}"
+
+    def variables(self) -> dict[str, str | None]:
+        """ENV wins over ARG when both define a name."""
+        return {**self.args, **self.env}
+
+    def run_environment(self) -> dict[str, str]:
+        """What a RUN step sees: ARGs become environment variables too."""
+        values = {k: v for k, v in self.args.items() if v is not None}
+        values.update(self.env)
+        values.update(self.tool_settings)
+        return values
+
+    def freeze(self) -> Stage:
+        return Stage(
+            index=self.index,
+            name=self.name,
+            line=self.line,
+            base=self.base,
+            parent=self.parent,
+            profile=self.profile,
+            user=self.user,
+            env=MappingProxyType(dict(self.env)),
+            workdir=self.workdir,
+            dependencies=tuple(self.dependencies.values()),
+            installs=tuple(self.installs),
+            copies=tuple(self.copies),
+            healthcheck=self.healthcheck,
+            exposed_ports=tuple(self.exposed),
+            entrypoint=self.entrypoint,
+            cmd=self.cmd,
+            created_users=MappingProxyType(dict(self.created_users)),
+        )
+
+
+def parse_dockerfile(
+    text: str,
+    path: str,
+    target: str | None = None,
+    extra_images: Iterable[ImageEntry] = (),
+) -> BuildModel:
+    """Model a Dockerfile. `target` names the stage that ships (like `docker build --target`)."""
+    import dockerfile  # the Go parser: loaded on first use
+
+    try:
+        commands = dockerfile.parse_string(text)
+    except dockerfile.GoParseError as error:
+        raise DockerfileError(f"Dockerfile syntax error: {error}") from None
+    return _Builder(path, tuple(extra_images)).build(commands, target)
+
+
+class _Builder:
+    def __init__(self, path: str, extra_images: tuple[ImageEntry, ...]) -> None:
+        self.path = path
+        self.extra_images = extra_images
+        self.global_args: dict[str, str | None] = {}
+        self.stages: list[Stage] = []
+        self.image_uses: list[ImageUse] = []
+
+    def build(self, commands, target: str | None) -> BuildModel:
+        current: _StageState | None = None
+        for command in commands:
+            name = command.cmd.upper()
+            if name not in KNOWN_INSTRUCTIONS:
+                raise DockerfileError(f"unknown instruction {command.cmd!r}", command.start_line)
+            if name == "FROM":
+                if current:
+                    self.stages.append(current.freeze())
+                current = self._start_stage(command)
+            elif current is None:
+                if name == "ARG":
+                    self._declare_args(command, self.global_args, self.global_args)
+                # Other instructions before FROM are rejected by BuildKit; nothing ships from them.
+            else:
+                self._apply(current, name, command)
+        if current is None:
+            raise DockerfileError("no FROM instruction: not a Dockerfile")
+        self.stages.append(current.freeze())
+        return BuildModel(
+            path=self.path,
+            stages=tuple(self.stages),
+            final_index=self._final_index(target),
+            image_uses=tuple(self.image_uses),
+        )
+
+    def _final_index(self, target: str | None) -> int:
+        if target:
+            for stage in self.stages:
+                if stage.name and stage.name.lower() == target.lower():
+                    return stage.index
+        return len(self.stages) - 1
+
+    def _stage_named(self, reference: str) -> Stage | None:
+        lowered = reference.lower()
+        for stage in self.stages:
+            if stage.name and stage.name.lower() == lowered:
+                return stage
+        if reference.isdigit() and int(reference) < len(self.stages):
+            return self.stages[int(reference)]
+        return None
+
+    # FROM --------------------------------------------------------------------------------
+
+    def _start_stage(self, command) -> _StageState:
+        values = list(command.value)
+        written = values[0] if values else ""
+        name = values[2] if len(values) >= 3 and values[1].lower() == "as" else None
+        resolved = try_expand(written, self.global_args)
+        index = len(self.stages)
+        parent = self._stage_named(resolved) if resolved and not resolved.isdigit() else None
+        ref = ImageRef(written=written, resolved=resolved)
+        if parent is not None:
+            return self._inherit(parent, index, name, command.start_line, ref)
+        profile = profile_for(resolved, self.extra_images)
+        if resolved is None or resolved.lower() != "scratch":
+            self.image_uses.append(ImageUse(ref=ref, line=command.start_line, context="FROM"))
+        origin = "base-default" if profile.known else "assumed"
+        user = UserState(
+            value=profile.default_user,
+            written=profile.default_user,
+            is_root=is_root_user(profile.default_user, {}),
+            origin=origin,
+            line=command.start_line,
+            stage=name or f"#{index}",
+        )
+        return _StageState(index=index, name=name, line=command.start_line, base=ref, parent=None, profile=profile, user=user)
+
+    def _inherit(self, parent: Stage, index: int, name: str | None, line: int, ref: ImageRef) -> _StageState:
+        user = replace(parent.user, origin="inherited") if parent.user.origin == "explicit" else parent.user
+        dependencies = {
+            d.directory: replace(d, arrived_via=d.arrived_via or ("inherited", line)) for d in parent.dependencies
+        }
+        return _StageState(
+            index=index,
+            name=name,
+            line=line,
+            base=ref,
+            parent=parent.index,
+            profile=parent.profile,
+            user=user,
+            env=dict(parent.env),
+            workdir=parent.workdir,
+            dependencies=dependencies,
+            healthcheck=parent.healthcheck,
+            exposed=list(parent.exposed_ports),
+            entrypoint=parent.entrypoint,
+            cmd=parent.cmd,
+            created_users=dict(parent.created_users),
+        )
+
+    # Other instructions ------------------------------------------------------------------
+
+    def _apply(self, stage: _StageState, name: str, command) -> None:
+        handler = getattr(self, f"_on_{name.lower()}", None)
+        if handler:
+            handler(stage, command)
+
+    def _on_arg(self, stage: _StageState, command) -> None:
+        self._declare_args(command, stage.args, stage.variables())
+
+    def _declare_args(self, command, scope: dict[str, str | None], variables: dict[str, str | None]) -> None:
+        for token in command.value:
+            token = _unquote(token)
+            name, has_default, default = token.partition("=")
+            if has_default:
+                scope[name] = try_expand(_unquote(default), variables)
+            elif scope is not self.global_args and name in self.global_args:
+                scope[name] = self.global_args[name]  # `ARG NAME` in a stage re-imports the global default
+            else:
+                scope.setdefault(name, None)
+
+    def _on_env(self, stage: _StageState, command) -> None:
+        values = list(command.value)
+        for name, raw in zip(values[::2], values[1::2]):
+            expanded = try_expand(_unquote(raw), stage.variables())
+            stage.env[name] = expanded if expanded is not None else raw
+
+    def _on_workdir(self, stage: _StageState, command) -> None:
+        if command.value:
+            target = try_expand(_unquote(command.value[0]), stage.variables()) or command.value[0]
+            stage.workdir = absolute(target, stage.workdir)
+
+    def _on_user(self, stage: _StageState, command) -> None:
+        written = command.value[0] if command.value else ""
+        value = try_expand(written, stage.variables())
+        stage.user = UserState(
+            value=value,
+            written=written,
+            is_root=is_root_user(value, stage.created_users) if value is not None else None,
+            origin="explicit",
+            line=command.start_line,
+            stage=stage.label,
+        )
+
+    def _on_healthcheck(self, stage: _StageState, command) -> None:
+        disabled = bool(command.value) and command.value[0].upper() == "NONE"
+        stage.healthcheck = Healthcheck(line=command.start_line, disabled=disabled, stage=stage.label)
+
+    def _on_expose(self, stage: _StageState, command) -> None:
+        for token in command.value:
+            port = try_expand(token, stage.variables()) or token
+            stage.exposed.append(ExposedPort(port=port, line=command.start_line))
+
+    def _on_entrypoint(self, stage: _StageState, command) -> None:
+        stage.entrypoint = _exec_words(command)
+        stage.cmd = ()  # BuildKit resets an inherited CMD when ENTRYPOINT is set
+
+    def _on_cmd(self, stage: _StageState, command) -> None:
+        stage.cmd = _exec_words(command)
+
+    def _on_copy(self, stage: _StageState, command) -> None:
+        source = _flag_value(command.flags, "--from")
+        if source is None:
+            return
+        resolved = try_expand(source, stage.variables()) or source
+        source_stage = self._stage_named(resolved)
+        if source_stage is None:
+            self.image_uses.append(ImageUse(ImageRef(source, resolved), command.start_line, "COPY --from"))
+            return
+        sources = tuple(_unquote(v) for v in command.value[:-1])
+        destination = absolute(_unquote(command.value[-1]), stage.workdir) if command.value else stage.workdir
+        stage.copies.append(StageCopy(source_stage.index, sources, destination, command.start_line))
+        for carried in _carried_dependencies(source_stage, sources, destination):
+            stage.dependencies[carried.directory] = replace(carried, arrived_via=("copied", command.start_line))
+
+    _on_add = _on_copy
+
+    def _on_run(self, stage: _StageState, command) -> None:
+        for flag in command.flags:
+            self._note_mount_image(stage, flag, command.start_line)
+        for line, script in _run_scripts(command):
+            self._run_script(stage, script, line)
+
+    def _note_mount_image(self, stage: _StageState, flag: str, line: int) -> None:
+        if not flag.startswith("--mount="):
+            return
+        options = dict(part.partition("=")[::2] for part in flag[len("--mount=") :].split(","))
+        source = options.get("from")
+        if source and self._stage_named(source) is None:
+            resolved = try_expand(source, stage.variables()) or source
+            self.image_uses.append(ImageUse(ImageRef(source, resolved), line, "RUN --mount"))
+
+    def _run_script(self, stage: _StageState, script: str, first_line: int) -> None:
+        env = stage.run_environment()
+        cwd = stage.workdir
+        for simple in split_commands(script):
+            line = first_line + simple.line_offset
+            argv = simple.argv
+            if not argv:
+                env.update(simple.assignments)
+                continue
+            if argv[0] == "export":
+                env.update(_assignments(argv[1:]))
+                continue
+            if argv[0] == "cd" and len(argv) > 1:
+                cwd = absolute(argv[1], cwd)
+                continue
+            self._note_tool_settings(stage, env, argv)
+            self._note_created_user(stage, argv)
+            if argv[0] == "rm":
+                _remove_dependencies(stage, argv, cwd)
+                continue
+            self._apply_install(stage, simple, env, cwd, line)
+
+    def _apply_install(self, stage: _StageState, simple: SimpleCommand, env: dict[str, str], cwd: str, line: int) -> None:
+        action = classify(simple, env, cwd)
+        if action is None:
+            return
+        existing = stage.dependencies.get(action.directory)
+        if action.prunes:
+            if existing and not action.includes_dev:
+                stage.dependencies[action.directory] = replace(existing, includes_dev=False)
+            return
+        step = InstallStep(
+            manager=action.manager,
+            command=" ".join(simple.argv),
+            line=line,
+            stage=stage.label,
+            directory=action.directory,
+            includes_dev=action.includes_dev,
+            reason=action.reason,
+        )
+        stage.installs.append(step)
+        if existing and existing.includes_dev and not action.replaces_existing:
+            return  # adding production packages does not remove the dev ones already there
+        stage.dependencies[action.directory] = DependencyDir(action.directory, step, action.includes_dev)
+
+    def _note_tool_settings(self, stage: _StageState, env: dict[str, str], argv: tuple[str, ...]) -> None:
+        """`poetry config virtualenvs.create false` and friends persist across RUN steps."""
+        if len(argv) >= 4 and argv[0] == "poetry" and argv[1] == "config":
+            key = "POETRY_" + argv[2].replace(".", "_").replace("-", "_").upper()
+            stage.tool_settings[key] = argv[3]
+            env[key] = argv[3]
+
+    def _note_created_user(self, stage: _StageState, argv: tuple[str, ...]) -> None:
+        """Remember uids given to users made in the build: `useradd -o -u 0 admin` is root."""
+        if argv[0] not in ("useradd", "adduser", "usermod"):
+            return
+        uid = _flag_argument(argv, ("-u", "--uid"))
+        names = [w for w in argv[1:] if not w.startswith("-")]
+        if uid is not None and names:
+            stage.created_users[names[-1]] = uid
+
+
+# Helpers ---------------------------------------------------------------------------------
+
+
+def is_root_user(value: str | None, created_users) -> bool | None:
+    """USER root, USER 0, USER 0:0, USER root:app → root; a name made with uid 0 → root."""
+    if value is None:
+        return None
+    user = value.split(":", 1)[0].strip()
+    if not user:
+        return True  # an empty USER resets to root
+    if user in ("root", "0"):
+        return True
+    if user in created_users:
+        return created_users[user].strip() == "0"
+    return False
+
+
+def _exec_words(command) -> tuple[str, ...]:
+    if command.json:
+        return tuple(command.value)
+    return tuple(words_of(command.value[0])) if command.value else ()
+
+
+def _run_scripts(command) -> list[tuple[int, str]]:
+    """(first line, script) pairs: heredoc bodies, or the (joined) shell form, or exec form."""
+    if command.heredocs:
+        return [(command.start_line + 1, heredoc.content) for heredoc in command.heredocs]
+    if command.json:
+        return [(command.start_line, shlex.join(command.value))]
+    return [(command.start_line, command.value[0] if command.value else "")]
+
+
+def _flag_value(flags: tuple[str, ...], name: str) -> str | None:
+    for flag in flags:
+        if flag.startswith(name + "="):
+            return flag.split("=", 1)[1]
+    return None
+
+
+def _flag_argument(argv: tuple[str, ...], names: tuple[str, ...]) -> str | None:
+    for index, word in enumerate(argv):
+        for name in names:
+            if word == name and index + 1 < len(argv):
+                return argv[index + 1]
+            if word.startswith(name + "=") or (len(name) == 2 and word.startswith(name) and len(word) > 2 and word[2:].isdigit()):
+                return word[len(name) :].lstrip("=")
+    return None
+
+
+def _unquote(text: str) -> str:
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        try:
+            return shlex.split(text)[0]
+        except (ValueError, IndexError):
+            return text[1:-1]
+    return text
+
+
+def _assignments(words: tuple[str, ...]) -> dict[str, str]:
+    return dict(word.split("=", 1) for word in words if "=" in word and not word.startswith("-"))
+
+
+def _remove_dependencies(stage: _StageState, argv: tuple[str, ...], cwd: str) -> None:
+    for target in (w for w in argv[1:] if not w.startswith("-")):
+        removed = absolute(target, cwd)
+        for directory in list(stage.dependencies):
+            if directory == removed or directory.startswith(removed.rstrip("/") + "/"):
+                del stage.dependencies[directory]
+
+
+def _carried_dependencies(source: Stage, sources: tuple[str, ...], destination: str) -> list[DependencyDir]:
+    """Dependency directories of `source` that `COPY --from` brings in, at their new place.
+    Docker copies a directory's contents: /app → /dest puts /app/node_modules at /dest/node_modules."""
+    carried = []
+    for dependency in source.dependencies:
+        for pattern in sources:
+            copied_root = posixpath.normpath(posixpath.join("/", pattern))
+            landed = _landing_place(dependency.directory, copied_root, destination)
+            if landed is not None:
+                carried.append(replace(dependency, directory=landed))
+                break
+    return carried
+
+
+def _landing_place(directory: str, copied_root: str, destination: str) -> str | None:
+    if copied_root == "/" or directory == copied_root or fnmatchcase(directory, copied_root):
+        relative = directory.lstrip("/") if copied_root == "/" else ""
+        return posixpath.normpath(posixpath.join(destination, relative))
+    if directory.startswith(copied_root + "/"):
+        return posixpath.normpath(posixpath.join(destination, directory[len(copied_root) + 1 :]))
+    # Copying part of a dependency directory (node_modules/.bin) still ships what it holds.
+    if copied_root.startswith(directory + "/"):
+        return destination
+    return None

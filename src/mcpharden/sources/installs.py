@@ -1,0 +1,256 @@
+"""Recognize dependency installs in shell commands and decide whether they bring dev deps.
+
+Reads the InstallerSpec table (mcpharden.knowledge.installers); the decision order is the
+same for every package manager: explicit dev flag > explicit production flag > dev
+environment > production environment > (pip-like) what is installed > the tool's default.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from mcpharden.knowledge.installers import DEV_PACKAGES, DEV_WORDS, INSTALLERS, SYSTEM_PYTHON_DIRS, Flag, InstallerSpec
+from mcpharden.sources.shell import SimpleCommand
+
+# Global options that take a value, so their value is not mistaken for a subcommand.
+_VALUE_OPTIONS = frozenset({
+    "--prefix", "--cwd", "-C", "--dir", "--registry", "--cache", "--userconfig", "--loglevel",
+    "--workspace", "-w", "--filter", "-F", "--python", "--project", "--directory",
+})
+_PIP_VALUE_OPTIONS = frozenset({
+    "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "-t", "--target", "--prefix",
+    "--root", "-c", "--constraint", "--python", "--cache-dir", "--trusted-host", "--platform",
+    "--python-version", "--implementation", "--abi", "--only-binary", "--no-binary", "--src",
+    "--upgrade-strategy", "-C", "--config-settings", "--progress-bar", "--extra", "--group",
+    "--index", "--default-index", "-p", "--python-platform",
+})
+_PYTHON = re.compile(r"^python(\d+(\.\d+)?)?$")
+_PIP = re.compile(r"^pip(\d+(\.\d+)?)?$")
+_NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?")
+
+
+@dataclass(frozen=True)
+class InstallAction:
+    """What one command does to a dependency directory."""
+
+    manager: str
+    directory: str
+    includes_dev: bool
+    reason: str
+    replaces_existing: bool
+    prunes: bool
+
+
+def normalize_argv(argv: tuple[str, ...]) -> tuple[str, ...]:
+    """`python3 -m pip install` → `pip install`; `/usr/bin/pip3.12` → `pip`."""
+    if not argv:
+        return argv
+    program = argv[0].rsplit("/", 1)[-1]
+    rest = argv[1:]
+    if _PYTHON.match(program) and len(rest) >= 2 and rest[0] == "-m":
+        program, rest = rest[1], rest[2:]
+    if _PIP.match(program):
+        program = "pip"
+    return (program, *rest)
+
+
+def classify(command: SimpleCommand, env: Mapping[str, str], cwd: str) -> InstallAction | None:
+    """The install or prune `command` performs, or None when it is not one."""
+    argv = normalize_argv(command.argv)
+    if not argv:
+        return None
+    effective_env = {**env, **dict(command.assignments)}
+    for spec in INSTALLERS:
+        if argv[0] not in spec.programs:
+            continue
+        matched = _after_subcommand(argv[1:], spec.subcommands)
+        if matched is None:
+            continue
+        subcommand, args = matched
+        shown = " ".join((argv[0], *subcommand))
+        includes_dev, reason = _includes_dev(spec, shown, argv, args, effective_env)
+        return InstallAction(
+            manager=spec.manager,
+            directory=_directory(spec, argv, effective_env, cwd),
+            includes_dev=includes_dev,
+            reason=reason,
+            replaces_existing=spec.replaces_existing,
+            prunes=spec.prunes,
+        )
+    return None
+
+
+def _after_subcommand(
+    args: tuple[str, ...], subcommands: tuple[tuple[str, ...], ...]
+) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The first subcommand that matches (global options skipped) and the other arguments."""
+    positionals: list[tuple[int, str]] = []
+    skip = False
+    for index, word in enumerate(args):
+        if skip:
+            skip = False
+            continue
+        if word.startswith("-"):
+            skip = word in _VALUE_OPTIONS
+            continue
+        positionals.append((index, word))
+    for sub in subcommands:
+        if not sub:
+            if not positionals:
+                return sub, args
+            continue
+        leading = positionals[: len(sub)]
+        if tuple(word for _, word in leading) == sub:
+            matched = {index for index, _ in leading}
+            return sub, tuple(word for index, word in enumerate(args) if index not in matched)
+    return None
+
+
+def _has_flag(argv: tuple[str, ...], flags: tuple[Flag, ...]) -> str | None:
+    """The first of `flags` present in argv, as written; values may be `=v`, ` v` or a comma list."""
+    for name, value in flags:
+        for index, word in enumerate(argv):
+            if value is None and word == name:
+                return word
+            if value is None:
+                continue
+            if word.startswith(name + "="):
+                if value in word.split("=", 1)[1].split(","):
+                    return word
+            elif word == name and index + 1 < len(argv) and value in argv[index + 1].split(","):
+                return f"{word} {argv[index + 1]}"
+    return None
+
+
+def _env_match(env: Mapping[str, str], pairs: tuple[tuple[str, str], ...]) -> str | None:
+    for name, value in pairs:
+        if env.get(name, "").strip().lower() == value:
+            return f"{name}={value}"
+    return None
+
+
+def _includes_dev(
+    spec: InstallerSpec, shown: str, argv: tuple[str, ...], args: tuple[str, ...], env: Mapping[str, str]
+) -> tuple[bool, str]:
+    if flag := _has_flag(argv, spec.dev_flags):
+        return True, f"`{shown}` with `{flag}` installs dev dependencies"
+    if flag := _has_flag(argv, spec.prod_flags):
+        return False, f"`{flag}` leaves dev dependencies out"
+    if setting := _env_match(env, spec.dev_env):
+        return True, f"{setting} is in effect, so `{shown}` installs dev dependencies"
+    if setting := _env_match(env, spec.prod_env):
+        return False, f"{setting} is in effect"
+    if spec.judged_by_targets:
+        return _judge_pip_targets(args)
+    if spec.prunes:
+        return True, f"`{shown}` without a production flag keeps dev dependencies"
+    if spec.installs_dev_by_default:
+        hint = " and NODE_ENV is not production" if ("NODE_ENV", "production") in spec.prod_env else ""
+        return True, f"`{shown}` installs dev dependencies by default (no production flag{hint})"
+    return False, f"`{shown}` installs production dependencies by default"
+
+
+def _judge_pip_targets(args: tuple[str, ...]) -> tuple[bool, str]:
+    """pip/uv pip: dev when a requirements file, extra, group or package name says so."""
+    for option, value in _pip_arguments(args):
+        if option in ("-r", "--requirement") and _is_dev_path(value):
+            return True, f"installs the dev requirements file `{value}`"
+        if option in ("--extra", "--group") and value.lower() in DEV_WORDS:
+            return True, f"installs the `{value}` {option[2:]}"
+        if option == "--all-extras":
+            return True, "`--all-extras` installs dev extras too"
+        if option in ("", "-e", "--editable"):
+            if dev_extras := sorted(_extras(value) & DEV_WORDS):
+                return True, f"installs the [{','.join(dev_extras)}] extra of `{value}`"
+            name = _NAME.match(value.rsplit("/", 1)[-1])
+            if name and name.group(1).lower() in DEV_PACKAGES:
+                return True, f"installs the development tool `{name.group(1)}`"
+    return False, "installs production requirements"
+
+
+def _pip_arguments(args: tuple[str, ...]):
+    """(option, value) pairs of a pip command line; positionals come as ("", value)."""
+    words = iter(args)
+    for word in words:
+        if word.startswith("-r") and len(word) > 2 and not word.startswith("-r="):
+            yield "-r", word[2:]
+        elif "=" in word and word.startswith("--"):
+            option, value = word.split("=", 1)
+            yield option, value
+        elif word in ("-r", "--requirement", "-e", "--editable") or word in _PIP_VALUE_OPTIONS:
+            yield word, next(words, "")
+        elif word.startswith("-"):
+            yield word, ""
+        else:
+            yield "", word
+
+
+def _extras(target: str) -> set[str]:
+    start, end = target.find("["), target.find("]")
+    if start < 0 or end < start:
+        return set()
+    return {extra.strip().lower() for extra in target[start + 1 : end].split(",")}
+
+
+def _is_dev_path(path: str) -> bool:
+    words = re.split(r"[-_./]+", path.lower())
+    return any(word in DEV_WORDS for word in words if word not in ("txt", "in", "requirements", ""))
+
+
+def _directory(spec: InstallerSpec, argv: tuple[str, ...], env: Mapping[str, str], cwd: str) -> str:
+    """Where the dependencies land, as an absolute path in the image."""
+    def option(*names: str) -> str | None:
+        for index, word in enumerate(argv):
+            for name in names:
+                if word == name and index + 1 < len(argv):
+                    return argv[index + 1]
+                if word.startswith(name + "="):
+                    return word.split("=", 1)[1]
+        return None
+
+    if spec.location == "node_modules":
+        base = option("--prefix", "--cwd", "-C", "--dir") or cwd
+        return posixpath.join(absolute(base, cwd), "node_modules")
+    home = env.get("HOME", "/root") or "/root"
+    if spec.location == "python-env":
+        if target := option("--target", "-t", "--prefix"):
+            return absolute(target, cwd)
+        if "--user" in argv:
+            return posixpath.join(home, ".local")
+        if "--system" not in argv and (venv := active_virtualenv(env)):
+            return venv
+        return SYSTEM_PYTHON_DIRS[0]
+    # python-project tools keep their own environment
+    in_project = posixpath.join(cwd, ".venv")
+    if spec.manager == "uv":
+        return absolute(env.get("UV_PROJECT_ENVIRONMENT", "") or in_project, cwd)
+    if spec.manager == "poetry":
+        if env.get("POETRY_VIRTUALENVS_CREATE", "").lower() in ("false", "0"):
+            return active_virtualenv(env) or SYSTEM_PYTHON_DIRS[0]
+        if env.get("POETRY_VIRTUALENVS_IN_PROJECT", "").lower() in ("true", "1"):
+            return in_project
+        return posixpath.join(home, ".cache/pypoetry/virtualenvs")
+    if spec.manager == "pipenv":
+        if "--system" in argv:
+            return SYSTEM_PYTHON_DIRS[0]
+        if env.get("PIPENV_VENV_IN_PROJECT", "").lower() in ("true", "1"):
+            return in_project
+        return posixpath.join(home, ".local/share/virtualenvs")
+    return in_project
+
+
+def active_virtualenv(env: Mapping[str, str]) -> str | None:
+    """The virtual environment a RUN step uses: VIRTUAL_ENV, or a venv's bin first on PATH."""
+    if venv := env.get("VIRTUAL_ENV"):
+        return venv.rstrip("/")
+    first = env.get("PATH", "").split(":", 1)[0]
+    if first.endswith("/bin") and ("venv" in first or ".venv" in first):
+        return first[: -len("/bin")]
+    return None
+
+
+def absolute(path: str, cwd: str) -> str:
+    return posixpath.normpath(posixpath.join(cwd, path))

@@ -1,0 +1,126 @@
+"""YAML with line numbers: libyaml composes a node tree; we turn it into dicts and lists
+that remember where each key and item stood.
+
+Composing (not constructing) leaves custom tags such as compose's `!reset` alone, and
+aliases are expanded under a node budget so a "billion laughs" file fails fast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+MAX_NODES = 200_000
+
+
+class YamlError(ValueError):
+    """Broken YAML, or YAML that expands past the node budget."""
+
+
+class YamlMap(dict):
+    """A mapping that knows its own line and each key's line (1-based)."""
+
+    line: int = 0
+    tag: str = ""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.key_lines: dict[Any, int] = {}
+
+    def line_of(self, key: Any) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class YamlList(list):
+    line: int = 0
+    tag: str = ""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.item_lines: list[int] = []
+
+    def line_of(self, index: int) -> int:
+        return self.item_lines[index] if index < len(self.item_lines) else self.line
+
+
+def load_documents(text: str) -> list[Any]:
+    """All documents of a YAML stream, as YamlMap / YamlList / scalars."""
+    import yaml  # loaded on first use
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        nodes = list(yaml.compose_all(text, Loader=loader))
+    except yaml.YAMLError as error:
+        raise YamlError(f"invalid YAML: {_short(error)}") from None
+    except RecursionError:
+        raise YamlError("invalid YAML: nested too deeply") from None
+    budget = _Budget()
+    return [_convert(node, budget, 0) for node in nodes if node is not None]
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.left = MAX_NODES
+
+    def spend(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise YamlError(f"YAML expands to more than {MAX_NODES} nodes (alias bomb?)")
+
+
+def _convert(node: Any, budget: _Budget, depth: int) -> Any:
+    import yaml
+
+    budget.spend()
+    if depth > 200:
+        raise YamlError("YAML nested too deeply")
+    if isinstance(node, yaml.MappingNode):
+        result = YamlMap()
+        result.line, result.tag = node.start_mark.line + 1, node.tag
+        merged: list[YamlMap] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                merged.extend(_merge_sources(_convert(value_node, budget, depth + 1)))
+                continue
+            key = _scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else str(key_node.start_mark)
+            result[key] = _convert(value_node, budget, depth + 1)
+            result.key_lines[key] = key_node.start_mark.line + 1
+        for source in merged:  # explicit keys win; earlier merge sources win over later ones
+            for key, value in source.items():
+                if key not in result:
+                    result[key] = value
+                    result.key_lines[key] = source.line_of(key)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        result = YamlList()
+        result.line, result.tag = node.start_mark.line + 1, node.tag
+        for item in node.value:
+            result.append(_convert(item, budget, depth + 1))
+            result.item_lines.append(item.start_mark.line + 1)
+        return result
+    return _scalar(node)
+
+
+def _merge_sources(value: Any) -> list[YamlMap]:
+    if isinstance(value, YamlMap):
+        return [value]
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, YamlMap)]
+    return []
+
+
+_BOOLEANS = {"true": True, "false": False, "yes": True, "no": False, "on": True, "off": False}
+
+
+def _scalar(node: Any) -> Any:
+    """Scalars stay strings except null and booleans, which CI and compose files test for."""
+    tag, value = node.tag, node.value
+    if tag == "tag:yaml.org,2002:null":
+        return None
+    if tag == "tag:yaml.org,2002:bool":
+        return _BOOLEANS.get(value.lower(), value)
+    return value
+
+
+def _short(error: Exception) -> str:
+    text = " ".join(str(error).split())
+    return text[:300]
