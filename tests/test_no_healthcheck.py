@@ -1,0 +1,75 @@
+from conftest import findings, scan_files
+
+RULE = "no-healthcheck"
+RUNTIME = "FROM gcr.io/distroless/nodejs22-debian12:nonroot\n"
+
+
+def check(tmp_path, dockerfile, files=None):
+    tree = {"Dockerfile": dockerfile, **(files or {})}
+    return findings(scan_files(tmp_path, tree, select=(RULE,)), RULE)
+
+
+def test_exposed_port_without_healthcheck(tmp_path):
+    [finding] = check(tmp_path, RUNTIME + "EXPOSE 8080\nCMD [\"server.js\"]\n")
+    assert finding.line == 1 and "EXPOSE 8080" in finding.message
+
+
+def test_healthcheck_present_passes(tmp_path):
+    assert not check(tmp_path, RUNTIME + "EXPOSE 8080\nHEALTHCHECK CMD [\"/nodejs/bin/node\", \"hc.js\"]\n")
+
+
+def test_healthcheck_none_is_flagged_on_its_line(tmp_path):
+    [finding] = check(tmp_path, RUNTIME + "EXPOSE 8080\nHEALTHCHECK NONE\n")
+    assert finding.line == 3 and "HEALTHCHECK NONE" in finding.message
+
+
+def test_healthcheck_inherited_from_parent_stage(tmp_path):
+    dockerfile = "FROM node:22 AS base\nHEALTHCHECK CMD [\"node\", \"hc.js\"]\nFROM base\nEXPOSE 3000\n"
+    assert not check(tmp_path, dockerfile)
+
+
+def test_stdio_server_is_not_flagged(tmp_path):
+    source = "import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';\n"
+    assert not check(tmp_path, RUNTIME + "CMD [\"index.js\"]\n", {"src/index.ts": source})
+
+
+def test_http_only_source_is_flagged_without_expose(tmp_path):
+    source = "const t = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });\n"
+    [finding] = check(tmp_path, RUNTIME + "CMD [\"index.js\"]\n", {"src/server.ts": source})
+    assert "StreamableHTTPServerTransport" in finding.message
+
+
+def test_source_with_both_transports_is_decided_by_start_arguments(tmp_path):
+    files = {"src/main.py": 'mcp.run(transport="stdio")\n', "src/http.py": 'mcp.run(transport="streamable-http")\n'}
+    assert not check(tmp_path, "FROM python:3.12\nCMD [\"python\", \"-m\", \"srv\"]\n", files)
+    assert check(tmp_path, "FROM python:3.12\nCMD [\"python\", \"-m\", \"srv\", \"--transport\", \"http\"]\n", files)
+
+
+def test_start_arguments_win_over_expose(tmp_path):
+    assert not check(tmp_path, RUNTIME + "EXPOSE 8080\nCMD [\"index.js\", \"--transport=stdio\"]\n")
+
+
+def test_environment_selects_transport(tmp_path):
+    assert check(tmp_path, "FROM python:3.12\nENV MCP_TRANSPORT=sse\n")
+    assert not check(tmp_path, "FROM python:3.12\nENV MCP_TRANSPORT=stdio PORT=8000\n")
+
+
+def test_python_and_go_sdks(tmp_path):
+    assert check(tmp_path, "FROM python:3.12\n", {"server.py": "app = mcp.streamable_http_app()\n"})
+    assert check(tmp_path, "FROM golang:1.24\n", {"main.go": "s := server.NewStreamableHTTPServer(mcpServer)\n"})
+    assert not check(tmp_path, "FROM golang:1.24\n", {"main.go": "server.ServeStdio(s)\n"})
+
+
+def test_client_transport_names_do_not_count(tmp_path):
+    assert not check(tmp_path, RUNTIME, {"test.ts": "new StdioClientTransport({command: 'x'}); new SSEClientTransport(u)\n"})
+
+
+def test_source_of_another_server_in_a_monorepo_does_not_leak(tmp_path):
+    tree = {
+        "servers/a/Dockerfile": RUNTIME,
+        "servers/a/index.ts": "new StdioServerTransport()\n",
+        "servers/b/Dockerfile": RUNTIME,
+        "servers/b/index.ts": "new SSEServerTransport('/messages', res)\n",
+    }
+    result = scan_files(tmp_path, tree, select=(RULE,))
+    assert [f.path for f in findings(result, RULE)] == ["servers/b/Dockerfile"]

@@ -1,0 +1,114 @@
+from conftest import findings, scan_files
+
+RULE = "no-image-scan-in-ci"
+DOCKERFILE = "FROM gcr.io/distroless/static-debian12:nonroot\n"
+
+
+def check(tmp_path, files, dockerfile=DOCKERFILE):
+    tree = {"Dockerfile": dockerfile, **files} if dockerfile else files
+    return findings(scan_files(tmp_path, tree, select=(RULE,)), RULE)
+
+
+def workflow(*steps: str) -> dict[str, str]:
+    body = "\n".join(steps)
+    return {".github/workflows/ci.yml": "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n" + body + "\n"}
+
+
+BUILD = "      - uses: docker/build-push-action@v6\n        with:\n          tags: app:ci"
+
+
+def test_repository_without_ci_is_flagged_on_its_dockerfile(tmp_path):
+    [finding] = check(tmp_path, {})
+    assert (finding.path, finding.line) == ("Dockerfile", 1)
+    assert "no CI definition was found" in finding.message
+
+
+def test_finding_is_placed_on_the_build_step(tmp_path):
+    [finding] = check(tmp_path, workflow("      - uses: actions/checkout@v4", BUILD))
+    assert (finding.path, finding.line) == (".github/workflows/ci.yml", 7)
+
+
+def test_trivy_action_scanning_an_image_passes(tmp_path):
+    scan = "      - uses: aquasecurity/trivy-action@0.28.0\n        with:\n          image-ref: app:ci\n          exit-code: '1'"
+    assert not check(tmp_path, workflow(BUILD, scan))
+
+
+def test_trivy_action_in_fs_mode_does_not_count_and_is_named(tmp_path):
+    scan = "      - uses: aquasecurity/trivy-action@0.28.0\n        with:\n          scan-type: fs\n          scan-ref: ."
+    [finding] = check(tmp_path, workflow(BUILD, scan))
+    assert "scans the repository, not the image" in finding.message
+
+
+def test_other_scanner_actions(tmp_path):
+    for step in (
+        "      - uses: anchore/scan-action@v6\n        with:\n          image: app:ci",
+        "      - uses: docker/scout-action@v1\n        with:\n          command: cves,recommendations\n          image: app:ci",
+        "      - uses: snyk/actions/docker@master\n        with:\n          image: app:ci",
+    ):
+        assert not check(tmp_path, workflow(BUILD, step)), step
+
+
+def test_anchore_scan_of_a_path_does_not_count(tmp_path):
+    assert check(tmp_path, workflow(BUILD, "      - uses: anchore/scan-action@v6\n        with:\n          path: ."))
+
+
+def test_scanner_commands_in_run_steps(tmp_path):
+    for command in ("trivy image --exit-code 1 app:ci", "grype app:ci --fail-on high", "docker scout cves app:ci",
+                    "snyk container test app:ci", "sudo trivy --quiet image app:ci"):
+        assert not check(tmp_path, workflow(BUILD, f"      - run: |\n          set -e\n          {command}")), command
+
+
+def test_directory_scans_in_run_steps_do_not_count(tmp_path):
+    assert check(tmp_path, workflow(BUILD, "      - run: trivy fs --exit-code 1 ."))
+    assert check(tmp_path, workflow(BUILD, "      - run: grype dir:. --fail-on high"))
+
+
+def test_gitlab_template_component_and_script(tmp_path):
+    assert not check(tmp_path, {".gitlab-ci.yml": "include:\n  - template: Jobs/Container-Scanning.gitlab-ci.yml\n"})
+    assert not check(tmp_path, {".gitlab-ci.yml": "include:\n  - component: gitlab.com/components/container-scanning/container-scanning@6\n"})
+    assert not check(tmp_path, {".gitlab-ci.yml": "scan:\n  image: aquasec/trivy\n  script:\n    - trivy image $CI_REGISTRY_IMAGE:$CI_COMMIT_SHA\n"})
+    assert check(tmp_path, {".gitlab-ci.yml": "build:\n  script:\n    - docker build -t app .\n"})
+
+
+def test_gitlab_anchors_and_merge_keys(tmp_path):
+    gitlab = ".scan: &scan\n  script:\n    - grype registry:app:1\njob:\n  <<: *scan\n  stage: test\n"
+    assert not check(tmp_path, {".gitlab-ci.yml": gitlab})
+
+
+def test_pre_push_hooks(tmp_path):
+    assert not check(tmp_path, {".husky/pre-push": "#!/bin/sh\ndocker build -t app . && trivy image app\n"})
+    precommit = "repos:\n  - repo: local\n    hooks:\n      - id: scan\n        name: scan\n        entry: grype app:dev\n        language: system\n        stages: [pre-push]\n"
+    assert not check(tmp_path, {".pre-commit-config.yaml": precommit})
+
+
+def test_makefile_target_called_from_ci(tmp_path):
+    files = workflow(BUILD, "      - run: make scan")
+    files["Makefile"] = "IMAGE ?= app:ci\n\nscan: build\n\t@trivy image --exit-code 1 $(IMAGE)\n\nbuild:\n\tdocker build -t $(IMAGE) .\n"
+    assert not check(tmp_path, files)
+
+
+def test_makefile_target_not_called_from_ci_does_not_count(tmp_path):
+    files = workflow(BUILD, "      - run: make test")
+    files["Makefile"] = "test:\n\tpytest\nscan:\n\ttrivy image app\n"
+    assert check(tmp_path, files)
+
+
+def test_npm_script_and_repository_script_called_from_ci(tmp_path):
+    files = workflow(BUILD, "      - run: npm run scan:image")
+    files["package.json"] = '{"scripts": {"scan:image": "grype app:ci"}}'
+    assert not check(tmp_path, files)
+    files = workflow(BUILD, "      - run: ./scripts/scan.sh")
+    files["scripts/scan.sh"] = "#!/bin/sh\nset -e\ndocker scout cves app:ci\n"
+    assert not check(tmp_path, files)
+
+
+def test_repository_without_dockerfile_needs_no_scan(tmp_path):
+    assert not check(tmp_path, workflow("      - run: npm test"), dockerfile=None)
+
+
+def test_single_file_scan_does_not_judge_ci(tmp_path):
+    from mcpharden.scan import ScanOptions, scan_target
+
+    (tmp_path / "Dockerfile").write_text(DOCKERFILE)
+    result = scan_target(tmp_path / "Dockerfile", ScanOptions(select=(RULE,)))
+    assert not result.findings
