@@ -101,10 +101,8 @@ def _artifact_for_file(target: Path) -> Artifact:
 
 
 def _build_project(artifacts, reader: RepoReader, stage: str | None, config: Config, scope: str) -> Project:
-    from mcpharden.sources.ci import parse_pipeline
     from mcpharden.sources.dockerfile import DockerfileError, parse_dockerfile
     from mcpharden.sources.transport import scan_source, server_facts
-    from mcpharden.sources.yamlnodes import YamlError
 
     builds: list[BuildModel] = []
     pipelines: list[Pipeline] = []
@@ -124,6 +122,9 @@ def _build_project(artifacts, reader: RepoReader, stage: str | None, config: Con
             except DockerfileError as error:
                 reader.notices.append(Notice(artifact.path, f"not scanned: {error}", error.line))
         else:
+            from mcpharden.sources.ci import parse_pipeline  # CI parsing loads YAML: only when needed
+            from mcpharden.sources.yamlnodes import YamlError
+
             try:
                 pipelines.append(parse_pipeline(artifact.path, artifact.system, text, reader.read))
             except YamlError as error:

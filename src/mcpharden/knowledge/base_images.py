@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Iterable
 
 from mcpharden.knowledge import load_table
@@ -51,6 +51,11 @@ def families() -> dict[str, dict[str, Any]]:
 
 def profile_for(reference: str | None, extra: Iterable[ImageEntry] = ()) -> BaseImageProfile:
     """The profile of an external image reference; unknown images get the `unknown` family."""
+    return _profile_for(reference, tuple(extra))
+
+
+@lru_cache(maxsize=4096)
+def _profile_for(reference: str | None, extra: tuple[ImageEntry, ...]) -> BaseImageProfile:
     if reference is None:
         return _profile("unknown", (), known=False)
     if reference.lower() == "scratch":
@@ -65,14 +70,30 @@ def profile_for(reference: str | None, extra: Iterable[ImageEntry] = ()) -> Base
 
 def _matches(entry: ImageEntry, name: ImageName) -> bool:
     tag = name.tag or "latest"
-    return any(fnmatchcase(name.full_name, p) for p in entry.images) and any(fnmatchcase(tag, t) for t in entry.tags)
+    return any(glob_match(name.full_name, p) for p in entry.images) and any(glob_match(tag, t) for t in entry.tags)
+
+
+def glob_match(text: str, pattern: str) -> bool:
+    """fnmatchcase, without compiling a regular expression for the shapes the table uses
+    (`name`, `prefix*`, `*suffix`, `*part*`): start-up time matters for a CLI."""
+    if not any(char in pattern for char in "?[]"):
+        stars = pattern.count("*")
+        if stars == 0:
+            return text == pattern
+        if stars == 1 and pattern.endswith("*"):
+            return text.startswith(pattern[:-1])
+        if stars == 1 and pattern.startswith("*"):
+            return text.endswith(pattern[1:])
+        if stars == 2 and pattern.startswith("*") and pattern.endswith("*"):
+            return pattern[1:-1] in text
+    return fnmatchcase(text, pattern)
 
 
 def _family_by_tag(name: ImageName) -> str:
     variants = load_table("base_images.toml")["tag_variants"]
     tag = (name.tag or "latest").lower()
     for variant in variants["variant"]:
-        if any(fnmatchcase(tag, pattern) for pattern in variant["tags"]):
+        if any(glob_match(tag, pattern) for pattern in variant["tags"]):
             return variant["family"]
     return variants["default"]
 

@@ -36,9 +36,15 @@ class InstallerSpec:
     judged_by_targets: bool = False
     # Pruners remove dev dependencies from an existing directory instead of installing.
     prunes: bool = False
+    # Flags that install tools globally rather than the project's dependencies.
+    global_flags: tuple[Flag, ...] = ()
+    # Package names on the command line (npm install express) install those packages and
+    # their production dependencies, not the project's devDependencies.
+    named_packages_are_prod: bool = False
 
 
 NODE_PROD_ENV = (("NODE_ENV", "production"),)
+NODE_GLOBAL = (("-g", None), ("--global", None), ("--location", "global"))
 
 INSTALLERS: tuple[InstallerSpec, ...] = (
     InstallerSpec(
@@ -52,6 +58,8 @@ INSTALLERS: tuple[InstallerSpec, ...] = (
         prod_env=NODE_PROD_ENV + (("NPM_CONFIG_PRODUCTION", "true"), ("npm_config_production", "true"), ("NPM_CONFIG_OMIT", "dev"), ("npm_config_omit", "dev")),
         dev_env=(("NPM_CONFIG_INCLUDE", "dev"), ("npm_config_include", "dev")),
         replaces_existing=True,
+        global_flags=NODE_GLOBAL,
+        named_packages_are_prod=True,
     ),
     InstallerSpec(
         manager="npm",
@@ -66,13 +74,15 @@ INSTALLERS: tuple[InstallerSpec, ...] = (
     InstallerSpec(
         manager="yarn",
         programs=("yarn",),
-        subcommands=(("install",), (), ("add",), ("workspaces", "focus")),
+        subcommands=(("install",), (), ("add",), ("workspaces", "focus"), ("global", "add")),
         location="node_modules",
         installs_dev_by_default=True,
         prod_flags=(("--production", None), ("--production", "true"), ("--prod", None)),
         dev_flags=(("--production", "false"), ("--dev", None), ("-D", None)),
         prod_env=NODE_PROD_ENV,
         replaces_existing=True,
+        global_flags=NODE_GLOBAL,
+        named_packages_are_prod=True,
     ),
     InstallerSpec(
         manager="pnpm",
@@ -80,10 +90,12 @@ INSTALLERS: tuple[InstallerSpec, ...] = (
         subcommands=(("install",), ("i",), ("add",), ("deploy",)),
         location="node_modules",
         installs_dev_by_default=True,
-        prod_flags=(("--prod", None), ("-P", None), ("--production", None), ("--production", "true")),
+        prod_flags=(("--prod", None), ("-P", None), ("--production", None), ("--production", "true"), ("--only", "prod"), ("--only", "production")),
         dev_flags=(("--dev", None), ("-D", None), ("--production", "false")),
         prod_env=NODE_PROD_ENV,
         replaces_existing=True,
+        global_flags=NODE_GLOBAL,
+        named_packages_are_prod=True,
     ),
     InstallerSpec(
         manager="pnpm",
@@ -103,6 +115,8 @@ INSTALLERS: tuple[InstallerSpec, ...] = (
         prod_flags=(("--production", None), ("-p", None)),
         dev_flags=(("--dev", None), ("-d", None)),
         replaces_existing=True,
+        global_flags=NODE_GLOBAL,
+        named_packages_are_prod=True,
     ),
     InstallerSpec(
         manager="pip",

@@ -123,3 +123,10 @@ class BuildModel:
         while stage.parent is not None:
             stage = self.stages[stage.parent]
         return stage.base
+
+    def final_phrase(self) -> str:
+        """How messages name the shipped stage: "the image" for a one-stage build."""
+        if len(self.stages) == 1:
+            return "the image"
+        final = self.final
+        return f"the final stage '{final.name}'" if final.name else f"the final stage (#{final.index})"

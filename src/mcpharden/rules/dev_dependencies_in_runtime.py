@@ -74,9 +74,9 @@ def _finding(build: BuildModel, dependency: DependencyDir) -> Finding:
     if dependency.arrived_via:
         how, line = dependency.arrived_via
         if how == "copied":
-            message += f", copied into the final stage '{final.label}'"
+            message += f", copied into {build.final_phrase()}"
         else:
-            message += f", and the final stage '{final.label}' is built on that stage"
+            message += f", and {build.final_phrase()} is built on that stage"
     return RULE.finding(build.path, line, message, manager=install.manager, directory=dependency.directory, install_line=str(install.line))
 
 

@@ -57,10 +57,10 @@ def check(project: Project) -> Iterator[Finding]:
         profile = final.profile
         base = build.root_base(final).display
         if profile.kind == "full-os":
-            message = (f"the final stage '{final.label}' ships a full {profile.family} OS ({base}): "
+            message = (f"{build.final_phrase()} ships a full {profile.family} OS ({base}): "
                        f"shell, {profile.package_manager or 'package manager'} and system tools are there for an attacker")
         elif profile.kind == "minimal-os" and final.user.is_root:
-            message = (f"the final stage '{final.label}' ships {profile.family} ({base}) and runs as root: "
+            message = (f"{build.final_phrase()} ships {profile.family} ({base}) and runs as root: "
                        f"a minimal OS is only hardened with a non-root user")
         else:
             continue

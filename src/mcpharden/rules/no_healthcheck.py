@@ -61,7 +61,7 @@ def check(project: Project) -> Iterator[Finding]:
             message = f"the server listens on the network{because} but `HEALTHCHECK NONE` disables its health check"
             line = final.healthcheck.line
         else:
-            message = f"the server listens on the network{because} but the final stage '{final.label}' has no HEALTHCHECK"
+            message = f"the server listens on the network{because} but {build.final_phrase()} has no HEALTHCHECK"
             line = final.line
         yield RULE.finding(build.path, line, message, stage=final.label)
 

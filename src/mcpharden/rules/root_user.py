@@ -66,18 +66,18 @@ def _finding(build: BuildModel) -> Finding:
     user = final.user
     base = build.root_base(final).display
     if user.origin == "explicit":
-        message = f"the final stage '{final.label}' runs as root: its last USER is `{user.written}`"
+        message = f"{build.final_phrase()} runs as root: its last USER is `{user.written}`"
         line = user.line
     elif user.origin == "inherited":
-        message = f"the final stage '{final.label}' runs as root: it inherits `USER {user.written}` from stage '{user.stage}'"
+        message = f"{build.final_phrase()} runs as root: it inherits `USER {user.written}` from stage '{user.stage}'"
         line = final.line
     elif user.origin == "assumed":
-        message = (f"the final stage '{final.label}' has no USER and its base image {base} is not in the "
+        message = (f"{build.final_phrase()} has no USER and its base image {base} is not in the "
                    f"base-image table: its default user was assumed to be root")
         line = final.line
     else:
         note = f" ({final.profile.note})" if final.profile.note else ""
-        message = f"the final stage '{final.label}' has no USER, and its base image {base} runs as root by default{note}"
+        message = f"{build.final_phrase()} has no USER, and its base image {base} runs as root by default{note}"
         line = final.line
     return RULE.finding(build.path, line, message, stage=final.label, user=user.written, origin=user.origin)
 

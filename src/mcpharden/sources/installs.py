@@ -70,6 +70,8 @@ def classify(command: SimpleCommand, env: Mapping[str, str], cwd: str) -> Instal
         if matched is None:
             continue
         subcommand, args = matched
+        if _has_flag(argv, spec.global_flags) or subcommand == ("global", "add"):
+            return None  # a global tool, not the project's dependencies
         shown = " ".join((argv[0], *subcommand))
         includes_dev, reason = _includes_dev(spec, shown, argv, args, effective_env)
         return InstallAction(
@@ -109,6 +111,18 @@ def _after_subcommand(
     return None
 
 
+def _positionals(args: tuple[str, ...]) -> list[str]:
+    words, skip = [], False
+    for word in args:
+        if skip:
+            skip = False
+        elif word.startswith("-"):
+            skip = word in _VALUE_OPTIONS
+        else:
+            words.append(word)
+    return words
+
+
 def _has_flag(argv: tuple[str, ...], flags: tuple[Flag, ...]) -> str | None:
     """The first of `flags` present in argv, as written; values may be `=v`, ` v` or a comma list."""
     for name, value in flags:
@@ -145,6 +159,8 @@ def _includes_dev(
         return False, f"{setting} is in effect"
     if spec.judged_by_targets:
         return _judge_pip_targets(args)
+    if spec.named_packages_are_prod and (named := _positionals(args)):
+        return False, f"`{shown}` installs the named package(s) {' '.join(named[:3])}"
     if spec.prunes:
         return True, f"`{shown}` without a production flag keeps dev dependencies"
     if spec.installs_dev_by_default:

@@ -1,9 +1,12 @@
 """Split shell scripts (RUN lines, CI steps, hook scripts) into simple commands.
 
-bashlex, a port of bash's own parser, gives the command structure: `&&`, `;`, `|`,
-subshells, `if`/`for` bodies and command substitutions all yield their simple commands.
-Scripts bashlex rejects fall back to a lexer (shlex) that still honours quoting and
-splits on control operators, so a scan never fails on exotic syntax.
+Three layers, fastest first:
+- a lexer for plain command lists (words, quotes, `&&`, `||`, `;`, `|`, redirections),
+  which is what most RUN lines are; it hands anything else to
+- bashlex, a port of bash's own parser, for subshells, `if`/`for`/`case` bodies, command
+  substitutions and heredocs;
+- and, for scripts bashlex rejects, a shlex-based lexer that still honours quoting and
+  control operators, so a scan never fails on exotic syntax.
 """
 
 from __future__ import annotations
@@ -41,11 +44,208 @@ def split_commands(script: str) -> tuple[SimpleCommand, ...]:
 
 @lru_cache(maxsize=4096)
 def _split_cached(script: str) -> tuple[SimpleCommand, ...]:
-    try:
-        commands = _with_bashlex(script)
-    except Exception:  # bashlex raises many types on syntax it does not know
-        commands = _with_lexer(script)
+    commands = plain_command_list(script)
+    if commands is None:
+        try:
+            commands = _with_bashlex(script)
+        except Exception:  # bashlex raises many types on syntax it does not know
+            commands = _with_lexer(script)
     return tuple(unwrapped for command in commands for unwrapped in _unwrap(command))
+
+
+_TOKEN = re.compile(
+    r"""(?P<blank>[ \t]+|\\\n)"""
+    r"""|(?P<newline>\n)"""
+    r"""|(?P<operator>&&|\|\||;;|[;&|])"""
+    r"""|(?P<complex>\$\(\(|<<)"""
+    r"""|(?P<substitution>\$\(|`)"""
+    r"""|(?P<paren>[()])"""
+    r"""|(?P<redirect>\d*(?:>>|<<<|>&|<&|&>>?|>\||[<>]))"""
+    r"""|(?P<single>'[^']*')"""
+    r"""|(?P<double>")"""
+    r"""|(?P<escape>\\.)"""
+    r"""|(?P<parameter>\$\{[^}`]*\})"""
+    r"""|(?P<text>[^\s'"\\;&|<>()`$]+|\$)"""
+)
+# Reserved words that open or continue a compound command: the command follows them.
+_LEADING_WORDS = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "time"})
+# Reserved words that close one: nothing follows them in the same command.
+_CLOSING_WORDS = frozenset({"fi", "done", "}"})
+# Headers that are not commands: `for NAME in WORDS`, `select NAME in WORDS`.
+_HEADER_WORDS = frozenset({"for", "select"})
+# Syntax left to the full parser.
+_UNSUPPORTED_WORDS = frozenset({"case", "esac", "function", "coproc", "[[", "in"})
+_DOUBLE_QUOTE_ESCAPES = re.compile(r'\\([$`"\\\n])')
+
+
+class _NeedsParser(Exception):
+    """The script uses syntax the plain lexer does not handle."""
+
+
+def plain_command_list(script: str) -> list[SimpleCommand] | None:
+    """Simple commands of a script, for the shell syntax MCP builds use: command lists,
+    pipelines, `if`/`while`/`for` bodies, subshells, `$(...)` and backticks, quoting and
+    redirections. None for syntax left to the full parser (`case`, functions, heredocs,
+    arithmetic, unterminated quotes)."""
+    try:
+        return _PlainLexer(script).commands()
+    except _NeedsParser:
+        return None
+
+
+class _PlainLexer:
+    def __init__(self, script: str) -> None:
+        self.script = script
+        self.found: list[SimpleCommand] = []
+        self.nested: list[SimpleCommand] = []  # substitutions, listed after their command
+        self.words: list[str] = []
+        self.assignments: list[tuple[str, str]] = []
+        self.word: list[str] | None = None
+        self.word_is_assignment = False
+        self.line = 0
+        self.command_line = 0
+        self.skip_next_word = False  # the target of a redirection is not an argument
+
+    def commands(self) -> list[SimpleCommand]:
+        script, position, length = self.script, 0, len(self.script)
+        while position < length:
+            if self.word is None and script[position] == "#":
+                newline = script.find("\n", position)  # a comment runs to the end of the line
+                position = length if newline < 0 else newline
+                continue
+            match = _TOKEN.match(script, position)
+            if match is None or match.lastgroup == "complex":
+                raise _NeedsParser
+            position = self._token(match.lastgroup, match, position)
+        self._end_command()
+        return self.found
+
+    def _token(self, kind: str, match: re.Match[str], position: int) -> int:
+        token = match.group()
+        if kind == "blank":
+            self._end_word()
+        elif kind in ("newline", "operator"):
+            self._end_command()
+            self.command_line = self.line + token.count("\n")
+        elif kind == "paren":
+            if token == "(" and (self.word is not None or self.words):
+                raise _NeedsParser  # `name()` function definitions and the like
+            self._end_command()
+        elif kind == "redirect":
+            self._end_word()
+            self.skip_next_word = True
+        elif kind == "substitution":
+            end = _substitution_end(self.script, match.end(), closing=")" if token == "$(" else "`")
+            self._inner(self.script[match.end() : end - 1], self.line)
+            self._append(self.script[match.start() : end], match.start())
+            self.line += self.script.count("\n", match.start(), end)
+            return end
+        elif kind == "double":
+            end = self._double_quoted(match.end())
+            self._append(_DOUBLE_QUOTE_ESCAPES.sub(r"\1", self.script[match.end() : end - 1]), match.start())
+            self.line += self.script.count("\n", match.start(), end)
+            return end
+        elif kind == "single":
+            self._append(token[1:-1], match.start())
+        elif kind == "escape":
+            self._append(token[1], match.start())
+        else:
+            self._append(token, match.start())
+        self.line += token.count("\n")
+        return match.end()
+
+    def _double_quoted(self, position: int) -> int:
+        """End of a double-quoted string (after its quote); substitutions in it are parsed."""
+        script = self.script
+        while position < len(script):
+            char = script[position]
+            if char == "\\":
+                position += 2
+            elif char == '"':
+                return position + 1
+            elif char == "`" or script.startswith("$(", position):
+                if script.startswith("$((", position):
+                    raise _NeedsParser
+                opener = 1 if char == "`" else 2
+                end = _substitution_end(script, position + opener, closing="`" if char == "`" else ")")
+                self._inner(script[position + opener : end - 1], self.line + script.count("\n", 0, position) - script.count("\n", 0, position))
+                position = end
+            else:
+                position += 1
+        raise _NeedsParser  # unterminated
+
+    def _inner(self, text: str, line: int) -> None:
+        inner = plain_command_list(text)
+        if inner is None:
+            raise _NeedsParser
+        self.nested.extend(SimpleCommand(c.argv, c.assignments, line + c.line_offset) for c in inner)
+
+    def _append(self, text: str, start: int) -> None:
+        if self.word is None:
+            self.word = []
+            self.word_is_assignment = not self.words and bool(_ASSIGNMENT.match(self.script[start : start + 80]))
+            if not self.words and not self.assignments:
+                self.command_line = self.line
+        self.word.append(text)
+
+    def _end_word(self) -> None:
+        if self.word is None:
+            return
+        text = "".join(self.word)
+        self.word = None
+        if self.skip_next_word:
+            self.skip_next_word = False
+        elif self.word_is_assignment:
+            name, _, value = text.partition("=")
+            self.assignments.append((name, value))
+        elif not self.words and not self.assignments and text in _LEADING_WORDS:
+            pass  # `if`, `then`, `do`, `{`: the command starts with the next word
+        else:
+            if not self.words and text in _UNSUPPORTED_WORDS:
+                raise _NeedsParser
+            self.words.append(text)
+
+    def _end_command(self) -> None:
+        self._end_word()
+        words = self.words
+        if words and (words[0] in _HEADER_WORDS or (words[0] in _CLOSING_WORDS and len(words) == 1)):
+            words = []
+        if words and words[0] in _CLOSING_WORDS:
+            raise _NeedsParser
+        if words or self.assignments:
+            self.found.append(SimpleCommand(tuple(words), tuple(self.assignments), self.command_line))
+        self.found.extend(self.nested)
+        self.nested = []
+        self.words = []
+        self.assignments = []
+
+
+def _substitution_end(script: str, position: int, closing: str) -> int:
+    """Index just past the `)` or backtick that closes a substitution starting at position."""
+    depth = 1
+    while position < len(script):
+        char = script[position]
+        if char == "\\":
+            position += 2
+            continue
+        if char == "'" and closing == ")":
+            quote = script.find("'", position + 1)
+            if quote < 0:
+                raise _NeedsParser
+            position = quote + 1
+            continue
+        if char == closing and (closing == "`" or depth == 1):
+            return position + 1
+        if closing == ")" and script.startswith("$(", position):
+            depth += 1
+            position += 2
+            continue
+        if closing == ")" and char == ")":
+            depth -= 1
+        elif closing == ")" and char == "(":
+            depth += 1
+        position += 1
+    raise _NeedsParser
 
 
 def _with_bashlex(script: str) -> list[SimpleCommand]:

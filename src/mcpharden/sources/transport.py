@@ -32,8 +32,11 @@ def _signatures_by_extension() -> dict[str, tuple[_Signature, ...]]:
     }
 
 
+@cache
 def source_extensions() -> frozenset[str]:
-    return frozenset(_signatures_by_extension())
+    """File suffixes worth reading for transport evidence (no pattern is compiled here)."""
+    extensions = load_table("transports.toml")["extensions"].values()
+    return frozenset(extension for group in extensions for extension in group)
 
 
 def scan_source(path: str, text: str) -> tuple[TransportEvidence, ...]:

@@ -1,0 +1,46 @@
+"""Smoke test over real files from public MCP server repositories (../shared/corpus)."""
+
+import csv
+import json
+
+from conftest import run_cli
+from mcpharden.scan import ScanOptions, scan_target
+
+
+def _manifest(corpus):
+    with open(corpus / "MANIFEST.tsv", newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def test_whole_corpus_scans_without_crash_or_parse_failure(corpus):
+    result = scan_target(corpus, ScanOptions())
+    failures = [n for n in result.notices if "rule" in n.message and "failed" in n.message]
+    assert not failures, failures
+    dockerfiles = {f"{row['repo'].replace('/', '__')}/{row['path']}" for row in _manifest(corpus) if row["kind"] == "dockerfile"}
+    unparsed = [n for n in result.notices if n.path in dockerfiles]
+    assert not unparsed, unparsed
+    workflows = [n for n in result.notices if n.path.endswith((".yml", ".yaml"))]
+    assert not workflows, workflows
+    assert result.files_scanned >= len(dockerfiles)
+
+
+def test_every_corpus_file_scans_alone_through_the_cli(corpus):
+    """Each Dockerfile and CI file named on the command line, in one CLI run."""
+    rows = [r for r in _manifest(corpus) if r["kind"] in ("dockerfile", "workflow")]
+    paths = [str(corpus / r["repo"].replace("/", "__") / r["path"]) for r in rows]
+    result = run_cli("scan", *paths, "--format", "json", "--fail-on", "never")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert not [n for n in document["notices"] if "not scanned" in n["message"]]
+
+
+def test_corpus_findings_are_real_world_evidence(corpus):
+    """Known facts about the corpus: most MCP images run a full OS; some pin by digest."""
+    result = scan_target(corpus, ScanOptions())
+    by_rule = {}
+    for finding in result.findings:
+        by_rule.setdefault(finding.rule_id, []).append(finding)
+    assert len(by_rule["full-os-base-image"]) > 50
+    assert by_rule["root-user"] and by_rule["dev-dependencies-in-runtime"]
+    pinned_lines = [f for f in by_rule["image-not-pinned-by-digest"] if "@sha256:" in f.message]
+    assert not pinned_lines

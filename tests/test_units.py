@@ -1,0 +1,114 @@
+"""Units shared by the rules: scoring, variable expansion, image names, shell splitting."""
+
+import pytest
+
+from mcpharden.model.findings import Finding, Severity
+from mcpharden.model.images import parse_image_name
+from mcpharden.scoring import score
+from mcpharden.sources.shell import split_commands
+from mcpharden.sources.variables import Unresolved, expand
+
+
+def _findings(*severities):
+    return [Finding("r", s, "p", 1, "m") for s in severities]
+
+
+@pytest.mark.parametrize("severities, expected", [
+    ((), (100, "A")),
+    ((Severity.LOW, Severity.INFO), (95, "A")),
+    ((Severity.HIGH,), (80, "B")),
+    ((Severity.MEDIUM, Severity.MEDIUM, Severity.LOW), (75, "C")),
+    ((Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.LOW), (60, "D")),
+    ((Severity.HIGH,) * 6, (0, "F")),
+])
+def test_score_and_grade(severities, expected):
+    assert score(_findings(*severities)) == expected
+
+
+def test_expand_forms():
+    values = {"A": "1", "EMPTY": "", "NONE": None}
+    assert expand("$A-${A}", values) == "1-1"
+    assert expand("${MISSING:-x}/${EMPTY:-y}/${EMPTY-z}/${A:+set}", values) == "x/y//set"
+    assert expand(r"\$A", values) == "$A"
+    with pytest.raises(Unresolved):
+        expand("${NONE}", values)
+
+
+def test_image_names():
+    assert parse_image_name("node:22").full_name == "docker.io/library/node"
+    name = parse_image_name("localhost:5000/team/app:1.2@sha256:" + "a" * 64)
+    assert (name.registry, name.repository, name.tag, name.is_pinned) == ("localhost:5000", "team/app", "1.2", True)
+    assert parse_image_name("ghcr.io/org/img").tag is None
+
+
+def test_shell_splitting_keeps_assignments_and_unwraps():
+    commands = split_commands("A=1 sudo -E env B=2 npm ci && bash -c 'pip install x'; echo done")
+    assert [c.argv[:2] for c in commands] == [("npm", "ci"), ("pip", "install"), ("echo", "done")]
+    assert dict(commands[0].assignments) == {"A": "1", "B": "2"}
+
+
+def test_shell_fallback_for_syntax_bashlex_rejects():
+    commands = split_commands('export X="$(cat /run/secrets/a 2>/dev/null || echo \'\')" && npm ci')
+    assert ("npm", "ci") in [c.argv for c in commands]
+
+
+def test_fast_lexer_agrees_with_bashlex_on_every_corpus_script(corpus):
+    """The plain-command-list lexer must give what bash's grammar gives, wherever it answers."""
+    import dockerfile
+
+    from mcpharden.sources.shell import _with_bashlex, plain_command_list
+
+    compared = 0
+    for path in corpus.rglob("*ockerfile*"):
+        try:
+            commands = dockerfile.parse_file(str(path))
+        except Exception:
+            continue
+        for command in commands:
+            if command.cmd.upper() != "RUN" or command.json or command.heredocs or not command.value:
+                continue
+            script = command.value[0]
+            fast = plain_command_list(script)
+            if fast is None:
+                continue
+            try:
+                reference = _with_bashlex(script)
+            except Exception:
+                continue
+            assert [(c.argv, c.assignments) for c in fast] == [(c.argv, c.assignments) for c in reference], script
+            compared += 1
+    assert compared > 100
+
+
+def test_fast_lexer_hands_unusual_syntax_to_the_parser():
+    from mcpharden.sources.shell import plain_command_list
+
+    for script in ("case $x in a) npm ci;; esac", "f() { npm ci; }", "cat <<EOF\nx\nEOF", "echo $((1+2))", 'echo "open'):
+        assert plain_command_list(script) is None, script
+
+
+@pytest.mark.parametrize("script", [
+    "if [ -f a ]; then pip install .; elif [ -n \"$X\" ]; then npm ci; else echo no; fi",
+    "(cd x && npm ci) | tee log",
+    "for f in a b; do rm $f; done",
+    "echo `id -u` ok",
+    "{ echo a; echo b; }",
+    "find . -name x -exec rm {} +",
+    'echo "a $(id -u) b" && A=$(npm ci) make',
+    "npm ci 2>&1 >/dev/null && echo done >&2",
+    "npm ci # install\n# done\nnpm prune",
+])
+def test_fast_lexer_agrees_with_bashlex_on_compound_syntax(script):
+    from mcpharden.sources.shell import _with_bashlex, plain_command_list
+
+    assert plain_command_list(script) == _with_bashlex(script)
+
+
+@pytest.mark.parametrize("pattern", ["node", "gcr.io/distroless/*", "*alpine*", "*-dev", "ubi*/openjdk-*", "a?c", "[ab]*", "*"])
+@pytest.mark.parametrize("text", ["node", "gcr.io/distroless/static", "3.20-alpine", "latest-dev", "ubi9/openjdk-21", "abc", "b", ""])
+def test_glob_match_is_fnmatchcase(pattern, text):
+    from fnmatch import fnmatchcase
+
+    from mcpharden.knowledge.base_images import glob_match
+
+    assert glob_match(text, pattern) == fnmatchcase(text, pattern)
