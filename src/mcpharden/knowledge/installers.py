@@ -45,6 +45,11 @@ class InstallerSpec:
 
 NODE_PROD_ENV = (("NODE_ENV", "production"),)
 NODE_GLOBAL = (("-g", None), ("--global", None), ("--location", "global"))
+NPM_PROD_FLAGS = (("--omit", "dev"), ("--production", None), ("--production", "true"))
+NPM_PROD_ENV = NODE_PROD_ENV + (
+    ("NPM_CONFIG_PRODUCTION", "true"), ("npm_config_production", "true"), ("NPM_CONFIG_OMIT", "dev"), ("npm_config_omit", "dev"),
+)
+ONLY_PROD = (("--only", "prod"), ("--only", "production"))
 
 INSTALLERS: tuple[InstallerSpec, ...] = (
     InstallerSpec(
@@ -53,9 +58,9 @@ INSTALLERS: tuple[InstallerSpec, ...] = (
         subcommands=(("ci",), ("clean-install",), ("install-clean",), ("ic",), ("install",), ("i",), ("in",), ("add",)),
         location="node_modules",
         installs_dev_by_default=True,
-        prod_flags=(("--omit", "dev"), ("--production", None), ("--production", "true"), ("--only", "prod"), ("--only", "production")),
+        prod_flags=NPM_PROD_FLAGS + ONLY_PROD,
         dev_flags=(("--include", "dev"), ("--production", "false"), ("--also", "dev"), ("--save-dev", None), ("-D", None)),
-        prod_env=NODE_PROD_ENV + (("NPM_CONFIG_PRODUCTION", "true"), ("npm_config_production", "true"), ("NPM_CONFIG_OMIT", "dev"), ("npm_config_omit", "dev")),
+        prod_env=NPM_PROD_ENV,
         dev_env=(("NPM_CONFIG_INCLUDE", "dev"), ("npm_config_include", "dev")),
         replaces_existing=True,
         global_flags=NODE_GLOBAL,
@@ -67,8 +72,8 @@ INSTALLERS: tuple[InstallerSpec, ...] = (
         subcommands=(("prune",),),
         location="node_modules",
         installs_dev_by_default=True,
-        prod_flags=(("--omit", "dev"), ("--production", None), ("--production", "true")),
-        prod_env=NODE_PROD_ENV + (("NPM_CONFIG_PRODUCTION", "true"), ("npm_config_production", "true"), ("NPM_CONFIG_OMIT", "dev"), ("npm_config_omit", "dev")),
+        prod_flags=NPM_PROD_FLAGS,
+        prod_env=NPM_PROD_ENV,
         prunes=True,
     ),
     InstallerSpec(
@@ -90,7 +95,7 @@ INSTALLERS: tuple[InstallerSpec, ...] = (
         subcommands=(("install",), ("i",), ("add",), ("deploy",)),
         location="node_modules",
         installs_dev_by_default=True,
-        prod_flags=(("--prod", None), ("-P", None), ("--production", None), ("--production", "true"), ("--only", "prod"), ("--only", "production")),
+        prod_flags=(("--prod", None), ("-P", None), ("--production", None), ("--production", "true")) + ONLY_PROD,
         dev_flags=(("--dev", None), ("-D", None), ("--production", "false")),
         prod_env=NODE_PROD_ENV,
         replaces_existing=True,
