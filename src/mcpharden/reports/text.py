@@ -27,7 +27,7 @@ def render(report: Report) -> str:
             lines.extend(f"  {n.path}{f':{n.line}' if n.line else ''}: {n.message}" for n in result.notices)
             lines.append("")
         if not result.findings:
-            lines.append(f"No findings in {result.target}.")
+            lines.append(f"No findings in {result.target}")
             lines.append("")
     lines.append(_summary(report))
     return "\n".join(lines) + "\n"
