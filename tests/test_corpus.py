@@ -19,8 +19,9 @@ def test_whole_corpus_scans_without_crash_or_parse_failure(corpus):
     dockerfiles = {f"{row['repo'].replace('/', '__')}/{row['path']}" for row in _manifest(corpus) if row["kind"] == "dockerfile"}
     unparsed = [n for n in result.notices if n.path in dockerfiles]
     assert not unparsed, unparsed
-    workflows = [n for n in result.notices if n.path.endswith((".yml", ".yaml"))]
-    assert not workflows, workflows
+    # YAML that does not parse is only allowed for Helm templates, which are skipped with a note.
+    yaml_problems = [n for n in result.notices if n.path.endswith((".yml", ".yaml")) and "Helm template" not in n.message]
+    assert not yaml_problems, yaml_problems
     assert result.files_scanned >= len(dockerfiles)
 
 

@@ -17,7 +17,9 @@ from mcpharden.model.project import Project
 from mcpharden.model.server import TransportEvidence
 from mcpharden.rules import all_rules
 from mcpharden.rules.base import Rule
-from mcpharden.sources.discovery import MAX_SOURCE_BYTES, Artifact, RepoReader, classify, discover
+from mcpharden.model.container import ClientServer, ContainerSpec
+from mcpharden.sources.clients import ClientFile
+from mcpharden.sources.discovery import MAX_CONFIG_BYTES, MAX_SOURCE_BYTES, Artifact, RepoReader, classify, discover
 
 _SUPPRESSION = re.compile(r"mcpharden:\s*ignore\s*=\s*([A-Za-z0-9_,\- ]+)")
 _COMMENT_PREFIXES = ("#", "//", "<!--", ";")
@@ -100,37 +102,93 @@ def _artifact_for_file(target: Path) -> Artifact:
     return Artifact(target.name, "dockerfile")
 
 
-def _build_project(artifacts, reader: RepoReader, stage: str | None, config: Config, scope: str) -> Project:
-    from mcpharden.sources.dockerfile import DockerfileError, parse_dockerfile
-    from mcpharden.sources.transport import scan_source, server_facts
+class _ProjectBuilder:
+    """Parses each artifact into its model; a file that does not parse becomes a notice."""
 
-    builds: list[BuildModel] = []
-    pipelines: list[Pipeline] = []
-    evidence: list[TransportEvidence] = []
-    for artifact in artifacts:
-        if artifact.kind == "source":
-            text = reader.read(artifact.path, limit=MAX_SOURCE_BYTES, quiet=True)
-            if text:
-                evidence.extend(scan_source(artifact.path, text))
-            continue
-        text = reader.read(artifact.path)
+    def __init__(self, reader: RepoReader, stage: str | None, config: Config) -> None:
+        self.reader = reader
+        self.stage = stage
+        self.config = config
+        self.builds: list[BuildModel] = []
+        self.pipelines: list[Pipeline] = []
+        self.containers: list[ContainerSpec] = []
+        self.client_servers: list[ClientServer] = []
+        self.evidence: list[TransportEvidence] = []
+        self.compose_seen: set[str] = set()
+
+    def add(self, artifact: Artifact) -> None:
+        from mcpharden.sources.dockerfile import DockerfileError
+        from mcpharden.sources.kubernetes import HelmTemplate
+        from mcpharden.sources.yamlnodes import YamlError
+
+        quiet = artifact.kind in ("source", "yaml", "runlines")  # not every such file is ours to read
+        text = self.reader.read(artifact.path, limit=MAX_SOURCE_BYTES if artifact.kind == "source" else MAX_CONFIG_BYTES, quiet=quiet)
         if text is None:
-            continue
-        if artifact.kind == "dockerfile":
-            try:
-                builds.append(parse_dockerfile(text, artifact.path, stage, config.base_images))
-            except DockerfileError as error:
-                reader.notices.append(Notice(artifact.path, f"not scanned: {error}", error.line))
-        else:
-            from mcpharden.sources.ci import parse_pipeline  # CI parsing loads YAML: only when needed
-            from mcpharden.sources.yamlnodes import YamlError
+            return
+        try:
+            getattr(self, f"_{artifact.kind}")(artifact, text)
+        except (DockerfileError, YamlError, HelmTemplate) as error:
+            self.reader.notices.append(Notice(artifact.path, f"not scanned: {error}", getattr(error, "line", None)))
 
-            try:
-                pipelines.append(parse_pipeline(artifact.path, artifact.system, text, reader.read))
-            except YamlError as error:
-                reader.notices.append(Notice(artifact.path, f"not scanned: {error}"))
-    servers = {build.path: server_facts(build, tuple(evidence)) for build in builds}
-    return Project(scope=scope, builds=tuple(builds), pipelines=tuple(pipelines), servers=servers)
+    def _dockerfile(self, artifact: Artifact, text: str) -> None:
+        from mcpharden.sources.dockerfile import parse_dockerfile
+
+        self.builds.append(parse_dockerfile(text, artifact.path, self.stage, self.config.base_images))
+
+    def _ci(self, artifact: Artifact, text: str) -> None:
+        from mcpharden.sources.ci import parse_pipeline
+
+        self.pipelines.append(parse_pipeline(artifact.path, artifact.system, text, self.reader.read))
+
+    def _compose(self, artifact: Artifact, text: str) -> None:
+        from mcpharden.sources.compose import parse_compose
+
+        if artifact.path not in self.compose_seen:  # already read through another file's `include`
+            self.containers.extend(parse_compose(artifact.path, text, self.reader.read, self.compose_seen))
+
+    def _client(self, artifact: Artifact, text: str) -> None:
+        from mcpharden.sources.clients import client_for, parse_client_file
+
+        client = client_for(artifact.path) or ClientFile(artifact.system, False)
+        specs, servers = parse_client_file(artifact.path, text, client)
+        self.containers.extend(specs)
+        self.client_servers.extend(servers)
+
+    def _runlines(self, artifact: Artifact, text: str) -> None:
+        from mcpharden.sources.runlines import specs_in_file
+
+        self.containers.extend(specs_in_file(artifact.path, text))
+
+    def _yaml(self, artifact: Artifact, text: str) -> None:
+        from mcpharden.sources.kubernetes import looks_like_manifest, parse_manifests
+
+        if looks_like_manifest(text):
+            self.containers.extend(parse_manifests(artifact.path, text))
+
+    def _source(self, artifact: Artifact, text: str) -> None:
+        from mcpharden.sources.transport import scan_source
+
+        self.evidence.extend(scan_source(artifact.path, text))
+
+    def project(self, scope: str) -> Project:
+        from mcpharden.sources.transport import server_facts
+
+        servers = {build.path: server_facts(build, tuple(self.evidence)) for build in self.builds}
+        return Project(
+            scope=scope,
+            builds=tuple(self.builds),
+            pipelines=tuple(self.pipelines),
+            servers=servers,
+            containers=tuple(self.containers),
+            client_servers=tuple(self.client_servers),
+        )
+
+
+def _build_project(artifacts, reader: RepoReader, stage: str | None, config: Config, scope: str) -> Project:
+    builder = _ProjectBuilder(reader, stage, config)
+    for artifact in artifacts:
+        builder.add(artifact)
+    return builder.project(scope)
 
 
 def _run_rule(rule: Rule, project: Project, notices: list[Notice]) -> list[Finding]:

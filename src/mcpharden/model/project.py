@@ -7,6 +7,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from mcpharden.model.build import BuildModel
+from mcpharden.model.container import ClientServer, ContainerSpec
 from mcpharden.model.pipeline import Pipeline
 from mcpharden.model.server import ServerFacts
 
@@ -20,3 +21,7 @@ class Project:
     pipelines: tuple[Pipeline, ...] = ()
     # ServerFacts of the server each Dockerfile packages, by Dockerfile path.
     servers: Mapping[str, ServerFacts] = field(default_factory=lambda: MappingProxyType({}))
+    # Every way a container is run: compose services, Kubernetes containers, docker run lines.
+    containers: tuple[ContainerSpec, ...] = ()
+    # MCP servers that client configurations start, in a container or not.
+    client_servers: tuple[ClientServer, ...] = ()

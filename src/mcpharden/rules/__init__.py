@@ -14,6 +14,14 @@ RULE_MODULES = (
     "image_not_pinned_by_digest",
     "no_healthcheck",
     "no_image_scan_in_ci",
+    "docker_socket_mount",
+    "privileged_container",
+    "host_namespace_shared",
+    "dangerous_capability_added",
+    "sensitive_host_mount",
+    "capabilities_not_dropped",
+    "root_filesystem_writable",
+    "privilege_escalation_allowed",
 )
 
 

@@ -1,8 +1,10 @@
 """## What it does
-Checks that every external image a build pulls is pinned by digest: `FROM` lines (builder
-stages included), `COPY --from=<image>` and `RUN --mount=from=<image>`. `ARG` defaults
-are resolved, so `ARG BASE=node:22` then `FROM ${BASE}` is checked as `node:22`. Stage
-names and `scratch` are not images.
+Checks that every external image is pinned by digest: in Dockerfiles, `FROM` lines (builder
+stages included), `COPY --from=<image>` and `RUN --mount=from=<image>`; and the images that
+compose services, Kubernetes containers, `docker run` lines and MCP manifests run. `ARG`
+defaults and compose `${VAR:-default}` values are resolved, so `ARG BASE=node:22` then
+`FROM ${BASE}` is checked as `node:22`. Stage names, `scratch` and images that compose
+builds from the repository are not pulled, so they are not checked.
 
 ## Why is this bad?
 A tag is a pointer the publisher (or whoever compromised their registry account) can move
@@ -45,6 +47,13 @@ def check(project: Project) -> Iterator[Finding]:
             else:
                 message = f"{use.context} `{use.ref.display}` has neither tag nor digest: it follows `latest`"
             yield RULE.finding(build.path, use.line, message, image=use.ref.resolved or use.ref.written)
+    for spec in project.containers:
+        if spec.image is None or spec.built_locally or not spec.image.resolved or "{{" in spec.image.resolved:
+            continue
+        name = spec.image.name
+        if name is not None and not name.is_pinned:
+            how = "is pinned by tag, not by digest" if name.tag else "has neither tag nor digest: it follows `latest`"
+            yield RULE.finding(spec.path, spec.line_of("image"), f"{spec.where} runs `{spec.image.display}`, which {how}", image=spec.image.resolved)
 
 
 RULE = Rule(

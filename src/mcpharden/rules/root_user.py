@@ -9,6 +9,13 @@ Base images known to run as a non-root user (distroless `:nonroot` tags, Chaingu
 Docker Hardened Images, chiseled .NET images) pass without a `USER`. Images not in the
 base-image table are assumed to run as root, and the message says so.
 
+For containers as they are run (compose, Kubernetes, `docker run` lines in MCP client
+configs, scripts and READMEs), a run-time user decides: `user: root`, `--user 0`,
+`runAsUser: 0` make the container root whatever the image says; a non-root `--user` or
+`runAsNonRoot: true` make it safe. Without an override, an image that the base-image table
+knows to run as root (`node:22`, `python:3.12`) is reported; images built from a
+Dockerfile in the repository are judged on that Dockerfile instead.
+
 ## Why is this bad?
 When an MCP server is compromised (path traversal, command injection, a poisoned
 dependency), the attacker gets the server's user. As root inside the container they can
@@ -49,16 +56,37 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mcpharden.knowledge.base_images import profile_for
 from mcpharden.model.build import BuildModel
+from mcpharden.model.container import ContainerSpec
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule
+from mcpharden.sources.dockerfile import is_root_user
 
 
 def check(project: Project) -> Iterator[Finding]:
     for build in project.builds:
         if build.final.user.is_root:
             yield _finding(build)
+    for spec in project.containers:
+        finding = _spec_finding(spec)
+        if finding:
+            yield finding
+
+
+def _spec_finding(spec: ContainerSpec) -> Finding | None:
+    if spec.user is not None:
+        if is_root_user(spec.user, {}):
+            return RULE.finding(spec.path, spec.line_of("user"), f"{spec.where} runs as root: the user is set to `{spec.user}`", user=spec.user)
+        return None
+    if spec.run_as_non_root or spec.built_locally or spec.image is None or not spec.image.resolved:
+        return None
+    profile = profile_for(spec.image.resolved)
+    if profile.known and is_root_user(profile.default_user, {}):
+        message = f"{spec.where} runs as root: its image {spec.image.written} runs as root by default and no user is set"
+        return RULE.finding(spec.path, spec.line_of("image"), message, user=profile.default_user)
+    return None
 
 
 def _finding(build: BuildModel) -> Finding:

@@ -171,12 +171,12 @@ def _make_targets(arguments: tuple[str, ...], read: FileReader) -> list[_Located
     text = read(path)
     if text is None:
         return []
-    rules = _parse_makefile(text)
+    rules = parse_makefile(text)
     wanted = targets or next(iter(rules), "")
     return [item for target in ([wanted] if isinstance(wanted, str) else wanted) for item in _recipe(path, rules, target, set())]
 
 
-def _parse_makefile(text: str) -> dict[str, tuple[list[str], list[tuple[int, str]]]]:
+def parse_makefile(text: str) -> dict[str, tuple[list[str], list[tuple[int, str]]]]:
     """target → (prerequisites, [(line, recipe command)])."""
     rules: dict[str, tuple[list[str], list[tuple[int, str]]]] = {}
     current: list[str] = []

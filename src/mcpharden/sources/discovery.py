@@ -14,6 +14,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
 
 from mcpharden.model.findings import Notice
+from mcpharden.sources.clients import client_for
 from mcpharden.sources.transport import source_extensions
 
 MAX_CONFIG_BYTES = 2 * 1024 * 1024  # Dockerfiles, CI files, scripts
@@ -65,15 +66,23 @@ CI_PATTERNS: tuple[tuple[str, str], ...] = (
 )
 
 
+COMPOSE_PATTERNS = ("compose.yaml", "compose.yml", "compose.*.yaml", "compose.*.yml", "docker-compose.yaml",
+                    "docker-compose.yml", "docker-compose.*.yaml", "docker-compose.*.yml", "*.compose.yaml", "*.compose.yml")
+SCRIPT_PATTERNS = ("*.sh", "*.bash", "Makefile", "makefile", "GNUmakefile", "*.mk")
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
 @dataclass(frozen=True)
 class Artifact:
     path: str  # relative to the root, with `/`
-    kind: str  # "dockerfile" | "ci" | "source"
-    system: str = ""  # CI system, for kind "ci"
+    # "dockerfile" | "ci" | "compose" | "client" | "runlines" | "yaml" (maybe Kubernetes) | "source"
+    kind: str
+    system: str = ""  # CI system for "ci"; client name for "client"
 
 
 def classify(relative: str) -> Artifact | None:
-    name = PurePosixPath(relative).name
+    path = PurePosixPath(relative)
+    name = path.name
     if name.endswith(".dockerignore"):
         return None
     if any(fnmatchcase(name, pattern) for pattern in DOCKERFILE_PATTERNS):
@@ -81,9 +90,24 @@ def classify(relative: str) -> Artifact | None:
     for pattern, system in CI_PATTERNS:
         if fnmatchcase(relative, pattern):
             return Artifact(relative, "ci", system)
-    if PurePosixPath(name).suffix in source_extensions() and not name.endswith(".d.ts"):
+    if any(fnmatchcase(name, pattern) for pattern in COMPOSE_PATTERNS):
+        return Artifact(relative, "compose")
+    client = client_for(relative)
+    if client:
+        return Artifact(relative, "client", client.client)
+    if any(fnmatchcase(name, pattern) for pattern in SCRIPT_PATTERNS) or _is_documentation(path):
+        return Artifact(relative, "runlines")
+    if path.suffix in YAML_SUFFIXES:
+        return Artifact(relative, "yaml")
+    if path.suffix in source_extensions() and not name.endswith(".d.ts"):
         return Artifact(relative, "source")
     return None
+
+
+def _is_documentation(path: PurePosixPath) -> bool:
+    if path.suffix.lower() not in (".md", ".markdown"):
+        return False
+    return path.name.upper().startswith("README") or "docs" in path.parts[:-1]
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,12 @@ class YamlMap(dict):
         return self.key_lines.get(key, self.line)
 
 
+class YamlScalar(str):
+    """A scalar with a custom tag (compose's `!reset null`, `!override`): the tag is kept."""
+
+    tag: str = ""
+
+
 class YamlList(list):
     line: int = 0
     tag: str = ""
@@ -114,6 +120,10 @@ _BOOLEANS = {"true": True, "false": False, "yes": True, "no": False, "on": True,
 def _scalar(node: Any) -> Any:
     """Scalars stay strings except null and booleans, which CI and compose files test for."""
     tag, value = node.tag, node.value
+    if tag.startswith("!"):
+        tagged = YamlScalar(value)
+        tagged.tag = tag
+        return tagged
     if tag == "tag:yaml.org,2002:null":
         return None
     if tag == "tag:yaml.org,2002:bool":

@@ -1,0 +1,239 @@
+"""Docker Compose files → ContainerSpecs, one per service.
+
+Real compose files use YAML anchors and merge keys, `x-` extension fields, the `!reset` and
+`!override` tags, `extends` (same file or another), `include`, and `${VAR:-default}`
+interpolation. All are handled here; nothing is fetched and no environment of the machine
+running mcpharden leaks in (only a `.env` file next to the compose file is read).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable
+from types import MappingProxyType
+from typing import Any
+
+from mcpharden.model.container import ContainerSpec, Mount
+from mcpharden.model.images import ImageRef
+from mcpharden.sources.runargs import is_host_path, is_no_new_privileges, short_volume
+from mcpharden.sources.yamlnodes import YamlList, YamlMap, load_documents
+
+FileReader = Callable[[str], "str | None"]
+MAX_EXTENDS_DEPTH = 10
+_INTERPOLATION = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?+])(?P<word>[^}]*))?\}|\$(?P<bare>[A-Za-z_][A-Za-z0-9_]*)")
+
+
+def parse_compose(path: str, text: str, read: FileReader, seen: set[str] | None = None) -> list[ContainerSpec]:
+    """Specs of every service of a compose file and of the files it includes."""
+    seen = seen if seen is not None else set()
+    seen.add(path)
+    documents = load_documents(text)
+    document = documents[0] if documents else None
+    if not isinstance(document, YamlMap):
+        return []
+    environment = _dotenv(read(posixpath.join(posixpath.dirname(path), ".env")))
+    specs: list[ContainerSpec] = []
+    services = document.get("services")
+    if isinstance(services, YamlMap):
+        for name, service in services.items():
+            if not isinstance(service, YamlMap):
+                continue
+            resolved = _resolve_extends(path, service, services, read, environment, depth=0)
+            specs.append(_spec(path, str(name), services.line_of(name), resolved, environment))
+    for included in _includes(path, document):
+        if included in seen:
+            continue
+        included_text = read(included)
+        if included_text:
+            specs.extend(parse_compose(included, included_text, read, seen))
+    return specs
+
+
+# Interpolation ----------------------------------------------------------------------------
+
+
+def _dotenv(text: str | None) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            name, _, value = line.removeprefix("export ").partition("=")
+            values[name.strip()] = value.strip().strip("'\"")
+    return values
+
+
+def interpolate(text: str, environment: dict[str, str]) -> str:
+    """Compose interpolation with defaults; unknown variables stay as written, so that
+    `${HOME}/.ssh` is still recognizably a home path."""
+    def replace(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name = match.group("name") or match.group("bare")
+        value = environment.get(name)
+        op = match.group("op")
+        if op is None or op.endswith("?"):
+            return value if value is not None else match.group(0)
+        word = interpolate(match.group("word") or "", environment)
+        is_set = value is not None and (value != "" or not op.startswith(":"))
+        if op.endswith("-"):
+            return value if is_set else word
+        return word if is_set else ""
+
+    return _INTERPOLATION.sub(replace, text)
+
+
+# extends, include, merging -----------------------------------------------------------------
+
+
+def _includes(path: str, document: YamlMap) -> list[str]:
+    include = document.get("include")
+    items = include if isinstance(include, list) else [include] if include else []
+    paths = []
+    for item in items:
+        if isinstance(item, YamlMap):
+            item = item.get("path")
+        for entry in item if isinstance(item, list) else [item]:
+            if isinstance(entry, str) and "://" not in entry:
+                joined = posixpath.normpath(posixpath.join(posixpath.dirname(path), entry))
+                if not joined.startswith(("..", "/")):
+                    paths.append(joined)
+    return paths
+
+
+def _resolve_extends(path: str, service: YamlMap, services: YamlMap, read: FileReader,
+                     environment: dict[str, str], depth: int) -> YamlMap:
+    extends = service.get("extends")
+    if extends is None or depth >= MAX_EXTENDS_DEPTH:
+        return service
+    if isinstance(extends, str):
+        base_name, base_file = extends, None
+    elif isinstance(extends, YamlMap):
+        base_name, base_file = str(extends.get("service", "")), extends.get("file")
+    else:
+        return service
+    base_services = services
+    if isinstance(base_file, str):
+        other = posixpath.normpath(posixpath.join(posixpath.dirname(path), interpolate(base_file, environment)))
+        text = read(other) if not other.startswith(("..", "/")) else None
+        documents = load_documents(text) if text else []
+        base_services = documents[0].get("services") if documents and isinstance(documents[0], YamlMap) else None
+    base = base_services.get(base_name) if isinstance(base_services, YamlMap) else None
+    if not isinstance(base, YamlMap):
+        return service
+    base = _resolve_extends(path, base, base_services, read, environment, depth + 1)
+    if isinstance(base_file, str):
+        base = _relined(base, service.line_of("extends"))  # lines of another file mean nothing here
+    return merge(base, service)
+
+
+def _relined(mapping: YamlMap, line: int) -> YamlMap:
+    copy = YamlMap()
+    copy.line = line
+    for key, value in mapping.items():
+        copy[key] = value
+        copy.key_lines[key] = line
+    return copy
+
+
+def merge(base: YamlMap, override: YamlMap) -> YamlMap:
+    """Compose's merge: mappings merge, sequences append, `!override` replaces, `!reset` removes."""
+    result = YamlMap()
+    result.line = override.line
+    for key, value in base.items():
+        result[key] = value
+        result.key_lines[key] = base.line_of(key)
+    for key, value in override.items():
+        if key == "extends":
+            continue
+        tag = getattr(value, "tag", "")
+        if tag == "!reset":
+            result.pop(key, None)
+            continue
+        previous = result.get(key)
+        if tag != "!override" and isinstance(previous, YamlMap) and isinstance(value, YamlMap):
+            value = merge(previous, value)
+        elif tag != "!override" and isinstance(previous, YamlList) and isinstance(value, YamlList):
+            combined = YamlList()
+            combined.line = value.line
+            for index, item in [*((i, x) for i, x in enumerate(previous)), *((i, x) for i, x in enumerate(value))]:
+                if item not in combined:
+                    combined.append(item)
+                    source = previous if index < len(previous) and previous[index] is item else value
+                    combined.item_lines.append(source.line_of(index))
+            value = combined
+        result[key] = value
+        result.key_lines[key] = override.line_of(key)
+    return result
+
+
+# Service → ContainerSpec ---------------------------------------------------------------------
+
+
+def _spec(path: str, name: str, line: int, service: YamlMap, environment: dict[str, str]) -> ContainerSpec:
+    def text(key: str) -> str | None:
+        value = service.get(key)
+        if value is None or isinstance(value, (YamlMap, YamlList)) or getattr(value, "tag", "") == "!reset":
+            return None
+        return interpolate(str(value), environment)
+
+    def strings(key: str) -> list[str]:
+        value = service.get(key)
+        if isinstance(value, str):
+            return [interpolate(value, environment)]
+        return [interpolate(str(item), environment) for item in value] if isinstance(value, YamlList) else []
+
+    # Settings that are absent are reported on the service's name line (ContainerSpec.line).
+    lines = {field: service.key_lines[key] for key, field in _SETTING_FIELDS.items() if key in service.key_lines and key in service}
+    image = text("image")
+    build = service.get("build")
+    return ContainerSpec(
+        path=path,
+        origin="compose",
+        name=name,
+        line=line,
+        image=ImageRef(str(service.get("image")), image) if image else None,
+        built_locally=build is not None,
+        user=text("user"),
+        privileged=_true(service.get("privileged")),
+        cap_add=tuple(strings("cap_add")),
+        cap_drop=tuple(strings("cap_drop")),
+        read_only_root=_true(service.get("read_only")),
+        no_new_privileges=any(is_no_new_privileges(option) for option in strings("security_opt")),
+        host_network=(text("network_mode") or "") == "host",
+        host_pid=(text("pid") or "") == "host",
+        host_ipc=(text("ipc") or "") == "host",
+        mounts=tuple(_volumes(service, environment)),
+        devices=tuple(strings("devices")),
+        lines=MappingProxyType(lines),
+    )
+
+
+_SETTING_FIELDS = {
+    "user": "user", "privileged": "privileged", "cap_add": "cap_add", "cap_drop": "cap_drop",
+    "read_only": "read_only_root", "security_opt": "no_new_privileges", "network_mode": "host_network",
+    "pid": "host_pid", "ipc": "host_ipc", "image": "image", "devices": "devices",
+}
+
+
+def _true(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().lower() in ("true", "yes", "1"))
+
+
+def _volumes(service: YamlMap, environment: dict[str, str]) -> list[Mount]:
+    mounts: list[Mount] = []
+    volumes = service.get("volumes")
+    if isinstance(volumes, YamlList):
+        for index, entry in enumerate(volumes):
+            line = volumes.line_of(index)
+            if isinstance(entry, str):
+                mounts.append(short_volume(interpolate(entry, environment), line))
+            elif isinstance(entry, YamlMap):
+                source = interpolate(str(entry.get("source", "") or ""), environment)
+                kind = str(entry.get("type", "bind" if is_host_path(source) else "volume"))
+                mounts.append(Mount(source, str(entry.get("target", "")), kind, _true(entry.get("read_only")), line))
+    tmpfs = service.get("tmpfs")
+    for target in (tmpfs if isinstance(tmpfs, YamlList) else [tmpfs] if isinstance(tmpfs, str) else []):
+        mounts.append(Mount("", str(target), "tmpfs", False, service.line_of("tmpfs")))
+    return mounts
+

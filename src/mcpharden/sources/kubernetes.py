@@ -1,0 +1,161 @@
+"""Kubernetes manifests → ContainerSpecs, one per container and init container.
+
+Workloads: Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job,
+CronJob (and `List` items). Security settings follow Kubernetes' precedence: the
+container's `securityContext` wins over the pod's for runAsUser, runAsNonRoot (and the
+other fields both levels have); privileged, capabilities, readOnlyRootFilesystem and
+allowPrivilegeEscalation exist only per container. `hostPath` volumes are joined to the
+`volumeMounts` that use them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import MappingProxyType
+from typing import Any
+
+from mcpharden.model.container import ContainerSpec, Mount
+from mcpharden.model.images import ImageRef
+from mcpharden.sources.yamlnodes import YamlError, YamlList, YamlMap, load_documents
+
+# kind → path from the object to its pod spec
+POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
+    "Pod": ("spec",),
+    "Deployment": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "DaemonSet": ("spec", "template", "spec"),
+    "ReplicaSet": ("spec", "template", "spec"),
+    "ReplicationController": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+    "PodTemplate": ("template", "spec"),
+}
+CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
+
+
+class HelmTemplate(ValueError):
+    """A Helm template: `{{ }}` makes it invalid YAML until rendered."""
+
+
+def looks_like_manifest(text: str) -> bool:
+    return "apiVersion" in text and "kind" in text
+
+
+def parse_manifests(path: str, text: str) -> list[ContainerSpec]:
+    try:
+        documents = load_documents(text)
+    except YamlError:
+        if "{{" in text:  # `{{ }}` is valid YAML in strings; only templates that break YAML are skipped
+            raise HelmTemplate("a Helm template (`{{ }}`); render it with `helm template` and scan the output") from None
+        raise
+    specs: list[ContainerSpec] = []
+    for document in documents:
+        for workload in _workloads(document):
+            specs.extend(_containers(path, workload))
+    return specs
+
+
+def _workloads(document: Any) -> Iterator[YamlMap]:
+    if not isinstance(document, YamlMap):
+        return
+    if document.get("kind") == "List" and isinstance(document.get("items"), YamlList):
+        for item in document["items"]:
+            yield from _workloads(item)
+    elif document.get("kind") in POD_SPEC_PATHS:
+        yield document
+
+
+def _get(mapping: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(mapping, YamlMap):
+            return None
+        mapping = mapping.get(key)
+    return mapping
+
+
+def _containers(path: str, workload: YamlMap) -> Iterator[ContainerSpec]:
+    pod = _get(workload, POD_SPEC_PATHS[str(workload.get("kind"))])
+    if not isinstance(pod, YamlMap):
+        return
+    workload_name = str(_get(workload, ("metadata", "name")) or workload.get("kind"))
+    pod_context = pod.get("securityContext") if isinstance(pod.get("securityContext"), YamlMap) else YamlMap()
+    host_paths = _host_path_volumes(pod)
+    for list_name in CONTAINER_LISTS:
+        containers = pod.get(list_name)
+        if not isinstance(containers, YamlList):
+            continue
+        for index, container in enumerate(containers):
+            if isinstance(container, YamlMap):
+                yield _spec(path, workload_name, containers.line_of(index), pod, pod_context, container, host_paths)
+
+
+def _host_path_volumes(pod: YamlMap) -> dict[str, str]:
+    volumes = pod.get("volumes")
+    found: dict[str, str] = {}
+    for volume in volumes if isinstance(volumes, YamlList) else []:
+        if isinstance(volume, YamlMap) and isinstance(volume.get("hostPath"), YamlMap):
+            found[str(volume.get("name"))] = str(volume["hostPath"].get("path", ""))
+    return found
+
+
+def _spec(path: str, workload: str, line: int, pod: YamlMap, pod_context: YamlMap,
+          container: YamlMap, host_paths: dict[str, str]) -> ContainerSpec:
+    context = container.get("securityContext") if isinstance(container.get("securityContext"), YamlMap) else YamlMap()
+    lines: dict[str, int] = {}
+
+    def effective(key: str) -> Any:
+        """Container-level value, else pod-level (Kubernetes' precedence)."""
+        for level in (context, pod_context):
+            if key in level:
+                lines[key] = level.line_of(key)
+                return level[key]
+        return None
+
+    run_as_user = effective("runAsUser")
+    run_as_non_root = effective("runAsNonRoot")
+    capabilities = context.get("capabilities") if isinstance(context.get("capabilities"), YamlMap) else YamlMap()
+    field_lines = {
+        "user": lines.get("runAsUser"),
+        "privileged": context.line_of("privileged") if "privileged" in context else None,
+        "cap_add": capabilities.line_of("add") if "add" in capabilities else None,
+        "cap_drop": capabilities.line_of("drop") if "drop" in capabilities else None,
+        "read_only_root": context.line_of("readOnlyRootFilesystem") if "readOnlyRootFilesystem" in context else None,
+        "no_new_privileges": context.line_of("allowPrivilegeEscalation") if "allowPrivilegeEscalation" in context else None,
+        "host_network": pod.line_of("hostNetwork") if "hostNetwork" in pod else None,
+        "host_pid": pod.line_of("hostPID") if "hostPID" in pod else None,
+        "host_ipc": pod.line_of("hostIPC") if "hostIPC" in pod else None,
+        "image": container.line_of("image") if "image" in container else None,
+    }
+    image = container.get("image")
+    privileged = context.get("privileged") is True
+    return ContainerSpec(
+        path=path,
+        origin="kubernetes",
+        name=f"{workload}/{container.get('name', '?')}",
+        line=line,
+        image=ImageRef(str(image), str(image)) if isinstance(image, str) else None,
+        user=str(run_as_user) if run_as_user is not None else None,
+        run_as_non_root=run_as_non_root is True,
+        privileged=privileged,
+        cap_add=tuple(str(c) for c in capabilities.get("add") or [] if isinstance(c, str)),
+        cap_drop=tuple(str(c) for c in capabilities.get("drop") or [] if isinstance(c, str)),
+        read_only_root=context.get("readOnlyRootFilesystem") is True,
+        # allowPrivilegeEscalation defaults to true; privileged forces it.
+        no_new_privileges=context.get("allowPrivilegeEscalation") is False and not privileged,
+        host_network=pod.get("hostNetwork") is True,
+        host_pid=pod.get("hostPID") is True,
+        host_ipc=pod.get("hostIPC") is True,
+        mounts=tuple(_mounts(container, host_paths)),
+        lines=MappingProxyType({k: v for k, v in field_lines.items() if v is not None}),
+    )
+
+
+def _mounts(container: YamlMap, host_paths: dict[str, str]) -> Iterator[Mount]:
+    mounts = container.get("volumeMounts")
+    for index, mount in enumerate(mounts if isinstance(mounts, YamlList) else []):
+        if isinstance(mount, YamlMap) and str(mount.get("name")) in host_paths:
+            source = host_paths[str(mount.get("name"))]
+            sub_path = mount.get("subPath")
+            if isinstance(sub_path, str) and sub_path:
+                source = source.rstrip("/") + "/" + sub_path
+            yield Mount(source, str(mount.get("mountPath", "")), "bind", mount.get("readOnly") is True, mounts.line_of(index))
