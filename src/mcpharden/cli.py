@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     scan = commands.add_parser("scan", help="scan repositories, Dockerfiles and CI definitions")
-    scan.add_argument("paths", nargs="*", default=["."], metavar="PATH|FILE", help="directories or files (default: .)")
+    scan.add_argument("paths", nargs="*", metavar="PATH|FILE", help="directories or files (default: . unless --clients)")
     scan.add_argument("--format", choices=FORMAT_NAMES, default="text")
     scan.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
     scan.add_argument("--fail-on", choices=FAIL_ON_NAMES, default=None,
@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--ignore", metavar="RULES", help="comma-separated rule ids to skip")
     scan.add_argument("--target", metavar="STAGE", help="the Dockerfile stage that ships (like docker build --target)")
     scan.add_argument("--config", metavar="FILE", help="configuration file (default: .mcpharden.toml or pyproject.toml)")
+    scan.add_argument("--clients", action="store_true",
+                      help="audit the MCP client configurations installed for the current user")
+    scan.add_argument("--home", metavar="DIR", help="the home directory --clients looks in (default: yours)")
 
     commands.add_parser("rules", help="list the rules")
     explain = commands.add_parser("explain", help="print a rule's documentation")
@@ -65,7 +68,7 @@ def _scan(arguments: argparse.Namespace) -> int:
     from mcpharden.model.findings import fail_threshold
     from mcpharden.reports import Report, render
     from mcpharden.rules import all_rules
-    from mcpharden.scan import ScanOptions, TargetError, ensure_valid_config, scan_target
+    from mcpharden.scan import ScanOptions, TargetError, ensure_valid_config, scan_clients, scan_target
 
     config_path = Path(arguments.config) if arguments.config else None
     options = ScanOptions(
@@ -74,9 +77,16 @@ def _scan(arguments: argparse.Namespace) -> int:
         target_stage=arguments.target,
         config_path=config_path,
     )
+    paths = arguments.paths or ([] if arguments.clients else ["."])
+    if arguments.home and not arguments.clients:
+        print("mcpharden: error: --home goes with --clients", file=sys.stderr)
+        return EXIT_USAGE
     try:
         ensure_valid_config(config_path)
-        results = tuple(scan_target(Path(path), options) for path in arguments.paths)
+        results = tuple(scan_target(Path(path), options) for path in paths)
+        if arguments.clients:
+            home = Path(arguments.home).expanduser() if arguments.home else Path.home()
+            results += (scan_clients(home, options),)
     except (ConfigError, TargetError) as error:
         print(f"mcpharden: error: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -46,6 +46,9 @@ class TargetResult:
     notices: tuple[Notice, ...]
     files_scanned: int
     suppressed: int
+    scope: str = "repository"  # "repository" | "files" | "clients"
+    # MCP servers that client configurations start (the laptop audit lists them all).
+    servers: tuple[ClientServer, ...] = ()
 
 
 def scan_target(target: Path, options: ScanOptions) -> TargetResult:
@@ -65,20 +68,46 @@ def scan_target(target: Path, options: ScanOptions) -> TargetResult:
         if reader.read(target.name) is None:
             problem = reader.notices[0].message if reader.notices else "cannot be read"
             raise TargetError(f"{target}: {problem}")
-    project = _build_project(artifacts, reader, options.target_stage or config.target, config, "repository" if is_directory else "files")
+    scope = "repository" if is_directory else "files"
+    return _judge(str(target), root, artifacts, reader, notices, config, rules, options, scope)
+
+
+def scan_clients(home: Path, options: ScanOptions) -> TargetResult:
+    """The laptop audit: every MCP client configuration installed for the user of `home`."""
+    from mcpharden.sources.clients import home_locations
+
+    if not home.is_dir():
+        raise TargetError(f"{home}: not a directory")
+    rule_ids = frozenset(rule.id for rule in all_rules())
+    config = load_config(home, options.config_path, rule_ids) if options.config_path else Config()
+    rules = _selected_rules(config, options, rule_ids)
+    seen: dict[str, Artifact] = {}
+    for client, pattern in home_locations():
+        for match in sorted(home.glob(pattern)):
+            relative = match.relative_to(home).as_posix()
+            seen.setdefault(relative, Artifact(relative, "client", client))
+    reader = RepoReader(home)
+    return _judge(str(home), home, tuple(seen.values()), reader, [], config, rules, options, "clients")
+
+
+def _judge(target: str, root: Path, artifacts, reader: RepoReader, notices: list[Notice], config: Config,
+           rules: list[Rule], options: ScanOptions, scope: str) -> TargetResult:
+    project = _build_project(artifacts, reader, options.target_stage or config.target, config, scope)
     findings: list[Finding] = []
     for rule in rules:
         findings.extend(_run_rule(rule, project, notices))
     findings = [_with_severity(f, config) for f in findings]
     kept = [f for f in findings if not _suppressed(f, reader)]
     return TargetResult(
-        target=str(target),
+        target=target,
         root=root.as_posix(),
         config=config,
         findings=tuple(sorted(kept, key=Finding.sort_key)),
         notices=tuple(notices + reader.notices),
-        files_scanned=sum(1 for a in artifacts if a.kind != "source"),
+        files_scanned=sum(1 for a in artifacts if a.kind not in ("source", "yaml", "runlines")),
         suppressed=len(findings) - len(kept),
+        scope=scope,
+        servers=project.client_servers,
     )
 
 

@@ -30,6 +30,11 @@ def render(report: Report) -> str:
             {"path": notice.path, "line": notice.line, "message": notice.message, "target": result.target}
             for result, notice in report.notices
         ],
+        "servers": [
+            {"client": s.client, "name": s.name, "path": s.path, "line": s.line, "command": s.command,
+             "in_container": s.in_container, "target": result.target}
+            for result in report.results for s in result.servers
+        ],
         "summary": {
             "counts": report.counts(),
             "total": len(report.findings),

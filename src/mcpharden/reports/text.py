@@ -22,6 +22,8 @@ def render(report: Report) -> str:
                 lines.append(f"          why: {rule.why}")
                 lines.append(f"          fix: {rule.fix}")
             lines.append("")
+        if result.scope == "clients":
+            lines.extend(_client_servers(result))
         if result.notices:
             lines.append("Not scanned or only partly scanned:")
             lines.extend(f"  {n.path}{f':{n.line}' if n.line else ''}: {n.message}" for n in result.notices)
@@ -31,6 +33,17 @@ def render(report: Report) -> str:
             lines.append("")
     lines.append(_summary(report))
     return "\n".join(lines) + "\n"
+
+
+def _client_servers(result) -> list[str]:
+    """The laptop audit lists every server, container or not (the latter are not findings)."""
+    if not result.servers:
+        return [f"No MCP client configuration found under {result.target}.", ""]
+    lines = ["MCP servers configured for this user:"]
+    for server in result.servers:
+        where = "container" if server.in_container else "not in a container"
+        lines.append(f"  {server.client:<14} {server.name:<24} {where:<20} {server.path}:{server.line}  ({server.command})")
+    return lines + [""]
 
 
 def _summary(report: Report) -> str:
