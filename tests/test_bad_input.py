@@ -120,3 +120,27 @@ def test_unreadable_single_file_target_exits_two(tmp_path):
     os.mkfifo(tmp_path / "pipe")
     assert run_cli("scan", str(tmp_path / "pipe")).returncode == 2
     assert stat.S_ISFIFO(os.stat(tmp_path / "pipe").st_mode)
+
+
+def test_deeply_nested_and_invalid_json(tmp_path):
+    deep = '{"mcpServers": ' + "[" * 50000 + "]" * 50000 + "}"
+    result = scan_files(tmp_path, {**GOOD, ".cursor/mcp.json": deep, ".vscode/mcp.json": '{"servers": {"a": }'})
+    assert "nested deeper" in notices(result)[".cursor/mcp.json"]
+    assert "invalid JSON" in notices(result)[".vscode/mcp.json"]
+    assert findings(result, "root-user")
+
+
+def test_ten_thousand_services_in_one_compose_file(tmp_path):
+    services = "".join(f"  s{i}:\n    image: a:{i}\n    privileged: true\n" for i in range(10_000))
+    result = scan_files(tmp_path, {"compose.yaml": "services:\n" + services}, select=("privileged-container",))
+    assert len(findings(result, "privileged-container")) == 10_000
+
+
+def test_alias_bomb_in_compose_and_manifests(tmp_path):
+    bomb = "x: &a [a, a, a, a, a, a, a, a, a]\n" + "".join(
+        f"x{i}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 9) + "]\n" for i in range(9)
+    )
+    result = scan_files(tmp_path, {**GOOD, "compose.yaml": bomb + "services: {}\n", "k8s/bomb.yaml": "apiVersion: v1\nkind: Pod\n" + bomb})
+    assert "alias bomb" in notices(result)["compose.yaml"]
+    assert "alias bomb" in notices(result)["k8s/bomb.yaml"]
+    assert findings(result, "root-user")

@@ -6,6 +6,7 @@ YAML files. Nesting is checked first, so a deeply nested file fails fast and saf
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from mcpharden.sources.yamlnodes import YamlError, load_documents
@@ -17,6 +18,10 @@ def load_jsonc(text: str) -> Any:
     cleaned = _blank_comments_and_trailing_commas(text)
     if not cleaned.strip():
         raise YamlError("invalid JSON: empty document")
+    try:  # JSON's own grammar first: YAML would accept `...` or unquoted words
+        json.loads(cleaned)
+    except ValueError as error:
+        raise YamlError(f"invalid JSON: {error}") from None
     try:
         documents = load_documents(cleaned)
     except YamlError as error:
