@@ -45,3 +45,18 @@ def test_corpus_findings_are_real_world_evidence(corpus):
     assert by_rule["root-user"] and by_rule["dev-dependencies-in-runtime"]
     pinned_lines = [f for f in by_rule["image-not-pinned-by-digest"] if "@sha256:" in f.message]
     assert not pinned_lines
+
+
+def test_compose_kubernetes_and_client_configs_of_the_corpus_become_specs(corpus):
+    """Each kind of run-time file in the corpus is read (no notice but Helm templates) and judged."""
+    result = scan_target(corpus, ScanOptions())
+    rows = _manifest(corpus)
+    by_kind = {}
+    for row in rows:
+        by_kind.setdefault(row["kind"], set()).add(f"{row['repo'].replace('/', '__')}/{row['path']}")
+    noticed = {n.path for n in result.notices if "Helm template" not in n.message}
+    for kind in ("compose", "k8s", "mcp-config", "workflow"):
+        assert not (by_kind[kind] & noticed), (kind, sorted(by_kind[kind] & noticed)[:5])
+    judged = {f.path for f in result.findings}
+    for kind in ("compose", "k8s", "mcp-config"):
+        assert by_kind[kind] & judged, kind

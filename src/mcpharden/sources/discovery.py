@@ -125,14 +125,19 @@ class RepoReader:
         self.real_root = Path(os.path.realpath(root))
         self.notices: list[Notice] = []
         self._cache: dict[str, str | None] = {}
+        self._lines: dict[str, list[str]] = {}
 
     def read(self, relative: str, limit: int = MAX_CONFIG_BYTES, quiet: bool = False) -> str | None:
         if relative not in self._cache:
             self._cache[relative] = self._read(relative, limit, quiet)
         return self._cache[relative]
 
-    def cached(self, relative: str) -> str | None:
-        return self._cache.get(relative)
+    def cached_lines(self, relative: str) -> list[str]:
+        """Lines of a file already read (for suppression comments), split once."""
+        if relative not in self._lines:
+            text = self._cache.get(relative)
+            self._lines[relative] = text.splitlines() if text else []
+        return self._lines[relative]
 
     def _note(self, relative: str, message: str, quiet: bool) -> None:
         if not quiet:
