@@ -159,6 +159,20 @@ def test_compose_extends_reset_and_override():
 def test_compose_build_namespaces_and_privileged():
     built = compose_specs()["built"]
     assert built.built_locally and built.host_pid and built.host_ipc and built.privileged
+    assert built.dockerfile == "Dockerfile"
+
+
+def test_compose_build_links_the_dockerfile():
+    text = "services:\n  a:\n    build: ./api\n  b:\n    build:\n      context: svc\n      dockerfile: docker/Prod.Dockerfile\n  c:\n    build: https://github.com/x/y.git\n"
+    specs = compose_specs(text, path="deploy/compose.yaml")
+    assert (specs["a"].dockerfile, specs["b"].dockerfile, specs["c"].dockerfile) == (
+        "deploy/api/Dockerfile", "deploy/svc/docker/Prod.Dockerfile", None)
+
+
+def test_several_merge_keys_in_one_mapping():
+    text = "x-a: &a\n  privileged: true\nx-b: &b\n  read_only: true\nservices:\n  s:\n    <<: *a\n    <<: *b\n    image: i\n"
+    spec = compose_specs(text)["s"]
+    assert spec.privileged and spec.read_only_root
 
 
 def test_compose_dotenv_and_extends_from_another_file():

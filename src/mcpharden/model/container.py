@@ -27,8 +27,10 @@ class ContainerSpec:
     name: str  # service, container or server name
     line: int  # where the spec starts
     image: ImageRef | None = None
-    # True when the image is built from a Dockerfile in the repository (compose `build:`)
+    # True when the image is built from a Dockerfile in the repository (compose `build:`),
+    # and that Dockerfile's path relative to the scanned root.
     built_locally: bool = False
+    dockerfile: str | None = None
     user: str | None = None  # a run-time user override (`--user`, `user:`, runAsUser)
     run_as_non_root: bool | None = None  # Kubernetes runAsNonRoot
     privileged: bool = False

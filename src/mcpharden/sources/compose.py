@@ -194,6 +194,7 @@ def _spec(path: str, name: str, line: int, service: YamlMap, environment: dict[s
         line=line,
         image=ImageRef(str(service.get("image")), image) if image else None,
         built_locally=build is not None,
+        dockerfile=_dockerfile(path, build, environment),
         user=text("user"),
         privileged=_true(service.get("privileged")),
         cap_add=tuple(strings("cap_add")),
@@ -207,6 +208,21 @@ def _spec(path: str, name: str, line: int, service: YamlMap, environment: dict[s
         devices=tuple(strings("devices")),
         lines=MappingProxyType(lines),
     )
+
+
+def _dockerfile(path: str, build: Any, environment: dict[str, str]) -> str | None:
+    """The Dockerfile a `build:` names: `build: ./api` or `{context, dockerfile}`."""
+    if isinstance(build, str):
+        context, name = build, "Dockerfile"
+    elif isinstance(build, YamlMap):
+        context, name = str(build.get("context", ".")), str(build.get("dockerfile", "Dockerfile"))
+    else:
+        return None
+    context = interpolate(context, environment)
+    if "://" in context or context.startswith("/"):
+        return None  # a remote or absolute context is outside the repository
+    joined = posixpath.normpath(posixpath.join(posixpath.dirname(path), context, interpolate(name, environment)))
+    return None if joined.startswith("..") else joined
 
 
 _SETTING_FIELDS = {
