@@ -112,3 +112,9 @@ def test_glob_match_is_fnmatchcase(pattern, text):
     from mcpharden.knowledge.base_images import glob_match
 
     assert glob_match(text, pattern) == fnmatchcase(text, pattern)
+
+
+def test_compose_interpolation_keeps_unknown_variables_and_escapes():
+    from mcpharden.sources.compose import interpolate
+
+    assert interpolate("${HOME}/.ssh:$$HOME:${TAG:-1.0}:${SET:?x}", {"SET": "y"}) == "${HOME}/.ssh:$HOME:1.0:y"

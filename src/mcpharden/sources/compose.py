@@ -9,19 +9,18 @@ running mcpharden leaks in (only a `.env` file next to the compose file is read)
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any
 
 from mcpharden.model.container import ContainerSpec, Mount
 from mcpharden.model.images import ImageRef
+from mcpharden.sources.variables import expand
 from mcpharden.sources.runargs import is_host_path, is_no_new_privileges, short_volume
 from mcpharden.sources.yamlnodes import YamlList, YamlMap, load_documents
 
 FileReader = Callable[[str], "str | None"]
 MAX_EXTENDS_DEPTH = 10
-_INTERPOLATION = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?+])(?P<word>[^}]*))?\}|\$(?P<bare>[A-Za-z_][A-Za-z0-9_]*)")
 
 
 def parse_compose(path: str, text: str, read: FileReader, seen: set[str] | None = None) -> list[ContainerSpec]:
@@ -66,21 +65,7 @@ def _dotenv(text: str | None) -> dict[str, str]:
 def interpolate(text: str, environment: dict[str, str]) -> str:
     """Compose interpolation with defaults; unknown variables stay as written, so that
     `${HOME}/.ssh` is still recognizably a home path."""
-    def replace(match: re.Match[str]) -> str:
-        if match.group(0) == "$$":
-            return "$"
-        name = match.group("name") or match.group("bare")
-        value = environment.get(name)
-        op = match.group("op")
-        if op is None or op.endswith("?"):
-            return value if value is not None else match.group(0)
-        word = interpolate(match.group("word") or "", environment)
-        is_set = value is not None and (value != "" or not op.startswith(":"))
-        if op.endswith("-"):
-            return value if is_set else word
-        return word if is_set else ""
-
-    return _INTERPOLATION.sub(replace, text)
+    return expand(text, environment, syntax="compose", keep_unknown=True)
 
 
 # extends, include, merging -----------------------------------------------------------------

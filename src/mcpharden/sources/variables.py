@@ -1,42 +1,47 @@
-"""Dockerfile variable expansion: `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR:+alt}`."""
+"""Variable expansion shared by Dockerfiles and compose files: `$VAR`, `${VAR}`,
+`${VAR:-default}`, `${VAR-default}`, `${VAR:+alt}`, `${VAR:?error}`.
+
+The two differ only in their escape (`\\$` in a Dockerfile, `$$` in compose) and in what an
+unknown variable becomes: a Dockerfile build fails without it (Unresolved), while compose
+analysis keeps it as written so that `${HOME}/.ssh` still reads as a home path.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
 
-_REFERENCE = re.compile(
-    r"\\\$"  # an escaped dollar stays literal
-    r"|\$\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-+])(?P<word>[^}]*))?\}"
-    r"|\$(?P<bare>[A-Za-z_][A-Za-z0-9_]*)"
-)
+_REFERENCE = r"|\$\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-+?])(?P<word>[^}]*))?\}|\$(?P<bare>[A-Za-z_][A-Za-z0-9_]*)"
+_PATTERNS = {"dockerfile": re.compile(r"\\\$" + _REFERENCE), "compose": re.compile(r"\$\$" + _REFERENCE)}
 
 
 class Unresolved(Exception):
     """A variable has no value we can know (a build argument without a default)."""
 
 
-def expand(text: str, variables: Mapping[str, str | None]) -> str:
-    """Expand variables the way BuildKit does for ARG/ENV/FROM/USER; raise Unresolved when
-    a referenced variable is unknown or declared without a value."""
+def expand(text: str, variables: Mapping[str, str | None], *, syntax: str = "dockerfile", keep_unknown: bool = False) -> str:
+    """Expand variables; an unknown one raises Unresolved, or stays as written with keep_unknown."""
+    pattern = _PATTERNS[syntax]
 
     def replace(match: re.Match[str]) -> str:
-        if match.group(0) == "\\$":
-            return "$"
+        if match.group("braced") is None and match.group("bare") is None:
+            return "$"  # the escape: `\$` or `$$`
         name = match.group("braced") or match.group("bare")
         value = variables.get(name)
         op = match.group("op")
-        if op is None:
+        if op is None or op.endswith("?"):
             if value is None:
+                if keep_unknown:
+                    return match.group(0)
                 raise Unresolved(name)
             return value
-        word = expand(match.group("word") or "", variables)
+        word = expand(match.group("word") or "", variables, syntax=syntax, keep_unknown=keep_unknown)
         is_set = value is not None and (value != "" or not op.startswith(":"))
         if op.endswith("-"):
             return value if is_set else word
         return word if is_set else ""
 
-    return _REFERENCE.sub(replace, text)
+    return pattern.sub(replace, text)
 
 
 def try_expand(text: str, variables: Mapping[str, str | None]) -> str | None:
