@@ -35,7 +35,10 @@ test: $(STAMP)
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory sarif-tool; fi
 	$(BIN)/python -m pytest -q
 
+# pip byte-compiles a wheel when it installs it; an editable install is not, and some
+# environments set PYTHONDONTWRITEBYTECODE, so compile first to measure what users run.
 bench: $(STAMP)
+	$(BIN)/python -m compileall -q src
 	$(BIN)/python benchmarks/bench.py
 
 # Rule pages are generated from the rules' docstrings; a test keeps them in sync.
@@ -44,3 +47,4 @@ docs: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .tools
+	find src -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -17,8 +17,8 @@ from mcpharden.model.project import Project
 from mcpharden.model.server import TransportEvidence
 from mcpharden.rules import all_rules
 from mcpharden.rules.base import Rule
+from mcpharden.knowledge.client_files import ClientFile
 from mcpharden.model.container import ClientServer, ContainerSpec
-from mcpharden.sources.clients import ClientFile
 from mcpharden.sources.discovery import MAX_CONFIG_BYTES, MAX_SOURCE_BYTES, Artifact, RepoReader, classify, discover
 
 _SUPPRESSION = re.compile(r"mcpharden:\s*ignore\s*=\s*([A-Za-z0-9_,\- ]+)")
@@ -74,7 +74,7 @@ def scan_target(target: Path, options: ScanOptions) -> TargetResult:
 
 def scan_clients(home: Path, options: ScanOptions) -> TargetResult:
     """The laptop audit: every MCP client configuration installed for the user of `home`."""
-    from mcpharden.sources.clients import home_locations
+    from mcpharden.knowledge.client_files import home_locations
 
     if not home.is_dir():
         raise TargetError(f"{home}: not a directory")
@@ -176,7 +176,8 @@ class _ProjectBuilder:
             self.containers.extend(parse_compose(artifact.path, text, self.reader.read, self.compose_seen))
 
     def _client(self, artifact: Artifact, text: str) -> None:
-        from mcpharden.sources.clients import client_for, parse_client_file
+        from mcpharden.knowledge.client_files import client_for
+        from mcpharden.sources.clients import parse_client_file
 
         client = client_for(artifact.path) or ClientFile(artifact.system, False)
         specs, servers = parse_client_file(artifact.path, text, client)

@@ -14,46 +14,16 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
-from functools import cache
 from pathlib import PurePosixPath
 from typing import Any
 
 from mcpharden.knowledge import load_table
+from mcpharden.knowledge.client_files import ClientFile
 from mcpharden.model.container import ClientServer, ContainerSpec
 from mcpharden.sources.jsonc import load_jsonc
 from mcpharden.sources.runargs import parse_run, run_arguments
 from mcpharden.sources.shell import words_of
 from mcpharden.sources.yamlnodes import YamlError, YamlList, YamlMap, load_documents
-
-
-@dataclass(frozen=True)
-class ClientFile:
-    client: str
-    manifest: bool  # a server manifest (registry, catalog), not a client's configuration
-
-
-@cache
-def _clients() -> list[dict[str, Any]]:
-    return load_table("clients.toml")["clients"]
-
-
-def client_for(relative: str) -> ClientFile | None:
-    """Which client (or manifest kind) a repository path configures, if any."""
-    for client in _clients():
-        for pattern in client["files"]:
-            if fnmatchcase(relative, pattern) or fnmatchcase(relative, "*/" + pattern):
-                return ClientFile(client["name"], client["name"] in ("MCP registry", "Docker MCP catalog"))
-    return None
-
-
-def home_locations() -> list[tuple[str, str]]:
-    """(client, path pattern relative to a home directory) for every OS layout."""
-    found = []
-    for client in _clients():
-        for patterns in client.get("home", {}).values():
-            found.extend((client["name"], pattern) for pattern in patterns)
-    return found
 
 
 @dataclass

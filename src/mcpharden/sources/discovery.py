@@ -14,7 +14,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
 
 from mcpharden.model.findings import Notice
-from mcpharden.sources.clients import client_for
+from mcpharden.knowledge.client_files import client_for
 from mcpharden.sources.transport import source_extensions
 
 MAX_CONFIG_BYTES = 2 * 1024 * 1024  # Dockerfiles, CI files, scripts

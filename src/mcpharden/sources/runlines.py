@@ -9,7 +9,8 @@ from pathlib import PurePosixPath
 
 from mcpharden.model.container import ContainerSpec
 from mcpharden.sources.ci import parse_makefile
-from mcpharden.sources.clients import ClientFile, parse_client_file
+from mcpharden.knowledge.client_files import ClientFile
+from mcpharden.sources.clients import parse_client_file
 from mcpharden.sources.runargs import ENGINES, parse_run, run_arguments
 from mcpharden.sources.shell import split_commands
 from mcpharden.sources.yamlnodes import YamlError

@@ -1,0 +1,42 @@
+"""Which files configure MCP clients or describe MCP servers (clients.toml), without
+loading the parsers: discovery needs only the names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from functools import cache
+from typing import Any
+
+from mcpharden.knowledge import load_table
+
+MANIFEST_KINDS = ("MCP registry", "Docker MCP catalog")
+
+
+@dataclass(frozen=True)
+class ClientFile:
+    client: str
+    manifest: bool  # a server manifest (registry, catalog), not a client's configuration
+
+
+@cache
+def clients() -> list[dict[str, Any]]:
+    return load_table("clients.toml")["clients"]
+
+
+def client_for(relative: str) -> ClientFile | None:
+    """Which client (or manifest kind) a repository path configures, if any."""
+    for client in clients():
+        for pattern in client["files"]:
+            if fnmatchcase(relative, pattern) or fnmatchcase(relative, "*/" + pattern):
+                return ClientFile(client["name"], client["name"] in MANIFEST_KINDS)
+    return None
+
+
+def home_locations() -> list[tuple[str, str]]:
+    """(client, path pattern relative to a home directory) for every OS layout."""
+    found = []
+    for client in clients():
+        for patterns in client.get("home", {}).values():
+            found.extend((client["name"], pattern) for pattern in patterns)
+    return found
