@@ -42,6 +42,15 @@ def build_parser() -> argparse.ArgumentParser:
                       help="audit the MCP client configurations installed for the current user")
     scan.add_argument("--home", metavar="DIR", help="the home directory --clients looks in (default: yours)")
 
+    fix = commands.add_parser("fix", help="show (or --write) the Dockerfile changes that fix findings")
+    fix.add_argument("paths", nargs="*", default=["."], metavar="PATH|FILE")
+    fix.add_argument("--write", action="store_true", help="apply the changes (default: print a diff)")
+    fix.add_argument("--select", metavar="RULES", help="comma-separated rule ids to fix")
+    fix.add_argument("--ignore", metavar="RULES", help="comma-separated rule ids not to fix")
+    fix.add_argument("--digests", metavar="FILE", help='JSON map of image references to digests: {"node:22": "sha256:..."}')
+    fix.add_argument("--target", metavar="STAGE", help="the Dockerfile stage that ships")
+    fix.add_argument("--config", metavar="FILE", help="configuration file")
+
     commands.add_parser("rules", help="list the rules")
     explain = commands.add_parser("explain", help="print a rule's documentation")
     explain.add_argument("rule", metavar="RULE")
@@ -50,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
-    handler = {"scan": _scan, "rules": _rules, "explain": _explain}[arguments.command]
+    handler = {"scan": _scan, "fix": _fix, "rules": _rules, "explain": _explain}[arguments.command]
     try:
         return handler(arguments)
     except BrokenPipeError:
@@ -102,6 +111,39 @@ def _scan(arguments: argparse.Namespace) -> int:
     else:
         sys.stdout.write(output)
     return EXIT_FINDINGS if report.failed else EXIT_OK
+
+
+def _fix(arguments: argparse.Namespace) -> int:
+    from mcpharden.config import ConfigError
+    from mcpharden.fixes.plan import load_digests, plan_fixes
+    from mcpharden.scan import ScanOptions, TargetError, ensure_valid_config
+
+    config_path = Path(arguments.config) if arguments.config else None
+    options = ScanOptions(
+        select=_rule_list(arguments.select),
+        ignore=_rule_list(arguments.ignore) or (),
+        target_stage=arguments.target,
+        config_path=config_path,
+    )
+    try:
+        ensure_valid_config(config_path)
+        digests = load_digests(Path(arguments.digests)) if arguments.digests else {}
+        reports = [plan_fixes(Path(path), options, digests) for path in arguments.paths]
+    except (ConfigError, TargetError) as error:
+        print(f"mcpharden: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    for report in reports:
+        for plan in report.plans:
+            if arguments.write:
+                (report.root / plan.path).write_text(plan.fixed_text(), encoding="utf-8")
+                print(f"fixed {plan.path}")
+            else:
+                sys.stdout.write(plan.diff())
+        if report.decisions:
+            print("Not fixed automatically:", file=sys.stderr)
+            for decision in report.decisions:
+                print(f"  {decision.path}:{decision.line}: {decision.rule_id}: {decision.message}", file=sys.stderr)
+    return EXIT_OK
 
 
 def _rules(arguments: argparse.Namespace) -> int:

@@ -1,0 +1,220 @@
+"""Dockerfile fixes for root-user, dev-dependencies-in-runtime, no-healthcheck and
+image-not-pinned-by-digest. Edits are placed so that the rest of the file (comments,
+ordering, formatting) is untouched, and every RUN step keeps the user it had."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from functools import cache
+from typing import Any
+
+from mcpharden.fixes import Decision, Edit
+from mcpharden.knowledge import load_table
+from mcpharden.model.build import BuildModel, Stage
+from mcpharden.model.findings import Finding
+from mcpharden.model.images import parse_image_name
+
+FIXABLE_RULES = ("root-user", "dev-dependencies-in-runtime", "no-healthcheck", "image-not-pinned-by-digest")
+# Instructions that only describe how the image starts: new steps go before them.
+_TRAILING = frozenset({"CMD", "ENTRYPOINT", "EXPOSE", "HEALTHCHECK", "LABEL", "STOPSIGNAL", "VOLUME", "ENV", "ARG", "USER", "ONBUILD"})
+
+
+@dataclass(frozen=True)
+class Instruction:
+    name: str
+    start: int
+    end: int
+    stage: int
+
+
+@cache
+def _table() -> dict[str, Any]:
+    return load_table("fixes.toml")
+
+
+def instructions_of(text: str) -> list[Instruction]:
+    import dockerfile
+
+    found: list[Instruction] = []
+    stage = -1
+    for command in dockerfile.parse_string(text):
+        name = command.cmd.upper()
+        if name == "FROM":
+            stage += 1
+        found.append(Instruction(name, command.start_line, command.end_line, stage))
+    return found
+
+
+class DockerfileFixer:
+    def __init__(self, build: BuildModel, text: str, digests: Mapping[str, str]) -> None:
+        self.build = build
+        self.lines = text.splitlines()
+        self.instructions = instructions_of(text)
+        self.digests = digests
+        self.edits: list[Edit] = []
+        self.decisions: list[Decision] = []
+
+    def fix(self, findings: list[Finding]) -> tuple[list[Edit], list[Decision]]:
+        handlers = {
+            "image-not-pinned-by-digest": self._pin,
+            "root-user": self._non_root,
+            "dev-dependencies-in-runtime": self._prune,
+            "no-healthcheck": self._healthcheck,
+        }
+        for finding in findings:
+            if finding.rule_id in handlers:
+                handlers[finding.rule_id](finding)
+        return self.edits, self.decisions
+
+    def _decide(self, finding: Finding, message: str) -> None:
+        self.decisions.append(Decision(finding.path, finding.line, finding.rule_id, message))
+
+    # image-not-pinned-by-digest ---------------------------------------------------------------
+
+    def _pin(self, finding: Finding) -> None:
+        use = next((u for u in self.build.image_uses if u.line == finding.line), None)
+        if use is None or use.ref.resolved is None:
+            return
+        written = use.ref.written
+        if "$" in written:
+            self._decide(finding, f"`{written}` comes from a build argument: pin its default value instead")
+            return
+        digest = self._digest_for(use.ref.resolved)
+        if digest is None:
+            self._decide(finding, f"no digest known for `{use.ref.resolved}`: pass --digests FILE with its digest")
+            return
+        line = self.lines[finding.line - 1]
+        pinned = f"{written.split('@', 1)[0]}@{digest}"
+        if line.count(written) != 1:
+            self._decide(finding, f"`{written}` appears more than once on the line: pin it by hand")
+            return
+        self.edits.append(Edit(finding.line, finding.line, (line.replace(written, pinned),), finding.rule_id))
+
+    def _digest_for(self, reference: str) -> str | None:
+        name = parse_image_name(reference)
+        candidates = (reference, f"{name.full_name}:{name.tag or 'latest'}", f"{name.repository}:{name.tag or 'latest'}")
+        for candidate in candidates:
+            if candidate in self.digests:
+                return self.digests[candidate]
+        return None
+
+    # root-user ---------------------------------------------------------------------------------
+
+    def _non_root(self, finding: Finding) -> None:
+        final = self.build.final
+        base = self.build.root_base(final)
+        name = base.name
+        if final.profile.family == "distroless" and name is not None and final.parent is None:
+            self._distroless_tag(finding, final, name.tag or "latest")
+            return
+        plan = self._user_plan(final)
+        if plan is None:
+            self._decide(finding, f"the base image {base.display} is not in the base-image table: "
+                                  "choose a non-root user it provides and add `USER` by hand")
+            return
+        create, user = plan
+        lines = ([f"RUN {create}"] if create else []) + [f"USER {user}"]
+        # After every building step (they keep running as root) and after any USER already
+        # in the trailing block, so that ours is the last USER.
+        users = [i.end + 1 for i in self.instructions if i.stage == final.index and i.name == "USER"]
+        at = max([self._insertion_point(final.index), *users])
+        self.edits.append(Edit(at, at - 1, tuple(lines), finding.rule_id))
+
+    def _distroless_tag(self, finding: Finding, final: Stage, tag: str) -> None:
+        table = _table()["distroless_nonroot_tags"]
+        arch = ""
+        for suffix in ("-amd64", "-arm64", "-arm", "-s390x", "-ppc64le"):
+            if tag.endswith(suffix):
+                tag, arch = tag[: -len(suffix)], suffix
+        if tag not in table:
+            self._decide(finding, f"distroless tag `{tag}` has no known :nonroot variant")
+            return
+        written = final.base.written
+        if "@" in written or "$" in written:
+            self._decide(finding, f"use the :{table[tag]}{arch} tag of {written} (and its digest)")
+            return
+        image = written.rsplit(":", 1)[0] if ":" in written.rsplit("/", 1)[-1] else written
+        line = self.lines[final.line - 1]
+        self.edits.append(Edit(final.line, final.line, (line.replace(written, f"{image}:{table[tag]}{arch}", 1),), finding.rule_id))
+
+    def _user_plan(self, stage: Stage) -> tuple[str, str] | None:
+        name = self.build.root_base(stage).name
+        full_name = name.full_name if name else ""
+        for plan in _table()["users"].values():
+            if any(fnmatchcase(full_name, parse_image_name(p).full_name) for p in plan.get("images", ())) or \
+                    stage.profile.family in plan.get("families", ()):
+                return plan["create"], plan["user"]
+        return None
+
+    def _insertion_point(self, stage_index: int) -> int:
+        """The line before which new steps go: after the stage's last building instruction,
+        before the trailing CMD/ENTRYPOINT/EXPOSE/... block."""
+        stage = [i for i in self.instructions if i.stage == stage_index]
+        building = [i for i in stage if i.name not in _TRAILING or i.name == "FROM"]
+        last = building[-1]
+        following = [i for i in stage if i.start > last.end]
+        return following[0].start if following else last.end + 1
+
+    # dev-dependencies-in-runtime ---------------------------------------------------------------
+
+    def _prune(self, finding: Finding) -> None:
+        details = dict(finding.details)
+        manager = details.get("manager", "")
+        directory = details.get("directory", "")
+        template = _table()["prune"].get(manager)
+        if template is None:
+            self._decide(finding, f"{manager} installs cannot be pruned in place: install only production "
+                                  "requirements in the stage that ships")
+            return
+        stage, directory = self._stage_holding(finding, directory)
+        project = posixpath.dirname(directory.rstrip("/"))
+        command = template.replace("{dir}", project or "/")
+        at = self._insertion_point(stage)
+        if any(e.start == at and f"RUN {command}" in e.lines for e in self.edits):
+            return
+        self.edits.append(Edit(at, at - 1, (f"RUN {command}",), finding.rule_id))
+
+    def _stage_holding(self, finding: Finding, directory: str) -> tuple[int, str]:
+        """Where the dependencies must be pruned: the stage a COPY --from took them from
+        (where the package manager is), else the final stage."""
+        final = self.build.final
+        for copy in final.copies:
+            if copy.line == finding.line:
+                source = self.build.stages[copy.source_stage]
+                for dependency in source.dependencies:
+                    if dependency.includes_dev:
+                        return source.index, dependency.directory
+        return final.index, directory
+
+    # no-healthcheck ----------------------------------------------------------------------------
+
+    def _healthcheck(self, finding: Finding) -> None:
+        final = self.build.final
+        port = next((p.port.split("/")[0] for p in final.exposed_ports if p.port.split("/")[0].isdigit()), None)
+        if port is None:
+            self._decide(finding, "no numeric EXPOSE port to probe: add a HEALTHCHECK that checks the server")
+            return
+        command = self._probe(final, port)
+        if command is None:
+            self._decide(finding, "no runtime in the image to probe the port with: add a small health-check binary")
+            return
+        line = f"HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 CMD {json.dumps(command)}"
+        if final.healthcheck and final.healthcheck.disabled:
+            self.edits.append(Edit(final.healthcheck.line, final.healthcheck.line, (line,), finding.rule_id))
+            return
+        stage = [i for i in self.instructions if i.stage == final.index]
+        starts = [i for i in stage if i.name in ("CMD", "ENTRYPOINT")]
+        at = starts[0].start if starts else stage[-1].end + 1
+        self.edits.append(Edit(at, at - 1, (line,), finding.rule_id))
+
+    def _probe(self, stage: Stage, port: str) -> list[str] | None:
+        name = self.build.root_base(stage).name
+        full_name = name.full_name if name else ""
+        for runtime in _table()["healthcheck_runtimes"]:
+            if any(fnmatchcase(full_name, pattern) for pattern in runtime["images"]):
+                return [part.replace("{port}", port) for part in runtime["command"]]
+        return None

@@ -1,0 +1,63 @@
+"""Plan the fixes for a scan target: scan with the fixable rules, hand each Dockerfile's
+findings to its fixer, and keep only plans whose result still parses."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from mcpharden.fixes import Decision, FilePlan
+from mcpharden.fixes.dockerfile import FIXABLE_RULES, DockerfileFixer
+from mcpharden.scan import ScanOptions, TargetError, scan_target
+from mcpharden.sources.dockerfile import DockerfileError, parse_dockerfile
+
+
+@dataclass(frozen=True)
+class FixReport:
+    root: Path
+    plans: tuple[FilePlan, ...]
+    decisions: tuple[Decision, ...]
+
+
+def load_digests(path: Path) -> dict[str, str]:
+    """A JSON object mapping image references (`node:22`) to digests (`sha256:...`)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise TargetError(f"{path}: cannot read digests: {error}") from None
+    if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.startswith("sha256:") for k, v in data.items()):
+        raise TargetError(f"{path}: digests must be a JSON object of \"image:tag\": \"sha256:...\"")
+    return data
+
+
+def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str]) -> FixReport:
+    selected = tuple(r for r in (options.select or FIXABLE_RULES) if r in FIXABLE_RULES)
+    result = scan_target(target, replace(options, select=selected))
+    root = target if target.is_dir() else target.parent
+    by_path: dict[str, list] = defaultdict(list)
+    for finding in result.findings:
+        by_path[finding.path].append(finding)
+    plans: list[FilePlan] = []
+    decisions: list[Decision] = []
+    stage = options.target_stage or result.config.target
+    for path, findings in sorted(by_path.items()):
+        text = (root / path).read_text(encoding="utf-8")
+        try:
+            build = parse_dockerfile(text, path, stage, result.config.base_images)
+        except DockerfileError:
+            decisions.extend(Decision(path, f.line, f.rule_id, "only Dockerfiles are fixed so far: change this by hand") for f in findings)
+            continue
+        edits, undecided = DockerfileFixer(build, text, digests).fix(findings)
+        decisions.extend(undecided)
+        if not edits:
+            continue
+        plan = FilePlan(path, text, tuple(edits))
+        try:
+            parse_dockerfile(plan.fixed_text(), path, stage, result.config.base_images)
+        except DockerfileError as error:
+            decisions.append(Decision(path, 1, "", f"the fixed file would not parse ({error}): left alone"))
+            continue
+        plans.append(plan)
+    return FixReport(root, tuple(plans), tuple(decisions))
