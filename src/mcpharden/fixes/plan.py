@@ -43,7 +43,8 @@ def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str]) -> F
     decisions: list[Decision] = []
     stage = options.target_stage or result.config.target
     for path, findings in sorted(by_path.items()):
-        text = (root / path).read_text(encoding="utf-8")
+        with open(root / path, encoding="utf-8", newline="") as handle:  # keep CRLF line endings
+            text = handle.read()
         try:
             build = parse_dockerfile(text, path, stage, result.config.base_images)
         except DockerfileError:
