@@ -72,20 +72,27 @@ def _rule_list(text: str | None) -> tuple[str, ...] | None:
     return tuple(item.strip() for item in text.split(",") if item.strip())
 
 
+def _options(arguments: argparse.Namespace):
+    """ScanOptions from the flags `scan` and `fix` share."""
+    from mcpharden.scan import ScanOptions
+
+    return ScanOptions(
+        select=_rule_list(arguments.select),
+        ignore=_rule_list(arguments.ignore) or (),
+        target_stage=arguments.target,
+        config_path=Path(arguments.config) if arguments.config else None,
+    )
+
+
 def _scan(arguments: argparse.Namespace) -> int:
     from mcpharden.config import ConfigError
     from mcpharden.model.findings import fail_threshold
     from mcpharden.reports import Report, render
     from mcpharden.rules import all_rules
-    from mcpharden.scan import ScanOptions, TargetError, ensure_valid_config, scan_clients, scan_target
+    from mcpharden.scan import TargetError, ensure_valid_config, scan_clients, scan_target
 
-    config_path = Path(arguments.config) if arguments.config else None
-    options = ScanOptions(
-        select=_rule_list(arguments.select),
-        ignore=_rule_list(arguments.ignore) or (),
-        target_stage=arguments.target,
-        config_path=config_path,
-    )
+    options = _options(arguments)
+    config_path = options.config_path
     paths = arguments.paths or ([] if arguments.clients else ["."])
     if arguments.home and not arguments.clients:
         print("mcpharden: error: --home goes with --clients", file=sys.stderr)
@@ -116,17 +123,11 @@ def _scan(arguments: argparse.Namespace) -> int:
 def _fix(arguments: argparse.Namespace) -> int:
     from mcpharden.config import ConfigError
     from mcpharden.fixes.plan import load_digests, plan_fixes
-    from mcpharden.scan import ScanOptions, TargetError, ensure_valid_config
+    from mcpharden.scan import TargetError, ensure_valid_config
 
-    config_path = Path(arguments.config) if arguments.config else None
-    options = ScanOptions(
-        select=_rule_list(arguments.select),
-        ignore=_rule_list(arguments.ignore) or (),
-        target_stage=arguments.target,
-        config_path=config_path,
-    )
+    options = _options(arguments)
     try:
-        ensure_valid_config(config_path)
+        ensure_valid_config(options.config_path)
         digests = load_digests(Path(arguments.digests)) if arguments.digests else {}
         reports = [plan_fixes(Path(path), options, digests) for path in arguments.paths]
     except (ConfigError, TargetError) as error:
