@@ -167,14 +167,14 @@ def test_cli_prints_a_diff_then_writes(tmp_path):
     write_tree(tmp_path, {"Dockerfile": "# keep me\nFROM node:22\nRUN npm ci\nEXPOSE 3000\nCMD [\"node\", \"s.js\"]\n"})
     (tmp_path / "digests.json").write_text(json.dumps({"node:22": DIGEST}))
     dry = run_cli("fix", str(tmp_path), "--digests", str(tmp_path / "digests.json"))
-    assert dry.returncode == 0 and dry.stdout.startswith("--- a/Dockerfile\n+++ b/Dockerfile\n")
+    assert dry.returncode == 0 and "--- a/Dockerfile\n+++ b/Dockerfile\n" in dry.stdout
     assert (tmp_path / "Dockerfile").read_text().startswith("# keep me\nFROM node:22\n")  # nothing written yet
     wrote = run_cli("fix", str(tmp_path), "--digests", str(tmp_path / "digests.json"), "--write")
-    assert wrote.stdout == "fixed Dockerfile\n"
+    assert wrote.stdout == "fixed .github/workflows/mcpharden-image-scan.yml\nfixed Dockerfile\n"
     text = (tmp_path / "Dockerfile").read_text()
     assert text.startswith(f"# keep me\nFROM node:22@{DIGEST}\n")
     scan = json.loads(run_cli("scan", str(tmp_path), "--format", "json").stdout)
-    assert {f["rule_id"] for f in scan["findings"]} == {"full-os-base-image", "no-image-scan-in-ci"}
+    assert {f["rule_id"] for f in scan["findings"]} == {"full-os-base-image"}  # the one fix cannot make
     assert run_cli("fix", str(tmp_path), "--digests", str(tmp_path / "digests.json")).stdout == ""
 
 
@@ -191,3 +191,23 @@ def test_line_endings_comments_and_formatting_are_kept(tmp_path):
     report = plan_fixes(tmp_path, ScanOptions(select=("root-user",)), {})
     fixed = report.plans[0].fixed_text()
     assert fixed == original.replace('CMD ["node"]', 'USER node\r\nCMD ["node"]')
+
+
+def test_image_scan_workflow_is_generated_for_every_dockerfile(tmp_path):
+    import yaml
+
+    pinned = "FROM gcr.io/distroless/static-debian12:nonroot@" + DIGEST + "\n"
+    write_tree(tmp_path, {"Dockerfile": pinned, "servers/api/Dockerfile": pinned})
+    report = plan_fixes(tmp_path, ScanOptions(select=("no-image-scan-in-ci",)), {})
+    [plan] = report.plans
+    assert plan.path == ".github/workflows/mcpharden-image-scan.yml" and plan.diff().startswith("--- /dev/null\n")
+    workflow = yaml.safe_load(plan.fixed_text())
+    matrix = workflow["jobs"]["image"]["strategy"]["matrix"]["include"]
+    assert [(m["dockerfile"], m["context"]) for m in matrix] == [("Dockerfile", "."), ("servers/api/Dockerfile", "servers/api")]
+    scan_step = workflow["jobs"]["image"]["steps"][-1]
+    assert scan_step["with"]["exit-code"] == "1" and scan_step["with"]["ignore-unfixed"] is True
+    assert workflow["jobs"]["config"]["steps"][-1]["with"]["scan-type"] == "config"
+    result = run_cli("fix", str(tmp_path), "--write")
+    assert result.stdout == "fixed .github/workflows/mcpharden-image-scan.yml\n"
+    assert json.loads(run_cli("scan", str(tmp_path), "--format", "json").stdout)["findings"] == []
+    assert run_cli("fix", str(tmp_path)).stdout == ""

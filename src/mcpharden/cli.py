@@ -136,7 +136,9 @@ def _fix(arguments: argparse.Namespace) -> int:
     for report in reports:
         for plan in report.plans:
             if arguments.write:
-                (report.root / plan.path).write_text(plan.fixed_text(), encoding="utf-8", newline="")
+                destination = report.root / plan.path
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                destination.write_text(plan.fixed_text(), encoding="utf-8", newline="")
                 print(f"fixed {plan.path}")
             else:
                 sys.stdout.write(plan.diff())

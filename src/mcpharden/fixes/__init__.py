@@ -52,6 +52,6 @@ class FilePlan:
         return "".join(difflib.unified_diff(
             self.original.splitlines(keepends=True),
             self.fixed_text().splitlines(keepends=True),
-            fromfile=f"a/{self.path}",
+            fromfile=f"a/{self.path}" if self.original else "/dev/null",
             tofile=f"b/{self.path}",
         ))

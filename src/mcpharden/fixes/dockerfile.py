@@ -18,7 +18,7 @@ from mcpharden.model.build import BuildModel, Stage
 from mcpharden.model.findings import Finding
 from mcpharden.model.images import parse_image_name
 
-FIXABLE_RULES = ("root-user", "dev-dependencies-in-runtime", "no-healthcheck", "image-not-pinned-by-digest")
+FIXABLE_RULES = ("root-user", "dev-dependencies-in-runtime", "no-healthcheck", "image-not-pinned-by-digest", "no-image-scan-in-ci")
 # Instructions that only describe how the image starts: new steps go before them.
 _TRAILING = frozenset({"CMD", "ENTRYPOINT", "EXPOSE", "HEALTHCHECK", "LABEL", "STOPSIGNAL", "VOLUME", "ENV", "ARG", "USER", "ONBUILD"})
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mcpharden.fixes import Decision, FilePlan
+from mcpharden.fixes.ci import image_scan_workflow
 from mcpharden.fixes.dockerfile import FIXABLE_RULES, DockerfileFixer
 from mcpharden.scan import ScanOptions, TargetError, scan_target
 from mcpharden.sources.dockerfile import DockerfileError, parse_dockerfile
@@ -32,6 +33,14 @@ def load_digests(path: Path) -> dict[str, str]:
     return data
 
 
+def _dockerfiles(root: Path, result) -> set[str]:
+    """The Dockerfiles the scan read (what the workflow must build)."""
+    from mcpharden.sources.discovery import RepoReader, discover
+
+    found = discover(root, result.config.exclude, RepoReader(root)).artifacts
+    return {a.path for a in found if a.kind == "dockerfile"}
+
+
 def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str]) -> FixReport:
     selected = tuple(r for r in (options.select or FIXABLE_RULES) if r in FIXABLE_RULES)
     result = scan_target(target, replace(options, select=selected))
@@ -42,7 +51,12 @@ def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str]) -> F
     plans: list[FilePlan] = []
     decisions: list[Decision] = []
     stage = options.target_stage or result.config.target
+    if any(f.rule_id == "no-image-scan-in-ci" for f in result.findings):
+        plans.append(image_scan_workflow(sorted(_dockerfiles(root, result))))
     for path, findings in sorted(by_path.items()):
+        findings = [f for f in findings if f.rule_id != "no-image-scan-in-ci"]
+        if not findings:
+            continue
         with open(root / path, encoding="utf-8", newline="") as handle:  # keep CRLF line endings
             text = handle.read()
         try:
