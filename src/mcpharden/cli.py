@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("--select", metavar="RULES", help="comma-separated rule ids to fix")
     fix.add_argument("--ignore", metavar="RULES", help="comma-separated rule ids not to fix")
     fix.add_argument("--digests", metavar="FILE", help='JSON map of image references to digests: {"node:22": "sha256:..."}')
+    fix.add_argument("--resolve", action="store_true",
+                     help="ask image registries for digests missing from --digests (network access)")
     fix.add_argument("--target", metavar="STAGE", help="the Dockerfile stage that ships")
     fix.add_argument("--config", metavar="FILE", help="configuration file")
 
@@ -129,7 +131,10 @@ def _fix(arguments: argparse.Namespace) -> int:
     try:
         ensure_valid_config(options.config_path)
         digests = load_digests(Path(arguments.digests)) if arguments.digests else {}
-        reports = [plan_fixes(Path(path), options, digests) for path in arguments.paths]
+        resolve = None
+        if arguments.resolve:
+            from mcpharden.fixes.registry import resolve_digest as resolve
+        reports = [plan_fixes(Path(path), options, digests, resolve) for path in arguments.paths]
     except (ConfigError, TargetError) as error:
         print(f"mcpharden: error: {error}", file=sys.stderr)
         return EXIT_USAGE

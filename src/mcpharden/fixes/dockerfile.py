@@ -50,11 +50,13 @@ def instructions_of(text: str) -> list[Instruction]:
 
 
 class DockerfileFixer:
-    def __init__(self, build: BuildModel, text: str, digests: Mapping[str, str]) -> None:
+    def __init__(self, build: BuildModel, text: str, digests: Mapping[str, str], resolve=None) -> None:
         self.build = build
         self.lines = text.splitlines()
         self.instructions = instructions_of(text)
         self.digests = digests
+        # resolve(reference) -> digest, asked when the map has none (`fix --resolve`).
+        self.resolve = resolve
         self.edits: list[Edit] = []
         self.decisions: list[Decision] = []
 
@@ -84,8 +86,14 @@ class DockerfileFixer:
             self._decide(finding, f"`{written}` comes from a build argument: pin its default value instead")
             return
         digest = self._digest_for(use.ref.resolved)
+        if digest is None and self.resolve is not None:
+            try:
+                digest = self.resolve(use.ref.resolved)
+            except Exception as error:  # RegistryError, or anything the network throws
+                self._decide(finding, f"could not resolve `{use.ref.resolved}`: {error}")
+                return
         if digest is None:
-            self._decide(finding, f"no digest known for `{use.ref.resolved}`: pass --digests FILE with its digest")
+            self._decide(finding, f"no digest known for `{use.ref.resolved}`: pass --digests FILE or --resolve")
             return
         line = self.lines[finding.line - 1]
         pinned = f"{written.split('@', 1)[0]}@{digest}"

@@ -41,7 +41,8 @@ def _dockerfiles(root: Path, result) -> set[str]:
     return {a.path for a in found if a.kind == "dockerfile"}
 
 
-def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str]) -> FixReport:
+def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str], resolve=None) -> FixReport:
+    """`resolve(reference) -> digest` asks a registry for digests the map lacks."""
     selected = tuple(r for r in (options.select or FIXABLE_RULES) if r in FIXABLE_RULES)
     result = scan_target(target, replace(options, select=selected))
     root = target if target.is_dir() else target.parent
@@ -64,7 +65,7 @@ def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str]) -> F
         except DockerfileError:
             decisions.extend(Decision(path, f.line, f.rule_id, "only Dockerfiles are fixed so far: change this by hand") for f in findings)
             continue
-        edits, undecided = DockerfileFixer(build, text, digests).fix(findings)
+        edits, undecided = DockerfileFixer(build, text, digests, resolve).fix(findings)
         decisions.extend(undecided)
         if not edits:
             continue
