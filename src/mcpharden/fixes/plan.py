@@ -11,6 +11,7 @@ from pathlib import Path
 from mcpharden.fixes import Decision, FilePlan
 from mcpharden.fixes.ci import image_scan_workflow
 from mcpharden.fixes.dockerfile import FIXABLE_RULES, DockerfileFixer
+from mcpharden.fixes.runtime import DECISIONS, HARDENING_RULES, RuntimeFixer
 from mcpharden.scan import ScanOptions, TargetError, scan_target
 from mcpharden.sources.dockerfile import DockerfileError, parse_dockerfile
 
@@ -41,9 +42,27 @@ def _dockerfiles(root: Path, result) -> set[str]:
     return {a.path for a in found if a.kind == "dockerfile"}
 
 
+def _runtime_specs(root: Path, path: str, text: str):
+    """The ContainerSpecs of a compose file or client configuration, as the scan saw them."""
+    from mcpharden.knowledge.client_files import ClientFile, client_for
+    from mcpharden.sources.clients import parse_client_file
+    from mcpharden.sources.compose import parse_compose
+    from mcpharden.sources.discovery import RepoReader, classify
+
+    artifact = classify(path)
+    if artifact is None:
+        return None
+    if artifact.kind == "compose":
+        return [s for s in parse_compose(path, text, RepoReader(root).read) if s.path == path]
+    if artifact.kind == "client":
+        return parse_client_file(path, text, client_for(path) or ClientFile(artifact.system, False))[0]
+    return None
+
+
 def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str], resolve=None) -> FixReport:
     """`resolve(reference) -> digest` asks a registry for digests the map lacks."""
-    selected = tuple(r for r in (options.select or FIXABLE_RULES) if r in FIXABLE_RULES)
+    fixable = FIXABLE_RULES + HARDENING_RULES + tuple(DECISIONS)
+    selected = tuple(r for r in (options.select or fixable) if r in fixable)
     result = scan_target(target, replace(options, select=selected))
     root = target if target.is_dir() else target.parent
     by_path: dict[str, list] = defaultdict(list)
@@ -60,10 +79,18 @@ def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str], reso
             continue
         with open(root / path, encoding="utf-8", newline="") as handle:  # keep CRLF line endings
             text = handle.read()
+        specs = _runtime_specs(root, path, text)
+        if specs is not None:
+            edits, undecided = RuntimeFixer(path, text, specs).fix(findings)
+            decisions.extend(undecided)
+            if edits:
+                plans.append(FilePlan(path, text, tuple(edits)))
+            continue
         try:
             build = parse_dockerfile(text, path, stage, result.config.base_images)
         except DockerfileError:
-            decisions.extend(Decision(path, f.line, f.rule_id, "only Dockerfiles are fixed so far: change this by hand") for f in findings)
+            decisions.extend(Decision(path, f.line, f.rule_id, DECISIONS.get(f.rule_id, "only Dockerfiles, compose files and "
+                                      "JSON/TOML client configurations are fixed so far: change this by hand")) for f in findings)
             continue
         edits, undecided = DockerfileFixer(build, text, digests, resolve).fix(findings)
         decisions.extend(undecided)

@@ -1,0 +1,141 @@
+"""Run-time hardening fixes: drop all capabilities, read-only root file system (with a tmpfs
+for /tmp), no-new-privileges. Compose services get the settings as YAML lines under the
+service; MCP client configurations (JSON, JSON with comments, Codex TOML) get the flags
+right after `run` in the server's arguments. Only those lines change, so comments and
+formatting stay. What must not be changed silently (engine sockets, privileged mode,
+sensitive host mounts, host namespaces, added capabilities) becomes a decision with the
+safer alternative."""
+
+from __future__ import annotations
+
+import re
+
+from mcpharden.fixes import Decision, Edit
+from mcpharden.model.container import ContainerSpec
+from mcpharden.model.findings import Finding
+
+HARDENING_RULES = ("capabilities-not-dropped", "root-filesystem-writable", "privilege-escalation-allowed")
+DECISIONS = {
+    "docker-socket-mount": "not removed automatically: give the server a socket proxy that allows only the API calls it needs "
+                           "(for example tecnativa/docker-socket-proxy with POST=0), or a dedicated rootless engine",
+    "privileged-container": "not removed automatically: drop privileged mode and add only the capability or device the server needs",
+    "sensitive-host-mount": "not removed automatically: mount only the project folder the server needs, read-only if it only reads, "
+                            "and pass credentials as scoped tokens",
+    "host-namespace-shared": "not removed automatically: use the default namespaces and publish only the server's port on 127.0.0.1",
+    "dangerous-capability-added": "not removed automatically: remove the capability, or isolate the feature that needs it",
+}
+_COMPOSE_SETTINGS = {
+    "capabilities-not-dropped": ("cap_drop", ["cap_drop:", "  - ALL"]),
+    "root-filesystem-writable": ("read_only", ["read_only: true", "tmpfs:", "  - /tmp"]),
+    "privilege-escalation-allowed": ("security_opt", ["security_opt:", "  - no-new-privileges:true"]),
+}
+_RUN_FLAGS = {
+    "capabilities-not-dropped": ["--cap-drop", "ALL"],
+    "root-filesystem-writable": ["--read-only", "--tmpfs", "/tmp"],
+    "privilege-escalation-allowed": ["--security-opt", "no-new-privileges"],
+}
+_RUN_TOKEN = re.compile(r"""(["'])run\1""")
+
+
+def _steps_down_from_root(spec: ContainerSpec) -> bool:
+    from mcpharden.knowledge.base_images import profile_for
+
+    image = spec.image.resolved if spec.image else None
+    return bool(image) and "steps down" in profile_for(image).default_user
+
+
+def spec_for(finding: Finding, specs: list[ContainerSpec]) -> ContainerSpec | None:
+    """The spec a finding is about: absent settings are reported on the spec's own line."""
+    for spec in specs:
+        if spec.path == finding.path and (spec.line == finding.line or finding.line in spec.lines.values()):
+            return spec
+    return None
+
+
+class RuntimeFixer:
+    def __init__(self, path: str, text: str, specs: list[ContainerSpec]) -> None:
+        self.path = path
+        self.lines = text.splitlines()
+        self.specs = specs
+        self.decisions: list[Decision] = []
+
+    def fix(self, findings: list[Finding]) -> tuple[list[Edit], list[Decision]]:
+        wanted: dict[int, list[str]] = {}  # spec line → hardening rules to apply
+        specs: dict[int, ContainerSpec] = {}
+        for finding in findings:
+            if finding.rule_id in DECISIONS:
+                self.decisions.append(Decision(finding.path, finding.line, finding.rule_id, DECISIONS[finding.rule_id]))
+                continue
+            spec = spec_for(finding, self.specs)
+            if finding.rule_id not in HARDENING_RULES or spec is None:
+                continue
+            wanted.setdefault(spec.line, []).append(finding.rule_id)
+            specs[spec.line] = spec
+        original = list(self.lines)
+        # Bottom-up, so inserting lines does not move the specs still to do.
+        for line in sorted(wanted, reverse=True):
+            spec = specs[line]
+            if spec.origin == "compose":
+                self._compose(spec, wanted[line])
+            elif spec.origin == "client-config" and not spec.path.endswith((".yaml", ".yml")):
+                self._run_arguments(spec, wanted[line])
+            else:
+                self.decisions.extend(Decision(self.path, spec.line, rule, "only compose files and JSON/TOML client configurations are fixed so far")
+                                      for rule in wanted[line])
+        if self.lines == original:
+            return [], self.decisions
+        return [Edit(1, len(original), tuple(self.lines), "runtime-hardening")], self.decisions
+
+    def _compose(self, spec: ContainerSpec, rules: list[str]) -> None:
+        index = spec.line  # the line after `name:` (0-based index of the next line)
+        indent = self._child_indent(spec.line - 1)
+        if indent is None:
+            self.decisions.extend(Decision(self.path, spec.line, rule, "the service is written in flow style: add the setting by hand") for rule in rules)
+            return
+        added: list[str] = []
+        has_tmp = any(m.kind == "tmpfs" and m.target == "/tmp" for m in spec.mounts)
+        for rule in rules:
+            key, lines = _COMPOSE_SETTINGS[rule]
+            if rule in ("capabilities-not-dropped", "root-filesystem-writable") and _steps_down_from_root(spec):
+                self.decisions.append(Decision(self.path, spec.line, rule, "its image starts as root and switches user in its "
+                                      "entrypoint, which needs CHOWN/SETUID/SETGID and a writable run directory: harden it by hand"))
+                continue
+            present = spec.lines.get({"cap_drop": "cap_drop", "read_only": "read_only_root", "security_opt": "no_new_privileges"}[key])
+            if present is not None and key == "read_only":
+                number = present - 1
+                self.lines[number] = re.sub(r"read_only:\s*\S+", "read_only: true", self.lines[number], count=1)
+                if not has_tmp:
+                    added.extend(" " * indent + line for line in lines[1:])
+                continue
+            if present is not None:
+                self.decisions.append(Decision(self.path, present, rule, f"`{key}` exists: add `{lines[-1].strip()[2:]}` to it by hand"))
+                continue
+            if key == "read_only" and has_tmp:
+                lines = lines[:1]
+            added.extend(" " * indent + line for line in lines)
+        self.lines[index:index] = added
+
+    def _child_indent(self, name_index: int) -> int | None:
+        """Indentation of the keys under the service, or None for `name: {flow: style}`."""
+        if "{" in self.lines[name_index].split("#", 1)[0]:
+            return None
+        parent = len(self.lines[name_index]) - len(self.lines[name_index].lstrip())
+        for line in self.lines[name_index + 1 :]:
+            stripped = line.strip()
+            if stripped and not stripped.startswith("#"):
+                indent = len(line) - len(line.lstrip())
+                return indent if indent > parent else None
+        return None
+
+    def _run_arguments(self, spec: ContainerSpec, rules: list[str]) -> None:
+        """Insert the flags right after the `"run"` argument of this server."""
+        flags = [flag for rule in rules for flag in _RUN_FLAGS[rule]]
+        for index in range(spec.line - 1, len(self.lines)):
+            match = _RUN_TOKEN.search(self.lines[index])
+            if match:
+                quote = match.group(1)
+                inserted = "".join(f", {quote}{flag}{quote}" for flag in flags)
+                line = self.lines[index]
+                self.lines[index] = line[: match.end()] + inserted + line[match.end() :]
+                return
+        self.decisions.extend(Decision(self.path, spec.line, rule, "no `run` argument found: add the flags by hand") for rule in rules)
