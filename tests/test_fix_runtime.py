@@ -69,9 +69,43 @@ def test_dangerous_settings_are_decisions_not_edits(tmp_path):
     assert (tmp_path / "compose.yaml").read_text() == compose
 
 
-def test_kubernetes_and_documentation_are_not_edited(tmp_path):
+def test_documentation_is_not_edited(tmp_path):
     readme = "```sh\ndocker run -i mcp/x" + PIN + "\n```\n"
     write_tree(tmp_path, {"README.md": readme})
     report = plan_fixes(tmp_path, ScanOptions(), {})
     assert not report.plans and report.decisions
     assert json.loads(run_cli("scan", str(tmp_path), "--format", "json").stdout)["findings"]
+
+
+K8S = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: mcp
+spec:
+  template:
+    spec:
+      containers:
+        - name: server   # main
+          image: ghcr.io/acme/mcp{pin}
+          securityContext:
+            runAsNonRoot: true
+            allowPrivilegeEscalation: true
+        - name: sidecar
+          image: ghcr.io/acme/side{pin}
+"""
+
+
+def test_kubernetes_security_context_is_completed_or_created(tmp_path):
+    import yaml
+
+    text, report = fixed(tmp_path, {"deploy.yaml": K8S.format(pin=PIN)}, "deploy.yaml")
+    containers = yaml.safe_load(text)["spec"]["template"]["spec"]["containers"]
+    for container in containers:
+        assert container["securityContext"]["allowPrivilegeEscalation"] is False
+        assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert containers[0]["securityContext"]["runAsNonRoot"] is True and "# main" in text
+    assert all("emptyDir volume at /tmp" in d.message for d in report.decisions if d.rule_id == "root-filesystem-writable")
+    (tmp_path / "deploy.yaml").write_text(text)
+    remaining = {f.rule_id for f in scan_target(tmp_path, ScanOptions(select=HARDENING)).findings}
+    assert remaining == {"root-filesystem-writable"}
+    assert not plan_fixes(tmp_path, ScanOptions(), {}).plans

@@ -56,6 +56,10 @@ def _runtime_specs(root: Path, path: str, text: str):
         return [s for s in parse_compose(path, text, RepoReader(root).read) if s.path == path]
     if artifact.kind == "client":
         return parse_client_file(path, text, client_for(path) or ClientFile(artifact.system, False))[0]
+    if artifact.kind == "yaml":
+        from mcpharden.sources.kubernetes import looks_like_manifest, parse_manifests
+
+        return parse_manifests(path, text) if looks_like_manifest(text) else None
     return None
 
 

@@ -79,9 +79,11 @@ class RuntimeFixer:
                 self._compose(spec, wanted[line])
             elif spec.origin == "client-config" and not spec.path.endswith((".yaml", ".yml")):
                 self._run_arguments(spec, wanted[line])
+            elif spec.origin == "kubernetes":
+                self._kubernetes(spec, wanted[line])
             else:
-                self.decisions.extend(Decision(self.path, spec.line, rule, "only compose files and JSON/TOML client configurations are fixed so far")
-                                      for rule in wanted[line])
+                self.decisions.extend(Decision(self.path, spec.line, rule, "only compose files, Kubernetes manifests and "
+                                               "JSON/TOML client configurations are fixed so far") for rule in wanted[line])
         if self.lines == original:
             return [], self.decisions
         return [Edit(1, len(original), tuple(self.lines), "runtime-hardening")], self.decisions
@@ -126,6 +128,66 @@ class RuntimeFixer:
                 indent = len(line) - len(line.lstrip())
                 return indent if indent > parent else None
         return None
+
+    def _kubernetes(self, spec: ContainerSpec, rules: list[str]) -> None:
+        """Add to (or create) the container's securityContext. A read-only root file system
+        also needs an emptyDir volume for /tmp in the pod, so that one is left to a person."""
+        item = self.lines[spec.line - 1]
+        key_indent = len(item) - len(item.lstrip(" -"))
+        settings = []
+        for rule in rules:
+            if rule == "root-filesystem-writable":
+                self.decisions.append(Decision(self.path, spec.line, rule, "set readOnlyRootFilesystem: true and mount an "
+                                               "emptyDir volume at /tmp in the pod"))
+            elif rule == "privilege-escalation-allowed":
+                settings.append(("allowPrivilegeEscalation", "false", spec.lines.get("no_new_privileges")))
+            elif rule == "capabilities-not-dropped":
+                if spec.lines.get("cap_drop") is not None:
+                    self.decisions.append(Decision(self.path, spec.lines["cap_drop"], rule, "add \"ALL\" to capabilities.drop"))
+                else:
+                    settings.append(("capabilities", None, None))
+        context = self._find_key(spec.line, key_indent, "securityContext")
+        new_lines: list[str] = []
+        child = key_indent + 2
+        if context is not None:
+            child = self._indent_after(context)
+        for name, value, present in settings:
+            if present is not None:  # allowPrivilegeEscalation: true → false
+                self.lines[present - 1] = re.sub(r"(allowPrivilegeEscalation:\s*)\S+", r"\1false", self.lines[present - 1], count=1)
+            elif name == "capabilities" and context is not None and self._find_key(context + 1, child, "capabilities", within=context) is not None:
+                self.decisions.append(Decision(self.path, spec.line, "capabilities-not-dropped", "add drop: [\"ALL\"] to capabilities"))
+            elif name == "capabilities":
+                new_lines += [" " * child + "capabilities:", " " * (child + 2) + 'drop: ["ALL"]']
+            else:
+                new_lines.append(" " * child + f"{name}: {value}")
+        if not new_lines:
+            return
+        if context is None:
+            self.lines[spec.line : spec.line] = [" " * key_indent + "securityContext:"] + new_lines
+        else:
+            self.lines[context : context] = new_lines
+
+    def _find_key(self, start: int, indent: int, key: str, within: int | None = None) -> int | None:
+        """1-based line of `key:` at `indent` in the block that starts after line `start`."""
+        for index in range(start, len(self.lines)):
+            line = self.lines[index]
+            stripped = line.strip()
+            if not stripped or stripped.startswith("#"):
+                continue
+            current = len(line) - len(line.lstrip(" "))
+            if current < indent or (current == indent and stripped.startswith("- ")) or stripped == "---":
+                return None
+            if current == indent and stripped.startswith(key + ":"):
+                return index + 1
+        return None
+
+    def _indent_after(self, line_number: int) -> int:
+        parent = len(self.lines[line_number - 1]) - len(self.lines[line_number - 1].lstrip(" "))
+        for line in self.lines[line_number:]:
+            if line.strip() and not line.strip().startswith("#"):
+                indent = len(line) - len(line.lstrip(" "))
+                return indent if indent > parent else parent + 2
+        return parent + 2
 
     def _run_arguments(self, spec: ContainerSpec, rules: list[str]) -> None:
         """Insert the flags right after the `"run"` argument of this server."""
