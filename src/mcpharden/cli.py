@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("--digests", metavar="FILE", help='JSON map of image references to digests: {"node:22": "sha256:..."}')
     fix.add_argument("--resolve", action="store_true",
                      help="ask image registries for digests missing from --digests (network access)")
+    fix.add_argument("--rewrite-distroless", action="store_true",
+                     help="turn single-stage Node.js/Python Dockerfiles into build / production-deps / distroless stages")
     fix.add_argument("--target", metavar="STAGE", help="the Dockerfile stage that ships")
     fix.add_argument("--config", metavar="FILE", help="configuration file")
 
@@ -134,7 +136,7 @@ def _fix(arguments: argparse.Namespace) -> int:
         resolve = None
         if arguments.resolve:
             from mcpharden.fixes.registry import resolve_digest as resolve
-        reports = [plan_fixes(Path(path), options, digests, resolve) for path in arguments.paths]
+        reports = [plan_fixes(Path(path), options, digests, resolve, arguments.rewrite_distroless) for path in arguments.paths]
     except (ConfigError, TargetError) as error:
         print(f"mcpharden: error: {error}", file=sys.stderr)
         return EXIT_USAGE

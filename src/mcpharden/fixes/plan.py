@@ -63,9 +63,34 @@ def _runtime_specs(root: Path, path: str, text: str):
     return None
 
 
-def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str], resolve=None) -> FixReport:
-    """`resolve(reference) -> digest` asks a registry for digests the map lacks."""
-    fixable = FIXABLE_RULES + HARDENING_RULES + tuple(DECISIONS)
+def _rewrite(path: str, text: str, build, findings, digests, resolve, stage, base_images) -> tuple[FilePlan | None, list[Decision]]:
+    """The distroless rewrite, then digest pinning of the images the rewrite names."""
+    from mcpharden.fixes import Edit
+    from mcpharden.fixes.distroless import CannotRewrite, rewrite_distroless
+    from mcpharden.model.project import Project
+    from mcpharden.rules.image_not_pinned_by_digest import RULE as PIN_RULE
+
+    full_os = next(f for f in findings if f.rule_id == "full-os-base-image")
+    port = next((p.port.split("/")[0] for p in build.final.exposed_ports if p.port.split("/")[0].isdigit()), None)
+    try:
+        rewritten = rewrite_distroless(text, build, port)
+    except CannotRewrite as error:
+        return None, [Decision(path, full_os.line, full_os.rule_id, f"not rewritten: {error}")]
+    decisions: list[Decision] = []
+    if digests or resolve:
+        model = parse_dockerfile(rewritten, path, stage, base_images)
+        pins = list(PIN_RULE.check(Project(scope="files", builds=(model,))))
+        edits, decisions = DockerfileFixer(model, rewritten, digests, resolve).fix(pins)
+        rewritten = FilePlan(path, rewritten, tuple(edits)).fixed_text()
+    lines = tuple(rewritten.splitlines())
+    return FilePlan(path, text, (Edit(1, len(text.splitlines()), lines, "full-os-base-image"),)), decisions
+
+
+def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str], resolve=None,
+               rewrite_distroless: bool = False) -> FixReport:
+    """`resolve(reference) -> digest` asks a registry for digests the map lacks;
+    `rewrite_distroless` turns single-stage Node/Python Dockerfiles into the three-stage pattern."""
+    fixable = FIXABLE_RULES + HARDENING_RULES + tuple(DECISIONS) + (("full-os-base-image",) if rewrite_distroless else ())
     selected = tuple(r for r in (options.select or fixable) if r in fixable)
     result = scan_target(target, replace(options, select=selected))
     root = target if target.is_dir() else target.parent
@@ -96,6 +121,13 @@ def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str], reso
             decisions.extend(Decision(path, f.line, f.rule_id, DECISIONS.get(f.rule_id, "only Dockerfiles, compose files and "
                                       "JSON/TOML client configurations are fixed so far: change this by hand")) for f in findings)
             continue
+        if rewrite_distroless and any(f.rule_id == "full-os-base-image" for f in findings):
+            plan, undecided = _rewrite(path, text, build, findings, digests, resolve, stage, result.config.base_images)
+            decisions.extend(undecided)
+            if plan is not None:
+                plans.append(plan)
+                continue
+            findings = [f for f in findings if f.rule_id != "full-os-base-image"]
         edits, undecided = DockerfileFixer(build, text, digests, resolve).fix(findings)
         decisions.extend(undecided)
         if not edits:
