@@ -105,13 +105,28 @@ def test_copy_from_build_stage_prunes_in_that_stage(tmp_path):
     assert_clean_after(tmp_path, fixed, ("dev-dependencies-in-runtime",))
 
 
+@pytest.mark.parametrize("install, fixed_line", [
+    ("npm ci", "RUN npm ci --omit=dev"),
+    ("yarn install --frozen-lockfile", "RUN yarn install --production --frozen-lockfile"),
+    ("pnpm install", "RUN pnpm install --prod"),
+    ("bun install", "RUN bun install --production"),
+    ("uv sync --frozen", "RUN uv sync --no-dev --frozen"),
+    ("pdm install", "RUN pdm install --prod"),
+    ("poetry install --no-root", "RUN poetry install --only main --no-root"),
+])
+def test_last_install_of_the_final_stage_gets_the_production_flag(tmp_path, install, fixed_line):
+    fixed, _ = fix(tmp_path, f"FROM node:22\nWORKDIR /srv\nRUN {install}\nCMD [\"node\"]\n", rules=("dev-dependencies-in-runtime",))
+    assert fixed.splitlines()[2] == fixed_line
+    assert_clean_after(tmp_path, fixed, ("dev-dependencies-in-runtime",))
+
+
 @pytest.mark.parametrize("install, prune", [
     ("yarn install --frozen-lockfile", "RUN cd /srv && yarn install --production --frozen-lockfile --ignore-scripts"),
     ("bun install", "RUN cd /srv && bun install --production"),
     ("uv sync --frozen", "RUN cd /srv && uv sync --no-dev"),
 ])
-def test_other_package_managers(tmp_path, install, prune):
-    fixed, _ = fix(tmp_path, f"FROM node:22\nWORKDIR /srv\nRUN {install}\n", rules=("dev-dependencies-in-runtime",))
+def test_installs_followed_by_a_build_are_pruned_after_it(tmp_path, install, prune):
+    fixed, _ = fix(tmp_path, f"FROM node:22\nWORKDIR /srv\nRUN {install} && make build\n", rules=("dev-dependencies-in-runtime",))
     assert fixed.splitlines()[3] == prune
     assert_clean_after(tmp_path, fixed, ("dev-dependencies-in-runtime",))
 

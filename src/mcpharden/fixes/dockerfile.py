@@ -173,6 +173,8 @@ class DockerfileFixer:
         details = dict(finding.details)
         manager = details.get("manager", "")
         directory = details.get("directory", "")
+        if self._production_flag(finding, manager):
+            return
         template = _table()["prune"].get(manager)
         if template is None:
             self._decide(finding, f"{manager} installs cannot be pruned in place: install only production "
@@ -185,6 +187,33 @@ class DockerfileFixer:
         if any(e.start == at and f"RUN {command}" in e.lines for e in self.edits):
             return
         self.edits.append(Edit(at, at - 1, (f"RUN {command}",), finding.rule_id))
+
+    def _production_flag(self, finding: Finding, manager: str) -> bool:
+        """Add the production flag to an install in the final stage when it is the last
+        command of the stage's last RUN: nothing after it can need the dev tools."""
+        flag = _table()["production_flags"].get(manager)
+        final = self.build.final
+        install = next((d.install for d in final.dependencies if d.includes_dev and d.arrived_via is None
+                        and d.install.line == finding.line), None)
+        if flag is None or install is None:
+            return False
+        runs = [i for i in self.instructions if i.stage == final.index and i.name == "RUN"]
+        last = runs[-1] if runs else None
+        if last is None or not (last.start <= install.line <= last.end):
+            return False
+        words = install.command.split()
+        command_text = " ".join(self.lines[last.start - 1 : last.end]).replace("\\", " ")
+        if not " ".join(command_text.split()).rstrip().endswith(" ".join(words)):
+            return False  # something follows the install in the same RUN
+        head = " ".join(words[:2])
+        for number in range(last.end, last.start - 1, -1):
+            line = self.lines[number - 1]
+            position = line.rfind(head)
+            if position >= 0:
+                cut = position + len(head)
+                self.edits.append(Edit(number, number, (line[:cut] + f" {flag}" + line[cut:],), finding.rule_id))
+                return True
+        return False
 
     def _stage_holding(self, finding: Finding, directory: str) -> tuple[int, str]:
         """Where the dependencies must be pruned: the stage a COPY --from took them from
