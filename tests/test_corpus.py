@@ -60,3 +60,13 @@ def test_compose_kubernetes_and_client_configs_of_the_corpus_become_specs(corpus
     judged = {f.path for f in result.findings}
     for kind in ("compose", "k8s", "mcp-config"):
         assert by_kind[kind] & judged, kind
+
+
+def test_fix_plans_the_whole_corpus_and_every_plan_parses(corpus):
+    """`fix --rewrite-distroless` over every real file: no crash, and (plan_fixes checks it)
+    every planned file still parses as what it was."""
+    from mcpharden.fixes.plan import plan_fixes
+
+    report = plan_fixes(corpus, ScanOptions(), {}, None, True)
+    assert len(report.plans) > 50
+    assert not [d for d in report.decisions if "would not parse" in d.message]

@@ -226,3 +226,18 @@ def test_image_scan_workflow_is_generated_for_every_dockerfile(tmp_path):
     assert result.stdout == "fixed .github/workflows/mcpharden-image-scan.yml\n"
     assert json.loads(run_cli("scan", str(tmp_path), "--format", "json").stdout)["findings"] == []
     assert run_cli("fix", str(tmp_path)).stdout == ""
+
+
+def test_volumes_become_writable_for_the_new_user(tmp_path):
+    dockerfile = "FROM node:22-alpine\nWORKDIR /app\nCOPY . .\nCOPY seed/ /data/\nRUN npm ci --omit=dev\nVOLUME /data\nCMD [\"node\", \"s.js\"]\n"
+    fixed, _ = fix(tmp_path, dockerfile, rules=("root-user",))
+    assert fixed.splitlines() == [
+        "FROM node:22-alpine", "WORKDIR /app", "COPY . .", "COPY --chown=node:node seed/ /data/", "RUN npm ci --omit=dev",
+        "RUN mkdir -p /data && chown node:node /data", "USER node", "VOLUME /data", 'CMD ["node", "s.js"]',
+    ]
+    assert_clean_after(tmp_path, fixed, ("root-user",))
+
+
+def test_volumes_without_a_shell_are_a_decision(tmp_path):
+    _, report = fix(tmp_path, "FROM scratch\nCOPY s /s\nVOLUME /data\nENTRYPOINT [\"/s\"]\n", rules=("root-user",))
+    assert not report.plans and "must be writable" in report.decisions[0].message

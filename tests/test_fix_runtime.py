@@ -99,13 +99,58 @@ def test_kubernetes_security_context_is_completed_or_created(tmp_path):
     import yaml
 
     text, report = fixed(tmp_path, {"deploy.yaml": K8S.format(pin=PIN)}, "deploy.yaml")
-    containers = yaml.safe_load(text)["spec"]["template"]["spec"]["containers"]
-    for container in containers:
-        assert container["securityContext"]["allowPrivilegeEscalation"] is False
-        assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
-    assert containers[0]["securityContext"]["runAsNonRoot"] is True and "# main" in text
-    assert all("emptyDir volume at /tmp" in d.message for d in report.decisions if d.rule_id == "root-filesystem-writable")
+    pod = yaml.safe_load(text)["spec"]["template"]["spec"]
+    for container in pod["containers"]:
+        context = container["securityContext"]
+        assert context["allowPrivilegeEscalation"] is False and context["readOnlyRootFilesystem"] is True
+        assert context["capabilities"] == {"drop": ["ALL"]}
+        assert {"name": "mcpharden-tmp", "mountPath": "/tmp"} in container["volumeMounts"]
+    assert pod["volumes"] == [{"name": "mcpharden-tmp", "emptyDir": {}}]
+    assert pod["containers"][0]["securityContext"]["runAsNonRoot"] is True and "# main" in text
     (tmp_path / "deploy.yaml").write_text(text)
-    remaining = {f.rule_id for f in scan_target(tmp_path, ScanOptions(select=HARDENING)).findings}
-    assert remaining == {"root-filesystem-writable"}
+    assert not scan_target(tmp_path, ScanOptions(select=HARDENING)).findings
     assert not plan_fixes(tmp_path, ScanOptions(), {}).plans
+
+
+def test_kubernetes_compact_lists_and_existing_volumes(tmp_path):
+    import yaml
+
+    manifest = f"""apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: s
+    image: a{PIN}
+    volumeMounts:
+    - name: data
+      mountPath: /data
+  volumes:
+  - name: data
+    emptyDir: {{}}
+"""
+    text, _ = fixed(tmp_path, {"pod.yaml": manifest}, "pod.yaml")
+    pod = yaml.safe_load(text)["spec"]
+    assert [v["name"] for v in pod["volumes"]] == ["mcpharden-tmp", "data"]
+    assert [m["mountPath"] for m in pod["containers"][0]["volumeMounts"]] == ["/tmp", "/data"]
+
+
+def test_non_root_user_where_the_image_has_one(tmp_path):
+    compose = f"services:\n  app:\n    image: node:22{PIN}\n    read_only: true\n    cap_drop: [ALL]\n    security_opt: [no-new-privileges:true]\n"
+    text, _ = fixed(tmp_path, {"compose.yaml": compose}, "compose.yaml")
+    assert '    user: "node"' in text.splitlines()
+    config = '{"mcpServers": {"d": {"command": "docker", "args": ["run", "--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges", "gcr.io/distroless/nodejs22-debian12' + PIN + '"]}}}\n'
+    text, report = fixed(tmp_path / "c", {".cursor/mcp.json": config}, ".cursor/mcp.json")
+    assert '["run", "--user", "65532:65532", "--read-only"' in text
+    (tmp_path / "c" / ".cursor/mcp.json").write_text(text)
+    assert not scan_target(tmp_path / "c", ScanOptions(select=("root-user",))).findings
+
+
+def test_explicit_root_and_unknown_images_are_decisions(tmp_path):
+    compose = f"services:\n  a:\n    image: python:3.12{PIN}\n  b:\n    image: node:22{PIN}\n    user: root\n"
+    write_tree(tmp_path, {"compose.yaml": compose})
+    report = plan_fixes(tmp_path, ScanOptions(select=("root-user",)), {})
+    messages = sorted(d.message for d in report.decisions)
+    assert "no known non-root user in python:3.12" in messages[0] and "asks for root explicitly" in messages[1]
+    assert not report.plans

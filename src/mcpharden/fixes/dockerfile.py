@@ -29,6 +29,8 @@ class Instruction:
     start: int
     end: int
     stage: int
+    value: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
 
 
 @cache
@@ -45,7 +47,7 @@ def instructions_of(text: str) -> list[Instruction]:
         name = command.cmd.upper()
         if name == "FROM":
             stage += 1
-        found.append(Instruction(name, command.start_line, command.end_line, stage))
+        found.append(Instruction(name, command.start_line, command.end_line, stage, tuple(command.value), tuple(command.flags)))
     return found
 
 
@@ -125,12 +127,41 @@ class DockerfileFixer:
                                   "choose a non-root user it provides and add `USER` by hand")
             return
         create, user = plan
-        lines = ([f"RUN {create}"] if create else []) + [f"USER {user}"]
+        owner = user if ":" in user else f"{user}:{user}"
+        volumes = self._volumes(final.index)
+        if volumes and not final.profile.shell:
+            self._decide(finding, f"VOLUME {' '.join(volumes)} must be writable by the new user: create it owned by "
+                                  f"{owner} in a build stage and COPY it with --chown")
+            return
+        self._chown_copies_into(final.index, volumes, owner, finding.rule_id)
+        prepare = [f"mkdir -p {' '.join(volumes)}", f"chown {owner} {' '.join(volumes)}"] if volumes else []
+        steps = [c for c in (create, *prepare) if c]
+        lines = ([f"RUN {' && '.join(steps)}"] if steps else []) + [f"USER {user}"]
         # After every building step (they keep running as root) and after any USER already
         # in the trailing block, so that ours is the last USER.
         users = [i.end + 1 for i in self.instructions if i.stage == final.index and i.name == "USER"]
         at = max([self._insertion_point(final.index), *users])
         self.edits.append(Edit(at, at - 1, tuple(lines), finding.rule_id))
+
+    def _volumes(self, stage_index: int) -> list[str]:
+        """VOLUME paths of a stage: the server writes there, so its user must own them."""
+        paths = []
+        for instruction in self.instructions:
+            if instruction.stage == stage_index and instruction.name == "VOLUME":
+                paths.extend(v for v in instruction.value if v.startswith("/"))
+        return paths
+
+    def _chown_copies_into(self, stage_index: int, volumes: list[str], owner: str, rule_id: str) -> None:
+        """COPY/ADD whose destination lies in a VOLUME get --chown (the files must be writable)."""
+        for instruction in self.instructions:
+            if instruction.stage != stage_index or instruction.name not in ("COPY", "ADD") or not instruction.value:
+                continue
+            destination = instruction.value[-1].rstrip("/") or "/"
+            inside = any(destination == v.rstrip("/") or destination.startswith(v.rstrip("/") + "/") for v in volumes)
+            if inside and not any(f.startswith("--chown") for f in instruction.flags):
+                line = self.lines[instruction.start - 1]
+                keyword = line.split(None, 1)[0]
+                self.edits.append(Edit(instruction.start, instruction.start, (line.replace(keyword, f"{keyword} --chown={owner}", 1),), rule_id))
 
     def _distroless_tag(self, finding: Finding, final: Stage, tag: str) -> None:
         table = _table()["distroless_nonroot_tags"]

@@ -14,6 +14,8 @@ from mcpharden.fixes.dockerfile import FIXABLE_RULES, DockerfileFixer
 from mcpharden.fixes.runtime import DECISIONS, HARDENING_RULES, RuntimeFixer
 from mcpharden.scan import ScanOptions, TargetError, scan_target
 from mcpharden.sources.dockerfile import DockerfileError, parse_dockerfile
+from mcpharden.sources.kubernetes import HelmTemplate
+from mcpharden.sources.yamlnodes import YamlError
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,13 @@ def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str], reso
             edits, undecided = RuntimeFixer(path, text, specs).fix(findings)
             decisions.extend(undecided)
             if edits:
-                plans.append(FilePlan(path, text, tuple(edits)))
+                plan = FilePlan(path, text, tuple(edits))
+                try:  # what is written must still parse as what it was
+                    _runtime_specs(root, path, plan.fixed_text())
+                except (YamlError, HelmTemplate) as error:
+                    decisions.append(Decision(path, 1, "", f"the fixed file would not parse ({error}): left alone"))
+                    continue
+                plans.append(plan)
             continue
         try:
             build = parse_dockerfile(text, path, stage, result.config.base_images)

@@ -14,7 +14,7 @@ from mcpharden.fixes import Decision, Edit
 from mcpharden.model.container import ContainerSpec
 from mcpharden.model.findings import Finding
 
-HARDENING_RULES = ("capabilities-not-dropped", "root-filesystem-writable", "privilege-escalation-allowed")
+HARDENING_RULES = ("capabilities-not-dropped", "root-filesystem-writable", "privilege-escalation-allowed", "root-user")
 DECISIONS = {
     "docker-socket-mount": "not removed automatically: give the server a socket proxy that allows only the API calls it needs "
                            "(for example tecnativa/docker-socket-proxy with POST=0), or a dedicated rootless engine",
@@ -25,16 +25,34 @@ DECISIONS = {
     "dangerous-capability-added": "not removed automatically: remove the capability, or isolate the feature that needs it",
 }
 _COMPOSE_SETTINGS = {
+    "root-user": ("user", ["user: \"{user}\""]),
     "capabilities-not-dropped": ("cap_drop", ["cap_drop:", "  - ALL"]),
     "root-filesystem-writable": ("read_only", ["read_only: true", "tmpfs:", "  - /tmp"]),
     "privilege-escalation-allowed": ("security_opt", ["security_opt:", "  - no-new-privileges:true"]),
 }
 _RUN_FLAGS = {
+    "root-user": ["--user", "{user}"],
     "capabilities-not-dropped": ["--cap-drop", "ALL"],
     "root-filesystem-writable": ["--read-only", "--tmpfs", "/tmp"],
     "privilege-escalation-allowed": ["--security-opt", "no-new-privileges"],
 }
 _RUN_TOKEN = re.compile(r"""(["'])run\1""")
+
+
+def _runtime_user(spec: ContainerSpec) -> str | None:
+    """A non-root user the spec's image is known to have (no explicit root override)."""
+    from fnmatch import fnmatchcase
+
+    from mcpharden.knowledge import load_table
+    from mcpharden.model.images import parse_image_name
+
+    if spec.user is not None or spec.image is None or not spec.image.resolved:
+        return None
+    name = parse_image_name(spec.image.resolved).full_name
+    for entry in load_table("fixes.toml")["runtime_users"]:
+        if any(fnmatchcase(name, parse_image_name(p).full_name) if "*" not in p else fnmatchcase(name, p) for p in entry["images"]):
+            return entry["user"]
+    return None
 
 
 def _steps_down_from_root(spec: ContainerSpec) -> bool:
@@ -69,9 +87,15 @@ class RuntimeFixer:
             spec = spec_for(finding, self.specs)
             if finding.rule_id not in HARDENING_RULES or spec is None:
                 continue
+            if finding.rule_id == "root-user" and _runtime_user(spec) is None:
+                reason = ("the configuration asks for root explicitly" if spec.user is not None
+                          else f"no known non-root user in {spec.image.written if spec.image else 'the image'}")
+                self.decisions.append(Decision(finding.path, finding.line, finding.rule_id, f"{reason}: set a non-root user by hand"))
+                continue
             wanted.setdefault(spec.line, []).append(finding.rule_id)
             specs[spec.line] = spec
         original = list(self.lines)
+        self.pod_volumes: set[int] = set()  # `containers:` lines whose pod needs the /tmp emptyDir
         # Bottom-up, so inserting lines does not move the specs still to do.
         for line in sorted(wanted, reverse=True):
             spec = specs[line]
@@ -84,6 +108,8 @@ class RuntimeFixer:
             else:
                 self.decisions.extend(Decision(self.path, spec.line, rule, "only compose files, Kubernetes manifests and "
                                                "JSON/TOML client configurations are fixed so far") for rule in wanted[line])
+        for containers_line in sorted(self.pod_volumes, reverse=True):  # after the container edits below them
+            self._add_pod_tmp_volume(containers_line)
         if self.lines == original:
             return [], self.decisions
         return [Edit(1, len(original), tuple(self.lines), "runtime-hardening")], self.decisions
@@ -102,7 +128,7 @@ class RuntimeFixer:
                 self.decisions.append(Decision(self.path, spec.line, rule, "its image starts as root and switches user in its "
                                       "entrypoint, which needs CHOWN/SETUID/SETGID and a writable run directory: harden it by hand"))
                 continue
-            present = spec.lines.get({"cap_drop": "cap_drop", "read_only": "read_only_root", "security_opt": "no_new_privileges"}[key])
+            present = spec.lines.get({"cap_drop": "cap_drop", "read_only": "read_only_root", "security_opt": "no_new_privileges", "user": "user"}[key])
             if present is not None and key == "read_only":
                 number = present - 1
                 self.lines[number] = re.sub(r"read_only:\s*\S+", "read_only: true", self.lines[number], count=1)
@@ -114,7 +140,7 @@ class RuntimeFixer:
                 continue
             if key == "read_only" and has_tmp:
                 lines = lines[:1]
-            added.extend(" " * indent + line for line in lines)
+            added.extend(" " * indent + line.replace("{user}", _runtime_user(spec) or "") for line in lines)
         self.lines[index:index] = added
 
     def _child_indent(self, name_index: int) -> int | None:
@@ -130,15 +156,14 @@ class RuntimeFixer:
         return None
 
     def _kubernetes(self, spec: ContainerSpec, rules: list[str]) -> None:
-        """Add to (or create) the container's securityContext. A read-only root file system
-        also needs an emptyDir volume for /tmp in the pod, so that one is left to a person."""
+        """Add to (or create) the container's securityContext; a read-only root file system
+        comes with an emptyDir mounted at /tmp (a volume in the pod, a mount here)."""
         item = self.lines[spec.line - 1]
         key_indent = len(item) - len(item.lstrip(" -"))
         settings = []
         for rule in rules:
             if rule == "root-filesystem-writable":
-                self.decisions.append(Decision(self.path, spec.line, rule, "set readOnlyRootFilesystem: true and mount an "
-                                               "emptyDir volume at /tmp in the pod"))
+                settings.append(("readOnlyRootFilesystem", "true", spec.lines.get("read_only_root")))
             elif rule == "privilege-escalation-allowed":
                 settings.append(("allowPrivilegeEscalation", "false", spec.lines.get("no_new_privileges")))
             elif rule == "capabilities-not-dropped":
@@ -146,15 +171,17 @@ class RuntimeFixer:
                     self.decisions.append(Decision(self.path, spec.lines["cap_drop"], rule, "add \"ALL\" to capabilities.drop"))
                 else:
                     settings.append(("capabilities", None, None))
+            elif rule == "root-user":
+                self.decisions.append(Decision(self.path, spec.line, rule, "set runAsNonRoot: true and a non-root runAsUser by hand"))
+        if any(name == "readOnlyRootFilesystem" for name, _, _ in settings):
+            self._mount_tmp(spec.line, key_indent)
         context = self._find_key(spec.line, key_indent, "securityContext")
         new_lines: list[str] = []
-        child = key_indent + 2
-        if context is not None:
-            child = self._indent_after(context)
+        child = self._indent_after(context) if context is not None else key_indent + 2
         for name, value, present in settings:
-            if present is not None:  # allowPrivilegeEscalation: true → false
-                self.lines[present - 1] = re.sub(r"(allowPrivilegeEscalation:\s*)\S+", r"\1false", self.lines[present - 1], count=1)
-            elif name == "capabilities" and context is not None and self._find_key(context + 1, child, "capabilities", within=context) is not None:
+            if present is not None:  # allowPrivilegeEscalation: true → false, and the like
+                self.lines[present - 1] = re.sub(rf"({name}:\s*)\S+", rf"\g<1>{value}", self.lines[present - 1], count=1)
+            elif name == "capabilities" and context is not None and self._find_key(context, child, "capabilities") is not None:
                 self.decisions.append(Decision(self.path, spec.line, "capabilities-not-dropped", "add drop: [\"ALL\"] to capabilities"))
             elif name == "capabilities":
                 new_lines += [" " * child + "capabilities:", " " * (child + 2) + 'drop: ["ALL"]']
@@ -166,6 +193,61 @@ class RuntimeFixer:
             self.lines[spec.line : spec.line] = [" " * key_indent + "securityContext:"] + new_lines
         else:
             self.lines[context : context] = new_lines
+
+    def _mount_tmp(self, item_line: int, key_indent: int) -> None:
+        block_end = self._block_end(item_line, key_indent - 1)
+        if any(re.search(r"mountPath:\s*['\"]?/tmp['\"]?\s*$", line) for line in self.lines[item_line - 1 : block_end]):
+            return
+        mounts = self._find_key(item_line, key_indent, "volumeMounts")
+        entry = ["- name: mcpharden-tmp", "  mountPath: /tmp"]
+        if mounts is None:
+            self.lines[block_end:block_end] = [" " * key_indent + "volumeMounts:"] + [" " * (key_indent + 2) + e for e in entry]
+        else:
+            indent = self._indent_after(mounts)
+            self.lines[mounts:mounts] = [" " * indent + e for e in entry]
+        containers = next(i for i in range(item_line - 1, -1, -1) if re.match(r"^\s*(init|ephemeral)?[cC]ontainers:\s*$", self.lines[i]))
+        self.pod_volumes.add(containers + 1)
+
+    def _add_pod_tmp_volume(self, containers_line: int) -> None:
+        line = self.lines[containers_line - 1]
+        indent = len(line) - len(line.lstrip(" "))
+        volumes = self._find_key_in_mapping(containers_line, indent, "volumes")
+        entry = ["- name: mcpharden-tmp", "  emptyDir: {}"]
+        if volumes is None:
+            self.lines[containers_line - 1 : containers_line - 1] = [" " * indent + "volumes:"] + [" " * (indent + 2) + e for e in entry]
+        elif not any("name: mcpharden-tmp" in l for l in self.lines[volumes : self._block_end(volumes, indent - 1)]):
+            child = self._indent_after(volumes)
+            self.lines[volumes:volumes] = [" " * child + e for e in entry]
+
+    def _find_key_in_mapping(self, line_number: int, indent: int, key: str) -> int | None:
+        """A sibling `key:` of the key at line_number (same indentation, same mapping)."""
+        for direction in (-1, 1):
+            index = line_number - 1 + direction
+            while 0 <= index < len(self.lines):
+                line = self.lines[index]
+                stripped = line.strip()
+                current = len(line) - len(line.lstrip(" "))
+                if stripped and not stripped.startswith("#"):
+                    if current < indent or stripped == "---":
+                        break
+                    if current == indent and stripped.startswith(key + ":"):
+                        return index + 1
+                index += direction
+        return None
+
+    def _block_end(self, line_number: int, deeper_than: int) -> int:
+        """0-based index just past the block after line_number: the lines indented deeper
+        than `deeper_than` (trailing blank lines stay outside)."""
+        index = line_number
+        while index < len(self.lines):
+            line = self.lines[index]
+            stripped = line.strip()
+            if stripped and not stripped.startswith("#") and (len(line) - len(line.lstrip(" ")) <= deeper_than or stripped == "---"):
+                break
+            index += 1
+        while index > line_number and not self.lines[index - 1].strip():
+            index -= 1
+        return index
 
     def _find_key(self, start: int, indent: int, key: str, within: int | None = None) -> int | None:
         """1-based line of `key:` at `indent` in the block that starts after line `start`."""
@@ -182,16 +264,21 @@ class RuntimeFixer:
         return None
 
     def _indent_after(self, line_number: int) -> int:
+        """Indentation of the children of the key at line_number; a compact list
+        (`volumes:` then `- name:` at the same column) keeps its items' column."""
         parent = len(self.lines[line_number - 1]) - len(self.lines[line_number - 1].lstrip(" "))
         for line in self.lines[line_number:]:
-            if line.strip() and not line.strip().startswith("#"):
+            stripped = line.strip()
+            if stripped and not stripped.startswith("#"):
                 indent = len(line) - len(line.lstrip(" "))
-                return indent if indent > parent else parent + 2
+                if indent > parent or (indent == parent and stripped.startswith("- ")):
+                    return indent
+                return parent + 2
         return parent + 2
 
     def _run_arguments(self, spec: ContainerSpec, rules: list[str]) -> None:
         """Insert the flags right after the `"run"` argument of this server."""
-        flags = [flag for rule in rules for flag in _RUN_FLAGS[rule]]
+        flags = [flag.replace("{user}", _runtime_user(spec) or "") for rule in rules for flag in _RUN_FLAGS[rule]]
         for index in range(spec.line - 1, len(self.lines)):
             match = _RUN_TOKEN.search(self.lines[index])
             if match:
