@@ -30,6 +30,9 @@ demo: $(STAMP)
 	@echo
 	@echo "== hardened example =="
 	$(BIN)/mcpharden scan examples/hardened-server
+	@echo
+	@echo "== what 'mcpharden fix' would change in the insecure example (dry run: nothing is written) =="
+	$(BIN)/mcpharden fix examples/insecure-server --rewrite-distroless
 
 test: $(STAMP)
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory sarif-tool; fi

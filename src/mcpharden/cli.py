@@ -34,31 +34,33 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
     scan.add_argument("--fail-on", choices=FAIL_ON_NAMES, default=None,
                       help="exit 1 when a finding is at or above this severity (default: high)")
-    scan.add_argument("--select", metavar="RULES", help="comma-separated rule ids to run (default: all)")
-    scan.add_argument("--ignore", metavar="RULES", help="comma-separated rule ids to skip")
-    scan.add_argument("--target", metavar="STAGE", help="the Dockerfile stage that ships (like docker build --target)")
-    scan.add_argument("--config", metavar="FILE", help="configuration file (default: .mcpharden.toml or pyproject.toml)")
+    _add_shared_options(scan)
     scan.add_argument("--clients", action="store_true",
                       help="audit the MCP client configurations installed for the current user")
     scan.add_argument("--home", metavar="DIR", help="the home directory --clients looks in (default: yours)")
 
-    fix = commands.add_parser("fix", help="show (or --write) the Dockerfile changes that fix findings")
+    fix = commands.add_parser("fix", help="show (or --write) the changes that fix findings")
     fix.add_argument("paths", nargs="*", default=["."], metavar="PATH|FILE")
     fix.add_argument("--write", action="store_true", help="apply the changes (default: print a diff)")
-    fix.add_argument("--select", metavar="RULES", help="comma-separated rule ids to fix")
-    fix.add_argument("--ignore", metavar="RULES", help="comma-separated rule ids not to fix")
     fix.add_argument("--digests", metavar="FILE", help='JSON map of image references to digests: {"node:22": "sha256:..."}')
     fix.add_argument("--resolve", action="store_true",
                      help="ask image registries for digests missing from --digests (network access)")
     fix.add_argument("--rewrite-distroless", action="store_true",
                      help="turn single-stage Node.js/Python Dockerfiles into build / production-deps / distroless stages")
-    fix.add_argument("--target", metavar="STAGE", help="the Dockerfile stage that ships")
-    fix.add_argument("--config", metavar="FILE", help="configuration file")
+    _add_shared_options(fix)
 
     commands.add_parser("rules", help="list the rules")
     explain = commands.add_parser("explain", help="print a rule's documentation")
     explain.add_argument("rule", metavar="RULE")
     return parser
+
+
+def _add_shared_options(parser: argparse.ArgumentParser) -> None:
+    """The rule selection, stage and configuration options of `scan` and `fix`."""
+    parser.add_argument("--select", metavar="RULES", help="comma-separated rule ids (default: all)")
+    parser.add_argument("--ignore", metavar="RULES", help="comma-separated rule ids to leave out")
+    parser.add_argument("--target", metavar="STAGE", help="the Dockerfile stage that ships (like docker build --target)")
+    parser.add_argument("--config", metavar="FILE", help="configuration file (default: .mcpharden.toml or pyproject.toml)")
 
 
 def main(argv: list[str] | None = None) -> int:
