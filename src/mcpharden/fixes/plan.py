@@ -13,6 +13,7 @@ from mcpharden.fixes.ci import image_scan_workflow
 from mcpharden.fixes.dockerfile import FIXABLE_RULES, DockerfileFixer
 from mcpharden.fixes.runtime import DECISIONS, HARDENING_RULES, RuntimeFixer
 from mcpharden.scan import ScanOptions, TargetError, scan_target
+from mcpharden.sources.discovery import RepoReader
 from mcpharden.sources.dockerfile import DockerfileError, parse_dockerfile
 from mcpharden.sources.kubernetes import HelmTemplate
 from mcpharden.sources.yamlnodes import YamlError
@@ -96,6 +97,7 @@ def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str], reso
     selected = tuple(r for r in (options.select or fixable) if r in fixable)
     result = scan_target(target, replace(options, select=selected))
     root = target if target.is_dir() else target.parent
+    reader = RepoReader(root)
     by_path: dict[str, list] = defaultdict(list)
     for finding in result.findings:
         by_path[finding.path].append(finding)
@@ -108,8 +110,9 @@ def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str], reso
         findings = [f for f in findings if f.rule_id != "no-image-scan-in-ci"]
         if not findings:
             continue
-        with open(root / path, encoding="utf-8", newline="") as handle:  # keep CRLF line endings
-            text = handle.read()
+        text = reader.read(path)  # same bounds and symlink rules as the scan; CRLF is kept
+        if text is None:
+            continue
         specs = _runtime_specs(root, path, text)
         if specs is not None:
             edits, undecided = RuntimeFixer(path, text, specs).fix(findings)
