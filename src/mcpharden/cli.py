@@ -49,6 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
                      help="turn single-stage Node.js/Python Dockerfiles into build / production-deps / distroless stages")
     _add_shared_options(fix)
 
+    image = commands.add_parser("image", help="audit a built image: docker save tarball, oci-archive or OCI layout")
+    image.add_argument("images", nargs="+", metavar="REF", help="image archives or OCI layout directories")
+    image.add_argument("--platform", metavar="OS/ARCH", help="audit only this platform of a multi-platform image")
+    image.add_argument("--format", choices=FORMAT_NAMES, default="text")
+    image.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
+    image.add_argument("--fail-on", choices=FAIL_ON_NAMES, default=None,
+                       help="exit 1 when a finding is at or above this severity (default: high)")
+    _add_shared_options(image)
+
     commands.add_parser("rules", help="list the rules")
     explain = commands.add_parser("explain", help="print a rule's documentation")
     explain.add_argument("rule", metavar="RULE")
@@ -65,7 +74,7 @@ def _add_shared_options(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
-    handler = {"scan": _scan, "fix": _fix, "rules": _rules, "explain": _explain}[arguments.command]
+    handler = {"scan": _scan, "fix": _fix, "image": _image, "rules": _rules, "explain": _explain}[arguments.command]
     try:
         return handler(arguments)
     except BrokenPipeError:
@@ -92,9 +101,6 @@ def _options(arguments: argparse.Namespace):
 
 def _scan(arguments: argparse.Namespace) -> int:
     from mcpharden.config import ConfigError
-    from mcpharden.model.findings import fail_threshold
-    from mcpharden.reports import Report, render
-    from mcpharden.rules import all_rules
     from mcpharden.scan import TargetError, ensure_valid_config, scan_clients, scan_target
 
     options = _options(arguments)
@@ -112,6 +118,15 @@ def _scan(arguments: argparse.Namespace) -> int:
     except (ConfigError, TargetError) as error:
         print(f"mcpharden: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    return _report(arguments, results)
+
+
+def _report(arguments: argparse.Namespace, results) -> int:
+    """Render the results in the chosen format, write them, and pick the exit code."""
+    from mcpharden.model.findings import fail_threshold
+    from mcpharden.reports import Report, render
+    from mcpharden.rules import all_rules
+
     fail_on_text = arguments.fail_on or next((r.config.fail_on for r in results if r.config.fail_on), None) or "high"
     report = Report(version=__version__, results=results, rules=all_rules(), fail_on=fail_threshold(fail_on_text))
     output = render(arguments.format, report)
@@ -124,6 +139,20 @@ def _scan(arguments: argparse.Namespace) -> int:
     else:
         sys.stdout.write(output)
     return EXIT_FINDINGS if report.failed else EXIT_OK
+
+
+def _image(arguments: argparse.Namespace) -> int:
+    from mcpharden.config import ConfigError
+    from mcpharden.scan import TargetError, ensure_valid_config, scan_image
+
+    options = _options(arguments)
+    try:
+        ensure_valid_config(options.config_path)
+        results = tuple(scan_image(Path(path), options, arguments.platform) for path in arguments.images)
+    except (ConfigError, TargetError) as error:
+        print(f"mcpharden: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    return _report(arguments, results)
 
 
 def _fix(arguments: argparse.Namespace) -> int:

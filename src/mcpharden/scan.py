@@ -90,6 +90,27 @@ def scan_clients(home: Path, options: ScanOptions) -> TargetResult:
     return _judge(str(home), home, tuple(seen.values()), reader, [], config, rules, options, "clients")
 
 
+def scan_image(path: Path, options: ScanOptions, platform: str | None = None) -> TargetResult:
+    """Audit a built image (docker save tarball, oci-archive, OCI layout) offline."""
+    from mcpharden.sources.image import ImageError, read_images
+
+    try:
+        images = read_images(path, platform)
+    except ImageError as error:
+        raise TargetError(str(error)) from None
+    rule_ids = frozenset(rule.id for rule in all_rules())
+    root = path.parent if path.is_file() else path.parent
+    config = load_config(root, options.config_path, rule_ids) if options.config_path else Config()
+    rules = _selected_rules(config, options, rule_ids)
+    project = Project(scope="image", images=tuple(images))
+    notices: list[Notice] = []
+    findings = [_with_severity(f, config) for rule in rules for f in _run_rule(rule, project, notices)]
+    return TargetResult(
+        target=str(path), root=root.as_posix(), config=config, findings=tuple(sorted(findings, key=Finding.sort_key)),
+        notices=tuple(notices), files_scanned=len(images), suppressed=0, scope="image",
+    )
+
+
 def _judge(target: str, root: Path, artifacts, reader: RepoReader, notices: list[Notice], config: Config,
            rules: list[Rule], options: ScanOptions, scope: str) -> TargetResult:
     project = _build_project(artifacts, reader, options.target_stage or config.target, config, scope)

@@ -8,6 +8,7 @@ from typing import Mapping
 
 from mcpharden.model.build import BuildModel
 from mcpharden.model.container import ClientServer, ContainerSpec
+from mcpharden.model.image import ImageModel
 from mcpharden.model.pipeline import Pipeline
 from mcpharden.model.server import ServerFacts
 
@@ -15,7 +16,7 @@ from mcpharden.model.server import ServerFacts
 @dataclass(frozen=True)
 class Project:
     # "repository" when a directory was scanned (repository-wide rules apply), "files" when
-    # single files were named.
+    # single files were named, "clients" for the laptop audit, "image" for built images.
     scope: str
     builds: tuple[BuildModel, ...] = ()
     pipelines: tuple[Pipeline, ...] = ()
@@ -25,3 +26,5 @@ class Project:
     containers: tuple[ContainerSpec, ...] = ()
     # MCP servers that client configurations start, in a container or not.
     client_servers: tuple[ClientServer, ...] = ()
+    # Built images read by `mcpharden image`.
+    images: tuple[ImageModel, ...] = ()

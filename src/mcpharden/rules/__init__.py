@@ -22,6 +22,10 @@ RULE_MODULES = (
     "capabilities_not_dropped",
     "root_filesystem_writable",
     "privilege_escalation_allowed",
+    "shell_in_runtime_image",
+    "package_manager_in_runtime_image",
+    "setuid_binary",
+    "world_writable_path",
 )
 
 

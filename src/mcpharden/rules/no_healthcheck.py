@@ -8,7 +8,9 @@ start arguments (`--transport http`, `--sse`, `--port`), environment (`TRANSPORT
 `PORT=8080`), `EXPOSE`, and finally the MCP SDK calls in the source tree of the
 Dockerfile's build context (`StreamableHTTPServerTransport`, `mcp.run(transport="sse")`,
 `server.NewStreamableHTTPServer`, ...). Servers that talk over stdio are not flagged: the
-client that starts them sees them exit.
+client that starts them sees them exit. For built images, the raw config decides: exposed
+ports without a `Healthcheck` (read from the config JSON itself, since some conversions
+drop it).
 
 ## Why is this bad?
 Without a health check, a hung or half-started HTTP server stays "running": orchestrators
@@ -64,6 +66,11 @@ def check(project: Project) -> Iterator[Finding]:
             message = f"the server listens on the network{because} but {build.final_phrase()} has no HEALTHCHECK"
             line = final.line
         yield RULE.finding(build.path, line, message, stage=final.label)
+    for image in project.images:
+        if image.exposed_ports and image.healthcheck != "present":
+            state = "disables its health check" if image.healthcheck == "disabled" else "has no health check"
+            ports = ", ".join(image.exposed_ports)
+            yield RULE.finding(image.source_path, 1, f"image {image.label} exposes {ports} but {state}", image=image.reference)
 
 
 RULE = Rule(

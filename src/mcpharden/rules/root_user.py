@@ -16,6 +16,9 @@ configs, scripts and READMEs), a run-time user decides: `user: root`, `--user 0`
 knows to run as root (`node:22`, `python:3.12`) is reported; images built from a
 Dockerfile in the repository are judged on that Dockerfile instead.
 
+For built images (`mcpharden image`), the raw config's `User` decides: empty, `0`, `root`,
+or a name that the image's own `/etc/passwd` maps to uid 0.
+
 ## Why is this bad?
 When an MCP server is compromised (path traversal, command injection, a poisoned
 dependency), the attacker gets the server's user. As root inside the container they can
@@ -57,6 +60,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mcpharden.knowledge.base_images import profile_for
+from mcpharden.knowledge.image_contents import uid_of
 from mcpharden.model.build import BuildModel
 from mcpharden.model.container import ContainerSpec
 from mcpharden.model.findings import Finding, Severity
@@ -73,6 +77,11 @@ def check(project: Project) -> Iterator[Finding]:
         finding = _spec_finding(spec)
         if finding:
             yield finding
+    for image in project.images:
+        uid = uid_of(image, image.config_user)
+        if uid == 0:
+            user = f"`{image.config_user}`" if image.config_user else "not set"
+            yield RULE.finding(image.source_path, 1, f"image {image.label} runs as root: its configured user is {user}", user=image.config_user)
 
 
 def _spec_finding(spec: ContainerSpec) -> Finding | None:

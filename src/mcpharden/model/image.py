@@ -1,0 +1,46 @@
+"""ImageModel: what a built image really ships: its raw config and its final file system."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class ImageFile:
+    """One path of the final file system (after every layer and whiteout)."""
+
+    path: str  # absolute, normalized: /usr/bin/sh
+    kind: str  # "file" | "dir" | "symlink" | "hardlink" | "other"
+    mode: int  # permission bits, with setuid/setgid/sticky
+    uid: int
+    size: int
+    link: str = ""
+
+
+@dataclass(frozen=True)
+class ImageModel:
+    source: str  # the file or directory the image was read from, as given
+    reference: str  # repository:tag from the archive, or the manifest digest
+    platform: str  # os/architecture[/variant]
+    config_user: str
+    exposed_ports: tuple[str, ...]
+    # "present" | "disabled" (HEALTHCHECK NONE) | "absent", from the raw config JSON
+    healthcheck: str
+    env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    files: Mapping[str, ImageFile] = field(default_factory=lambda: MappingProxyType({}))
+    # Small files whose content the rules need (/etc/passwd), by path.
+    contents: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def source_path(self) -> str:
+        """Where findings point: the image file or layout directory's name."""
+        return self.source.rstrip("/").rsplit("/", 1)[-1]
+
+    @property
+    def label(self) -> str:
+        return f"{self.reference} ({self.platform})" if self.platform else self.reference
+
+    def exists(self, path: str) -> bool:
+        return path in self.files

@@ -1,0 +1,162 @@
+"""`mcpharden image`: built images read offline, in every layout, with the final file system."""
+
+import gzip
+import io
+import json
+import os
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from imagebuilder import Entry, Image, docker_archive_legacy, docker_archive_oci, layer, oci_archive, oci_layout
+from mcpharden.sources import image as image_source
+from mcpharden.sources.image import ImageError, read_images
+
+PASSWD = b"root:x:0:0:root:/root:/bin/sh\napp:x:10001:10001::/home/app:/sbin/nologin\ntoor:x:0:0::/:/bin/sh\n"
+BASE = layer(
+    Entry("etc/", kind="dir", mode=0o755), Entry("etc/passwd", PASSWD),
+    Entry("bin/", kind="dir", mode=0o755), Entry("bin/busybox", b"\x7fELF", mode=0o755),
+    Entry("bin/sh", kind="symlink", link="busybox"), Entry("sbin/apk", b"\x7fELF", mode=0o755),
+    Entry("usr/bin/passwd", b"\x7fELF", mode=0o4755), Entry("tmp/", kind="dir", mode=0o1777),
+    Entry("app/", kind="dir", mode=0o777), Entry("dev/null", kind="char", mode=0o666),
+)
+
+
+def hardened():
+    return Image([layer(Entry("server", b"\x7fELF", mode=0o755))], {"User": "65532:65532"})
+
+
+def rules_of(path: Path, *extra: str) -> set[str]:
+    result = run_cli("image", str(path), "--format", "json", "--fail-on", "never", *extra)
+    assert result.returncode == 0, result.stderr
+    return {f["rule_id"] for f in json.loads(result.stdout)["findings"]}
+
+
+# Layouts -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("write", [
+    lambda p, i: oci_layout(p / "layout", i), lambda p, i: oci_archive(p / "image.oci.tar", i),
+    lambda p, i: docker_archive_legacy(p / "legacy.tar", i), lambda p, i: docker_archive_oci(p / "docker25.tar", i),
+])
+def test_every_layout_gives_the_same_image(tmp_path, write):
+    path = write(tmp_path, Image([BASE], {"User": "", "ExposedPorts": {"8080/tcp": {}}}))
+    [model] = read_images(path)
+    assert model.platform == "linux/amd64" and model.config_user == "" and model.exposed_ports == ("8080/tcp",)
+    assert model.files["/usr/bin/passwd"].mode & 0o4000 and model.files["/bin/sh"].kind == "symlink"
+    assert "app:x:10001" in model.contents["/etc/passwd"]
+    assert rules_of(path) == {"root-user", "no-healthcheck", "shell-in-runtime-image", "package-manager-in-runtime-image",
+                              "setuid-binary", "world-writable-path"}
+
+
+def test_hardened_image_is_clean(tmp_path):
+    assert rules_of(oci_layout(tmp_path, hardened())) == set()
+
+
+def test_multi_platform_index_and_platform_choice(tmp_path):
+    path = oci_archive(tmp_path / "multi.tar", Image([BASE], {"User": "app"}, "amd64"), Image([BASE], {"User": "root"}, "arm64"),
+                       multi_platform=True)
+    assert [m.platform for m in read_images(path)] == ["linux/amd64", "linux/arm64"]
+    assert "root-user" not in rules_of(path, "--platform", "linux/amd64", "--select", "root-user")
+    assert "root-user" in rules_of(path, "--platform", "linux/arm64", "--select", "root-user")
+    assert run_cli("image", str(path), "--platform", "linux/s390x").returncode == 2
+
+
+# The final file system: whiteouts ------------------------------------------------------------------------
+
+
+def test_whiteouts_and_opaque_directories(tmp_path):
+    upper = layer(Entry("bin/.wh.sh"), Entry("bin/.wh.busybox"), Entry("sbin/.wh..wh..opq"), Entry("sbin/init", b"x", mode=0o755),
+                  Entry("usr/bin/passwd", b"\x7fELF", mode=0o755), Entry("app/", kind="dir", mode=0o755))
+    [model] = read_images(oci_layout(tmp_path, Image([BASE, upper], {"User": "app"})))
+    assert "/bin/sh" not in model.files and "/bin/busybox" not in model.files
+    assert "/sbin/apk" not in model.files and "/sbin/init" in model.files  # the opaque dir kept this layer's file
+    assert not model.files["/usr/bin/passwd"].mode & 0o4000
+    assert rules_of(oci_layout(tmp_path / "b", Image([BASE, upper], {"User": "app"}))) == set()
+
+
+def test_whiteout_of_a_directory_removes_its_children(tmp_path):
+    upper = layer(Entry(".wh.etc"))
+    [model] = read_images(oci_layout(tmp_path, Image([BASE, upper], {"User": "1000"})))
+    assert not any(p.startswith("/etc") for p in model.files) and "/etc/passwd" not in model.contents
+
+
+# root-user from the config and /etc/passwd -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("user, root", [("", True), ("0", True), ("root", True), ("0:0", True), ("toor", True),
+                                        ("app", False), ("10001:10001", False), ("nobody-not-in-passwd", False)])
+def test_config_user(tmp_path, user, root):
+    path = oci_layout(tmp_path, Image([BASE], {"User": user}))
+    assert ("root-user" in rules_of(path, "--select", "root-user")) == root
+
+
+def test_healthcheck_read_from_the_raw_config(tmp_path):
+    ports = {"ExposedPorts": {"3000/tcp": {}}, "User": "app"}
+    assert "no-healthcheck" in rules_of(oci_layout(tmp_path / "a", Image([BASE], ports)))
+    disabled = {**ports, "Healthcheck": {"Test": ["NONE"]}}
+    assert "no-healthcheck" in rules_of(oci_layout(tmp_path / "b", Image([BASE], disabled)))
+    present = {**ports, "Healthcheck": {"Test": ["CMD", "/server", "--health"]}}
+    assert "no-healthcheck" not in rules_of(oci_layout(tmp_path / "c", Image([BASE], present)))
+    assert "no-healthcheck" not in rules_of(oci_layout(tmp_path / "d", Image([BASE], {"User": "app"})))  # no port: stdio
+
+
+# Hostile archives ---------------------------------------------------------------------------------------------
+
+
+def test_paths_that_climb_out_are_ignored(tmp_path):
+    evil = layer(Entry("../../etc/evil", b"x"), Entry("/abs/file", b"y"), Entry("ok/../../escape", b"z"))
+    [model] = read_images(oci_layout(tmp_path, Image([evil], {"User": "1"})))
+    assert set(model.files) == {"/abs/file"}
+
+
+def test_gzip_bomb_is_stopped(tmp_path, monkeypatch):
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as archive:
+        info = tarfile.TarInfo("zeros")
+        info.size = 64 * 1024 * 1024
+        archive.addfile(info, io.BytesIO(bytes(info.size)))
+    bomb = gzip.compress(raw.getvalue(), compresslevel=9, mtime=0)
+    assert len(bomb) < 200_000
+    monkeypatch.setattr(image_source, "MAX_LAYER_BYTES", 8 * 1024 * 1024)
+    with pytest.raises(ImageError, match="decompression bomb"):
+        read_images(oci_layout(tmp_path, Image([bomb], {"User": "1"})))
+
+
+def test_corrupt_and_truncated_archives_exit_two(tmp_path):
+    good = docker_archive_legacy(tmp_path / "good.tar", Image([BASE], {"User": "app"}))
+    truncated = tmp_path / "truncated.tar"
+    truncated.write_bytes(good.read_bytes()[: len(good.read_bytes()) // 2])
+    garbage = tmp_path / "garbage.tar"
+    garbage.write_bytes(os.urandom(4096))
+    layout = oci_layout(tmp_path / "layout", Image([BASE], {"User": "app"}))
+    blob = next((layout / "blobs" / "sha256").iterdir())
+    for path in (truncated, garbage, tmp_path / "missing.tar"):
+        result = run_cli("image", str(path))
+        assert result.returncode == 2 and "mcpharden: error:" in result.stderr, path
+    (layout / "index.json").write_text("{not json")
+    assert run_cli("image", str(layout)).returncode == 2
+    del blob
+
+
+def test_blob_symlink_out_of_the_layout_is_refused(tmp_path):
+    layout = oci_layout(tmp_path / "layout", Image([BASE], {"User": "app"}))
+    index = json.loads((layout / "index.json").read_text())
+    manifest_digest = index["manifests"][0]["digest"][7:]
+    target = layout / "blobs" / "sha256" / manifest_digest
+    outside = tmp_path / "outside.json"
+    outside.write_bytes(target.read_bytes())
+    target.unlink()
+    target.symlink_to(outside)
+    with pytest.raises(ImageError, match="outside the layout"):
+        read_images(layout)
+
+
+def test_sarif_and_text_reports_for_images(tmp_path):
+    path = docker_archive_legacy(tmp_path / "app.tar", Image([BASE], {"User": ""}))
+    text = run_cli("image", str(path)).stdout
+    assert "HIGH    root-user  app.tar:1" in text and "image example/mcp:1 (linux/amd64) runs as root" in text
+    sarif = json.loads(run_cli("image", str(path), "--format", "sarif").stdout)
+    assert {r["ruleId"] for r in sarif["runs"][0]["results"]} >= {"root-user", "setuid-binary"}
