@@ -160,3 +160,34 @@ def test_sarif_and_text_reports_for_images(tmp_path):
     assert "HIGH    root-user  app.tar:1" in text and "image example/mcp:1 (linux/amd64) runs as root" in text
     sarif = json.loads(run_cli("image", str(path), "--format", "sarif").stdout)
     assert {r["ruleId"] for r in sarif["runs"][0]["results"]} >= {"root-user", "setuid-binary"}
+
+
+def test_secrets_are_reported_by_place_and_kind_never_value(tmp_path):
+    token = "ghp_" + "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z"
+    key = b"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n"
+    files = layer(
+        Entry("root/.ssh/id_ed25519", key, mode=0o600), Entry("root/.npmrc", b"//registry.npmjs.org/:_authToken=npm_Zx81kqLr0aB7\n"),
+        Entry("app/.env", b"PORT=3000\nOPENAI_API_KEY=sk-proj-9f8e7d6c5b4a3f2e1d0c\n"), Entry("app/.env.example", b"OPENAI_API_KEY=your-key-here\n"),
+        Entry("app/node_modules/x/test/key.pem", key), Entry("home/app/.aws/credentials", b"[default]\naws_secret_access_key = abc\n"),
+    )
+    config = {"User": "app", "Env": [f"GITHUB_TOKEN={token}", "LOG_LEVEL=debug", "API_KEY=changeme", "DB_PASSWORD="]}
+    path = oci_layout(tmp_path, Image([BASE, files], config))
+    result = run_cli("image", str(path), "--format", "json", "--select", "secret-in-image")
+    assert result.returncode == 1
+    found = {(f["details"]["where"], f["details"]["kind"]) for f in json.loads(result.stdout)["findings"]}
+    assert found == {
+        ("ENV GITHUB_TOKEN", "credential-looking value"), ("/root/.ssh/id_ed25519", "private key"),
+        ("/root/.npmrc", "npm registry token"), ("/app/.env", "environment file with credentials"),
+        ("/home/app/.aws/credentials", "AWS credentials"),
+    }
+    assert token not in result.stdout and "npm_Zx81" not in result.stdout and "sk-proj" not in result.stdout
+
+
+def test_a_secret_deleted_by_a_later_layer_is_still_reported(tmp_path):
+    add = layer(Entry("root/.npmrc", b"_authToken=npm_abcdef123456\n"))
+    remove = layer(Entry("root/.wh..npmrc"))
+    [model] = read_images(oci_layout(tmp_path / "a", Image([BASE, add, remove], {"User": "app"})))
+    assert "/root/.npmrc" not in model.files  # gone from the file system...
+    result = run_cli("image", str(tmp_path / "a"), "--format", "json", "--select", "secret-in-image")
+    [finding] = json.loads(result.stdout)["findings"]
+    assert "deleted by a later layer, still in the image's layers" in finding["message"]  # ...not from the layers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import cache
 
@@ -51,3 +52,50 @@ def uid_of(image: ImageModel, user: str) -> int | None:
         if len(fields) >= 3 and fields[0] == name and fields[2].isdigit():
             return int(fields[2])
     return 0 if name == "root" else None
+
+
+@dataclass(frozen=True)
+class Secret:
+    where: str  # "ENV NAME" or an image path
+    kind: str
+
+
+def secret_candidate(path: str) -> bool:
+    """Whether the layer reader keeps this file's content for the secret check."""
+    table = _table()["secrets"]
+    if any(folder in path for folder in table["ignored_folders"]):
+        return False
+    name = path.rsplit("/", 1)[-1]
+    return any(fnmatchcase(name, pattern) for pattern in table["file_names"])
+
+
+def secrets(image: ImageModel) -> list[Secret]:
+    """Credential-looking ENV values and credential files. Only where and what: never the value."""
+    table = _table()["secrets"]
+    found = [Secret(f"ENV {name}", "credential-looking value") for name, value in sorted(image.env.items())
+             if any(fnmatchcase(name.upper(), p) for p in table["env_names"]) and _looks_real(value, table["placeholders"])]
+    for contents, note in ((image.contents, ""), (image.shadowed_contents, " (deleted by a later layer, still in the image's layers)")):
+        for path, text in sorted(contents.items()):
+            if not secret_candidate(path):
+                continue
+            name = path.rsplit("/", 1)[-1]
+            for rule in table["files"]:
+                if any(fnmatchcase(name, p) for p in rule["names"]) and _has_marker(text, rule, table):
+                    found.append(Secret(path + note, rule["kind"]))
+                    break
+    return found
+
+
+def _has_marker(text: str, rule: dict, table: dict) -> bool:
+    if rule["kind"] != "environment file with credentials":
+        return rule["marker"] in text
+    for line in text.splitlines():
+        key, equals, value = line.strip().removeprefix("export ").partition("=")
+        if equals and any(fnmatchcase(key.strip().upper(), p) for p in table["env_names"]) and _looks_real(value.strip().strip("'\""), table["placeholders"]):
+            return True
+    return False
+
+
+def _looks_real(value: str, placeholders: list[str]) -> bool:
+    lowered = value.strip().lower()
+    return len(lowered) >= 8 and not any(word in lowered for word in placeholders) and len(set(lowered)) > 3

@@ -30,8 +30,11 @@ class ImageModel:
     healthcheck: str
     env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     files: Mapping[str, ImageFile] = field(default_factory=lambda: MappingProxyType({}))
-    # Small files whose content the rules need (/etc/passwd), by path.
+    # Small files whose content the rules need (/etc/passwd, secret candidates), by path.
     contents: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # Contents that a later layer deleted or replaced: gone from the file system, still in
+    # the image's layers for anyone who pulls it.
+    shadowed_contents: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def source_path(self) -> str:

@@ -26,6 +26,7 @@ RULE_MODULES = (
     "package_manager_in_runtime_image",
     "setuid_binary",
     "world_writable_path",
+    "secret_in_image",
 )
 
 

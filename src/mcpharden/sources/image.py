@@ -29,6 +29,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import IO, Any
 
+from mcpharden.knowledge.image_contents import secret_candidate
 from mcpharden.model.image import ImageFile, ImageModel
 
 MAX_LAYER_BYTES = 16 * 1024**3  # uncompressed bytes one layer may expand to
@@ -36,6 +37,7 @@ MAX_ENTRIES = 2_000_000  # tar entries in one image
 MAX_JSON_BYTES = 16 * 1024**2  # index, manifest and config documents
 MAX_CONTENT_BYTES = 1024**2  # small files kept for the rules (/etc/passwd)
 KEPT_CONTENTS = frozenset({"/etc/passwd", "/etc/group"})
+MAX_SECRET_CANDIDATE_BYTES = 64 * 1024
 INDEX_TYPES = {"application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"}
 
 
@@ -244,6 +246,7 @@ def _normalize(name: str) -> str | None:
 def _model(source: Path, blobs: _Blobs, ref: _ImageRef) -> ImageModel:
     files: dict[str, ImageFile] = {}
     contents: dict[str, str] = {}
+    shadowed: dict[str, str] = {}
     entries = 0
     for number, layer in enumerate(ref.layers, start=1):
         what = f"{source}: layer {number} ({layer})"
@@ -254,12 +257,13 @@ def _model(source: Path, blobs: _Blobs, ref: _ImageRef) -> ImageModel:
                     entries += 1
                     if entries > MAX_ENTRIES:
                         raise ImageError(f"{source}: more than {MAX_ENTRIES} entries")
-                    _apply(member, tar, files, contents, added)
+                    _apply(member, tar, files, contents, shadowed, added)
         except (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError) as error:
             raise ImageError(f"{what}: corrupt or truncated ({error})") from None
     config = ref.config.get("config") or {}
     # Whiteouts in later layers may have removed a file whose content was kept.
-    contents = {path: text for path, text in contents.items() if path in files and files[path].kind == "file"}
+    for path in [p for p in contents if p not in files or files[p].kind != "file"]:
+        shadowed.setdefault(path, contents.pop(path))
     return ImageModel(
         source=str(source),
         reference=ref.reference,
@@ -270,6 +274,7 @@ def _model(source: Path, blobs: _Blobs, ref: _ImageRef) -> ImageModel:
         env=MappingProxyType(dict(e.split("=", 1) for e in config.get("Env") or [] if "=" in e)),
         files=MappingProxyType(files),
         contents=MappingProxyType(contents),
+        shadowed_contents=MappingProxyType(shadowed),
     )
 
 
@@ -279,7 +284,8 @@ def _healthcheck(value: Any) -> str:
     return "disabled" if value["Test"][0] == "NONE" else "present"
 
 
-def _apply(member: tarfile.TarInfo, tar: tarfile.TarFile, files: dict[str, ImageFile], contents: dict[str, str], added: set[str]) -> None:
+def _apply(member: tarfile.TarInfo, tar: tarfile.TarFile, files: dict[str, ImageFile], contents: dict[str, str],
+           shadowed: dict[str, str], added: set[str]) -> None:
     path = _normalize(member.name)
     if path is None or path == "/":
         return
@@ -309,9 +315,13 @@ def _apply(member: tarfile.TarInfo, tar: tarfile.TarFile, files: dict[str, Image
             del files[existing]
     files[path] = ImageFile(path, kind, stat.S_IMODE(member.mode) | (member.mode & 0o7000), member.uid, member.size, member.linkname)
     added.add(path)
-    if kind == "file" and path in KEPT_CONTENTS and member.size <= MAX_CONTENT_BYTES:
+    if kind == "file" and (path in KEPT_CONTENTS or (member.size <= MAX_SECRET_CANDIDATE_BYTES and secret_candidate(path))) \
+            and member.size <= MAX_CONTENT_BYTES:
         handle = tar.extractfile(member)
         if handle is not None:
-            contents[path] = handle.read(MAX_CONTENT_BYTES).decode("utf-8", "replace")
+            text = handle.read(MAX_CONTENT_BYTES).decode("utf-8", "replace")
+            if path in contents and contents[path] != text:
+                shadowed[path] = contents[path]  # the lower layer still holds the old content
+            contents[path] = text
     elif path in contents:  # replaced by something we did not keep
-        del contents[path]
+        shadowed[path] = contents.pop(path)
