@@ -191,3 +191,33 @@ def test_a_secret_deleted_by_a_later_layer_is_still_reported(tmp_path):
     result = run_cli("image", str(tmp_path / "a"), "--format", "json", "--select", "secret-in-image")
     [finding] = json.loads(result.stdout)["findings"]
     assert "deleted by a later layer, still in the image's layers" in finding["message"]  # ...not from the layers
+
+
+def test_scan_with_image_reports_contradictions(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "Dockerfile").write_text(
+        "FROM gcr.io/distroless/static-debian12:nonroot\nCOPY server /server\nUSER 65532\n"
+        "HEALTHCHECK CMD [\"/server\", \"health\"]\nENTRYPOINT [\"/server\"]\n")
+    image = docker_archive_legacy(tmp_path / "app.tar", Image([BASE], {"User": ""}))
+    result = run_cli("scan", str(repo), "--image", str(image), "--format", "json", "--select",
+                     "image-contradicts-dockerfile,root-user")
+    findings = json.loads(result.stdout)["findings"]
+    contradictions = {(f["path"], f["line"], f["message"].split(" but ")[0]) for f in findings if f["rule_id"] == "image-contradicts-dockerfile"}
+    assert contradictions == {("Dockerfile", 3, "the Dockerfile runs as `65532`"), ("Dockerfile", 4, "the Dockerfile has a HEALTHCHECK"),
+                              ("Dockerfile", 1, "the Dockerfile's runtime has no shell")}
+    assert [f["path"] for f in findings if f["rule_id"] == "root-user"] == ["app.tar"]  # the image itself, judged too
+
+
+def test_scan_with_image_needs_to_know_which_dockerfile(tmp_path):
+    repo = tmp_path / "repo"
+    for name in ("a/Dockerfile", "b/Dockerfile"):
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text("FROM scratch\nUSER 1\n")
+    image = oci_layout(tmp_path / "img", Image([BASE], {"User": ""}))
+    document = json.loads(run_cli("scan", str(repo), "--image", str(image), "--format", "json").stdout)
+    assert any("--dockerfile" in n["message"] for n in document["notices"])
+    named = json.loads(run_cli("scan", str(repo), "--image", str(image), "--dockerfile", "a/Dockerfile", "--format", "json").stdout)
+    assert any(f["rule_id"] == "image-contradicts-dockerfile" for f in named["findings"])
+    assert run_cli("scan", str(repo), "--image", str(image), "--dockerfile", "c/Dockerfile").returncode == 2
+    assert run_cli("scan", str(repo), "--image", str(tmp_path / "missing.tar")).returncode == 2

@@ -38,6 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--clients", action="store_true",
                       help="audit the MCP client configurations installed for the current user")
     scan.add_argument("--home", metavar="DIR", help="the home directory --clients looks in (default: yours)")
+    scan.add_argument("--image", action="append", default=[], metavar="REF",
+                      help="also audit this built image and report where it contradicts the Dockerfile")
+    scan.add_argument("--dockerfile", metavar="PATH", help="the Dockerfile --image was built from (default: the only one)")
+    scan.add_argument("--platform", metavar="OS/ARCH", help="with --image: only this platform")
 
     fix = commands.add_parser("fix", help="show (or --write) the changes that fix findings")
     fix.add_argument("paths", nargs="*", default=["."], metavar="PATH|FILE")
@@ -103,7 +107,12 @@ def _scan(arguments: argparse.Namespace) -> int:
     from mcpharden.config import ConfigError
     from mcpharden.scan import TargetError, ensure_valid_config, scan_clients, scan_target
 
+    from dataclasses import replace
+
     options = _options(arguments)
+    if arguments.image:
+        options = replace(options, images=tuple(Path(i) for i in arguments.image), image_dockerfile=arguments.dockerfile,
+                          platform=arguments.platform)
     config_path = options.config_path
     paths = arguments.paths or ([] if arguments.clients else ["."])
     if arguments.home and not arguments.clients:

@@ -35,6 +35,10 @@ class ScanOptions:
     ignore: tuple[str, ...] = ()
     target_stage: str | None = None
     config_path: Path | None = None
+    # `scan --image`: built images to audit with the repository and compare with a Dockerfile.
+    images: tuple[Path, ...] = ()
+    image_dockerfile: str | None = None
+    platform: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,9 +115,34 @@ def scan_image(path: Path, options: ScanOptions, platform: str | None = None) ->
     )
 
 
+def _with_images(project: Project, options: ScanOptions, notices: list[Notice]) -> Project:
+    """Add the built images, and pick the Dockerfile they are compared with."""
+    from dataclasses import replace as replaced
+
+    from mcpharden.sources.image import ImageError, read_images
+
+    images = []
+    for path in options.images:
+        try:
+            images.extend(read_images(path, options.platform))
+        except ImageError as error:
+            raise TargetError(str(error)) from None
+    paths = sorted(build.path for build in project.builds)
+    dockerfile = options.image_dockerfile
+    if dockerfile is None:
+        dockerfile = paths[0] if len(paths) == 1 else ("Dockerfile" if "Dockerfile" in paths else None)
+    if dockerfile is not None and dockerfile not in paths:
+        raise TargetError(f"--dockerfile {dockerfile}: not a Dockerfile of the scanned directory")
+    if dockerfile is None and paths:
+        notices.append(Notice(".", "several Dockerfiles: name the one the image was built from with --dockerfile to compare them"))
+    return replaced(project, images=tuple(images), image_dockerfile=dockerfile)
+
+
 def _judge(target: str, root: Path, artifacts, reader: RepoReader, notices: list[Notice], config: Config,
            rules: list[Rule], options: ScanOptions, scope: str) -> TargetResult:
     project = _build_project(artifacts, reader, options.target_stage or config.target, config, scope)
+    if options.images:
+        project = _with_images(project, options, notices)
     findings: list[Finding] = []
     for rule in rules:
         findings.extend(_run_rule(rule, project, notices))

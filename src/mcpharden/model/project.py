@@ -26,5 +26,7 @@ class Project:
     containers: tuple[ContainerSpec, ...] = ()
     # MCP servers that client configurations start, in a container or not.
     client_servers: tuple[ClientServer, ...] = ()
-    # Built images read by `mcpharden image`.
+    # Built images read by `mcpharden image` (or `scan --image`).
     images: tuple[ImageModel, ...] = ()
+    # With `scan --image`: the Dockerfile the images were built from, to compare them.
+    image_dockerfile: str | None = None

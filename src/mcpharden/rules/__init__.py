@@ -27,6 +27,7 @@ RULE_MODULES = (
     "setuid_binary",
     "world_writable_path",
     "secret_in_image",
+    "image_contradicts_dockerfile",
 )
 
 
