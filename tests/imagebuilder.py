@@ -130,3 +130,33 @@ def docker_archive_oci(path: Path, image: Image) -> Path:
     files["manifest.json"] = json.dumps([{"Config": f"blobs/sha256/{_digest(config)[7:]}", "RepoTags": [image.tag],
                                           "Layers": [f"blobs/sha256/{_digest(b)[7:]}" for b in image.layers]}]).encode()
     return _write_tar(path, files)
+
+
+DPKG_STATUS = b"""Package: openssl
+Status: install ok installed
+Version: 3.0.11-1~deb12u2
+Architecture: amd64
+
+Package: removed-pkg
+Status: deinstall ok config-files
+Version: 1.0
+
+Package: libc6
+Status: install ok installed
+Version: 2.36-9+deb12u4
+"""
+APK_INSTALLED = b"C:Q1abc=\nP:musl\nV:1.2.4-r2\nA:x86_64\n\nC:Q1def=\nP:busybox\nV:1.36.1-r5\n"
+
+
+def node_package(root: str, name: str, version: str) -> Entry:
+    return Entry(f"{root}/node_modules/{name}/package.json", json.dumps({"name": name, "version": version}).encode())
+
+
+def hidden_lockfile(root: str, dev: list[str]) -> Entry:
+    packages = {"": {"name": "app"}, **{f"node_modules/{name}": {"version": "1.0.0", "dev": True} for name in dev}}
+    return Entry(f"{root}/node_modules/.package-lock.json", json.dumps({"lockfileVersion": 3, "packages": packages}).encode())
+
+
+def dist_info(site: str, name: str, version: str) -> Entry:
+    return Entry(f"{site}/{name.replace('-', '_')}-{version}.dist-info/METADATA",
+                 f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\nlong description\n".encode())

@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     image = commands.add_parser("image", help="audit a built image: docker save tarball, oci-archive or OCI layout")
     image.add_argument("images", nargs="+", metavar="REF", help="image archives or OCI layout directories")
     image.add_argument("--platform", metavar="OS/ARCH", help="audit only this platform of a multi-platform image")
+    image.add_argument("--sbom", metavar="FILE", help="write the package inventory as a CycloneDX 1.6 JSON SBOM")
     image.add_argument("--format", choices=FORMAT_NAMES, default="text")
     image.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
     image.add_argument("--fail-on", choices=FAIL_ON_NAMES, default=None,
@@ -161,6 +162,15 @@ def _image(arguments: argparse.Namespace) -> int:
     except (ConfigError, TargetError) as error:
         print(f"mcpharden: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    if arguments.sbom:
+        from mcpharden.reports.sbom import render_sbom
+
+        images = [image for result in results for image in result.images]
+        try:
+            Path(arguments.sbom).write_text(render_sbom(images, __version__), encoding="utf-8")
+        except OSError as error:
+            print(f"mcpharden: error: cannot write {arguments.sbom}: {error.strerror or error}", file=sys.stderr)
+            return EXIT_USAGE
     return _report(arguments, results)
 
 

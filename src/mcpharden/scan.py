@@ -53,6 +53,8 @@ class TargetResult:
     scope: str = "repository"  # "repository" | "files" | "clients"
     # MCP servers that client configurations start (the laptop audit lists them all).
     servers: tuple[ClientServer, ...] = ()
+    # Built images audited (`mcpharden image`), for the SBOM.
+    images: tuple = ()
 
 
 def scan_target(target: Path, options: ScanOptions) -> TargetResult:
@@ -111,7 +113,7 @@ def scan_image(path: Path, options: ScanOptions, platform: str | None = None) ->
     findings = [_with_severity(f, config) for rule in rules for f in _run_rule(rule, project, notices)]
     return TargetResult(
         target=str(path), root=root.as_posix(), config=config, findings=tuple(sorted(findings, key=Finding.sort_key)),
-        notices=tuple(notices), files_scanned=len(images), suppressed=0, scope="image",
+        notices=tuple(notices), files_scanned=len(images), suppressed=0, scope="image", images=tuple(images),
     )
 
 

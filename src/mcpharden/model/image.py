@@ -20,6 +20,21 @@ class ImageFile:
 
 
 @dataclass(frozen=True)
+class Package:
+    """An installed package, from the package database or metadata that declares it."""
+
+    ecosystem: str  # "deb" | "apk" | "npm" | "pypi"
+    name: str
+    version: str
+    path: str  # the file that declares it
+    dev: bool = False  # npm: marked dev in node_modules/.package-lock.json
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.ecosystem, self.name, self.version)
+
+
+@dataclass(frozen=True)
 class ImageModel:
     source: str  # the file or directory the image was read from, as given
     reference: str  # repository:tag from the archive, or the manifest digest
@@ -35,6 +50,9 @@ class ImageModel:
     # Contents that a later layer deleted or replaced: gone from the file system, still in
     # the image's layers for anyone who pulls it.
     shadowed_contents: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    packages: tuple[Package, ...] = ()
+    # ID from /etc/os-release (debian, ubuntu, alpine, ...), for package URLs
+    distro: str = ""
 
     @property
     def source_path(self) -> str:

@@ -12,6 +12,9 @@ effect (set by `ENV`, by `ARG`, or inline), or when a later `npm prune --omit=de
 pip-style installs, dev requirement files (`requirements-dev.txt`, `requirements/test.txt`),
 dev extras (`.[dev]`) and development tools (`pytest`, `ruff`, ...) count.
 
+In a built image (`mcpharden image`), `node_modules` entries that npm's lockfile marks as
+dev-only and test/lint packages in Python's site-packages (pytest, ruff, mypy, ...) count.
+
 ## Why is this bad?
 Dev dependencies (test runners, bundlers, linters, type checkers) are code the server never
 runs but an attacker can: each one adds packages to exploit, binaries to abuse, and
@@ -52,6 +55,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mcpharden.knowledge.installers import DEV_PACKAGES
 from mcpharden.model.build import BuildModel, DependencyDir
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.project import Project
@@ -63,6 +67,12 @@ def check(project: Project) -> Iterator[Finding]:
         for dependency in build.final.dependencies:
             if dependency.includes_dev:
                 yield _finding(build, dependency)
+    for image in project.images:
+        dev = sorted({f"{p.name}@{p.version}" for p in image.packages
+                      if p.dev or (p.ecosystem == "pypi" and p.name.lower().replace("_", "-") in DEV_PACKAGES)})
+        if dev:
+            shown = ", ".join(dev[:8]) + (f" and {len(dev) - 8} more" if len(dev) > 8 else "")
+            yield RULE.finding(image.source_path, 1, f"image {image.label} ships {len(dev)} dev dependencies: {shown}", image=image.reference)
 
 
 def _finding(build: BuildModel, dependency: DependencyDir) -> Finding:

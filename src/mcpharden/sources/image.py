@@ -24,13 +24,14 @@ import stat
 import tarfile
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import IO, Any
 
 from mcpharden.knowledge.image_contents import secret_candidate
-from mcpharden.model.image import ImageFile, ImageModel
+from mcpharden.model.image import ImageFile, ImageModel, Package
+from mcpharden.sources import inventory
 
 MAX_LAYER_BYTES = 16 * 1024**3  # uncompressed bytes one layer may expand to
 MAX_ENTRIES = 2_000_000  # tar entries in one image
@@ -264,6 +265,7 @@ def _model(source: Path, blobs: _Blobs, ref: _ImageRef) -> ImageModel:
     # Whiteouts in later layers may have removed a file whose content was kept.
     for path in [p for p in contents if p not in files or files[p].kind != "file"]:
         shadowed.setdefault(path, contents.pop(path))
+    packages = _inventory(contents)
     return ImageModel(
         source=str(source),
         reference=ref.reference,
@@ -274,14 +276,36 @@ def _model(source: Path, blobs: _Blobs, ref: _ImageRef) -> ImageModel:
         env=MappingProxyType(dict(e.split("=", 1) for e in config.get("Env") or [] if "=" in e)),
         files=MappingProxyType(files),
         contents=MappingProxyType(contents),
-        shadowed_contents=MappingProxyType(shadowed),
+        shadowed_contents=MappingProxyType({p: t for p, t in shadowed.items() if not inventory.wanted(p)}),
+        packages=packages,
+        distro=inventory.distro(contents),
     )
+
+
+def _inventory(contents: dict[str, str]) -> tuple[Package, ...]:
+    """Packages of the final file system; per-package metadata is parsed, then dropped from
+    `contents` so that thousands of package.json files do not stay in memory."""
+    dev = inventory.dev_flags(contents)
+    found = inventory.database_packages(contents)
+    for path in [p for p in contents if inventory.wanted(p) and p not in inventory.OS_RELEASE]:
+        text = contents.pop(path)
+        found.extend(replace(package, dev=package.path in dev) for package in inventory.packages_in(path, text))
+    return tuple(found)
 
 
 def _healthcheck(value: Any) -> str:
     if not isinstance(value, dict) or not value.get("Test"):
         return "absent"
     return "disabled" if value["Test"][0] == "NONE" else "present"
+
+
+def _content_limit(path: str, size: int) -> int:
+    """How much of a file to keep: rule inputs, secret candidates, inventory sources."""
+    if path in KEPT_CONTENTS and size <= MAX_CONTENT_BYTES:
+        return MAX_CONTENT_BYTES
+    if size <= MAX_SECRET_CANDIDATE_BYTES and secret_candidate(path):
+        return MAX_SECRET_CANDIDATE_BYTES
+    return inventory.wanted(path)
 
 
 def _apply(member: tarfile.TarInfo, tar: tarfile.TarFile, files: dict[str, ImageFile], contents: dict[str, str],
@@ -315,11 +339,11 @@ def _apply(member: tarfile.TarInfo, tar: tarfile.TarFile, files: dict[str, Image
             del files[existing]
     files[path] = ImageFile(path, kind, stat.S_IMODE(member.mode) | (member.mode & 0o7000), member.uid, member.size, member.linkname)
     added.add(path)
-    if kind == "file" and (path in KEPT_CONTENTS or (member.size <= MAX_SECRET_CANDIDATE_BYTES and secret_candidate(path))) \
-            and member.size <= MAX_CONTENT_BYTES:
+    limit = _content_limit(path, member.size) if kind == "file" else 0
+    if limit:
         handle = tar.extractfile(member)
         if handle is not None:
-            text = handle.read(MAX_CONTENT_BYTES).decode("utf-8", "replace")
+            text = handle.read(limit).decode("utf-8", "replace")
             if path in contents and contents[path] != text:
                 shadowed[path] = contents[path]  # the lower layer still holds the old content
             contents[path] = text

@@ -1,0 +1,130 @@
+"""Package inventory of an image's final file system: dpkg status (and distroless's
+status.d), Alpine's installed database, node_modules package.json files (with dev flags from
+npm's hidden lockfile) and Python dist-info METADATA."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+
+from mcpharden.model.image import Package
+
+DPKG_STATUS = "/var/lib/dpkg/status"
+DPKG_STATUS_DIR = "/var/lib/dpkg/status.d/"
+APK_INSTALLED = ("/lib/apk/db/installed", "/usr/lib/apk/db/installed")
+OS_RELEASE = ("/etc/os-release", "/usr/lib/os-release")
+NPM_HIDDEN_LOCKFILE = "node_modules/.package-lock.json"
+MAX_DATABASE_BYTES = 32 * 1024**2
+_NODE_PACKAGE = re.compile(r"/node_modules/(@[^/]+/)?[^/@.][^/]*/package\.json$")
+_DIST_INFO = re.compile(r"/[^/]+\.(dist-info|egg-info)/(METADATA|PKG-INFO)$")
+
+
+def wanted(path: str) -> int:
+    """How many bytes of this file the inventory needs (0: none)."""
+    if path == DPKG_STATUS or path.startswith(DPKG_STATUS_DIR) or path in APK_INSTALLED or path.endswith("/" + NPM_HIDDEN_LOCKFILE):
+        return MAX_DATABASE_BYTES
+    if path in OS_RELEASE:
+        return 64 * 1024
+    if _NODE_PACKAGE.search(path):
+        return 256 * 1024
+    if _DIST_INFO.search(path):
+        return 16 * 1024  # the headers come first
+    return 0
+
+
+def packages_in(path: str, text: str) -> list[Package]:
+    """Packages a single file declares (package.json, METADATA); databases are parsed whole."""
+    if _NODE_PACKAGE.search(path):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return []
+        name, version = data.get("name"), data.get("version")
+        return [Package("npm", name, version, path)] if isinstance(name, str) and isinstance(version, str) else []
+    if _DIST_INFO.search(path):
+        headers = _headers(text)
+        if "name" in headers and "version" in headers:
+            return [Package("pypi", headers["name"], headers["version"], path)]
+    return []
+
+
+def database_packages(contents: dict[str, str]) -> list[Package]:
+    found: list[Package] = []
+    for path, text in contents.items():
+        if path == DPKG_STATUS or path.startswith(DPKG_STATUS_DIR):
+            found.extend(_dpkg(path, text))
+        elif path in APK_INSTALLED:
+            found.extend(_apk(path, text))
+    return found
+
+
+def dev_flags(contents: dict[str, str]) -> set[str]:
+    """Paths of node_modules packages that npm's hidden lockfile marks as dev-only."""
+    dev: set[str] = set()
+    for path, text in contents.items():
+        if not path.endswith("/" + NPM_HIDDEN_LOCKFILE):
+            continue
+        root = path[: -len(NPM_HIDDEN_LOCKFILE)]
+        try:
+            packages = json.loads(text).get("packages", {})
+        except (ValueError, AttributeError):
+            continue
+        for location, info in packages.items() if isinstance(packages, dict) else []:
+            if isinstance(info, dict) and info.get("dev"):
+                dev.add(posixpath.join(root, location, "package.json"))
+    return dev
+
+
+def distro(contents: dict[str, str]) -> str:
+    for path in OS_RELEASE:
+        for line in contents.get(path, "").splitlines():
+            if line.startswith("ID="):
+                return line[3:].strip().strip("\"'")
+    return ""
+
+
+def _headers(text: str) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            break  # the body follows the headers
+        key, colon, value = line.partition(":")
+        if colon and not line.startswith((" ", "\t")):
+            headers.setdefault(key.strip().lower(), value.strip())
+    return headers
+
+
+def _stanzas(text: str):
+    stanza: dict[str, str] = {}
+    for line in text.splitlines() + [""]:
+        if not line.strip():
+            if stanza:
+                yield stanza
+            stanza = {}
+        elif not line.startswith((" ", "\t")) and ":" in line:
+            key, _, value = line.partition(":")
+            stanza[key.strip()] = value.strip()
+    return
+
+
+def _dpkg(path: str, text: str) -> list[Package]:
+    return [
+        Package("deb", s["Package"], s["Version"], path)
+        for s in _stanzas(text)
+        if "Package" in s and "Version" in s and "installed" in s.get("Status", "install ok installed")
+    ]
+
+
+def _apk(path: str, text: str) -> list[Package]:
+    found, name, version = [], None, None
+    for line in text.splitlines() + [""]:
+        if not line.strip():
+            if name and version:
+                found.append(Package("apk", name, version, path))
+            name = version = None
+        elif line.startswith("P:"):
+            name = line[2:].strip()
+        elif line.startswith("V:"):
+            version = line[2:].strip()
+    return found
