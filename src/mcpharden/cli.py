@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     image.add_argument("images", nargs="+", metavar="REF", help="image archives or OCI layout directories")
     image.add_argument("--platform", metavar="OS/ARCH", help="audit only this platform of a multi-platform image")
     image.add_argument("--sbom", metavar="FILE", help="write the package inventory as a CycloneDX 1.6 JSON SBOM")
+    image.add_argument("--vuln-db", action="append", default=[], metavar="PATH",
+                       help="OSV advisories: a directory of OSV JSON files or an ecosystem's all.zip (repeatable)")
+    image.add_argument("--ignore-unfixed", action="store_true", help="leave out vulnerabilities without a fixed version")
     image.add_argument("--format", choices=FORMAT_NAMES, default="text")
     image.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
     image.add_argument("--fail-on", choices=FAIL_ON_NAMES, default=None,
@@ -152,10 +155,12 @@ def _report(arguments: argparse.Namespace, results) -> int:
 
 
 def _image(arguments: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from mcpharden.config import ConfigError
     from mcpharden.scan import TargetError, ensure_valid_config, scan_image
 
-    options = _options(arguments)
+    options = replace(_options(arguments), vuln_dbs=tuple(Path(p) for p in arguments.vuln_db), ignore_unfixed=arguments.ignore_unfixed)
     try:
         ensure_valid_config(options.config_path)
         results = tuple(scan_image(Path(path), options, arguments.platform) for path in arguments.images)

@@ -39,6 +39,9 @@ class ScanOptions:
     images: tuple[Path, ...] = ()
     image_dockerfile: str | None = None
     platform: str | None = None
+    # OSV databases (directories or all.zip) to match image packages against.
+    vuln_dbs: tuple[Path, ...] = ()
+    ignore_unfixed: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ def scan_image(path: Path, options: ScanOptions, platform: str | None = None) ->
     from mcpharden.sources.image import ImageError, read_images
 
     try:
-        images = read_images(path, platform)
+        images = _with_vulnerabilities(read_images(path, platform), options)
     except ImageError as error:
         raise TargetError(str(error)) from None
     rule_ids = frozenset(rule.id for rule in all_rules())
@@ -117,6 +120,21 @@ def scan_image(path: Path, options: ScanOptions, platform: str | None = None) ->
     )
 
 
+def _with_vulnerabilities(images: list, options: ScanOptions) -> list:
+    """Match the images' packages against the OSV databases (a vulnerability service)."""
+    if not options.vuln_dbs:
+        return images
+    from dataclasses import replace as replaced
+
+    from mcpharden.vulns.osv import VulnDbError, match
+
+    try:
+        found = match(images, list(options.vuln_dbs), options.ignore_unfixed)
+    except VulnDbError as error:
+        raise TargetError(str(error)) from None
+    return [replaced(image, vulnerabilities=tuple(found.get(position, ()))) for position, image in enumerate(images)]
+
+
 def _with_images(project: Project, options: ScanOptions, notices: list[Notice]) -> Project:
     """Add the built images, and pick the Dockerfile they are compared with."""
     from dataclasses import replace as replaced
@@ -126,7 +144,7 @@ def _with_images(project: Project, options: ScanOptions, notices: list[Notice]) 
     images = []
     for path in options.images:
         try:
-            images.extend(read_images(path, options.platform))
+            images.extend(_with_vulnerabilities(read_images(path, options.platform), options))
         except ImageError as error:
             raise TargetError(str(error)) from None
     paths = sorted(build.path for build in project.builds)

@@ -28,6 +28,7 @@ class Package:
     version: str
     path: str  # the file that declares it
     dev: bool = False  # npm: marked dev in node_modules/.package-lock.json
+    source: str = ""  # deb: the source package; apk: the origin (what OS advisories name)
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -51,8 +52,11 @@ class ImageModel:
     # the image's layers for anyone who pulls it.
     shadowed_contents: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     packages: tuple[Package, ...] = ()
-    # ID from /etc/os-release (debian, ubuntu, alpine, ...), for package URLs
+    # ID and VERSION_ID from /etc/os-release (debian 12, alpine 3.20.3), for purls and advisories
     distro: str = ""
+    distro_version: str = ""
+    # Known vulnerabilities of its packages (with --vuln-db): mcpharden.vulns.osv.Vulnerability
+    vulnerabilities: tuple = ()
 
     @property
     def source_path(self) -> str:

@@ -28,6 +28,7 @@ RULE_MODULES = (
     "world_writable_path",
     "secret_in_image",
     "image_contradicts_dockerfile",
+    "known_vulnerability",
 )
 
 

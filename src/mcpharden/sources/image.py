@@ -278,7 +278,8 @@ def _model(source: Path, blobs: _Blobs, ref: _ImageRef) -> ImageModel:
         contents=MappingProxyType(contents),
         shadowed_contents=MappingProxyType({p: t for p, t in shadowed.items() if not inventory.wanted(p)}),
         packages=packages,
-        distro=inventory.distro(contents),
+        distro=inventory.distro(contents)[0],
+        distro_version=inventory.distro(contents)[1],
     )
 
 

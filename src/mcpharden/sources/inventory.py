@@ -76,12 +76,14 @@ def dev_flags(contents: dict[str, str]) -> set[str]:
     return dev
 
 
-def distro(contents: dict[str, str]) -> str:
+def distro(contents: dict[str, str]) -> tuple[str, str]:
+    """(ID, VERSION_ID) from os-release."""
+    values: dict[str, str] = {}
     for path in OS_RELEASE:
         for line in contents.get(path, "").splitlines():
-            if line.startswith("ID="):
-                return line[3:].strip().strip("\"'")
-    return ""
+            key, _, value = line.partition("=")
+            values.setdefault(key.strip(), value.strip().strip("\"'"))
+    return values.get("ID", ""), values.get("VERSION_ID", "")
 
 
 def _headers(text: str) -> dict[str, str]:
@@ -110,21 +112,24 @@ def _stanzas(text: str):
 
 def _dpkg(path: str, text: str) -> list[Package]:
     return [
-        Package("deb", s["Package"], s["Version"], path)
+        Package("deb", s["Package"], s["Version"], path, source=s.get("Source", s["Package"]).split(" ", 1)[0])
         for s in _stanzas(text)
         if "Package" in s and "Version" in s and "installed" in s.get("Status", "install ok installed")
     ]
 
 
 def _apk(path: str, text: str) -> list[Package]:
-    found, name, version = [], None, None
+    found, name, version, origin = [], None, None, ""
     for line in text.splitlines() + [""]:
         if not line.strip():
             if name and version:
-                found.append(Package("apk", name, version, path))
+                found.append(Package("apk", name, version, path, source=origin or name))
             name = version = None
+            origin = ""
         elif line.startswith("P:"):
             name = line[2:].strip()
         elif line.startswith("V:"):
             version = line[2:].strip()
+        elif line.startswith("o:"):
+            origin = line[2:].strip()
     return found

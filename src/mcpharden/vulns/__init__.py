@@ -1,0 +1,1 @@
+"""Vulnerability matching: OSV advisories (offline) against an image's package inventory."""
