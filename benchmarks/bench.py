@@ -4,13 +4,19 @@ Both tools get the same Dockerfiles in a single invocation each (process start-u
 included), repeated; the median wall time is reported with files per second, and the
 ratio between the two is the figure that matters (it does not depend on the machine).
 Also measured: a full repository scan of the corpus (every rule, every file kind) and
-`mcpharden --version` start-up against a bare `python -c pass`.
+`mcpharden --version` start-up against a bare `python -c pass`, and the time and peak memory
+of `mcpharden image` on a synthetic image of about 1 GB.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import shutil
 import statistics
+import tarfile
+import tempfile
 import subprocess
 import sys
 import time
@@ -42,6 +48,76 @@ def dockerfiles() -> list[str]:
     return found
 
 
+class _Zeros(io.RawIOBase):
+    """`size` zero bytes, produced as they are read (nothing held in memory)."""
+
+    def __init__(self, size: int) -> None:
+        self.left = size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = min(len(buffer), self.left)
+        buffer[:count] = bytes(count)
+        self.left -= count
+        return count
+
+
+def write_large_image(directory: Path, big_files: int = 7, big_size: int = 128 * 1024**2, small_files: int = 60_000) -> int:
+    """An OCI layout whose single uncompressed layer is about 1 GB: big files and many small ones."""
+    blobs = directory / "blobs" / "sha256"
+    blobs.mkdir(parents=True)
+    layer_path = directory / "layer.tar"
+    with tarfile.open(layer_path, "w") as archive:
+        for number in range(big_files):
+            info = tarfile.TarInfo(f"data/big-{number}.bin")
+            info.size = big_size
+            archive.addfile(info, io.BufferedReader(_Zeros(big_size)))
+        for number in range(small_files):
+            data = f"file {number}\n".encode() * 60
+            info = tarfile.TarInfo(f"app/node_modules/pkg{number % 500}/lib/file{number}.js")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    digest = hashlib.sha256()
+    with open(layer_path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(chunk)
+    size = layer_path.stat().st_size
+    layer_path.rename(blobs / digest.hexdigest())
+
+    def blob(document: dict) -> dict:
+        data = json.dumps(document).encode()
+        name = hashlib.sha256(data).hexdigest()
+        (blobs / name).write_bytes(data)
+        return {"digest": f"sha256:{name}", "size": len(data)}
+
+    config = blob({"architecture": "amd64", "os": "linux", "config": {"User": "10001"}, "rootfs": {"type": "layers", "diff_ids": []}})
+    manifest = blob({"schemaVersion": 2, "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **config},
+                     "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": f"sha256:{digest.hexdigest()}", "size": size}]})
+    (directory / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
+    (directory / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", **manifest}]}))
+    return size
+
+
+def large_image_benchmark() -> None:
+    time_tool = shutil.which("time") or "/usr/bin/time"
+    with tempfile.TemporaryDirectory() as work:
+        layout = Path(work) / "image"
+        size = write_large_image(layout)
+        command = [sys.executable, "-m", "mcpharden", "image", str(layout), "--format", "json", "--fail-on", "never"]
+        start = time.perf_counter()
+        if Path(time_tool).exists():
+            done = subprocess.run([time_tool, "-f", "%M", *command], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            peak = f"{int(done.stderr.strip().splitlines()[-1]) / 1024:.0f} MiB peak memory"
+        else:
+            subprocess.run(command, stdout=subprocess.DEVNULL, check=False)
+            peak = "peak memory not measured (no /usr/bin/time)"
+        elapsed = time.perf_counter() - start
+    print(f"mcpharden image on a {size / 1024**3:.2f} GiB image (60,000 files): {elapsed:.1f} s, {peak}")
+
+
 def main() -> int:
     if not CORPUS.is_dir():
         print(f"skipped: the shared corpus is absent ({CORPUS})")
@@ -68,6 +144,7 @@ def main() -> int:
     print(f"whole corpus as one repository ({corpus_files} files, every rule): {whole:.3f}s")
     print(f"mcpharden --version: {version * 1000:.0f} ms (python -c pass: {bare * 1000:.0f} ms, "
           f"overhead {max(version - bare, 0) * 1000:.0f} ms)")
+    large_image_benchmark()
     return 0
 
 
