@@ -54,7 +54,20 @@ class Image:
 
 
 def _uncompressed(blob: bytes) -> bytes:
-    return gzip.decompress(blob) if blob[:2] == b"\x1f\x8b" else blob
+    if blob[:2] == b"\x1f\x8b":
+        return gzip.decompress(blob)
+    if blob[:4] == b"\x28\xb5\x2f\xfd":
+        import zstandard
+
+        return zstandard.ZstdDecompressor().stream_reader(io.BytesIO(blob)).read()
+    return blob
+
+
+def zstd(blob: bytes) -> bytes:
+    """A layer recompressed with zstd (from gzip or plain tar)."""
+    import zstandard
+
+    return zstandard.ZstdCompressor().compress(_uncompressed(blob))
 
 
 def _digest(blob: bytes) -> str:

@@ -221,3 +221,20 @@ def test_scan_with_image_needs_to_know_which_dockerfile(tmp_path):
     assert any(f["rule_id"] == "image-contradicts-dockerfile" for f in named["findings"])
     assert run_cli("scan", str(repo), "--image", str(image), "--dockerfile", "c/Dockerfile").returncode == 2
     assert run_cli("scan", str(repo), "--image", str(tmp_path / "missing.tar")).returncode == 2
+
+
+def test_zstd_layers_and_zstd_bombs(tmp_path, monkeypatch):
+    from imagebuilder import zstd
+
+    [model] = read_images(oci_layout(tmp_path / "z", Image([zstd(BASE)], {"User": "app"})))
+    assert "/usr/bin/passwd" in model.files
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as archive:
+        info = tarfile.TarInfo("zeros")
+        info.size = 64 * 1024 * 1024
+        archive.addfile(info, io.BytesIO(bytes(info.size)))
+    bomb = zstd(raw.getvalue())
+    assert len(bomb) < 100_000
+    monkeypatch.setattr(image_source, "MAX_LAYER_BYTES", 8 * 1024 * 1024)
+    with pytest.raises(ImageError, match="decompression bomb"):
+        read_images(oci_layout(tmp_path / "bomb", Image([bomb], {"User": "1"})))

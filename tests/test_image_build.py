@@ -58,3 +58,29 @@ def test_built_image_agrees_with_the_dockerfile(tmp_path, buildah, user_line, ro
         image_rules = {f["rule_id"] for f in image["findings"]}
         assert image_rules & set(shared) == scan_rules, archive
         assert "shell-in-runtime-image" in image_rules  # busybox: what the Dockerfile alone cannot tell
+
+
+SKOPEO, UMOCI = shutil.which("skopeo"), shutil.which("umoci")
+
+
+@pytest.mark.skipif(SKOPEO is None or UMOCI is None, reason="skopeo or umoci is not installed (apt-get install skopeo umoci)")
+def test_skopeo_layouts_and_an_image_changed_by_umoci(tmp_path, buildah):
+    repo = tmp_path / "repo"
+    write_tree(repo, {"Dockerfile": MULTI_STAGE.format(user="USER 10001")})
+    buildah("bud", "--isolation", "chroot", "--pull-never", "-t", "localhost/app:2", str(repo))
+    archive = tmp_path / "app.oci.tar"
+    buildah("push", "localhost/app:2", f"oci-archive:{archive}")
+    layout, docker = tmp_path / "layout", tmp_path / "app.docker.tar"
+    for destination in (f"oci:{layout}:app", f"docker-archive:{docker}:app:2"):
+        copied = subprocess.run([SKOPEO, "copy", "--insecure-policy", f"oci-archive:{archive}", destination],
+                                capture_output=True, text=True, timeout=300)
+        assert copied.returncode == 0, copied.stderr
+    verdicts = [{f["rule_id"] for f in json.loads(run_cli("image", str(path), "--format", "json", "--fail-on", "never").stdout)["findings"]}
+                for path in (archive, layout, docker)]
+    assert verdicts[0] == verdicts[1] == verdicts[2] and "root-user" not in verdicts[0]
+    # A pipeline step that changes the image after the build: umoci sets the user to root.
+    changed = subprocess.run([UMOCI, "config", "--image", f"{layout}:app", "--config.user", "0"], capture_output=True, text=True, timeout=120)
+    assert changed.returncode == 0, changed.stderr
+    result = json.loads(run_cli("scan", str(repo), "--image", str(layout), "--format", "json", "--fail-on", "never").stdout)
+    contradiction = [f for f in result["findings"] if f["rule_id"] == "image-contradicts-dockerfile"]
+    assert contradiction and "runs as root" in contradiction[0]["message"]
