@@ -30,3 +30,9 @@ class Rule:
             message=message,
             details=tuple(sorted(details.items())),
         )
+
+
+def listing(items: list[str], limit: int = 8) -> str:
+    """`a, b, c and 12 more`: long lists in messages stay readable."""
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")

@@ -59,7 +59,7 @@ from mcpharden.knowledge.installers import DEV_PACKAGES
 from mcpharden.model.build import BuildModel, DependencyDir
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.project import Project
-from mcpharden.rules.base import Rule
+from mcpharden.rules.base import Rule, listing
 
 
 def check(project: Project) -> Iterator[Finding]:
@@ -71,7 +71,7 @@ def check(project: Project) -> Iterator[Finding]:
         dev = sorted({f"{p.name}@{p.version}" for p in image.packages
                       if p.dev or (p.ecosystem == "pypi" and p.name.lower().replace("_", "-") in DEV_PACKAGES)})
         if dev:
-            shown = ", ".join(dev[:8]) + (f" and {len(dev) - 8} more" if len(dev) > 8 else "")
+            shown = listing(dev)
             yield RULE.finding(image.source_path, 1, f"image {image.label} ships {len(dev)} dev dependencies: {shown}", image=image.reference)
 
 

@@ -31,14 +31,14 @@ from collections.abc import Iterator
 
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.project import Project
-from mcpharden.rules.base import Rule
+from mcpharden.rules.base import Rule, listing
 
 
 def check(project: Project) -> Iterator[Finding]:
     for image in project.images:
         found = sorted(f.path for f in image.files.values() if f.kind == "file" and f.mode & 0o6000)
         if found:
-            shown = ", ".join(found[:8]) + (f" and {len(found) - 8} more" if len(found) > 8 else "")
+            shown = listing(found)
             yield RULE.finding(image.source_path, 1, f"image {image.label} has {len(found)} setuid/setgid file(s): {shown}", image=image.reference)
 
 

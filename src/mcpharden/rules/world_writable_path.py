@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from mcpharden.knowledge.image_contents import writable_allowed
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.project import Project
-from mcpharden.rules.base import Rule
+from mcpharden.rules.base import Rule, listing
 
 
 def check(project: Project) -> Iterator[Finding]:
@@ -41,7 +41,7 @@ def check(project: Project) -> Iterator[Finding]:
             and not (f.kind == "dir" and f.mode & 0o1000 and writable_allowed(f.path.rsplit("/", 1)[0] or "/"))
         )
         if found:
-            shown = ", ".join(found[:8]) + (f" and {len(found) - 8} more" if len(found) > 8 else "")
+            shown = listing(found)
             yield RULE.finding(image.source_path, 1, f"image {image.label} has {len(found)} world-writable path(s): {shown}", image=image.reference)
 
 
