@@ -266,6 +266,7 @@ def _model(source: Path, blobs: _Blobs, ref: _ImageRef) -> ImageModel:
     for path in [p for p in contents if p not in files or files[p].kind != "file"]:
         shadowed.setdefault(path, contents.pop(path))
     packages = _inventory(contents)
+    distro, distro_version = inventory.distro(contents)
     return ImageModel(
         source=str(source),
         reference=ref.reference,
@@ -278,8 +279,8 @@ def _model(source: Path, blobs: _Blobs, ref: _ImageRef) -> ImageModel:
         contents=MappingProxyType(contents),
         shadowed_contents=MappingProxyType({p: t for p, t in shadowed.items() if not inventory.wanted(p)}),
         packages=packages,
-        distro=inventory.distro(contents)[0],
-        distro_version=inventory.distro(contents)[1],
+        distro=distro,
+        distro_version=distro_version,
     )
 
 
