@@ -249,7 +249,7 @@ class RuntimeFixer:
             index -= 1
         return index
 
-    def _find_key(self, start: int, indent: int, key: str, within: int | None = None) -> int | None:
+    def _find_key(self, start: int, indent: int, key: str) -> int | None:
         """1-based line of `key:` at `indent` in the block that starts after line `start`."""
         for index in range(start, len(self.lines)):
             line = self.lines[index]
