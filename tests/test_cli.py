@@ -1,9 +1,7 @@
 """End to end: the real CLI in a subprocess, as a user runs it."""
 
 import json
-import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 

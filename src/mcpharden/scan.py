@@ -108,7 +108,7 @@ def scan_image(path: Path, options: ScanOptions, platform: str | None = None) ->
     except ImageError as error:
         raise TargetError(str(error)) from None
     rule_ids = frozenset(rule.id for rule in all_rules())
-    root = path.parent if path.is_file() else path.parent
+    root = path.parent
     config = load_config(root, options.config_path, rule_ids) if options.config_path else Config()
     rules = _selected_rules(config, options, rule_ids)
     project = Project(scope="image", images=tuple(images))

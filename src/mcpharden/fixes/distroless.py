@@ -14,6 +14,7 @@ import json
 import re
 from dataclasses import dataclass
 
+from mcpharden.fixes.dockerfile import probe_command
 from mcpharden.model.build import BuildModel
 from mcpharden.sources.installs import classify
 from mcpharden.sources.shell import split_commands
@@ -90,8 +91,8 @@ def rewrite_distroless(text: str, build: BuildModel, healthcheck_port: str | Non
     lines.append(f"COPY --from=build {workdir} {workdir}")
     deps = "node_modules" if manager in _PROD_INSTALL else "deps"
     lines.append(f"COPY --from=prod-deps {workdir}/{deps} {workdir}/{deps}")
-    if healthcheck_port:
-        probe = _probe(binary, healthcheck_port)
+    probe = probe_command(runtime, healthcheck_port) if healthcheck_port else None
+    if probe:
         lines.append(f"HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 CMD {json.dumps(probe)}")
     lines += start
     return "\n".join(lines) + "\n"
@@ -171,9 +172,3 @@ def _start(steps: list[_Step], binary: str) -> list[str]:
     if cmd is None or not cmd.json or not cmd.value or cmd.value[0].rsplit("/", 1)[-1] not in ("node", "python", "python3"):
         raise CannotRewrite("the CMD does not start node or python directly (exec form): distroless has no shell or npm")
     return [f"CMD {json.dumps(list(cmd.value[1:]))}"]
-
-
-def _probe(binary: str, port: str) -> list[str]:
-    if binary == NODE_BINARY:
-        return [binary, "-e", f"require('net').connect({port}, '127.0.0.1').on('connect', () => process.exit(0)).on('error', () => process.exit(1))"]
-    return [binary, "-c", f"import socket; socket.create_connection(('127.0.0.1', {port}), 3)"]

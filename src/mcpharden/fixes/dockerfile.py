@@ -262,11 +262,12 @@ class DockerfileFixer:
 
     def _healthcheck(self, finding: Finding) -> None:
         final = self.build.final
-        port = next((p.port.split("/")[0] for p in final.exposed_ports if p.port.split("/")[0].isdigit()), None)
+        port = exposed_port(final)
         if port is None:
             self._decide(finding, "no numeric EXPOSE port to probe: add a HEALTHCHECK that checks the server")
             return
-        command = self._probe(final, port)
+        base = self.build.root_base(final)
+        command = probe_command(base.resolved, port) if base.resolved else None
         if command is None:
             self._decide(finding, "no runtime in the image to probe the port with: add a small health-check binary")
             return
@@ -279,10 +280,16 @@ class DockerfileFixer:
         at = starts[0].start if starts else stage[-1].end + 1
         self.edits.append(Edit(at, at - 1, (line,), finding.rule_id))
 
-    def _probe(self, stage: Stage, port: str) -> list[str] | None:
-        name = self.build.root_base(stage).name
-        full_name = name.full_name if name else ""
-        for runtime in _table()["healthcheck_runtimes"]:
-            if any(fnmatchcase(full_name, pattern) for pattern in runtime["images"]):
-                return [part.replace("{port}", port) for part in runtime["command"]]
-        return None
+
+def exposed_port(stage: Stage) -> str | None:
+    """The first numeric EXPOSE port of a stage (what a health check probes)."""
+    return next((p.port.split("/")[0] for p in stage.exposed_ports if p.port.split("/")[0].isdigit()), None)
+
+
+def probe_command(reference: str, port: str) -> list[str] | None:
+    """An exec-form command that checks `port` with the runtime the image ships (fixes.toml)."""
+    name = parse_image_name(reference).full_name
+    for runtime in _table()["healthcheck_runtimes"]:
+        if any(fnmatchcase(name, pattern) for pattern in runtime["images"]):
+            return [part.replace("{port}", port) for part in runtime["command"]]
+    return None

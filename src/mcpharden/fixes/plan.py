@@ -10,7 +10,7 @@ from pathlib import Path
 
 from mcpharden.fixes import Decision, FilePlan
 from mcpharden.fixes.ci import image_scan_workflow
-from mcpharden.fixes.dockerfile import FIXABLE_RULES, DockerfileFixer
+from mcpharden.fixes.dockerfile import FIXABLE_RULES, DockerfileFixer, exposed_port
 from mcpharden.fixes.runtime import DECISIONS, HARDENING_RULES, RuntimeFixer
 from mcpharden.scan import ScanOptions, TargetError, scan_target
 from mcpharden.sources.discovery import RepoReader
@@ -37,26 +37,18 @@ def load_digests(path: Path) -> dict[str, str]:
     return data
 
 
-def _dockerfiles(root: Path, result) -> set[str]:
-    """The Dockerfiles the scan read (what the workflow must build)."""
-    from mcpharden.sources.discovery import RepoReader, discover
-
-    found = discover(root, result.config.exclude, RepoReader(root)).artifacts
-    return {a.path for a in found if a.kind == "dockerfile"}
-
-
-def _runtime_specs(root: Path, path: str, text: str):
+def _runtime_specs(reader: RepoReader, path: str, text: str):
     """The ContainerSpecs of a compose file or client configuration, as the scan saw them."""
     from mcpharden.knowledge.client_files import ClientFile, client_for
     from mcpharden.sources.clients import parse_client_file
     from mcpharden.sources.compose import parse_compose
-    from mcpharden.sources.discovery import RepoReader, classify
+    from mcpharden.sources.discovery import classify
 
     artifact = classify(path)
     if artifact is None:
         return None
     if artifact.kind == "compose":
-        return [s for s in parse_compose(path, text, RepoReader(root).read) if s.path == path]
+        return [s for s in parse_compose(path, text, reader.read) if s.path == path]
     if artifact.kind == "client":
         return parse_client_file(path, text, client_for(path) or ClientFile(artifact.system, False))[0]
     if artifact.kind == "yaml":
@@ -74,7 +66,7 @@ def _rewrite(path: str, text: str, build, findings, digests, resolve, stage, bas
     from mcpharden.rules.image_not_pinned_by_digest import RULE as PIN_RULE
 
     full_os = next(f for f in findings if f.rule_id == "full-os-base-image")
-    port = next((p.port.split("/")[0] for p in build.final.exposed_ports if p.port.split("/")[0].isdigit()), None)
+    port = exposed_port(build.final)
     try:
         rewritten = rewrite_distroless(text, build, port)
     except CannotRewrite as error:
@@ -104,8 +96,8 @@ def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str], reso
     plans: list[FilePlan] = []
     decisions: list[Decision] = []
     stage = options.target_stage or result.config.target
-    if any(f.rule_id == "no-image-scan-in-ci" for f in result.findings):
-        plans.append(image_scan_workflow(sorted(_dockerfiles(root, result))))
+    for finding in (f for f in result.findings if f.rule_id == "no-image-scan-in-ci"):
+        plans.append(image_scan_workflow(dict(finding.details)["dockerfiles"].split(",")))
     for path, findings in sorted(by_path.items()):
         findings = [f for f in findings if f.rule_id != "no-image-scan-in-ci"]
         if not findings:
@@ -113,14 +105,14 @@ def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str], reso
         text = reader.read(path)  # same bounds and symlink rules as the scan; CRLF is kept
         if text is None:
             continue
-        specs = _runtime_specs(root, path, text)
+        specs = _runtime_specs(reader, path, text)
         if specs is not None:
             edits, undecided = RuntimeFixer(path, text, specs).fix(findings)
             decisions.extend(undecided)
             if edits:
                 plan = FilePlan(path, text, tuple(edits))
                 try:  # what is written must still parse as what it was
-                    _runtime_specs(root, path, plan.fixed_text())
+                    _runtime_specs(reader, path, plan.fixed_text())
                 except (YamlError, HelmTemplate) as error:
                     decisions.append(Decision(path, 1, "", f"the fixed file would not parse ({error}): left alone"))
                     continue

@@ -50,7 +50,7 @@ def _runtime_user(spec: ContainerSpec) -> str | None:
         return None
     name = parse_image_name(spec.image.resolved).full_name
     for entry in load_table("fixes.toml")["runtime_users"]:
-        if any(fnmatchcase(name, parse_image_name(p).full_name) if "*" not in p else fnmatchcase(name, p) for p in entry["images"]):
+        if any(fnmatchcase(name, parse_image_name(p).full_name) for p in entry["images"]):
             return entry["user"]
     return None
 

@@ -130,3 +130,17 @@ class BuildModel:
             return "the image"
         final = self.final
         return f"the final stage '{final.name}'" if final.name else f"the final stage (#{final.index})"
+
+
+def is_root_user(value: str | None, created_users) -> bool | None:
+    """USER root, USER 0, USER 0:0, USER root:app → root; a name made with uid 0 → root."""
+    if value is None:
+        return None
+    user = value.split(":", 1)[0].strip()
+    if not user:
+        return True  # an empty USER resets to root
+    if user in ("root", "0"):
+        return True
+    if user in created_users:
+        return created_users[user].strip() == "0"
+    return False

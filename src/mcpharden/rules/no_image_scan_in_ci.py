@@ -77,7 +77,7 @@ def check(project: Project) -> Iterator[Finding]:
     else:
         first = min(project.builds, key=lambda b: b.path)
         path, line = first.path, first.stages[0].line
-    yield RULE.finding(path, line, message)
+    yield RULE.finding(path, line, message, dockerfiles=",".join(dockerfiles))
 
 
 RULE = Rule(

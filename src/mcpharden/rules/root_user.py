@@ -61,12 +61,11 @@ from collections.abc import Iterator
 
 from mcpharden.knowledge.base_images import profile_for
 from mcpharden.knowledge.image_contents import uid_of
-from mcpharden.model.build import BuildModel
+from mcpharden.model.build import BuildModel, is_root_user
 from mcpharden.model.container import ContainerSpec
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule
-from mcpharden.sources.dockerfile import is_root_user
 
 
 def check(project: Project) -> Iterator[Finding]:

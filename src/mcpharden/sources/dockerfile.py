@@ -17,6 +17,7 @@ from typing import Iterable
 
 from mcpharden.knowledge.base_images import ImageEntry, profile_for
 from mcpharden.model.build import (
+    is_root_user,
     BuildModel,
     DependencyDir,
     ExposedPort,
@@ -378,20 +379,6 @@ class _Builder:
 
 
 # Helpers ---------------------------------------------------------------------------------
-
-
-def is_root_user(value: str | None, created_users) -> bool | None:
-    """USER root, USER 0, USER 0:0, USER root:app → root; a name made with uid 0 → root."""
-    if value is None:
-        return None
-    user = value.split(":", 1)[0].strip()
-    if not user:
-        return True  # an empty USER resets to root
-    if user in ("root", "0"):
-        return True
-    if user in created_users:
-        return created_users[user].strip() == "0"
-    return False
 
 
 def _exec_words(command) -> tuple[str, ...]:

@@ -339,7 +339,7 @@ def _apply(member: tarfile.TarInfo, tar: tarfile.TarFile, files: dict[str, Image
     if path in files and files[path].kind == "dir" and kind != "dir":
         for existing in [p for p in files if p.startswith(path + "/")]:
             del files[existing]
-    files[path] = ImageFile(path, kind, stat.S_IMODE(member.mode) | (member.mode & 0o7000), member.uid, member.size, member.linkname)
+    files[path] = ImageFile(path, kind, stat.S_IMODE(member.mode), member.uid, member.size, member.linkname)
     added.add(path)
     limit = _content_limit(path, member.size) if kind == "file" else 0
     if limit:
