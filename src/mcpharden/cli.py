@@ -129,7 +129,7 @@ def _scan(arguments: argparse.Namespace) -> int:
             home = Path(arguments.home).expanduser() if arguments.home else Path.home()
             results += (scan_clients(home, options),)
     except (ConfigError, TargetError) as error:
-        print(f"mcpharden: error: {error}", file=sys.stderr)
+        print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
         return EXIT_USAGE
     return _report(arguments, results)
 
@@ -165,7 +165,7 @@ def _image(arguments: argparse.Namespace) -> int:
         ensure_valid_config(options.config_path)
         results = tuple(scan_image(Path(path), options, arguments.platform) for path in arguments.images)
     except (ConfigError, TargetError) as error:
-        print(f"mcpharden: error: {error}", file=sys.stderr)
+        print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
         return EXIT_USAGE
     if arguments.sbom:
         from mcpharden.reports.sbom import render_sbom
@@ -193,22 +193,34 @@ def _fix(arguments: argparse.Namespace) -> int:
             from mcpharden.fixes.registry import resolve_digest as resolve
         reports = [plan_fixes(Path(path), options, digests, resolve, arguments.rewrite_distroless) for path in arguments.paths]
     except (ConfigError, TargetError) as error:
-        print(f"mcpharden: error: {error}", file=sys.stderr)
+        print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
         return EXIT_USAGE
+    from mcpharden.fixes.writer import write_plan
+
+    failed = False
     for report in reports:
         for plan in report.plans:
-            if arguments.write:
-                destination = report.root / plan.path
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                destination.write_text(plan.fixed_text(), encoding="utf-8", newline="")
-                print(f"fixed {plan.path}")
-            else:
+            if not arguments.write:
                 sys.stdout.write(plan.diff())
+                continue
+            outcome = write_plan(report.root, plan)
+            if outcome.written:
+                print(_shown(f"fixed {plan.path}"))
+            else:
+                failed = True
+                print(_shown(f"mcpharden: not written: {plan.path}: {outcome.reason}"), file=sys.stderr)
         if report.decisions:
             print("Not fixed automatically:", file=sys.stderr)
             for decision in report.decisions:
-                print(f"  {decision.path}:{decision.line}: {decision.rule_id}: {decision.message}", file=sys.stderr)
-    return EXIT_OK
+                print(_shown(f"  {decision.path}:{decision.line}: {decision.rule_id}: {decision.message}"), file=sys.stderr)
+    return EXIT_USAGE if failed else EXIT_OK
+
+
+def _shown(text: str) -> str:
+    """A line for the terminal: credential values masked, control characters escaped."""
+    from mcpharden.reports.safety import escape_control, redact_text
+
+    return redact_text(escape_control(text))
 
 
 def _rules(arguments: argparse.Namespace) -> int:

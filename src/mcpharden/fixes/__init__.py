@@ -10,6 +10,8 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+from mcpharden.sources.text import SourceText, has_ending, newline_of, split_lines, strip_ending
+
 
 @dataclass(frozen=True)
 class Edit:
@@ -34,24 +36,66 @@ class Decision:
 
 @dataclass(frozen=True)
 class FilePlan:
+    """The edits to one file. `original` is the file's text as `sources.text.decode` gives it
+    (bytes that are not UTF-8 kept as escapes); lines are split where the file's own parser
+    splits them (`breaks`), so an edit lands on the line the parser reported."""
+
     path: str
     original: str
     edits: tuple[Edit, ...]
+    breaks: str = "newline"
+    bom: bool = False
 
     def fixed_text(self) -> str:
-        lines = self.original.splitlines(keepends=True)
-        newline = "\r\n" if self.original.count("\r\n") * 2 > self.original.count("\n") else "\n"
-        if lines and not lines[-1].endswith(("\n", "\r")):
-            lines[-1] += newline
+        lines = split_lines(self.original, self.breaks)
+        ended = not lines or has_ending(lines[-1], self.breaks)
+        newline = newline_of(lines)
         # Bottom-up, so earlier line numbers stay valid; insertions before replacements at a line.
         for edit in sorted(self.edits, key=lambda e: (e.start, e.end - e.start), reverse=True):
-            lines[edit.start - 1 : edit.end] = [line + newline for line in edit.lines]
-        return "".join(lines)
+            replaced = lines[edit.start - 1 : edit.end]
+            new = list(edit.lines)
+            if len(replaced) == len(new):  # a line edited in place keeps its own line ending
+                new = [line if has_ending(line, self.breaks) else line + _ending_of(old, self.breaks)
+                       for line, old in zip(new, replaced)]
+            lines[edit.start - 1 : edit.end] = new
+        fixed = [line if has_ending(line, self.breaks) else line + newline for line in lines]
+        if fixed and not ended:  # the file had no final line break, and still has none
+            fixed[-1] = strip_ending(fixed[-1], self.breaks)
+        return "".join(fixed)
+
+    def fixed_bytes(self) -> bytes:
+        return SourceText(self.original, self.bom).encode(self.fixed_text())
+
+    def original_bytes(self) -> bytes:
+        return SourceText(self.original, self.bom).encode()
 
     def diff(self) -> str:
-        return "".join(difflib.unified_diff(
-            self.original.splitlines(keepends=True),
-            self.fixed_text().splitlines(keepends=True),
-            fromfile=f"a/{self.path}" if self.original else "/dev/null",
-            tofile=f"b/{self.path}",
-        ))
+        """A unified diff for people: credential values masked, other control characters
+        escaped (the diff is a report, not a patch to apply byte for byte)."""
+        from mcpharden.reports.safety import redact_text
+
+        before = [_display(line) for line in split_lines(self.original, self.breaks)]
+        after = [_display(line) for line in split_lines(self.fixed_text(), self.breaks)]
+        diff = "".join(_terminated(difflib.unified_diff(
+            before, after,
+            fromfile=f"a/{_display(self.path)}" if self.original else "/dev/null",
+            tofile=f"b/{_display(self.path)}",
+        )))
+        return redact_text(diff)
+
+
+def _ending_of(line: str, breaks: str) -> str:
+    return line[len(strip_ending(line, breaks)):]
+
+
+def _display(line: str) -> str:
+    from mcpharden.reports.safety import escape_control
+
+    body = strip_ending(line, "yaml")
+    return escape_control(body) + ("\n" if body != line else "")
+
+
+def _terminated(lines):
+    """difflib joins lines as given; each of ours has no ending, so add one per line."""
+    for line in lines:
+        yield line if line.endswith("\n") else line + "\n"

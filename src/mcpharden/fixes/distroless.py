@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from mcpharden.fixes.dockerfile import probe_command
 from mcpharden.model.build import BuildModel
 from mcpharden.sources.installs import classify
+from mcpharden.sources.text import content_lines, parsable
 from mcpharden.sources.shell import split_commands
 
 # Distroless images by runtime version (what gcr.io/distroless publishes).
@@ -100,7 +101,7 @@ def rewrite_distroless(text: str, build: BuildModel, healthcheck_port: str | Non
 
 def _leading_comments(text: str) -> list[str]:
     lines = []
-    for line in text.splitlines():
+    for line in content_lines(text):
         if not line.strip().startswith("#"):
             break
         lines.append(line)
@@ -110,10 +111,10 @@ def _leading_comments(text: str) -> list[str]:
 def _steps(text: str) -> list[_Step]:
     import dockerfile
 
-    source = text.splitlines()
+    source = content_lines(text)  # Docker's lines: its line numbers index these
     return [
         _Step(c.cmd.upper(), "\n".join(source[c.start_line - 1 : c.end_line]), c.value, c.json, c.flags)
-        for c in dockerfile.parse_string(text)
+        for c in dockerfile.parse_string(parsable(text))
     ]
 
 

@@ -17,6 +17,7 @@ from mcpharden.knowledge import load_table
 from mcpharden.model.build import BuildModel, Stage
 from mcpharden.model.findings import Finding
 from mcpharden.model.images import parse_image_name
+from mcpharden.sources.text import content_lines, parsable
 
 FIXABLE_RULES = ("root-user", "dev-dependencies-in-runtime", "no-healthcheck", "image-not-pinned-by-digest", "no-image-scan-in-ci")
 # Instructions that only describe how the image starts: new steps go before them.
@@ -54,8 +55,8 @@ def instructions_of(text: str) -> list[Instruction]:
 class DockerfileFixer:
     def __init__(self, build: BuildModel, text: str, digests: Mapping[str, str], resolve=None) -> None:
         self.build = build
-        self.lines = text.splitlines()
-        self.instructions = instructions_of(text)
+        self.lines = content_lines(text)  # where Docker's parser splits: its line numbers index these
+        self.instructions = instructions_of(parsable(text))
         self.digests = digests
         # resolve(reference) -> digest, asked when the map has none (`fix --resolve`).
         self.resolve = resolve

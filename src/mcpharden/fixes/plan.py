@@ -16,6 +16,7 @@ from mcpharden.scan import ScanOptions, TargetError, scan_target
 from mcpharden.sources.discovery import RepoReader
 from mcpharden.sources.dockerfile import DockerfileError, parse_dockerfile
 from mcpharden.sources.kubernetes import HelmTemplate
+from mcpharden.sources.text import SourceText, content_lines, line_breaks_for, parsable, split_lines
 from mcpharden.sources.yamlnodes import YamlError
 
 
@@ -58,7 +59,7 @@ def _runtime_specs(reader: RepoReader, path: str, text: str):
     return None
 
 
-def _rewrite(path: str, text: str, build, findings, digests, resolve, stage, base_images) -> tuple[FilePlan | None, list[Decision]]:
+def _rewrite(path: str, source: SourceText, build, findings, digests, resolve, stage, base_images) -> tuple[FilePlan | None, list[Decision]]:
     """The distroless rewrite, then digest pinning of the images the rewrite names."""
     from mcpharden.fixes import Edit
     from mcpharden.fixes.distroless import CannotRewrite, rewrite_distroless
@@ -66,6 +67,7 @@ def _rewrite(path: str, text: str, build, findings, digests, resolve, stage, bas
     from mcpharden.rules.image_not_pinned_by_digest import RULE as PIN_RULE
 
     full_os = next(f for f in findings if f.rule_id == "full-os-base-image")
+    text = source.text
     port = exposed_port(build.final)
     try:
         rewritten = rewrite_distroless(text, build, port)
@@ -73,12 +75,13 @@ def _rewrite(path: str, text: str, build, findings, digests, resolve, stage, bas
         return None, [Decision(path, full_os.line, full_os.rule_id, f"not rewritten: {error}")]
     decisions: list[Decision] = []
     if digests or resolve:
-        model = parse_dockerfile(rewritten, path, stage, base_images)
+        model = parse_dockerfile(parsable(rewritten), path, stage, base_images)
         pins = list(PIN_RULE.check(Project(scope="files", builds=(model,))))
         edits, decisions = DockerfileFixer(model, rewritten, digests, resolve).fix(pins)
         rewritten = FilePlan(path, rewritten, tuple(edits)).fixed_text()
-    lines = tuple(rewritten.splitlines())
-    return FilePlan(path, text, (Edit(1, len(text.splitlines()), lines, "full-os-base-image"),)), decisions
+    lines = tuple(content_lines(rewritten))
+    whole = Edit(1, len(split_lines(text)), lines, "full-os-base-image")
+    return FilePlan(path, text, (whole,), bom=source.bom), decisions
 
 
 def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str], resolve=None,
@@ -102,30 +105,34 @@ def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str], reso
         findings = [f for f in findings if f.rule_id != "no-image-scan-in-ci"]
         if not findings:
             continue
-        text = reader.read(path)  # same bounds and symlink rules as the scan; CRLF is kept
-        if text is None:
+        # The exact bytes, under the scan's bounds and symlink rules: a fix keeps every byte
+        # it does not mean to change (BOM, line endings, bytes that are not UTF-8).
+        source = reader.read_source(path)
+        if source is None:
             continue
-        specs = _runtime_specs(reader, path, text)
+        text = source.text
+        breaks = line_breaks_for(path)
+        specs = _runtime_specs(reader, path, source.parsable)
         if specs is not None:
-            edits, undecided = RuntimeFixer(path, text, specs).fix(findings)
+            edits, undecided = RuntimeFixer(path, text, specs, breaks).fix(findings)
             decisions.extend(undecided)
             if edits:
-                plan = FilePlan(path, text, tuple(edits))
+                plan = FilePlan(path, text, tuple(edits), breaks, source.bom)
                 try:  # what is written must still parse as what it was
-                    _runtime_specs(reader, path, plan.fixed_text())
+                    _runtime_specs(reader, path, parsable(plan.fixed_text()))
                 except (YamlError, HelmTemplate) as error:
                     decisions.append(Decision(path, 1, "", f"the fixed file would not parse ({error}): left alone"))
                     continue
                 plans.append(plan)
             continue
         try:
-            build = parse_dockerfile(text, path, stage, result.config.base_images)
+            build = parse_dockerfile(source.parsable, path, stage, result.config.base_images)
         except DockerfileError:
             decisions.extend(Decision(path, f.line, f.rule_id, DECISIONS.get(f.rule_id, "only Dockerfiles, compose files and "
                                       "JSON/TOML client configurations are fixed so far: change this by hand")) for f in findings)
             continue
         if rewrite_distroless and any(f.rule_id == "full-os-base-image" for f in findings):
-            plan, undecided = _rewrite(path, text, build, findings, digests, resolve, stage, result.config.base_images)
+            plan, undecided = _rewrite(path, source, build, findings, digests, resolve, stage, result.config.base_images)
             decisions.extend(undecided)
             if plan is not None:
                 plans.append(plan)
@@ -135,9 +142,9 @@ def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str], reso
         decisions.extend(undecided)
         if not edits:
             continue
-        plan = FilePlan(path, text, tuple(edits))
+        plan = FilePlan(path, text, tuple(edits), bom=source.bom)
         try:
-            parse_dockerfile(plan.fixed_text(), path, stage, result.config.base_images)
+            parse_dockerfile(parsable(plan.fixed_text()), path, stage, result.config.base_images)
         except DockerfileError as error:
             decisions.append(Decision(path, 1, "", f"the fixed file would not parse ({error}): left alone"))
             continue

@@ -13,6 +13,7 @@ import re
 from mcpharden.fixes import Decision, Edit
 from mcpharden.model.container import ContainerSpec
 from mcpharden.model.findings import Finding
+from mcpharden.sources.text import split_lines
 
 HARDENING_RULES = ("capabilities-not-dropped", "root-filesystem-writable", "privilege-escalation-allowed", "root-user")
 DECISIONS = {
@@ -71,9 +72,11 @@ def spec_for(finding: Finding, specs: list[ContainerSpec]) -> ContainerSpec | No
 
 
 class RuntimeFixer:
-    def __init__(self, path: str, text: str, specs: list[ContainerSpec]) -> None:
+    def __init__(self, path: str, text: str, specs: list[ContainerSpec], breaks: str = "newline") -> None:
         self.path = path
-        self.lines = text.splitlines()
+        # Lines keep their own endings (split where the file's parser splits them), so a line
+        # left alone is written back byte for byte; added lines get the file's usual ending.
+        self.lines = split_lines(text, breaks)
         self.specs = specs
         self.decisions: list[Decision] = []
 

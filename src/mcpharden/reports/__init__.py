@@ -55,5 +55,8 @@ class Report:
 
 
 def render(format_name: str, report: Report) -> str:
-    return import_module(FORMATS[format_name]).render(report)
+    """Every format passes the same gate: no credential value leaves mcpharden."""
+    from mcpharden.reports.safety import redact_text
+
+    return redact_text(import_module(FORMATS[format_name]).render(report))
 

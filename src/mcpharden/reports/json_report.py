@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from mcpharden.reports import Report
+from mcpharden.reports.safety import escape_bytes as shown
 
 
 def render(report: Report) -> str:
@@ -15,24 +16,24 @@ def render(report: Report) -> str:
             {
                 "rule_id": finding.rule_id,
                 "severity": finding.severity.label,
-                "path": finding.path,
+                "path": shown(finding.path),
                 "line": finding.line,
-                "message": finding.message,
+                "message": shown(finding.message),
                 "title": report.rule(finding.rule_id).title,
                 "why": report.rule(finding.rule_id).why,
                 "fix": report.rule(finding.rule_id).fix,
-                "target": result.target,
-                "details": dict(finding.details),
+                "target": shown(result.target),
+                "details": {key: shown(value) if isinstance(value, str) else value for key, value in finding.details},
             }
             for result, finding in report.findings
         ],
         "notices": [
-            {"path": notice.path, "line": notice.line, "message": notice.message, "target": result.target}
+            {"path": shown(notice.path), "line": notice.line, "message": shown(notice.message), "target": shown(result.target)}
             for result, notice in report.notices
         ],
         "servers": [
-            {"client": s.client, "name": s.name, "path": s.path, "line": s.line, "command": s.command,
-             "in_container": s.in_container, "target": result.target}
+            {"client": s.client, "name": shown(s.name), "path": shown(s.path), "line": s.line, "command": shown(s.command),
+             "in_container": s.in_container, "target": shown(result.target)}
             for result in report.results for s in result.servers
         ],
         "summary": {

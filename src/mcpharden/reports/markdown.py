@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mcpharden.reports import Report
+from mcpharden.reports.safety import escape_control
 
 _ICONS = {"high": "🔴", "medium": "🟠", "low": "🟡", "info": "🔵"}
 
@@ -15,7 +16,7 @@ def render(report: Report) -> str:
         lines += ["| Severity | Rule | Location | Finding | Fix |", "| --- | --- | --- | --- | --- |"]
         for result, finding in report.findings:
             rule = report.rule(finding.rule_id)
-            location = f"`{finding.path}:{finding.line}`"
+            location = _code(f"{finding.path}:{finding.line}")
             lines.append(
                 f"| {_ICONS[finding.severity.label]} {finding.severity.label} | `{finding.rule_id}` | {location} "
                 f"| {_cell(finding.message)} | {_cell(rule.fix)} |"
@@ -24,10 +25,18 @@ def render(report: Report) -> str:
         lines.append("No findings. ✅")
     if report.notices:
         lines += ["", "<details><summary>Files not scanned</summary>", ""]
-        lines += [f"- `{notice.path}`: {_cell(notice.message)}" for _, notice in report.notices]
+        lines += [f"- {_code(notice.path)}: {_cell(notice.message)}" for _, notice in report.notices]
         lines += ["", "</details>"]
     return "\n".join(lines) + "\n"
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Table-cell text: control characters escaped, Markdown and HTML made inert."""
+    return escape_control(text).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _code(text: str) -> str:
+    """Inline code that a backtick in a file name cannot close early."""
+    text = escape_control(text).replace("|", "\\|")
+    fence = "``" if "`" in text else "`"
+    return f"{fence} {text} {fence}" if fence == "``" else f"`{text}`"

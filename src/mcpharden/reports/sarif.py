@@ -13,6 +13,7 @@ import posixpath
 
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.reports import Report
+from mcpharden.reports.safety import escape_bytes, uri_path
 from mcpharden.rules.base import Rule
 from mcpharden.scan import TargetResult
 
@@ -68,7 +69,7 @@ def _rule(rule: Rule) -> dict:
 
 def _uri(result: TargetResult, path: str, several: bool) -> str:
     """Relative to the scanned root; with several targets, relative to where mcpharden ran."""
-    return posixpath.normpath(posixpath.join(result.root, path)) if several else path
+    return uri_path(posixpath.normpath(posixpath.join(result.root, path)) if several else path)
 
 
 def _location(result: TargetResult, path: str, line: int | None, several: bool) -> dict:
@@ -79,12 +80,12 @@ def _location(result: TargetResult, path: str, line: int | None, several: bool) 
 
 
 def _result(result: TargetResult, finding: Finding, index: dict[str, int], several: bool) -> dict:
-    fingerprint = hashlib.sha256(f"{finding.rule_id}|{finding.path}|{finding.message}".encode()).hexdigest()[:32]
+    fingerprint = hashlib.sha256(f"{finding.rule_id}|{finding.path}|{finding.message}".encode("utf-8", "surrogateescape")).hexdigest()[:32]
     return {
         "ruleId": finding.rule_id,
         "ruleIndex": index[finding.rule_id],
         "level": LEVEL[finding.severity],
-        "message": {"text": finding.message},
+        "message": {"text": escape_bytes(finding.message)},
         "locations": [_location(result, finding.path, finding.line, several)],
         "partialFingerprints": {"mcphardenFinding/v1": fingerprint},
     }
@@ -93,6 +94,6 @@ def _result(result: TargetResult, finding: Finding, index: dict[str, int], sever
 def _notification(result: TargetResult, path: str, line: int | None, message: str, several: bool) -> dict:
     return {
         "level": "warning",
-        "message": {"text": f"{path}: {message}"},
+        "message": {"text": escape_bytes(f"{path}: {message}")},
         "locations": [_location(result, path, line, several)],
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from itertools import groupby
 
 from mcpharden.reports import Report
+from mcpharden.reports.safety import escape_control as shown
 
 
 def render(report: Report) -> str:
@@ -12,13 +13,13 @@ def render(report: Report) -> str:
     several = len(report.results) > 1
     for result in report.results:
         if several:
-            lines.append(f"== {result.target} ==")
+            lines.append(f"== {shown(result.target)} ==")
         for path, group in groupby(result.findings, key=lambda f: f.path):
-            lines.append(path)
+            lines.append(shown(path))
             for finding in group:
                 rule = report.rule(finding.rule_id)
-                lines.append(f"  {finding.severity.name:<6}  {finding.rule_id}  {path}:{finding.line}")
-                lines.append(f"          {finding.message}")
+                lines.append(f"  {finding.severity.name:<6}  {finding.rule_id}  {shown(path)}:{finding.line}")
+                lines.append(f"          {shown(finding.message)}")
                 lines.append(f"          why: {rule.why}")
                 lines.append(f"          fix: {rule.fix}")
             lines.append("")
@@ -26,10 +27,10 @@ def render(report: Report) -> str:
             lines.extend(_client_servers(result))
         if result.notices:
             lines.append("Not scanned or only partly scanned:")
-            lines.extend(f"  {n.path}{f':{n.line}' if n.line else ''}: {n.message}" for n in result.notices)
+            lines.extend(f"  {shown(n.path)}{f':{n.line}' if n.line else ''}: {shown(n.message)}" for n in result.notices)
             lines.append("")
         if not result.findings:
-            lines.append(f"No findings in {result.target}")
+            lines.append(f"No findings in {shown(result.target)}")
             lines.append("")
     lines.append(_summary(report))
     return "\n".join(lines) + "\n"
@@ -38,11 +39,12 @@ def render(report: Report) -> str:
 def _client_servers(result) -> list[str]:
     """The laptop audit lists every server, container or not (the latter are not findings)."""
     if not result.servers:
-        return [f"No MCP client configuration found under {result.target}.", ""]
+        return [f"No MCP client configuration found under {shown(result.target)}.", ""]
     lines = ["MCP servers configured for this user:"]
     for server in result.servers:
         where = "container" if server.in_container else "not in a container"
-        lines.append(f"  {server.client:<14} {server.name:<24} {where:<20} {server.path}:{server.line}  ({server.command})")
+        lines.append(f"  {server.client:<14} {shown(server.name):<24} {where:<20} {shown(server.path)}:{server.line}  "
+                     f"({shown(server.command)})")
     return lines + [""]
 
 

@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 
 from mcpharden.model.findings import Notice
 from mcpharden.knowledge.client_files import client_for
+from mcpharden.sources.text import SourceText, content_lines, decode, line_breaks_for
 from mcpharden.sources.transport import source_extensions
 
 MAX_CONFIG_BYTES = 2 * 1024 * 1024  # Dockerfiles, CI files, scripts
@@ -136,14 +137,31 @@ class RepoReader:
         """Lines of a file already read (for suppression comments), split once."""
         if relative not in self._lines:
             text = self._cache.get(relative)
-            self._lines[relative] = text.splitlines() if text else []
+            # Split where the file's parser splits, so a comment is found above the reported line.
+            self._lines[relative] = content_lines(text, line_breaks_for(relative)) if text else []
         return self._lines[relative]
 
     def _note(self, relative: str, message: str, quiet: bool) -> None:
         if not quiet:
             self.notices.append(Notice(relative, message))
 
+    def read_source(self, relative: str, limit: int = MAX_CONFIG_BYTES) -> SourceText | None:
+        """The file's exact bytes as text (for `fix`, which must keep every byte it does not
+        edit); same bounds and symlink rules as `read`."""
+        data = self._read_bytes(relative, limit, quiet=True)
+        return None if data is None else decode(data)
+
     def _read(self, relative: str, limit: int, quiet: bool) -> str | None:
+        data = self._read_bytes(relative, limit, quiet)
+        if data is None:
+            return None
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            self._note(relative, f"not valid UTF-8 (byte {error.start}): read with replacement characters", quiet)
+            return data.decode("utf-8", errors="replace")
+
+    def _read_bytes(self, relative: str, limit: int, quiet: bool) -> bytes | None:
         path = self.root / relative
         try:
             info = os.lstat(path)
@@ -176,14 +194,13 @@ class RepoReader:
         except OSError as error:
             self._note(relative, f"could not read: {error.strerror or error}", quiet)
             return None
+        if len(data) > limit:
+            self._note(relative, f"grew past {limit // 1024 // 1024} MiB while it was read: skipped", quiet)
+            return None
         if b"\x00" in data[:8192]:
             self._note(relative, "binary file: skipped", quiet)
             return None
-        try:
-            return data.decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            self._note(relative, f"not valid UTF-8 (byte {error.start}): read with replacement characters", quiet)
-            return data.decode("utf-8", errors="replace")
+        return data
 
 
 def discover(root: Path, exclude: tuple[str, ...], reader: RepoReader) -> Discovery:
