@@ -16,6 +16,7 @@ family = "chainguard"
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,21 +50,35 @@ def load_config(directory: Path, explicit: Path | None, rule_ids: frozenset[str]
     """The configuration for a scan of `directory`: `explicit` if given, else
     `.mcpharden.toml`, else `[tool.mcpharden]` in `pyproject.toml`, else defaults."""
     if explicit is not None:
-        return _from_file(explicit, rule_ids, table_path=("tool", "mcpharden") if explicit.name == "pyproject.toml" else ())
-    dedicated = directory / CONFIG_FILE
-    if dedicated.is_file():
-        return _from_file(dedicated, rule_ids, table_path=())
-    pyproject = directory / "pyproject.toml"
-    if pyproject.is_file():
-        return _from_file(pyproject, rule_ids, table_path=("tool", "mcpharden"), optional=True)
+        return _from_file(explicit, explicit.parent, rule_ids,
+                          table_path=("tool", "mcpharden") if explicit.name == "pyproject.toml" else ())
+    # The scanned repository's own files are read like every other file of it: bounded, and
+    # never through a symlink that leaves it (a linked config could turn a failing scan green).
+    if os.path.lexists(directory / CONFIG_FILE):
+        return _from_file(directory / CONFIG_FILE, directory, rule_ids, table_path=())
+    if os.path.lexists(directory / "pyproject.toml"):
+        return _from_file(directory / "pyproject.toml", directory, rule_ids, table_path=("tool", "mcpharden"), optional=True)
     return Config()
 
 
-def _from_file(path: Path, rule_ids: frozenset[str], table_path: tuple[str, ...], optional: bool = False) -> Config:
+def _read(path: Path, root: Path) -> str:
+    from mcpharden.sources.discovery import RepoReader
+
+    reader = RepoReader(root)
+    text = reader.read(path.name)
+    if text is None:
+        problem = reader.notices[0].message if reader.notices else "no such file"
+        raise ConfigError(f"{path}: cannot read configuration: {problem}")
+    return text
+
+
+def _from_file(path: Path, root: Path, rule_ids: frozenset[str], table_path: tuple[str, ...], optional: bool = False) -> Config:
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: cannot read configuration: {error}") from None
+        document = tomllib.loads(_read(path, root))
+    except ConfigError:
+        if optional:
+            return Config()  # an unreadable pyproject.toml (too large, linked out) configures nothing
+        raise
     except tomllib.TOMLDecodeError as error:
         if optional:
             return Config()  # a broken pyproject.toml is not ours to judge

@@ -216,6 +216,7 @@ class _ProjectBuilder:
         self.compose_seen: set[str] = set()
 
     def add(self, artifact: Artifact) -> None:
+        from mcpharden.budget import FILE_SECONDS, BudgetExceeded, time_budget
         from mcpharden.sources.dockerfile import DockerfileError
         from mcpharden.sources.kubernetes import HelmTemplate
         from mcpharden.sources.yamlnodes import YamlError
@@ -225,9 +226,12 @@ class _ProjectBuilder:
         if text is None:
             return
         try:
-            getattr(self, f"_{artifact.kind}")(artifact, text)
-        except (DockerfileError, YamlError, HelmTemplate) as error:
+            with time_budget(FILE_SECONDS):
+                getattr(self, f"_{artifact.kind}")(artifact, text)
+        except (DockerfileError, YamlError, HelmTemplate, BudgetExceeded) as error:
             self.reader.notices.append(Notice(artifact.path, f"not scanned: {error}", getattr(error, "line", None)))
+        except (RecursionError, MemoryError) as error:  # nesting or size beyond what a parser bears
+            self.reader.notices.append(Notice(artifact.path, f"not scanned: too deeply nested or too large ({type(error).__name__})"))
 
     def _dockerfile(self, artifact: Artifact, text: str) -> None:
         from mcpharden.sources.dockerfile import parse_dockerfile

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
@@ -101,8 +102,7 @@ def _resolve_extends(path: str, service: YamlMap, services: YamlMap, read: FileR
     if isinstance(base_file, str):
         other = posixpath.normpath(posixpath.join(posixpath.dirname(path), interpolate(base_file, environment)))
         text = read(other) if not other.startswith(("..", "/")) else None
-        documents = load_documents(text) if text else []
-        base_services = documents[0].get("services") if documents and isinstance(documents[0], YamlMap) else None
+        base_services = _services_of(text) if text else None
     base = base_services.get(base_name) if isinstance(base_services, YamlMap) else None
     if not isinstance(base, YamlMap):
         return service
@@ -110,6 +110,15 @@ def _resolve_extends(path: str, service: YamlMap, services: YamlMap, read: FileR
     if isinstance(base_file, str):
         base = _relined(base, service.line_of("extends"))  # lines of another file mean nothing here
     return merge(base, service)
+
+
+@lru_cache(maxsize=32)
+def _services_of(text: str) -> YamlMap | None:
+    """The `services` of another compose file, parsed once however many services extend it
+    (the nodes are never changed: merging builds new ones)."""
+    documents = load_documents(text)
+    services = documents[0].get("services") if documents and isinstance(documents[0], YamlMap) else None
+    return services if isinstance(services, YamlMap) else None
 
 
 def _relined(mapping: YamlMap, line: int) -> YamlMap:
@@ -139,17 +148,35 @@ def merge(base: YamlMap, override: YamlMap) -> YamlMap:
         if tag != "!override" and isinstance(previous, YamlMap) and isinstance(value, YamlMap):
             value = merge(previous, value)
         elif tag != "!override" and isinstance(previous, YamlList) and isinstance(value, YamlList):
-            combined = YamlList()
-            combined.line = value.line
-            for index, item in [*((i, x) for i, x in enumerate(previous)), *((i, x) for i, x in enumerate(value))]:
-                if item not in combined:
-                    combined.append(item)
-                    source = previous if index < len(previous) and previous[index] is item else value
-                    combined.item_lines.append(source.line_of(index))
-            value = combined
+            value = _appended(previous, value)
         result[key] = value
         result.key_lines[key] = override.line_of(key)
     return result
+
+
+def _appended(first: YamlList, second: YamlList) -> YamlList:
+    """`first` then the items of `second` it does not hold yet (linear: items are compared
+    by a frozen, hashable copy, so that long lists do not compare every pair)."""
+    combined = YamlList()
+    combined.line = second.line
+    held: set = set()
+    for source in (first, second):
+        for index, item in enumerate(source):
+            key = _frozen(item)
+            if key in held:
+                continue
+            held.add(key)
+            combined.append(item)
+            combined.item_lines.append(source.line_of(index))
+    return combined
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, dict):
+        return ("map", tuple(sorted(((repr(k), _frozen(v)) for k, v in value.items()), key=lambda kv: kv[0])))
+    if isinstance(value, list):
+        return ("list", tuple(_frozen(v) for v in value))
+    return ("scalar", type(value).__name__, value) if isinstance(value, (str, int, float, bool, type(None))) else ("other", repr(value))
 
 
 # Service → ContainerSpec ---------------------------------------------------------------------

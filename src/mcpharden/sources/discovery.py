@@ -22,6 +22,9 @@ MAX_CONFIG_BYTES = 2 * 1024 * 1024  # Dockerfiles, CI files, scripts
 MAX_SOURCE_BYTES = 1024 * 1024  # source files read for transport detection
 MAX_SOURCE_FILES = 5000
 MAX_WALKED_FILES = 200_000
+# Deeper trees are not source layouts; os.walk recurses once per level, so this also keeps a
+# hostile tree (thousands of nested folders) from exhausting the interpreter's stack.
+MAX_DEPTH = 48
 
 SKIPPED_DIRECTORIES = frozenset({
     ".git", ".hg", ".svn", "node_modules", "vendor", "third_party", "third-party", ".venv", "venv",
@@ -216,6 +219,9 @@ def discover(root: Path, exclude: tuple[str, ...], reader: RepoReader) -> Discov
 
     for directory, subdirectories, files in os.walk(root, onerror=on_error):
         base = Path(directory)
+        if subdirectories and len(base.relative_to(root).parts) >= MAX_DEPTH:
+            notices.append(Notice(_relative(base, root), f"more than {MAX_DEPTH} folders deep: its subfolders were not looked at"))
+            subdirectories[:] = []
         kept = []
         for name in sorted(subdirectories):
             relative = _relative(base / name, root)

@@ -12,6 +12,8 @@ import posixpath
 import shlex
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
+from collections import ChainMap
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Iterable
 
@@ -31,7 +33,7 @@ from mcpharden.model.build import (
 from mcpharden.model.images import BaseImageProfile, ImageRef
 from mcpharden.sources.installs import absolute, classify
 from mcpharden.sources.shell import SimpleCommand, split_commands, words_of
-from mcpharden.sources.variables import try_expand
+from mcpharden.sources.variables import ExpansionTooLong, try_expand
 
 KNOWN_INSTRUCTIONS = frozenset({
     "FROM", "RUN", "CMD", "LABEL", "MAINTAINER", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT",
@@ -76,9 +78,10 @@ class _StageState:
     def label(self) -> str:
         return self.name or f"#{self.index}"
 
-    def variables(self) -> dict[str, str | None]:
-        """ENV wins over ARG when both define a name."""
-        return {**self.args, **self.env}
+    def variables(self) -> Mapping[str, str | None]:
+        """ENV wins over ARG when both define a name. A view, not a copy: a Dockerfile with
+        many ARG lines would otherwise copy the whole scope at each one."""
+        return ChainMap(self.env, self.args)
 
     def run_environment(self) -> dict[str, str]:
         """What a RUN step sees: ARGs become environment variables too."""
@@ -136,19 +139,10 @@ class _Builder:
     def build(self, commands, target: str | None) -> BuildModel:
         current: _StageState | None = None
         for command in commands:
-            name = command.cmd.upper()
-            if name not in KNOWN_INSTRUCTIONS:
-                raise DockerfileError(f"unknown instruction {command.cmd!r}", command.start_line)
-            if name == "FROM":
-                if current:
-                    self.stages.append(current.freeze())
-                current = self._start_stage(command)
-            elif current is None:
-                if name == "ARG":
-                    self._declare_args(command, self.global_args, self.global_args)
-                # Other instructions before FROM are rejected by BuildKit; nothing ships from them.
-            else:
-                self._apply(current, name, command)
+            try:
+                current = self._command(current, command)
+            except ExpansionTooLong as error:
+                raise DockerfileError(str(error), command.start_line) from None
         if current is None:
             raise DockerfileError("no FROM instruction: not a Dockerfile")
         self.stages.append(current.freeze())
@@ -158,6 +152,23 @@ class _Builder:
             final_index=self._final_index(target),
             image_uses=tuple(self.image_uses),
         )
+
+    def _command(self, current: _StageState | None, command) -> _StageState | None:
+        """Apply one instruction; returns the stage being built after it."""
+        name = command.cmd.upper()
+        if name not in KNOWN_INSTRUCTIONS:
+            raise DockerfileError(f"unknown instruction {command.cmd!r}", command.start_line)
+        if name == "FROM":
+            if current:
+                self.stages.append(current.freeze())
+            current = self._start_stage(command)
+        elif current is None:
+            if name == "ARG":
+                self._declare_args(command, self.global_args, self.global_args)
+            # Other instructions before FROM are rejected by BuildKit; nothing ships from them.
+        else:
+            self._apply(current, name, command)
+        return current
 
     def _final_index(self, target: str | None) -> int:
         if target:

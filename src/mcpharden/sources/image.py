@@ -39,11 +39,42 @@ MAX_JSON_BYTES = 16 * 1024**2  # index, manifest and config documents
 MAX_CONTENT_BYTES = 1024**2  # small files kept for the rules (/etc/passwd)
 KEPT_CONTENTS = frozenset({"/etc/passwd", "/etc/group"})
 MAX_SECRET_CANDIDATE_BYTES = 64 * 1024
+MAX_IMAGES = 64  # images (platforms) one archive may hold
+MAX_DESCRIPTORS = 1024  # index entries visited, at every depth together
+# All layers of an archive together may expand to this much, or to 100 times the archive's own
+# size if that is more: a small archive cannot make mcpharden decompress gigabytes many times.
+MIN_EXPANSION_BUDGET = 4 * 1024**3
+EXPANSION_RATIO = 100
+# A layer listed again is replayed from memory when it was at most this large.
+MAX_REPLAYED_ENTRIES = 100_000
+MAX_REPLAYED_TEXT = 32 * 1024**2
 INDEX_TYPES = {"application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"}
 
 
 class ImageError(ValueError):
     """The input is not an image we can read: missing, corrupt, truncated, or a bomb."""
+
+
+def _mapping(value: Any, what: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ImageError(f"{what} is not a JSON object")
+    return value
+
+
+def _array(value: Any, what: str, of: type | None = None) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or (of is not None and not all(isinstance(item, of) for item in value)):
+        raise ImageError(f"{what} is not a list{f' of {of.__name__}' if of else ''}")
+    return value
+
+
+def _text(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise ImageError(f"{what} is not a string")
+    return value
 
 
 @dataclass(frozen=True)
@@ -109,50 +140,91 @@ class _Blobs:
 
 def read_images(path: Path, platform: str | None = None) -> list[ImageModel]:
     """Every image (or platform) in `path`; raises ImageError for unreadable input."""
+    try:
+        return _read_images(path, platform)
+    except (TypeError, AttributeError, KeyError, IndexError, RecursionError) as error:
+        # The shapes are checked where they are read; this is the boundary's promise that
+        # no document of an unexpected shape ends in a traceback.
+        raise ImageError(f"{path}: malformed image metadata ({type(error).__name__}: {error})") from None
+
+
+def _read_images(path: Path, platform: str | None) -> list[ImageModel]:
     if not path.exists():
         raise ImageError(f"{path}: no such file or directory")
     blobs = _Blobs(path)
-    refs = list(_image_refs(blobs))
+    refs = []
+    for ref in _image_refs(blobs, _Visits(blobs.path)):
+        refs.append(ref)
+        if len(refs) > MAX_IMAGES:
+            raise ImageError(f"{path}: more than {MAX_IMAGES} images in one archive")
     if platform:
         refs = [r for r in refs if r.platform == platform or r.platform.startswith(platform + "/")]
         if not refs:
             raise ImageError(f"{path}: no image for platform {platform}")
     if not refs:
         raise ImageError(f"{path}: no image manifest found")
-    return [_model(path, blobs, ref) for ref in refs]
+    reader = _LayerReader(blobs, _archive_size(path))
+    return [_model(path, reader, ref) for ref in refs]
+
+
+def _archive_size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    total = 0
+    for directory, _subdirectories, files in os.walk(path / "blobs"):
+        total += sum(os.lstat(os.path.join(directory, name)).st_size for name in files)
+    return total
 
 
 # Finding the images -------------------------------------------------------------------------------
 
 
-def _image_refs(blobs: _Blobs) -> Iterator[_ImageRef]:
+class _Visits:
+    """Counts index entries visited, so a nested index cannot fan out to millions of images."""
+
+    def __init__(self, source: Path) -> None:
+        self.source, self.count = source, 0
+
+    def visit(self) -> None:
+        self.count += 1
+        if self.count > MAX_DESCRIPTORS:
+            raise ImageError(f"{self.source}: more than {MAX_DESCRIPTORS} entries in its image indexes")
+
+
+def _image_refs(blobs: _Blobs, visits: _Visits) -> Iterator[_ImageRef]:
     if blobs.has("index.json"):
-        yield from _from_index(blobs, blobs.json("index.json"), reference="", depth=0)
+        yield from _from_index(blobs, blobs.json("index.json"), reference="", depth=0, visits=visits)
     elif blobs.has("manifest.json"):
         yield from _from_docker_manifest(blobs)
     else:
         raise ImageError(f"{blobs.path}: neither an OCI layout (index.json) nor a docker save archive (manifest.json)")
 
 
-def _from_index(blobs: _Blobs, index: Any, reference: str, depth: int) -> Iterator[_ImageRef]:
+def _from_index(blobs: _Blobs, index: Any, reference: str, depth: int, visits: _Visits) -> Iterator[_ImageRef]:
     if depth > 4 or not isinstance(index, dict):
         raise ImageError(f"{blobs.path}: malformed image index")
-    for descriptor in index.get("manifests", []):
+    for descriptor in _array(index.get("manifests"), f"{blobs.path}: an index's manifests"):
+        visits.visit()
         if not isinstance(descriptor, dict):
             continue
-        annotations = descriptor.get("annotations") or {}
+        annotations = _mapping(descriptor.get("annotations"), f"{blobs.path}: a descriptor's annotations")
         name = annotations.get("io.containerd.image.name") or annotations.get("org.opencontainers.image.ref.name") or reference
-        document = blobs.json(_Blobs.digest_path(descriptor.get("digest", "")))
+        name = name if isinstance(name, str) else reference
+        digest = _text(descriptor.get("digest", ""), f"{blobs.path}: a descriptor's digest")
+        document = _mapping(blobs.json(_Blobs.digest_path(digest)), f"{blobs.path}: manifest {digest}")
         media_type = descriptor.get("mediaType") or document.get("mediaType", "")
         if media_type in INDEX_TYPES or "manifests" in document:
-            yield from _from_index(blobs, document, name, depth + 1)
+            yield from _from_index(blobs, document, name, depth + 1, visits)
             continue
-        config_descriptor = document.get("config") or {}
+        config_descriptor = _mapping(document.get("config"), f"{blobs.path}: manifest {digest} config")
         if "attestation" in str(annotations.get("vnd.docker.reference.type", "")):
             continue  # BuildKit provenance/SBOM attestations are not runnable images
-        config = blobs.json(_Blobs.digest_path(config_descriptor.get("digest", "")))
-        layers = tuple(_Blobs.digest_path(layer.get("digest", "")) for layer in document.get("layers", []))
-        yield _ImageRef(name or descriptor.get("digest", "")[:19], _platform(config, descriptor), config, layers)
+        config_digest = _text(config_descriptor.get("digest", ""), f"{blobs.path}: a config digest")
+        config = _mapping(blobs.json(_Blobs.digest_path(config_digest)), f"{blobs.path}: config {config_digest}")
+        layers = tuple(_Blobs.digest_path(_text(_mapping(layer, f"{blobs.path}: a layer descriptor").get("digest", ""),
+                                                f"{blobs.path}: a layer digest"))
+                       for layer in _array(document.get("layers"), f"{blobs.path}: manifest {digest} layers"))
+        yield _ImageRef(name or digest[:19], _platform(config, descriptor), config, layers)
 
 
 def _from_docker_manifest(blobs: _Blobs) -> Iterator[_ImageRef]:
@@ -160,26 +232,42 @@ def _from_docker_manifest(blobs: _Blobs) -> Iterator[_ImageRef]:
     if not isinstance(manifest, list):
         raise ImageError(f"{blobs.path}: manifest.json is not a list of images")
     for entry in manifest:
-        config = blobs.json(entry.get("Config", ""))
-        tags = entry.get("RepoTags") or []
-        yield _ImageRef(tags[0] if tags else entry.get("Config", "")[:19], _platform(config, {}), config, tuple(entry.get("Layers", [])))
+        entry = _mapping(entry, f"{blobs.path}: an entry of manifest.json")
+        config_path = _text(entry.get("Config", ""), f"{blobs.path}: manifest.json Config")
+        config = _mapping(blobs.json(config_path), f"{blobs.path}: {config_path}")
+        tags = _array(entry.get("RepoTags"), f"{blobs.path}: manifest.json RepoTags", str)
+        layers = _array(entry.get("Layers"), f"{blobs.path}: manifest.json Layers", str)
+        yield _ImageRef(tags[0] if tags else config_path[:19], _platform(config, {}), config, tuple(layers))
 
 
 def _platform(config: dict[str, Any], descriptor: dict[str, Any]) -> str:
-    platform = descriptor.get("platform") or {}
+    platform = _mapping(descriptor.get("platform"), "a descriptor's platform")
     parts = [platform.get("os") or config.get("os", ""), platform.get("architecture") or config.get("architecture", "")]
     variant = platform.get("variant") or config.get("variant")
-    return "/".join(p for p in parts + ([variant] if variant else []) if p)
+    return "/".join(str(p) for p in parts + ([variant] if variant else []) if p and isinstance(p, str))
 
 
 # Reading the layers --------------------------------------------------------------------------------
 
 
-class _Bounded(io.RawIOBase):
-    """A read-only stream that fails once more than `limit` bytes came out of it."""
+class _Budget:
+    """Uncompressed bytes every layer of an archive may still produce, together."""
 
-    def __init__(self, inner: IO[bytes], limit: int, what: str) -> None:
-        self.inner, self.left, self.what = inner, limit, what
+    def __init__(self, limit: int) -> None:
+        self.limit = self.left = limit
+
+    def spend(self, count: int, what: str) -> None:
+        self.left -= count
+        if self.left < 0:
+            raise ImageError(f"{what}: the archive's layers expand past {self.limit} bytes (decompression bomb?)")
+
+
+class _Bounded(io.RawIOBase):
+    """A read-only stream that fails once more than `limit` bytes came out of it, or the
+    archive's shared budget is spent."""
+
+    def __init__(self, inner: IO[bytes], limit: int, what: str, budget: _Budget) -> None:
+        self.inner, self.left, self.what, self.budget = inner, limit, what, budget
 
     def readable(self) -> bool:
         return True
@@ -189,13 +277,14 @@ class _Bounded(io.RawIOBase):
         self.left -= len(data)
         if self.left < 0:
             raise ImageError(f"{self.what} expands past {MAX_LAYER_BYTES} bytes (decompression bomb?)")
+        self.budget.spend(len(data), self.what)
         buffer[: len(data)] = data
         return len(data)
 
 
-def _decompressed(raw: IO[bytes], what: str) -> IO[bytes]:
+def _decompressed(raw: IO[bytes], what: str, budget: _Budget) -> IO[bytes]:
     head = raw.read(6)
-    stream = io.BufferedReader(_Prefixed(head, raw))
+    stream = io.BufferedReader(_Prefixed(head, raw), buffer_size=1024 * 1024)
     if head.startswith(b"\x1f\x8b"):
         inner: IO[bytes] = gzip.GzipFile(fileobj=stream)
     elif head.startswith(b"\x28\xb5\x2f\xfd"):
@@ -203,14 +292,14 @@ def _decompressed(raw: IO[bytes], what: str) -> IO[bytes]:
             import zstandard
         except ImportError:
             raise ImageError(f"{what} is zstd-compressed and the zstandard module is not installed") from None
-        inner = zstandard.ZstdDecompressor().stream_reader(stream)
+        inner = zstandard.ZstdDecompressor().stream_reader(stream, read_size=1024 * 1024)
     elif head.startswith(b"BZh"):
         inner = bz2.BZ2File(stream)
     elif head.startswith(b"\xfd7zXZ\x00"):
         inner = lzma.LZMAFile(stream)
     else:
         inner = stream
-    return io.BufferedReader(_Bounded(inner, MAX_LAYER_BYTES, what), buffer_size=1024 * 1024)
+    return io.BufferedReader(_Bounded(inner, MAX_LAYER_BYTES, what, budget), buffer_size=1024 * 1024)
 
 
 class _Prefixed(io.RawIOBase):
@@ -244,37 +333,162 @@ def _normalize(name: str) -> str | None:
     return "/" + "/".join(parts)
 
 
-def _model(source: Path, blobs: _Blobs, ref: _ImageRef) -> ImageModel:
-    files: dict[str, ImageFile] = {}
-    contents: dict[str, str] = {}
-    shadowed: dict[str, str] = {}
-    entries = 0
-    for number, layer in enumerate(ref.layers, start=1):
-        what = f"{source}: layer {number} ({layer})"
-        added: set[str] = set()
+@dataclass(frozen=True)
+class _Entry:
+    """One tar entry of a layer, with the part of its content the rules keep."""
+
+    path: str
+    kind: str
+    mode: int
+    uid: int
+    size: int
+    linkname: str
+    text: str | None  # kept content (passwd, secret candidates, package databases)
+    packages: tuple[Package, ...] | None = None  # parsed from package.json / METADATA as read
+
+
+class _LayerReader:
+    """Streams layers as entries; a layer listed again (in this image or another of the
+    archive) is replayed from memory instead of being decompressed again."""
+
+    def __init__(self, blobs: _Blobs, archive_size: int) -> None:
+        self.blobs = blobs
+        self.budget = _Budget(max(MIN_EXPANSION_BUDGET, EXPANSION_RATIO * archive_size))
+        self.replays: dict[str, list[_Entry] | None] = {}
+        self.entries = 0
+
+    def entries_of(self, layer: str, what: str) -> Iterator[_Entry]:
+        replay = self.replays.get(layer)
+        if replay is not None:
+            for entry in replay:
+                self._count(what)
+                yield entry
+            return
+        kept: list[_Entry] | None = []
+        kept_text = 0
         try:
-            with blobs.open(layer) as raw, tarfile.open(fileobj=_decompressed(raw, what), mode="r|") as tar:
+            with self.blobs.open(layer) as raw, tarfile.open(fileobj=_decompressed(raw, what, self.budget), mode="r|") as tar:
                 for member in tar:
-                    entries += 1
-                    if entries > MAX_ENTRIES:
-                        raise ImageError(f"{source}: more than {MAX_ENTRIES} entries")
-                    _apply(member, tar, files, contents, shadowed, added)
+                    self._count(what)
+                    entry = _entry(member, tar)
+                    if entry is None:
+                        continue
+                    kept_text += len(entry.text or "")
+                    if kept is not None and (len(kept) >= MAX_REPLAYED_ENTRIES or kept_text > MAX_REPLAYED_TEXT):
+                        kept = None  # too large to hold: read it again if it is listed again
+                    if kept is not None:
+                        kept.append(entry)
+                    yield entry
         except (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError) as error:
             raise ImageError(f"{what}: corrupt or truncated ({error})") from None
-    config = ref.config.get("config") or {}
+        except Exception as error:  # zstandard.ZstdError and other decoder errors
+            if isinstance(error, ImageError):
+                raise
+            raise ImageError(f"{what}: corrupt or truncated ({error})") from None
+        self.replays[layer] = kept
+
+    def _count(self, what: str) -> None:
+        self.entries += 1
+        if self.entries > MAX_ENTRIES:
+            raise ImageError(f"{what}: more than {MAX_ENTRIES} entries in the archive's images")
+
+
+def _entry(member: tarfile.TarInfo, tar: tarfile.TarFile) -> _Entry | None:
+    path = _normalize(member.name)
+    if path is None or path == "/":
+        return None
+    if member.isdir():
+        kind = "dir"
+    elif member.issym():
+        kind = "symlink"
+    elif member.islnk():
+        kind = "hardlink"
+    elif member.isfile():
+        kind = "file"
+    else:
+        kind = "other"  # devices and FIFOs are recorded, never opened
+    text = None
+    limit = _content_limit(path, member.size) if kind == "file" else 0
+    if limit:
+        handle = tar.extractfile(member)
+        if handle is not None:
+            text = handle.read(limit).decode("utf-8", "replace")
+    packages = None
+    if text is not None and inventory.per_package(path):
+        text, packages = None, tuple(inventory.packages_in(path, text))  # never held as text
+    return _Entry(path, kind, stat.S_IMODE(member.mode), member.uid, member.size, member.linkname, text, packages)
+
+
+class _FileTree:
+    """The final file system as layers build it. Children are indexed by directory, so a
+    whiteout costs the size of what it deletes, not of the whole image."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, ImageFile] = {}
+        self.children: dict[str, set[str]] = {}
+
+    def add(self, file: ImageFile) -> None:
+        if file.path not in self.files:
+            self.children.setdefault(posixpath.dirname(file.path), set()).add(file.path)
+        self.files[file.path] = file
+
+    def remove(self, path: str, keep: set[str] | frozenset[str] = frozenset(), itself: bool = True) -> list[str]:
+        """Delete `path` (unless `itself` is False) and everything below it that is not in
+        `keep`; returns the deleted paths."""
+        removed: list[str] = []
+        stack = [path]
+        while stack:
+            current = stack.pop()
+            for child in list(self.children.get(current, ())):
+                if child in keep:
+                    continue
+                stack.append(child)
+                self._drop(child, removed)
+        if itself and path in self.files:
+            self._drop(path, removed)
+        return removed
+
+    def _drop(self, path: str, removed: list[str]) -> None:
+        if self.files.pop(path, None) is not None:
+            removed.append(path)
+        siblings = self.children.get(posixpath.dirname(path))
+        if siblings is not None:
+            siblings.discard(path)
+
+
+@dataclass
+class _Layers:
+    """What the rules keep while layers are applied: file contents and their older versions,
+    and packages parsed from their metadata as it arrives (never the raw files)."""
+
+    tree: _FileTree
+    contents: dict[str, str]
+    shadowed: dict[str, str]
+    packages: dict[str, tuple[Package, ...]]
+
+
+def _model(source: Path, reader: _LayerReader, ref: _ImageRef) -> ImageModel:
+    state = _Layers(_FileTree(), {}, {}, {})
+    for number, layer in enumerate(ref.layers, start=1):
+        added: set[str] = set()
+        for entry in reader.entries_of(layer, f"{source}: layer {number} ({layer})"):
+            _apply(entry, state, added)
+    files, contents, shadowed = state.tree.files, state.contents, state.shadowed
+    config = _mapping(ref.config.get("config"), f"{source}: the image config's config")
     # Whiteouts in later layers may have removed a file whose content was kept.
     for path in [p for p in contents if p not in files or files[p].kind != "file"]:
         shadowed.setdefault(path, contents.pop(path))
-    packages = _inventory(contents)
+    packages = _inventory(contents, state.packages, files)
     distro, distro_version = inventory.distro(contents)
+    environment = _array(config.get("Env"), f"{source}: the config's Env", str)
     return ImageModel(
         source=str(source),
         reference=ref.reference,
         platform=ref.platform,
         config_user=str(config.get("User") or ""),
-        exposed_ports=tuple(sorted(config.get("ExposedPorts") or {})),
+        exposed_ports=tuple(sorted(str(p) for p in _mapping(config.get("ExposedPorts"), f"{source}: ExposedPorts"))),
         healthcheck=_healthcheck(config.get("Healthcheck")),
-        env=MappingProxyType(dict(e.split("=", 1) for e in config.get("Env") or [] if "=" in e)),
+        env=MappingProxyType(dict(e.split("=", 1) for e in environment if "=" in e)),
         files=MappingProxyType(files),
         contents=MappingProxyType(contents),
         shadowed_contents=MappingProxyType({p: t for p, t in shadowed.items() if not inventory.wanted(p)}),
@@ -284,21 +498,24 @@ def _model(source: Path, blobs: _Blobs, ref: _ImageRef) -> ImageModel:
     )
 
 
-def _inventory(contents: dict[str, str]) -> tuple[Package, ...]:
-    """Packages of the final file system; per-package metadata is parsed, then dropped from
-    `contents` so that thousands of package.json files do not stay in memory."""
+def _inventory(contents: dict[str, str], parsed: dict[str, tuple[Package, ...]], files: dict[str, ImageFile]) -> tuple[Package, ...]:
+    """Packages of the final file system: databases parsed now, per-package files (parsed as
+    their layers were read) where the file is still there."""
     dev = inventory.dev_flags(contents)
     found = inventory.database_packages(contents)
     for path in [p for p in contents if inventory.wanted(p) and p not in inventory.OS_RELEASE]:
-        text = contents.pop(path)
-        found.extend(replace(package, dev=package.path in dev) for package in inventory.packages_in(path, text))
+        contents.pop(path)
+    for path, packages in parsed.items():
+        if path in files and files[path].kind == "file":
+            found.extend(replace(package, dev=package.path in dev) for package in packages)
     return tuple(found)
 
 
 def _healthcheck(value: Any) -> str:
-    if not isinstance(value, dict) or not value.get("Test"):
+    test = value.get("Test") if isinstance(value, dict) else None
+    if not isinstance(test, list) or not test:
         return "absent"
-    return "disabled" if value["Test"][0] == "NONE" else "present"
+    return "disabled" if test[0] == "NONE" else "present"
 
 
 def _content_limit(path: str, size: int) -> int:
@@ -310,44 +527,28 @@ def _content_limit(path: str, size: int) -> int:
     return inventory.wanted(path)
 
 
-def _apply(member: tarfile.TarInfo, tar: tarfile.TarFile, files: dict[str, ImageFile], contents: dict[str, str],
-           shadowed: dict[str, str], added: set[str]) -> None:
-    path = _normalize(member.name)
-    if path is None or path == "/":
-        return
+def _apply(entry: _Entry, state: _Layers, added: set[str]) -> None:
+    path = entry.path
+    tree = state.tree
     directory, base = posixpath.split(path)
     if base == ".wh..wh..opq":  # opaque directory: hide what lower layers put inside
-        prefix = directory.rstrip("/") + "/"
-        for existing in [p for p in files if p.startswith(prefix) and p not in added]:
-            del files[existing]
+        tree.remove(directory, keep=added, itself=False)
         return
     if base.startswith(".wh."):  # whiteout: delete the path and everything below it
-        removed = posixpath.join(directory, base[len(".wh."):])
-        for existing in [p for p in files if p == removed or p.startswith(removed + "/")]:
-            del files[existing]
+        tree.remove(posixpath.join(directory, base[len(".wh."):]))
         return
-    if member.isdir():
-        kind = "dir"
-    elif member.issym():
-        kind = "symlink"
-    elif member.islnk():
-        kind = "hardlink"
-    elif member.isfile():
-        kind = "file"
-    else:
-        kind = "other"  # devices and FIFOs are recorded, never opened
-    if path in files and files[path].kind == "dir" and kind != "dir":
-        for existing in [p for p in files if p.startswith(path + "/")]:
-            del files[existing]
-    files[path] = ImageFile(path, kind, stat.S_IMODE(member.mode), member.uid, member.size, member.linkname)
+    existing = tree.files.get(path)
+    if existing is not None and existing.kind == "dir" and entry.kind != "dir":
+        tree.remove(path, itself=False)
+    tree.add(ImageFile(path, entry.kind, entry.mode, entry.uid, entry.size, entry.linkname))
     added.add(path)
-    limit = _content_limit(path, member.size) if kind == "file" else 0
-    if limit:
-        handle = tar.extractfile(member)
-        if handle is not None:
-            text = handle.read(limit).decode("utf-8", "replace")
-            if path in contents and contents[path] != text:
-                shadowed[path] = contents[path]  # the lower layer still holds the old content
-            contents[path] = text
-    elif path in contents:  # replaced by something we did not keep
-        shadowed[path] = contents.pop(path)
+    if entry.packages is not None:
+        state.packages[path] = entry.packages
+    elif entry.text is not None:
+        if path in state.contents and state.contents[path] != entry.text:
+            state.shadowed[path] = state.contents[path]  # the lower layer still holds the old content
+        state.contents[path] = entry.text
+    else:
+        state.packages.pop(path, None)
+        if path in state.contents:  # replaced by something we did not keep
+            state.shadowed[path] = state.contents.pop(path)

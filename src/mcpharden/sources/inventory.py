@@ -33,12 +33,20 @@ def wanted(path: str) -> int:
     return 0
 
 
+def per_package(path: str) -> bool:
+    """A file that describes one package (package.json, METADATA): parsed as soon as it is
+    read, so that thousands of them never sit in memory as text."""
+    return bool(_NODE_PACKAGE.search(path) or _DIST_INFO.search(path))
+
+
 def packages_in(path: str, text: str) -> list[Package]:
     """Packages a single file declares (package.json, METADATA); databases are parsed whole."""
     if _NODE_PACKAGE.search(path):
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
+            return []
+        if not isinstance(data, dict):
             return []
         name, version = data.get("name"), data.get("version")
         return [Package("npm", name, version, path)] if isinstance(name, str) and isinstance(version, str) else []

@@ -42,9 +42,22 @@ def split_commands(script: str) -> tuple[SimpleCommand, ...]:
     return _split_cached(script)
 
 
+# bashlex is a recursive, pure-Python parser: past these bounds a script is split by the
+# simple lexer instead, which is linear and cannot run away.
+MAX_PARSER_CHARS = 32 * 1024
+MAX_PARSER_NESTING = 64
+_NESTING = re.compile(r"\$\(|`|<\(|>\(|\$\{")
+
+
+def _parser_can_take(script: str) -> bool:
+    return len(script) <= MAX_PARSER_CHARS and len(_NESTING.findall(script)) <= MAX_PARSER_NESTING
+
+
 @lru_cache(maxsize=4096)
 def _split_cached(script: str) -> tuple[SimpleCommand, ...]:
     commands = plain_command_list(script)
+    if commands is None and not _parser_can_take(script):
+        commands = _with_lexer(script)
     if commands is None:
         try:
             commands = _with_bashlex(script)

@@ -15,15 +15,34 @@ _REFERENCE = r"|\$\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-+?])(?P<word
 _PATTERNS = {"dockerfile": re.compile(r"\\\$" + _REFERENCE), "compose": re.compile(r"\$\$" + _REFERENCE)}
 
 
+# Real values are short; chained `ARG B=${A}${A}` lines double at every step and would fill
+# the memory. Past this bound a value is not worth knowing: the instruction is reported.
+MAX_EXPANDED_CHARS = 64 * 1024
+
+
 class Unresolved(Exception):
     """A variable has no value we can know (a build argument without a default)."""
+
+
+class ExpansionTooLong(ValueError):
+    def __init__(self) -> None:
+        super().__init__(f"a variable expands to more than {MAX_EXPANDED_CHARS // 1024} KiB")
 
 
 def expand(text: str, variables: Mapping[str, str | None], *, syntax: str = "dockerfile", keep_unknown: bool = False) -> str:
     """Expand variables; an unknown one raises Unresolved, or stays as written with keep_unknown."""
     pattern = _PATTERNS[syntax]
+    produced = 0
 
     def replace(match: re.Match[str]) -> str:
+        nonlocal produced
+        value = _substitute(match)
+        produced += len(value)
+        if produced + len(text) > MAX_EXPANDED_CHARS:
+            raise ExpansionTooLong()
+        return value
+
+    def _substitute(match: re.Match[str]) -> str:
         if match.group("braced") is None and match.group("bare") is None:
             return "$"  # the escape: `\$` or `$$`
         name = match.group("braced") or match.group("bare")
