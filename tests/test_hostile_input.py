@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from imagebuilder import Entry, Image, docker_archive_legacy, layer, oci_archive, oci_layout
+from imagebuilder import Entry, Image, _write_tar, docker_archive_legacy, layer, oci_archive
 
 SECONDS = 30
 PEAK_BYTES = 512 * 1024**2
@@ -195,15 +195,6 @@ def _json_blob(files: dict[str, bytes], document) -> str:
     digest = hashlib.sha256(data).hexdigest()
     files[f"blobs/sha256/{digest}"] = data
     return f"sha256:{digest}"
-
-
-def _write_tar(path: Path, files: dict[str, bytes]) -> Path:
-    with tarfile.open(path, "w") as archive:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    return path
 
 
 def test_a_nested_index_cannot_fan_out(tmp_path):
