@@ -241,3 +241,23 @@ def test_volumes_become_writable_for_the_new_user(tmp_path):
 def test_volumes_without_a_shell_are_a_decision(tmp_path):
     _, report = fix(tmp_path, "FROM scratch\nCOPY s /s\nVOLUME /data\nENTRYPOINT [\"/s\"]\n", rules=("root-user",))
     assert not report.plans and "must be writable" in report.decisions[0].message
+
+
+def test_prune_targets_the_dependency_directory_the_copy_carries(tmp_path):
+    dockerfile = """\
+FROM node:22-alpine AS build
+WORKDIR /app
+COPY . .
+RUN npm ci
+RUN npm run build
+RUN cd dist && npm install
+FROM node:22-alpine
+WORKDIR /app
+COPY --from=build /app/dist /app/dist
+USER node
+CMD ["node", "dist/index.js"]
+"""
+    fixed, _ = fix(tmp_path, dockerfile, rules=("dev-dependencies-in-runtime",))
+    assert "RUN npm prune --omit=dev --prefix /app/dist\n" in fixed
+    assert "--prefix /app\n" not in fixed
+    assert_clean_after(tmp_path, fixed, ("dev-dependencies-in-runtime",))

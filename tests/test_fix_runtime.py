@@ -31,10 +31,19 @@ def test_compose_service_gets_hardening_lines_and_keeps_comments(tmp_path):
     assert not plan_fixes(tmp_path, ScanOptions(), {}).plans  # idempotent
 
 
-def test_compose_read_only_false_is_flipped_with_a_tmpfs(tmp_path):
-    compose = f"services:\n  mcp:\n    image: a{PIN}\n    read_only: false\n    cap_drop: [ALL]\n    security_opt: [no-new-privileges:true]\n"
-    text, _ = fixed(tmp_path, {"compose.yaml": compose}, "compose.yaml")
-    assert "    read_only: true" in text.splitlines() and "      - /tmp" in text.splitlines()
+def test_compose_read_only_false_is_a_decision_not_a_silent_flip(tmp_path):
+    compose = f"services:\n  mcp:\n    image: a{PIN}\n    read_only: false  # writes its cache\n    cap_drop: [ALL]\n    security_opt: [no-new-privileges:true]\n"
+    write_tree(tmp_path, {"compose.yaml": compose})
+    report = plan_fixes(tmp_path, ScanOptions(), {})
+    assert not report.plans
+    assert any("`read_only: false` explicitly" in d.message for d in report.decisions)
+
+
+def test_compose_tmpfs_that_exists_is_not_written_twice(tmp_path):
+    compose = f"services:\n  mcp:\n    image: a{PIN}\n    tmpfs:\n      - /run\n    cap_drop: [ALL]\n"
+    text, report = fixed(tmp_path, {"compose.yaml": compose}, "compose.yaml")
+    assert text.count("tmpfs:") == 1 and "read_only" not in text
+    assert any("`tmpfs` exists" in d.message for d in report.decisions)
 
 
 def test_images_that_step_down_from_root_are_left_to_a_person(tmp_path):
@@ -89,7 +98,6 @@ spec:
           image: ghcr.io/acme/mcp{pin}
           securityContext:
             runAsNonRoot: true
-            allowPrivilegeEscalation: true
         - name: sidecar
           image: ghcr.io/acme/side{pin}
 """
@@ -154,3 +162,95 @@ def test_explicit_root_and_unknown_images_are_decisions(tmp_path):
     messages = sorted(d.message for d in report.decisions)
     assert "no known non-root user in python:3.12" in messages[0] and "asks for root explicitly" in messages[1]
     assert not report.plans
+
+
+def test_kubernetes_explicit_settings_are_decisions_and_the_rest_is_added(tmp_path):
+    import yaml
+
+    manifest = K8S.format(pin=PIN).replace("            runAsNonRoot: true\n",
+                                           "            runAsNonRoot: true\n            readOnlyRootFilesystem: false  # writes /var/cache\n")
+    text, report = fixed(tmp_path, {"deploy.yaml": manifest}, "deploy.yaml")
+    context = yaml.safe_load(text)["spec"]["template"]["spec"]["containers"][0]["securityContext"]
+    assert context["readOnlyRootFilesystem"] is False and context["allowPrivilegeEscalation"] is False
+    assert "# writes /var/cache" in text
+    assert any("`readOnlyRootFilesystem: false` explicitly" in d.message for d in report.decisions)
+
+
+COMPACT = """apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: mcp}}
+spec:
+  template:
+    spec:
+      containers:
+      - securityContext:
+          runAsNonRoot: true
+        name: first
+        image: ghcr.io/acme/mcp{pin}
+      - name: second
+        image: ghcr.io/acme/side{pin}
+        ports:
+        - containerPort: 6379
+        volumeMounts:
+        - name: config
+          mountPath: /etc/app
+        securityContext:
+          runAsNonRoot: true
+      volumes:
+      - name: config
+        configMap: {{name: app}}
+"""
+
+
+def _duplicate_keys(text: str) -> list[str]:
+    import yaml
+
+    found = []
+
+    def walk(node):
+        if isinstance(node, yaml.MappingNode):
+            keys = [k.value for k, _ in node.value]
+            found.extend(k for k in set(keys) if keys.count(k) > 1)
+            for _, value in node.value:
+                walk(value)
+        elif isinstance(node, yaml.SequenceNode):
+            for value in node.value:
+                walk(value)
+
+    for document in yaml.compose_all(text):
+        walk(document)
+    return found
+
+
+def test_kubernetes_merges_into_the_keys_wherever_they_sit(tmp_path):
+    import yaml
+
+    text, _ = fixed(tmp_path, {"deploy.yaml": COMPACT.format(pin=PIN)}, "deploy.yaml")
+    assert _duplicate_keys(text) == []
+    pod = yaml.safe_load(text)["spec"]["template"]["spec"]
+    for container in pod["containers"]:
+        assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+        assert container["securityContext"]["runAsNonRoot"] is True
+    assert {"name": "config", "mountPath": "/etc/app"} in pod["containers"][1]["volumeMounts"]
+    (tmp_path / "deploy.yaml").write_text(text)
+    assert not plan_fixes(tmp_path, ScanOptions(), {}).plans  # a second run changes nothing
+
+
+def test_unusual_spacing_and_bare_dashes_are_still_fixed(tmp_path):
+    import yaml
+
+    unusual = ("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec :\n  containers :\n    -\n      name : app\n"
+               f"      image : ghcr.io/acme/mcp{PIN}\n")
+    text, _ = fixed(tmp_path, {"pod.yaml": unusual}, "pod.yaml")
+    pod = yaml.safe_load(text)["spec"]
+    assert pod["containers"][0]["securityContext"]["readOnlyRootFilesystem"] is True
+    assert pod["volumes"] == [{"name": "mcpharden-tmp", "emptyDir": {}}]
+
+
+def test_a_manifest_the_line_editor_cannot_place_is_left_to_a_person(tmp_path):
+    unusual = ("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: app\n"
+               f"      image: ghcr.io/acme/mcp{PIN}\n      securityContext: {{runAsNonRoot: true}}\n")
+    write_tree(tmp_path, {"pod.yaml": unusual})
+    report = plan_fixes(tmp_path, ScanOptions(), {})
+    assert not report.plans
+    assert any("checked" in d.message for d in report.decisions)

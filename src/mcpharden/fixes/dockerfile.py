@@ -254,9 +254,10 @@ class DockerfileFixer:
         for copy in final.copies:
             if copy.line == finding.line:
                 source = self.build.stages[copy.source_stage]
-                for dependency in source.dependencies:
-                    if dependency.includes_dev:
-                        return source.index, dependency.directory
+                # The dependency directory the copy carries, not just any one of that stage.
+                carried = [d for d in source.dependencies if d.includes_dev and _within_any(d.directory, copy.sources)]
+                for dependency in carried or [d for d in source.dependencies if d.includes_dev]:
+                    return source.index, dependency.directory
         return final.index, directory
 
     # no-healthcheck ----------------------------------------------------------------------------
@@ -280,6 +281,13 @@ class DockerfileFixer:
         starts = [i for i in stage if i.name in ("CMD", "ENTRYPOINT")]
         at = starts[0].start if starts else stage[-1].end + 1
         self.edits.append(Edit(at, at - 1, (line,), finding.rule_id))
+
+
+def _within_any(directory: str, sources: tuple[str, ...]) -> bool:
+    """Whether `directory` lies in (or is) one of the copied source paths."""
+    directory = directory.rstrip("/")
+    return any(directory == source.rstrip("/") or directory.startswith(source.rstrip("/") + "/") or source in ("/", ".")
+               for source in sources)
 
 
 def exposed_port(stage: Stage) -> str | None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from mcpharden.fixes import Decision, FilePlan
 from mcpharden.fixes.ci import image_scan_workflow
 from mcpharden.fixes.dockerfile import FIXABLE_RULES, DockerfileFixer, exposed_port
-from mcpharden.fixes.runtime import DECISIONS, HARDENING_RULES, RuntimeFixer
+from mcpharden.fixes.runtime import DECISIONS, HARDENING_RULES, RuntimeFixer, unverified
 from mcpharden.scan import ScanOptions, TargetError, scan_target
 from mcpharden.sources.discovery import RepoReader
 from mcpharden.sources.dockerfile import DockerfileError, parse_dockerfile
@@ -114,14 +114,20 @@ def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str], reso
         breaks = line_breaks_for(path)
         specs = _runtime_specs(reader, path, source.parsable)
         if specs is not None:
-            edits, undecided = RuntimeFixer(path, text, specs, breaks).fix(findings)
+            fixer = RuntimeFixer(path, text, specs, breaks)
+            edits, undecided = fixer.fix(findings)
             decisions.extend(undecided)
             if edits:
                 plan = FilePlan(path, text, tuple(edits), breaks, source.bom)
-                try:  # what is written must still parse as what it was
-                    _runtime_specs(reader, path, parsable(plan.fixed_text()))
+                # What is written must read back as the same containers, hardened as intended:
+                # a line editor can misplace a key in a file formatted in an unusual way.
+                try:
+                    problem = unverified(specs, _runtime_specs(reader, path, parsable(plan.fixed_text())) or [], fixer.applied)
                 except (YamlError, HelmTemplate) as error:
-                    decisions.append(Decision(path, 1, "", f"the fixed file would not parse ({error}): left alone"))
+                    problem = f"it would not parse ({error})"
+                if problem:
+                    decisions.append(Decision(path, 1, "", f"not fixed: the fixed file was checked and {problem}; "
+                                                            "harden it by hand"))
                     continue
                 plans.append(plan)
             continue

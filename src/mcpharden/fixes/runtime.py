@@ -37,6 +37,9 @@ _RUN_FLAGS = {
     "root-filesystem-writable": ["--read-only", "--tmpfs", "/tmp"],
     "privilege-escalation-allowed": ["--security-opt", "no-new-privileges"],
 }
+_STATED_OTHERWISE = ("the file sets `{setting}` explicitly: not changed; harden it by hand "
+                     "if the server does not need it")
+_CONTAINERS = re.compile(r"^\s*(init|ephemeral)?[cC]ontainers\s*:\s*(#.*)?$")
 _RUN_TOKEN = re.compile(r"""(["'])run\1""")
 
 
@@ -100,22 +103,29 @@ class RuntimeFixer:
         original = list(self.lines)
         self.pod_volumes: set[int] = set()  # `containers:` lines whose pod needs the /tmp emptyDir
         # Bottom-up, so inserting lines does not move the specs still to do.
+        self.applied: dict[int, set[str]] = {}  # spec line → rules whose edit was made
         for line in sorted(wanted, reverse=True):
             spec = specs[line]
-            if spec.origin == "compose":
-                self._compose(spec, wanted[line])
-            elif spec.origin == "client-config" and not spec.path.endswith((".yaml", ".yml")):
-                self._run_arguments(spec, wanted[line])
-            elif spec.origin == "kubernetes":
-                self._kubernetes(spec, wanted[line])
-            else:
-                self.decisions.extend(Decision(self.path, spec.line, rule, "only compose files, Kubernetes manifests and "
-                                               "JSON/TOML client configurations are fixed so far") for rule in wanted[line])
+            decided_before = len(self.decisions)
+            self._harden(spec, wanted[line])
+            decided = {d.rule_id for d in self.decisions[decided_before:]}
+            self.applied[line] = set(wanted[line]) - decided
         for containers_line in sorted(self.pod_volumes, reverse=True):  # after the container edits below them
             self._add_pod_tmp_volume(containers_line)
         if self.lines == original:
             return [], self.decisions
         return [Edit(1, len(original), tuple(self.lines), "runtime-hardening")], self.decisions
+
+    def _harden(self, spec: ContainerSpec, rules: list[str]) -> None:
+        if spec.origin == "compose":
+            self._compose(spec, rules)
+        elif spec.origin == "client-config" and not spec.path.endswith((".yaml", ".yml")):
+            self._run_arguments(spec, rules)
+        elif spec.origin == "kubernetes":
+            self._kubernetes(spec, rules)
+        else:
+            self.decisions.extend(Decision(self.path, spec.line, rule, "only compose files, Kubernetes manifests and "
+                                           "JSON/TOML client configurations are fixed so far") for rule in rules)
 
     def _compose(self, spec: ContainerSpec, rules: list[str]) -> None:
         index = spec.line  # the line after `name:` (0-based index of the next line)
@@ -133,10 +143,11 @@ class RuntimeFixer:
                 continue
             present = spec.lines.get({"cap_drop": "cap_drop", "read_only": "read_only_root", "security_opt": "no_new_privileges", "user": "user"}[key])
             if present is not None and key == "read_only":
-                number = present - 1
-                self.lines[number] = re.sub(r"read_only:\s*\S+", "read_only: true", self.lines[number], count=1)
-                if not has_tmp:
-                    added.extend(" " * indent + line for line in lines[1:])
+                self.decisions.append(Decision(self.path, present, rule, _STATED_OTHERWISE.format(setting="read_only: false")))
+                continue
+            if key == "read_only" and not has_tmp and self._find_key(spec.line, indent, "tmpfs") is not None:
+                self.decisions.append(Decision(self.path, spec.line, rule, "`tmpfs` exists: add `/tmp` to it and set "
+                                               "`read_only: true` by hand"))
                 continue
             if present is not None:
                 self.decisions.append(Decision(self.path, present, rule, f"`{key}` exists: add `{lines[-1].strip()[2:]}` to it by hand"))
@@ -176,14 +187,21 @@ class RuntimeFixer:
                     settings.append(("capabilities", None, None))
             elif rule == "root-user":
                 self.decisions.append(Decision(self.path, spec.line, rule, "set runAsNonRoot: true and a non-root runAsUser by hand"))
-        if any(name == "readOnlyRootFilesystem" for name, _, _ in settings):
-            self._mount_tmp(spec.line, key_indent)
+        if any(name == "readOnlyRootFilesystem" and present is None for name, _, present in settings):
+            if self._containers_line(spec.line) is None:
+                settings = [setting for setting in settings if setting[0] != "readOnlyRootFilesystem"]
+                self.decisions.append(Decision(self.path, spec.line, "root-filesystem-writable", "no `containers:` line "
+                                      "found for the /tmp volume: set readOnlyRootFilesystem with an emptyDir by hand"))
+            else:
+                self._mount_tmp(spec.line, key_indent)
         context = self._find_key(spec.line, key_indent, "securityContext")
         new_lines: list[str] = []
         child = self._indent_after(context) if context is not None else key_indent + 2
         for name, value, present in settings:
-            if present is not None:  # allowPrivilegeEscalation: true → false, and the like
-                self.lines[present - 1] = re.sub(rf"({name}:\s*)\S+", rf"\g<1>{value}", self.lines[present - 1], count=1)
+            if present is not None:  # the file says otherwise on purpose: a person decides
+                stated = "true" if value == "false" else "false"
+                rule = "root-filesystem-writable" if name == "readOnlyRootFilesystem" else "privilege-escalation-allowed"
+                self.decisions.append(Decision(self.path, present, rule, _STATED_OTHERWISE.format(setting=f"{name}: {stated}")))
             elif name == "capabilities" and context is not None and self._find_key(context, child, "capabilities") is not None:
                 self.decisions.append(Decision(self.path, spec.line, "capabilities-not-dropped", "add drop: [\"ALL\"] to capabilities"))
             elif name == "capabilities":
@@ -208,8 +226,11 @@ class RuntimeFixer:
         else:
             indent = self._indent_after(mounts)
             self.lines[mounts:mounts] = [" " * indent + e for e in entry]
-        containers = next(i for i in range(item_line - 1, -1, -1) if re.match(r"^\s*(init|ephemeral)?[cC]ontainers:\s*$", self.lines[i]))
-        self.pod_volumes.add(containers + 1)
+        self.pod_volumes.add(self._containers_line(item_line))
+
+    def _containers_line(self, item_line: int) -> int | None:
+        """1-based line of the `containers:` key above a container item."""
+        return next((i + 1 for i in range(item_line - 1, -1, -1) if _CONTAINERS.match(self.lines[i])), None)
 
     def _add_pod_tmp_volume(self, containers_line: int) -> None:
         line = self.lines[containers_line - 1]
@@ -253,14 +274,20 @@ class RuntimeFixer:
         return index
 
     def _find_key(self, start: int, indent: int, key: str) -> int | None:
-        """1-based line of `key:` at `indent` in the block that starts after line `start`."""
+        """1-based line of `key:` at `indent` in the mapping that line `start` opens or
+        begins: the line itself when it is a list item (`- key: ...`), then the lines after
+        it down to the first one indented less. A compact list under a sibling key (`ports:`
+        then `- containerPort` in the same column) belongs to that key and is passed over."""
+        opening = self.lines[start - 1].strip()
+        if opening.startswith("- ") and opening[2:].lstrip().startswith(key + ":"):
+            return start
         for index in range(start, len(self.lines)):
             line = self.lines[index]
             stripped = line.strip()
             if not stripped or stripped.startswith("#"):
                 continue
             current = len(line) - len(line.lstrip(" "))
-            if current < indent or (current == indent and stripped.startswith("- ")) or stripped == "---":
+            if current < indent or stripped == "---":
                 return None
             if current == indent and stripped.startswith(key + ":"):
                 return index + 1
@@ -291,3 +318,29 @@ class RuntimeFixer:
                 self.lines[index] = line[: match.end()] + inserted + line[match.end() :]
                 return
         self.decisions.extend(Decision(self.path, spec.line, rule, "no `run` argument found: add the flags by hand") for rule in rules)
+
+
+# What a hardening edit must have achieved, read back from the fixed file's own specs.
+_ACHIEVED = {
+    "capabilities-not-dropped": lambda spec: "ALL" in (c.upper() for c in spec.cap_drop),
+    "root-filesystem-writable": lambda spec: spec.read_only_root,
+    "privilege-escalation-allowed": lambda spec: spec.no_new_privileges,
+    "root-user": lambda spec: spec.user is not None,
+}
+
+
+def unverified(before: list[ContainerSpec], after: list[ContainerSpec], applied: dict[int, set[str]]) -> str | None:
+    """Why the fixed file does not read as intended (None when it does): the same containers,
+    in the same order, with nothing weakened, and every edit that was made in effect."""
+    if [(s.origin, s.name, s.image) for s in before] != [(s.origin, s.name, s.image) for s in after]:
+        return "its containers would read differently"
+    for old, new in zip(before, after):
+        kept = (old.privileged, old.cap_add, old.host_network, old.host_pid, old.host_ipc, old.devices)
+        if kept != (new.privileged, new.cap_add, new.host_network, new.host_pid, new.host_ipc, new.devices):
+            return f"{old.where} would change in other ways"
+        if not {(m.source, m.target, m.kind) for m in old.mounts} <= {(m.source, m.target, m.kind) for m in new.mounts}:
+            return f"{old.where} would lose a mount"
+        missed = [rule for rule in sorted(applied.get(old.line, ())) if not _ACHIEVED[rule](new)]
+        if missed:
+            return f"{old.where} would still be reported for {', '.join(missed)}"
+    return None
