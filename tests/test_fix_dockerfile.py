@@ -131,9 +131,36 @@ def test_installs_followed_by_a_build_are_pruned_after_it(tmp_path, install, pru
     assert_clean_after(tmp_path, fixed, ("dev-dependencies-in-runtime",))
 
 
-def test_pip_dev_requirements_need_a_person(tmp_path):
+def test_an_install_of_only_dev_requirements_needs_a_person(tmp_path):
     _, report = fix(tmp_path, "FROM python:3.12\nRUN pip install -r requirements-dev.txt\n", rules=("dev-dependencies-in-runtime",))
-    assert not report.plans and "cannot be pruned in place" in report.decisions[0].message
+    assert not report.plans and "only development requirements" in report.decisions[0].message
+
+
+@pytest.mark.parametrize("install, fixed_install", [
+    ("pip install --no-cache-dir -r requirements.txt -r requirements-dev.txt", "pip install --no-cache-dir -r requirements.txt"),
+    ("python3 -m pip install -e .[dev,server]", "python3 -m pip install -e .[server]"),
+    ("python3 -m uv pip install --system -e .[dev]", "python3 -m uv pip install --system -e ."),
+    ("uv pip install --system --extra dev -r pyproject.toml", "uv pip install --system -r pyproject.toml"),
+])
+def test_pip_like_installs_drop_their_dev_targets(tmp_path, install, fixed_install):
+    dockerfile = f"FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN {install}\nCMD [\"python\", \"-m\", \"app\"]\n"
+    files = {"pyproject.toml": "[project]\nname = 'a'\nversion = '1'\n[project.optional-dependencies]\ndev = ['pytest']\n"}
+    fixed, _ = fix(tmp_path, dockerfile, rules=("dev-dependencies-in-runtime",), files=files)
+    assert f"RUN {fixed_install}\n" in fixed
+    assert_clean_after(tmp_path, fixed, ("dev-dependencies-in-runtime",))
+
+
+@pytest.mark.parametrize("install, fixed_install", [
+    ("corepack pnpm install --frozen-lockfile", "corepack pnpm install --prod --frozen-lockfile"),
+    ("npm --prefix /app ci", "npm --prefix /app ci --omit=dev"),
+    ("pipx run poetry install --no-root", "pipx run poetry install --only main --no-root"),
+])
+def test_production_flags_go_after_the_installers_subcommand(tmp_path, install, fixed_install):
+    dockerfile = f"FROM node:22\nWORKDIR /app\nCOPY . .\nRUN {install}\nCMD [\"node\", \"i.js\"]\n"
+    files = {"package.json": '{"devDependencies": {"x": "1"}}',
+             "pyproject.toml": "[tool.poetry.group.dev.dependencies]\npytest = '*'\n"}
+    fixed, _ = fix(tmp_path, dockerfile, rules=("dev-dependencies-in-runtime",), files=files)
+    assert f"RUN {fixed_install}\n" in fixed
 
 
 # no-healthcheck -----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -17,6 +18,7 @@ from mcpharden.knowledge import load_table
 from mcpharden.model.build import BuildModel, Stage
 from mcpharden.model.findings import Finding
 from mcpharden.model.images import parse_image_name
+from mcpharden.sources.installs import dev_target_words, installer_of
 from mcpharden.sources.text import content_lines, parsable
 
 FIXABLE_RULES = ("root-user", "dev-dependencies-in-runtime", "no-healthcheck", "image-not-pinned-by-digest", "no-image-scan-in-ci")
@@ -208,7 +210,7 @@ class DockerfileFixer:
         if self._production_flag(finding, manager):
             return
         template = _table()["prune"].get(manager)
-        if template is None:
+        if template is None or self._installed_by_targets(finding):
             self._decide(finding, f"{manager} installs cannot be pruned in place: install only production "
                                   "requirements in the stage that ships")
             return
@@ -221,24 +223,25 @@ class DockerfileFixer:
         self.edits.append(Edit(at, at - 1, (f"RUN {command}",), finding.rule_id))
 
     def _production_flag(self, finding: Finding, manager: str) -> bool:
-        """Add the production flag to an install in the final stage when it is the last
-        command of the stage's last RUN: nothing after it can need the dev tools."""
-        flag = _table()["production_flags"].get(manager)
-        final = self.build.final
-        install = next((d.install for d in final.dependencies if d.includes_dev and d.arrived_via is None
-                        and d.install.line == finding.line), None)
-        if flag is None or install is None:
+        """Make the final stage's install production-only when it is the last command of the
+        stage's last RUN (nothing after it can need the dev tools): a production flag after
+        the installer's subcommand, or, for pip-like installs, the dev targets dropped."""
+        located = self._last_install(finding)
+        if located is None:
             return False
-        runs = [i for i in self.instructions if i.stage == final.index and i.name == "RUN"]
-        last = runs[-1] if runs else None
-        if last is None or not (last.start <= install.line <= last.end):
+        install, run = located
+        words = tuple(install.command.split())
+        grammar = installer_of(words)
+        if grammar is None:
             return False
-        words = install.command.split()
-        command_text = " ".join(self.lines[last.start - 1 : last.end]).replace("\\", " ")
-        if not " ".join(command_text.split()).rstrip().endswith(" ".join(words)):
-            return False  # something follows the install in the same RUN
-        head = " ".join(words[:2])
-        for number in range(last.end, last.start - 1, -1):
+        spec, end = grammar
+        if spec.judged_by_targets:
+            return self._drop_dev_targets(finding, words, run)
+        flag = _table()["production_flags"].get(spec.manager)
+        if flag is None:
+            return False
+        head = " ".join(words[:end])
+        for number in range(run.end, run.start - 1, -1):
             line = self.lines[number - 1]
             position = line.rfind(head)
             if position >= 0:
@@ -246,6 +249,51 @@ class DockerfileFixer:
                 self.edits.append(Edit(number, number, (line[:cut] + f" {flag}" + line[cut:],), finding.rule_id))
                 return True
         return False
+
+    def _installed_by_targets(self, finding: Finding) -> bool:
+        """Whether the install at the finding is pip-like (what it names decides dev or not):
+        no prune command undoes that, so it is left to a person."""
+        for stage in self.build.stages:
+            for dependency in stage.dependencies:
+                if dependency.install.line == finding.line and dependency.arrived_via is None:
+                    grammar = installer_of(tuple(dependency.install.command.split()))
+                    return grammar is not None and grammar[0].judged_by_targets
+        return False
+
+    def _last_install(self, finding: Finding):
+        """The final stage's dev install at the finding's line, and its RUN, when it is the
+        last command of the stage's last RUN."""
+        final = self.build.final
+        install = next((d.install for d in final.dependencies if d.includes_dev and d.arrived_via is None
+                        and d.install.line == finding.line), None)
+        runs = [i for i in self.instructions if i.stage == final.index and i.name == "RUN"]
+        last = runs[-1] if runs else None
+        if install is None or last is None or not (last.start <= install.line <= last.end):
+            return None
+        command_text = " ".join(self.lines[last.start - 1 : last.end]).replace("\\", " ")
+        if not " ".join(command_text.split()).rstrip().endswith(" ".join(install.command.split())):
+            return None  # something follows the install in the same RUN
+        return install, last
+
+    def _drop_dev_targets(self, finding: Finding, words: tuple[str, ...], run: Instruction) -> bool:
+        """`pip install -r requirements.txt -r requirements-dev.txt .[dev]` → `... -r requirements.txt .`"""
+        drop, rewrite, refusal = dev_target_words(words)
+        if refusal:
+            self._decide(finding, refusal)
+            return True
+        edited = {number: self.lines[number - 1] for number in range(run.start, run.end + 1)}
+        for sequence in drop:
+            pattern = re.compile(r"[ \t]+" + r"[ \t]+".join(re.escape(w) for w in sequence) + r"(?=[ \t]|\\?$)")
+            if not _replace_once(edited, pattern, ""):
+                return False  # written across lines or quoted: the prune or a person handles it
+        for written, replacement in rewrite:
+            pattern = re.compile(r"(?<=[ \t])" + re.escape(written) + r"(?=[ \t]|\\?$)")
+            if not _replace_once(edited, pattern, replacement):
+                return False
+        for number, line in edited.items():
+            if line != self.lines[number - 1]:
+                self.edits.append(Edit(number, number, (line,), finding.rule_id))
+        return True
 
     def _stage_holding(self, finding: Finding, directory: str) -> tuple[int, str]:
         """Where the dependencies must be pruned: the stage a COPY --from took them from
@@ -281,6 +329,16 @@ class DockerfileFixer:
         starts = [i for i in stage if i.name in ("CMD", "ENTRYPOINT")]
         at = starts[0].start if starts else stage[-1].end + 1
         self.edits.append(Edit(at, at - 1, (line,), finding.rule_id))
+
+
+def _replace_once(lines: dict[int, str], pattern: re.Pattern[str], replacement: str) -> bool:
+    """Replace the one match of `pattern` among `lines` (by number); False when there is not exactly one."""
+    matches = [(number, match) for number, line in lines.items() for match in pattern.finditer(line)]
+    if len(matches) != 1:
+        return False
+    number, match = matches[0]
+    lines[number] = lines[number][: match.start()] + replacement + lines[number][match.end() :]
+    return True
 
 
 def _within_any(directory: str, sources: tuple[str, ...]) -> bool:

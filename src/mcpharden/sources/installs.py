@@ -169,6 +169,68 @@ def _includes_dev(
     return False, f"`{shown}` installs production dependencies by default"
 
 
+def installer_of(argv: tuple[str, ...]) -> tuple[InstallerSpec, int] | None:
+    """The installer `argv` runs, and how many of its words lead up to the end of its
+    subcommand, by the installer's own grammar: `python3 -m uv pip install -e .` → 5,
+    `npm --prefix /app ci` → 4, `yarn --frozen-lockfile` → 1. A flag goes after those words."""
+    if not argv:
+        return None
+    lead = 2 if len(argv) >= 3 and _PYTHON.match(argv[0].rsplit("/", 1)[-1]) and argv[1] == "-m" else 0
+    program = normalize_argv(argv)[0]
+    args = argv[lead + 1 :]
+    for spec in INSTALLERS:
+        if program not in spec.programs:
+            continue
+        matched = _after_subcommand(args, spec.subcommands)
+        if matched is None:
+            continue
+        subcommand, _rest = matched
+        end = lead + 1
+        for word in subcommand:  # the subcommand's words, in order, options between them skipped
+            end = args.index(word, end - lead - 1) + lead + 2
+        return spec, end
+    return None
+
+
+def dev_target_words(argv: tuple[str, ...]) -> tuple[list[tuple[str, ...]], list[tuple[str, str]], str | None]:
+    """What makes a pip-like install bring dev dependencies, as edits: word sequences to drop
+    (`-r requirements-dev.txt`, `--extra dev`), targets to rewrite (`.[dev,server]` → `.[server]`),
+    and the reason when no safe edit exists (`--all-extras`, a dev tool named as a package)."""
+    drop: list[tuple[str, ...]] = []
+    rewrite: list[tuple[str, str]] = []
+    words = list(argv)
+    for index, word in enumerate(words):
+        following = words[index + 1] if index + 1 < len(words) else ""
+        if word in ("-r", "--requirement") and _is_dev_path(following):
+            drop.append((word, following))
+        elif word.startswith("-r") and len(word) > 2 and not word.startswith("-r=") and _is_dev_path(word[2:]):
+            drop.append((word,))
+        elif word.startswith("--requirement=") and _is_dev_path(word.split("=", 1)[1]):
+            drop.append((word,))
+        elif word in ("--extra", "--group") and following.lower() in DEV_WORDS:
+            drop.append((word, following))
+        elif word == "--all-extras":
+            return [], [], "`--all-extras` installs every extra: name the production extras instead"
+        elif not word.startswith("-") and (dev := _extras(word) & DEV_WORDS):
+            kept = [e for e in word[word.find("[") + 1 : word.find("]")].split(",") if e.strip().lower() not in dev]
+            rewrite.append((word, word[: word.find("[")] + (f"[{','.join(kept)}]" if kept else "") + word[word.find("]") + 1 :]))
+        elif not word.startswith("-") and (name := _NAME.match(word.rsplit("/", 1)[-1])) and name.group(1).lower() in DEV_PACKAGES:
+            return [], [], f"the development tool `{name.group(1)}` is installed by name: install it in a build stage"
+    dropped = {index for sequence in drop for index in _positions(words, sequence)}
+    remaining = [w for i, w in enumerate(words) if i not in dropped]
+    if not any(option in ("", "-e", "--editable", "-r", "--requirement") and value
+               for option, value in _pip_arguments(tuple(remaining[2:]))):
+        return [], [], "it installs only development requirements: install them in a build stage, or not at all"
+    return drop, rewrite, None
+
+
+def _positions(words: list[str], sequence: tuple[str, ...]) -> list[int]:
+    for start in range(len(words) - len(sequence) + 1):
+        if tuple(words[start : start + len(sequence)]) == sequence:
+            return list(range(start, start + len(sequence)))
+    return []
+
+
 def _judge_pip_targets(args: tuple[str, ...]) -> tuple[bool, str]:
     """pip/uv pip: dev when a requirements file, extra, group or package name says so."""
     for option, value in _pip_arguments(args):

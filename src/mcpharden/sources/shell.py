@@ -21,7 +21,10 @@ _RESERVED = frozenset({"if", "then", "else", "elif", "fi", "do", "done", "while"
                        "case", "esac", "{", "}", "!", "(", ")", "function", "time"})
 _OPERATORS = frozenset({";", "&&", "||", "|", "&", ";;", "(", ")", "|&"})
 # Wrappers that run the command that follows them.
-_WRAPPERS = frozenset({"sudo", "exec", "nice", "nohup", "time", "command", "builtin", "xargs", "gosu", "su-exec"})
+_WRAPPERS = frozenset({"sudo", "exec", "nice", "nohup", "time", "command", "builtin", "xargs", "gosu", "su-exec",
+                       "corepack", "uvx"})  # corepack pnpm install, uvx poetry install: the tool runs
+# Two-word launchers: `pipx run poetry install` runs `poetry install`.
+_LAUNCHERS = frozenset({("pipx", "run"), ("uv", "tool"), ("npm", "exec"), ("pnpm", "dlx")})
 
 
 @dataclass(frozen=True)
@@ -331,6 +334,10 @@ def _unwrap(command: SimpleCommand) -> tuple[SimpleCommand, ...]:
         program = argv[0].rsplit("/", 1)[-1]
         if program in _WRAPPERS:
             argv = _drop_options(argv[1:])
+        elif len(argv) > 1 and (program, argv[1]) in _LAUNCHERS:
+            argv = _drop_options(argv[2:])
+            if argv and argv[0] == "run" and program == "uv":  # uv tool run X
+                argv = _drop_options(argv[1:])
         elif program == "env":
             argv = _drop_options(argv[1:])
             while argv and _ASSIGNMENT.match(argv[0]):
