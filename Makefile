@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Microsoft's SARIF validator, used by the SARIF tests (installed from npm).
 SARIF_TOOL := .tools/node_modules/.bin/sarif-multitool
 
-.PHONY: demo test bench docs install sarif-tool clean
+.PHONY: demo test bench fuzz docs install sarif-tool clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m compileall -q src
 	$(BIN)/python benchmarks/bench.py
+
+# The fuzz targets with a long random budget (CI runs them short and derandomized in `make test`).
+FUZZ_EXAMPLES ?= 3000
+fuzz: $(STAMP)
+	MCPHARDEN_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) MCPHARDEN_FUZZ_RANDOM=1 $(BIN)/python -m pytest -q tests/test_fuzz.py
 
 # Rule pages are generated from the rules' docstrings; a test keeps them in sync.
 docs: $(STAMP)
