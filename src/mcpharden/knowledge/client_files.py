@@ -40,3 +40,13 @@ def home_locations() -> list[tuple[str, str]]:
         for patterns in client.get("home", {}).values():
             found.extend((client["name"], pattern) for pattern in patterns)
     return found
+
+
+def published_image(arguments: tuple[str, ...]) -> str | None:
+    """The container image of a server started from a package (`npx -y @scope/pkg@1.2`)."""
+    images = load_table("clients.toml").get("published_images", {})
+    for argument in arguments:
+        package = argument.rsplit("@", 1)[0] if argument.count("@") > (1 if argument.startswith("@") else 0) else argument
+        if package in images:
+            return images[package]
+    return None

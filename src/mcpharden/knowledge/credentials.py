@@ -34,3 +34,21 @@ def is_placeholder(value: str) -> bool:
     folded = value.strip().strip("\"'").strip().lower()
     table = _table()
     return folded in table["placeholder_values"] or folded.startswith(tuple(table["placeholder_prefixes"]))
+
+
+def credential_kind(name: str, value: str | None) -> str | None:
+    """What kind of credential `name=value` holds, or None: a well-known token shape under any
+    name, or a credential-named setting with a real-looking value. References, placeholders,
+    URLs without a password and short values are not credentials."""
+    if value is None or is_placeholder(value):
+        return None
+    value = value.strip().strip("\"'")
+    shape = value_shapes().search(value)
+    if shape:
+        return next(s["kind"] for s in _table()["shapes"] if re.search(s["pattern"], shape.group(0)))
+    if "://" in value:
+        userinfo = value.split("://", 1)[1].split("/", 1)[0]
+        return "password in a URL" if ":" in userinfo.split("@", 1)[0] and "@" in userinfo else None
+    if is_credential_name(name) and len(value) >= 8 and not value.isdigit() and " " not in value:
+        return "credential"
+    return None

@@ -99,3 +99,8 @@ def _has_marker(text: str, rule: dict, table: dict) -> bool:
 def _looks_real(value: str, placeholders: list[str]) -> bool:
     lowered = value.strip().lower()
     return len(lowered) >= 8 and not any(word in lowered for word in placeholders) and len(set(lowered)) > 3
+
+
+def files_present(image: ImageModel, paths: tuple[str, ...]) -> list[str]:
+    """Which of `paths` the image's final file system holds (as a file or a link)."""
+    return [path for path in paths if path in image.files and image.files[path].kind in ("file", "symlink", "hardlink")]

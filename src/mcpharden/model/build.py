@@ -78,6 +78,32 @@ class StageCopy:
 
 
 @dataclass(frozen=True)
+class RemoteCode:
+    """Code fetched from the network and run (or added) without being checked first."""
+
+    line: int
+    how: str  # "`curl … | sh`", "`ADD https://…` without --checksum"
+
+
+@dataclass(frozen=True)
+class OsPackage:
+    name: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """An ENV or ARG of a stage, with its default (None: no default) and whether a later RUN
+    of the stage reads it (an ARG's value then lands in the image's history)."""
+
+    kind: str  # "ENV" | "ARG"
+    name: str
+    value: str | None
+    line: int
+    used_in_run: bool = False
+
+
+@dataclass(frozen=True)
 class Stage:
     index: int
     name: str | None
@@ -97,6 +123,10 @@ class Stage:
     cmd: tuple[str, ...] = ()
     # uid given to users created in this build (useradd -u 0 admin)
     created_users: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    remote_code: tuple[RemoteCode, ...] = ()
+    # OS packages installed in this stage or a stage it is built FROM.
+    os_packages: tuple[OsPackage, ...] = ()
+    declarations: tuple[Declaration, ...] = ()
 
     @property
     def label(self) -> str:

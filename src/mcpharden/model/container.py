@@ -21,6 +21,32 @@ class Mount:
 
 
 @dataclass(frozen=True)
+class EnvSetting:
+    """An environment variable given to the container. `value` is None when it is passed
+    through from the host (`-e NAME`) or comes from a secret store (`valueFrom`, `secretKeyRef`)."""
+
+    name: str
+    value: str | None
+    line: int
+
+
+@dataclass(frozen=True)
+class PublishedPort:
+    """A container port published on the host: `-p [IP:]HOST:CONTAINER`, compose `ports`,
+    Kubernetes `hostPort`. `host_ip` is "" when it is every interface."""
+
+    host_ip: str
+    host_port: str
+    container_port: str
+    line: int
+
+
+# Every setting a ContainerSpec can hold, for formats that can express only some of them.
+ALL_SETTINGS = frozenset({"user", "cap_drop", "read_only_root", "no_new_privileges", "memory_limit", "pids_limit",
+                          "security_opts", "ports", "env"})
+
+
+@dataclass(frozen=True)
 class ContainerSpec:
     path: str
     origin: str  # "compose" | "kubernetes" | "docker-run" | "client-config" | "mcp-manifest"
@@ -43,10 +69,27 @@ class ContainerSpec:
     host_ipc: bool = False
     mounts: tuple[Mount, ...] = ()
     devices: tuple[str, ...] = ()
+    device_cgroup_rules: tuple[str, ...] = ()
+    host_userns: bool = False
+    host_uts: bool = False
+    host_cgroupns: bool = False
+    # --security-opt values as written (seccomp=unconfined, apparmor:unconfined, label=disable);
+    # Kubernetes Unconfined profiles are given in the same spelling.
+    security_opts: tuple[str, ...] = ()
+    env: tuple[EnvSetting, ...] = ()
+    ports: tuple[PublishedPort, ...] = ()
+    memory_limit: str | None = None
+    pids_limit: str | None = None
+    # The settings the format can express (a Docker MCP catalog entry cannot drop capabilities):
+    # a rule does not blame a spec for what its format cannot say.
+    settable: frozenset[str] = ALL_SETTINGS
     # Where the spec came from documentation (README code blocks): messages say so.
     from_documentation: bool = False
     # The file line of each setting, by field name ("user", "privileged", "cap_add", ...).
     lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+
+    def can_set(self, setting: str) -> bool:
+        return setting in self.settable
 
     def line_of(self, setting: str) -> int:
         return self.lines.get(setting, self.line)
@@ -72,3 +115,7 @@ class ClientServer:
     name: str
     command: str
     in_container: bool
+    # The entry's own `env` block: what the client puts in the server's environment.
+    env: tuple[EnvSetting, ...] = ()
+    # Arguments after the command (`npx -y server-filesystem /`), for messages.
+    arguments: tuple[str, ...] = ()

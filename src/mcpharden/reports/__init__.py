@@ -1,4 +1,6 @@
-"""Reports: one module per output format, each with `render(report) -> str`.
+"""Reports: one module per output format. Text formats have `render(report) -> str`; JSON
+formats have `document(report) -> dict`, serialised here, so that the safety gate masks each
+string of the document rather than the escaped text.
 
 Formats are imported only when used, so `mcpharden --version` stays fast.
 """
@@ -56,7 +58,12 @@ class Report:
 
 def render(format_name: str, report: Report) -> str:
     """Every format passes the same gate: no credential value leaves mcpharden."""
-    from mcpharden.reports.safety import redact_text
+    from mcpharden.reports.safety import redact_document, redact_text
 
-    return redact_text(import_module(FORMATS[format_name]).render(report))
+    module = import_module(FORMATS[format_name])
+    if hasattr(module, "document"):
+        import json
+
+        return json.dumps(redact_document(module.document(report)), indent=2, ensure_ascii=module.ENSURE_ASCII) + "\n"
+    return redact_text(module.render(report))
 

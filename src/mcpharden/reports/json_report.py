@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import json
 
 from mcpharden.reports import Report
+
+ENSURE_ASCII = True
 from mcpharden.reports.safety import escape_bytes as shown
 
 
-def render(report: Report) -> str:
+def document(report: Report) -> dict:
     value, grade = report.score
-    document = {
+    result = {
         "version": report.version,
         "findings": [
             {
@@ -47,4 +48,4 @@ def render(report: Report) -> str:
             "failed": report.failed,
         },
     }
-    return json.dumps(document, indent=2) + "\n"
+    return result

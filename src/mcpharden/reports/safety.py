@@ -53,6 +53,17 @@ def redact_text(text: str) -> str:
     return text
 
 
+def redact_document(value):
+    """A JSON document with every string in it (keys kept) passed through redact_text."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {key: redact_document(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_document(item) for item in value]
+    return value
+
+
 def _escape_character(match: re.Match[str]) -> str:
     character = match.group(0)
     if character in _NAMED_ESCAPES:

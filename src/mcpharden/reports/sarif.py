@@ -8,11 +8,12 @@ not read become tool execution notifications, not results.
 from __future__ import annotations
 
 import hashlib
-import json
 import posixpath
 
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.reports import Report
+
+ENSURE_ASCII = False
 from mcpharden.reports.safety import escape_bytes, uri_path
 from mcpharden.rules.base import Rule
 from mcpharden.scan import TargetResult
@@ -23,7 +24,7 @@ LEVEL = {Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note
 SECURITY_SEVERITY = {Severity.HIGH: "8.0", Severity.MEDIUM: "5.5", Severity.LOW: "3.0"}
 
 
-def render(report: Report) -> str:
+def document(report: Report) -> dict:
     rules = list(report.rules)
     index = {rule.id: position for position, rule in enumerate(rules)}
     several = len(report.results) > 1
@@ -48,8 +49,8 @@ def render(report: Report) -> str:
         "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The scanned directory."}}},
         "results": [_result(result, finding, index, several) for result, finding in report.findings],
     }
-    document = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    result = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
+    return result
 
 
 def _rule(rule: Rule) -> dict:

@@ -29,6 +29,16 @@ RULE_MODULES = (
     "secret_in_image",
     "image_contradicts_dockerfile",
     "known_vulnerability",
+    "secret_in_run_config",
+    "security_profile_disabled",
+    "host_device_exposed",
+    "port_exposed_on_all_interfaces",
+    "writable_host_mount",
+    "no_resource_limits",
+    "remote_code_at_build",
+    "sudo_in_image",
+    "ssh_server_in_image",
+    "server_not_in_container",
 )
 
 

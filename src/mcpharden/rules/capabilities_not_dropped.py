@@ -35,7 +35,7 @@ from mcpharden.rules.base import Rule
 
 def check(project: Project) -> Iterator[Finding]:
     for spec in project.containers:
-        if spec.privileged or "ALL" in {normalize_capability(c) for c in spec.cap_drop}:
+        if spec.privileged or not spec.can_set("cap_drop") or "ALL" in {normalize_capability(c) for c in spec.cap_drop}:
             continue  # privileged mode is its own (HIGH) finding
         dropped = f" (drops only {', '.join(spec.cap_drop)})" if spec.cap_drop else ""
         yield RULE.finding(spec.path, spec.line_of("cap_drop"), f"{spec.where} keeps the default capabilities{dropped}: drop ALL")

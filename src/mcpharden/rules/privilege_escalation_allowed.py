@@ -35,7 +35,7 @@ from mcpharden.rules.base import Rule
 
 def check(project: Project) -> Iterator[Finding]:
     for spec in project.containers:
-        if not spec.no_new_privileges and not spec.privileged:
+        if spec.can_set("no_new_privileges") and not spec.no_new_privileges and not spec.privileged:
             yield RULE.finding(spec.path, spec.line_of("no_new_privileges"), f"{spec.where} allows privilege escalation (no `no-new-privileges`)")
 
 

@@ -40,7 +40,7 @@ from mcpharden.rules.base import Rule
 
 def check(project: Project) -> Iterator[Finding]:
     for spec in project.containers:
-        if not spec.read_only_root:
+        if spec.can_set("read_only_root") and not spec.read_only_root:
             yield RULE.finding(spec.path, spec.line_of("read_only_root"), f"{spec.where} has a writable root file system")
 
 

@@ -1,5 +1,9 @@
 """## What it does
-Finds credentials baked into a built image: `ENV` variables named like secrets (`*TOKEN*`,
+Finds credentials baked into an image. In Dockerfiles: an `ENV` or `ARG` whose value (or
+default) is a credential, and a credential-named `ARG` (`NPM_TOKEN`, `GITHUB_TOKEN`, ...) that a
+`RUN` step reads, whose value is then recorded in the image's history (Docker's own
+`SecretsUsedInArgOrEnv` check warns of the same); `RUN --mount=type=secret` is the way to pass
+one and is not reported. In built images: `ENV` variables named like secrets (`*TOKEN*`,
 `*SECRET*`, `*PASSWORD*`, `*API_KEY*`, ...) with real-looking values, and credential files:
 private keys, `.npmrc` auth tokens, `.pypirc` and `.netrc` passwords, `.git-credentials`,
 AWS credentials, registry `config.json` auths, cloud service-account keys, `.env` files with
@@ -14,15 +18,16 @@ server.
 
 ## Example
 ```dockerfile
+ARG NPM_TOKEN
 ENV GITHUB_TOKEN=ghp_8Hq0example0token0value0000
-COPY .npmrc /root/.npmrc
-RUN npm ci
+RUN echo "//registry.npmjs.org/:_authToken=${NPM_TOKEN}" > .npmrc && npm ci
 ```
 
 Use instead:
 ```dockerfile
 RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci
 ```
+(built with `docker build --secret id=npmrc,src=$HOME/.npmrc .`)
 and pass `GITHUB_TOKEN` at run time (`docker run -e GITHUB_TOKEN`, or the MCP client's
 `env` / `inputs`).
 
@@ -36,6 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mcpharden.knowledge.credentials import credential_kind, is_credential_name
 from mcpharden.knowledge.image_contents import secrets
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.project import Project
@@ -43,10 +49,30 @@ from mcpharden.rules.base import Rule
 
 
 def check(project: Project) -> Iterator[Finding]:
+    for build in project.builds:
+        seen: set[tuple[int, str]] = set()
+        for stage in build.stages:
+            for declaration in stage.declarations:
+                message = _declaration_problem(declaration)
+                if message and (declaration.line, declaration.name) not in seen:
+                    seen.add((declaration.line, declaration.name))
+                    yield RULE.finding(build.path, declaration.line, f"stage {stage.label}: {message}",
+                                       name=declaration.name, kind=declaration.kind)
     for image in project.images:
         for secret in secrets(image):
             yield RULE.finding(image.source_path, 1, f"image {image.label} contains a {secret.kind} in {secret.where}",
                                image=image.reference, where=secret.where, kind=secret.kind)
+
+
+def _declaration_problem(declaration) -> str | None:
+    kind = credential_kind(declaration.name, declaration.value)
+    if kind:
+        default = "default " if declaration.kind == "ARG" else ""
+        return f"`{declaration.kind} {declaration.name}` has a literal {kind} as its {default}value (value not shown)"
+    if declaration.kind == "ARG" and declaration.used_in_run and is_credential_name(declaration.name):
+        return (f"the build argument `{declaration.name}` is read by a RUN step: its value is recorded in the image's "
+                "history; use RUN --mount=type=secret")
+    return None
 
 
 RULE = Rule(

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Any
 
 from mcpharden.knowledge import load_table
 from mcpharden.knowledge.client_files import ClientFile
-from mcpharden.model.container import ClientServer, ContainerSpec
+from mcpharden.model.container import ClientServer, ContainerSpec, EnvSetting
 from mcpharden.sources.jsonc import load_jsonc
 from mcpharden.sources.runargs import parse_run, run_arguments
 from mcpharden.sources.shell import words_of
@@ -97,9 +97,11 @@ def _server(path: str, client: str, name: str, entry: YamlMap, line: int, result
     if isinstance(args, YamlList):
         words += [str(a) for a in args]
         argument_lines = list(args.item_lines)
+    env = tuple(_env_block(entry))
     arguments = run_arguments(words)
     if arguments is None:
-        result.servers.append(ClientServer(path, line, client, name, " ".join(words[:6]), in_container=False))
+        result.servers.append(ClientServer(path, line, client, name, " ".join(words[:6]), in_container=False, env=env,
+                                           arguments=tuple(words[1:])))
         return
     offset = len(words) - len(arguments) - 1  # index in `args` of arguments[0]
 
@@ -108,8 +110,28 @@ def _server(path: str, client: str, name: str, entry: YamlMap, line: int, result
         return argument_lines[position] if 0 <= position < len(argument_lines) else line
 
     origin = "client-config"
-    result.specs.append(parse_run(arguments, path, origin, line, name, line_of_argument, from_documentation))
-    result.servers.append(ClientServer(path, line, client, name, " ".join(words[:6]), in_container=True))
+    spec = parse_run(arguments, path, origin, line, name, line_of_argument, from_documentation)
+    result.specs.append(replace(spec, env=_with_client_env(spec.env, env)))
+    result.servers.append(ClientServer(path, line, client, name, " ".join(words[:6]), in_container=True, env=env,
+                                       arguments=tuple(words[1:])))
+
+
+def _env_block(entry: YamlMap) -> list[EnvSetting]:
+    """The entry's `env` (or Zed's `command.env`): NAME → value, with each value's line."""
+    env = entry.get("env")
+    if not isinstance(env, YamlMap) and isinstance(entry.get("command"), YamlMap):
+        env = entry["command"].get("env")
+    if not isinstance(env, YamlMap):
+        return []
+    return [EnvSetting(str(name), None if value is None else str(value), env.line_of(name)) for name, value in env.items()]
+
+
+def _with_client_env(flags: tuple[EnvSetting, ...], block: tuple[EnvSetting, ...]) -> tuple[EnvSetting, ...]:
+    """`-e NAME` takes its value from the environment the client gives docker (its `env`)."""
+    given = {setting.name: setting for setting in block}
+    passed = tuple(given.get(s.name, s) if s.value is None else s for s in flags)
+    named = {s.name for s in flags}
+    return passed + tuple(s for s in block if s.name not in named)
 
 
 _CODEX_HEADER = re.compile(r'^\s*\[mcp_servers\.("?)([^"\]]+)\1\]\s*$')
@@ -171,7 +193,18 @@ def _registry_manifest(path: str, document: Any, result: _Result) -> None:
         package_line = packages.line_of(index)
         spec = parse_run([*words, image], path, "mcp-manifest", package_line, server_name,
                          lambda i: lines[i] if i < len(lines) else package.line_of("identifier"))
-        result.specs.append(spec)
+        result.specs.append(replace(spec, env=spec.env + tuple(_manifest_environment(package))))
+
+
+def _manifest_environment(package: YamlMap) -> list[EnvSetting]:
+    """server.json `environmentVariables`: a literal `value` or `default` is what users run with."""
+    variables = package.get("environmentVariables") or package.get("environment_variables")
+    found = []
+    for index, variable in enumerate(variables if isinstance(variables, YamlList) else []):
+        if isinstance(variable, YamlMap) and isinstance(variable.get("name"), str):
+            value = variable.get("value", variable.get("default"))
+            found.append(EnvSetting(variable["name"], None if value is None else str(value), variables.line_of(index)))
+    return found
 
 
 def _manifest_argument(argument: Any) -> list[str]:
@@ -207,4 +240,5 @@ def _catalog_entry(path: str, document: Any, result: _Result) -> None:
     image = document["image"]
     spec = parse_run([*words, image], path, "mcp-manifest", document.line_of("image"), str(document.get("name", "")),
                      lambda i: lines[i] if i < len(lines) else document.line_of("image"))
-    result.specs.append(spec)
+    # The catalog format says which image, volumes and user; the gateway decides the rest.
+    result.specs.append(replace(spec, settable=frozenset({"user"})))

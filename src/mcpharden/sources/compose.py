@@ -9,15 +9,15 @@ running mcpharden leaks in (only a `.env` file next to the compose file is read)
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
-from mcpharden.model.container import ContainerSpec, Mount
+from mcpharden.model.container import ContainerSpec, EnvSetting, Mount, PublishedPort
 from mcpharden.model.images import ImageRef
 from mcpharden.sources.variables import expand
-from mcpharden.sources.runargs import is_host_path, is_no_new_privileges, short_volume
+from mcpharden.sources.runargs import is_host_path, is_no_new_privileges, published_port, short_volume
 from mcpharden.sources.yamlnodes import YamlList, YamlMap, load_documents
 
 FileReader = Callable[[str], "str | None"]
@@ -218,8 +218,49 @@ def _spec(path: str, name: str, line: int, service: YamlMap, environment: dict[s
         host_ipc=(text("ipc") or "") == "host",
         mounts=tuple(_volumes(service, environment)),
         devices=tuple(strings("devices")),
+        device_cgroup_rules=tuple(strings("device_cgroup_rules")),
+        host_userns=(text("userns_mode") or "") == "host",
+        host_uts=(text("uts") or "") == "host",
+        host_cgroupns=(text("cgroup") or "") == "host",
+        security_opts=tuple(strings("security_opt")),
+        env=tuple(_environment(service)),
+        ports=tuple(_ports(service, environment)),
+        memory_limit=text("mem_limit") or _deploy_limit(service, "memory"),
+        pids_limit=text("pids_limit") or _deploy_limit(service, "pids"),
         lines=MappingProxyType(lines),
     )
+
+
+def _environment(service: YamlMap) -> Iterator[EnvSetting]:
+    """`environment:` as a list (`- NAME=value`, `- NAME`) or a mapping, values as written:
+    `${TOKEN}` is a reference, not the value .env gives it."""
+    value = service.get("environment")
+    if isinstance(value, YamlMap):
+        for name, assigned in value.items():
+            yield EnvSetting(str(name), None if assigned is None else str(assigned), value.line_of(name))
+    elif isinstance(value, YamlList):
+        for index, item in enumerate(value):
+            name, equals, assigned = str(item).partition("=")
+            yield EnvSetting(name, assigned if equals else None, value.line_of(index))
+
+
+def _ports(service: YamlMap, environment: dict[str, str]) -> Iterator[PublishedPort]:
+    value = service.get("ports")
+    for index, item in enumerate(value if isinstance(value, YamlList) else []):
+        line = value.line_of(index)
+        if isinstance(item, YamlMap):  # long syntax
+            host_ip = interpolate(str(item.get("host_ip") or ""), environment)
+            published = item.get("published")
+            yield PublishedPort(host_ip, "" if published is None else str(published), str(item.get("target", "")), line)
+        else:
+            yield published_port(interpolate(str(item), environment), line)
+
+
+def _deploy_limit(service: YamlMap, key: str) -> str | None:
+    limits = service.get("deploy")
+    for step in ("resources", "limits", key):
+        limits = limits.get(step) if isinstance(limits, YamlMap) else None
+    return None if limits is None or isinstance(limits, (YamlMap, YamlList)) else str(limits)
 
 
 def _dockerfile(path: str, build: Any, environment: dict[str, str]) -> str | None:
@@ -240,7 +281,9 @@ def _dockerfile(path: str, build: Any, environment: dict[str, str]) -> str | Non
 _SETTING_FIELDS = {
     "user": "user", "privileged": "privileged", "cap_add": "cap_add", "cap_drop": "cap_drop",
     "read_only": "read_only_root", "security_opt": "no_new_privileges", "network_mode": "host_network",
-    "pid": "host_pid", "ipc": "host_ipc", "image": "image", "devices": "devices",
+    "pid": "host_pid", "ipc": "host_ipc", "image": "image", "devices": "devices", "userns_mode": "host_userns",
+    "uts": "host_uts", "cgroup": "host_cgroupns", "ports": "ports", "mem_limit": "memory_limit",
+    "pids_limit": "pids_limit", "environment": "env",
 }
 
 

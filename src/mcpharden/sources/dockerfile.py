@@ -9,6 +9,7 @@ directories each RUN creates or prunes. `FROM <stage>` carries all of that along
 from __future__ import annotations
 
 import posixpath
+import re
 import shlex
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
@@ -21,17 +22,20 @@ from mcpharden.knowledge.base_images import ImageEntry, profile_for
 from mcpharden.model.build import (
     is_root_user,
     BuildModel,
+    Declaration,
     DependencyDir,
     ExposedPort,
     Healthcheck,
     ImageUse,
     InstallStep,
+    OsPackage,
+    RemoteCode,
     Stage,
     StageCopy,
     UserState,
 )
 from mcpharden.model.images import BaseImageProfile, ImageRef
-from mcpharden.sources.installs import absolute, classify
+from mcpharden.sources.installs import absolute, classify, os_packages_installed, remote_code_in
 from mcpharden.sources.shell import SimpleCommand, split_commands, words_of
 from mcpharden.sources.variables import ExpansionTooLong, try_expand
 
@@ -73,6 +77,9 @@ class _StageState:
     created_users: dict[str, str] = field(default_factory=dict)
     # Tool settings that persist across RUNs in config files (poetry config virtualenvs.create false).
     tool_settings: dict[str, str] = field(default_factory=dict)
+    remote_code: list[RemoteCode] = field(default_factory=list)
+    os_packages: list[OsPackage] = field(default_factory=list)
+    declarations: list[Declaration] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -109,6 +116,9 @@ class _StageState:
             entrypoint=self.entrypoint,
             cmd=self.cmd,
             created_users=MappingProxyType(dict(self.created_users)),
+            remote_code=tuple(self.remote_code),
+            os_packages=tuple(self.os_packages),
+            declarations=tuple(self.declarations),
         )
 
 
@@ -233,6 +243,8 @@ class _Builder:
             entrypoint=parent.entrypoint,
             cmd=parent.cmd,
             created_users=dict(parent.created_users),
+            os_packages=list(parent.os_packages),  # installed files are inherited
+            declarations=[d for d in parent.declarations if d.kind == "ENV"],  # ENV persists; ARG does not
         )
 
     # Other instructions ------------------------------------------------------------------
@@ -244,6 +256,10 @@ class _Builder:
 
     def _on_arg(self, stage: _StageState, command) -> None:
         self._declare_args(command, stage.args, stage.variables())
+        for token in command.value:
+            name, has_default, default = _unquote(token).partition("=")
+            value = _unquote(default) if has_default else self.global_args.get(name)
+            stage.declarations.append(Declaration("ARG", name, value, command.start_line))
 
     def _declare_args(self, command, scope: dict[str, str | None], variables: dict[str, str | None]) -> None:
         for token in command.value:
@@ -259,6 +275,7 @@ class _Builder:
     def _on_env(self, stage: _StageState, command) -> None:
         values = list(command.value)
         for name, raw in zip(values[::2], values[1::2]):
+            stage.declarations.append(Declaration("ENV", name, _unquote(raw), command.start_line))
             expanded = try_expand(_unquote(raw), stage.variables())
             stage.env[name] = expanded if expanded is not None else raw
 
@@ -310,13 +327,28 @@ class _Builder:
         for carried in _carried_dependencies(source_stage, sources, destination):
             stage.dependencies[carried.directory] = replace(carried, arrived_via=("copied", command.start_line))
 
-    _on_add = _on_copy
+    def _on_add(self, stage: _StageState, command) -> None:
+        if not _flag_value(command.flags, "--checksum"):
+            for source in (_unquote(v) for v in command.value[:-1]):
+                if source.startswith(("http://", "https://")) and not _pinned_git(source):
+                    stage.remote_code.append(RemoteCode(command.start_line, f"`ADD {source}` without --checksum"))
+        self._on_copy(stage, command)
 
     def _on_run(self, stage: _StageState, command) -> None:
         for flag in command.flags:
             self._note_mount_image(stage, flag, command.start_line)
         for line, script in _run_scripts(command):
+            for how in remote_code_in(script):
+                stage.remote_code.append(RemoteCode(line, how))
+            self._note_reads(stage, script)
             self._run_script(stage, script, line)
+
+    @staticmethod
+    def _note_reads(stage: _StageState, script: str) -> None:
+        """Declarations a RUN reads: an ARG's value is then recorded in the image's history."""
+        for index, declaration in enumerate(stage.declarations):
+            if not declaration.used_in_run and re.search(rf"\$\{{?{re.escape(declaration.name)}\b", script):
+                stage.declarations[index] = replace(declaration, used_in_run=True)
 
     def _note_mount_image(self, stage: _StageState, flag: str, line: int) -> None:
         if not flag.startswith("--mount="):
@@ -344,6 +376,7 @@ class _Builder:
                 continue
             self._note_tool_settings(stage, env, argv)
             self._note_created_user(stage, argv)
+            stage.os_packages.extend(OsPackage(name, line) for name in os_packages_installed(argv))
             if argv[0] == "rm":
                 _remove_dependencies(stage, argv, cwd)
                 continue
@@ -405,6 +438,12 @@ def _run_scripts(command) -> list[tuple[int, str]]:
     if command.json:
         return [(command.start_line, shlex.join(command.value))]
     return [(command.start_line, command.value[0] if command.value else "")]
+
+
+def _pinned_git(source: str) -> bool:
+    """`ADD https://github.com/o/r.git#<40 hex>`: a Git source pinned to a commit."""
+    ref = source.partition("#")[2].split(":", 1)[0]
+    return ".git" in source and len(ref) == 40 and all(c in "0123456789abcdef" for c in ref.lower())
 
 
 def _flag_value(flags: tuple[str, ...], name: str) -> str | None:

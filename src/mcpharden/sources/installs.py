@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from functools import cache
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -332,3 +333,60 @@ def active_virtualenv(env: Mapping[str, str]) -> str | None:
 
 def absolute(path: str, cwd: str) -> str:
     return posixpath.normpath(posixpath.join(cwd, path))
+
+
+# OS packages and remote code (knowledge/build.toml) ---------------------------------------------
+
+
+@cache
+def build_knowledge() -> dict:
+    from mcpharden.knowledge import load_table
+
+    return load_table("build.toml")
+
+
+@cache
+def _remote_code_patterns() -> tuple[re.Pattern[str], ...]:
+    table = build_knowledge()
+    fetch = "|".join(re.escape(f) for f in table["fetchers"])
+    run = "|".join(re.escape(i) for i in sorted(table["interpreters"], key=len, reverse=True))
+    runner = rf"(?:sudo\s+(?:-\S+\s+)*)?(?:env\s+(?:\S+=\S*\s+)*)?(?:\S*/)?(?:{run})(?![\w.-])"
+    return (
+        # curl -fsSL https://x | sh   wget -qO- x | sudo -E bash -
+        re.compile(rf"(?<![\w-])(?:{fetch})(?![\w-])[^|;&\n]*\|\s*{runner}"),
+        # bash <(curl -s x)
+        re.compile(rf"(?<![\w-])(?:{run})\s+<\(\s*(?:{fetch})(?![\w-])"),
+        # sh -c "$(curl -fsSL x)"   python3 -c "$(wget -qO- x)"
+        re.compile(rf"(?<![\w-])(?:{run})\s+-c\s+[\"']?\$\(\s*(?:{fetch})(?![\w-])"),
+    )
+
+
+def remote_code_in(script: str) -> list[str]:
+    """How a RUN script runs code straight from the network (`curl … | sh`), if it does."""
+    found = []
+    for pattern in _remote_code_patterns():
+        for match in pattern.finditer(script.replace("\\\n", " ")):
+            found.append(f"`{' '.join(match.group(0).split())[:80]}`")
+    return found
+
+
+def os_packages_installed(argv: tuple[str, ...]) -> list[str]:
+    """Packages an OS package manager installs (`apt-get install -y sudo=1.9*` → sudo)."""
+    if not argv:
+        return []
+    installers = build_knowledge()["os_installers"]
+    subcommands = installers.get(argv[0].rsplit("/", 1)[-1])
+    if subcommands is None:
+        return []
+    words = [w for w in argv[1:]]
+    position = next((i for i, w in enumerate(words) if w in subcommands), None)
+    if position is None:
+        return []
+    names = []
+    for word in words[position + 1 :]:
+        if word.startswith("-") or "$" in word:
+            continue
+        name = re.split(r"[=<>~]", word, maxsplit=1)[0]
+        if name and not name.endswith((".deb", ".rpm", ".apk")):
+            names.append(name.split(":", 1)[0].lower())
+    return names

@@ -11,10 +11,11 @@ allowPrivilegeEscalation exist only per container. `hostPath` volumes are joined
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
-from mcpharden.model.container import ContainerSpec, Mount
+from mcpharden.model.container import ALL_SETTINGS, ContainerSpec, EnvSetting, Mount, PublishedPort
 from mcpharden.model.images import ImageRef
 from mcpharden.sources.yamlnodes import YamlError, YamlList, YamlMap, load_documents
 
@@ -86,7 +87,59 @@ def _containers(path: str, workload: YamlMap) -> Iterator[ContainerSpec]:
             continue
         for index, container in enumerate(containers):
             if isinstance(container, YamlMap):
-                yield _spec(path, workload_name, containers.line_of(index), pod, pod_context, container, host_paths)
+                spec = _spec(path, workload_name, containers.line_of(index), pod, pod_context, container, host_paths)
+                yield replace(spec, security_opts=spec.security_opts + tuple(_annotated_profiles(workload, container)))
+
+
+# Legacy annotations that set a profile: seccomp for the pod or a container, AppArmor per container.
+_SECCOMP_ANNOTATIONS = ("seccomp.security.alpha.kubernetes.io/pod", "container.seccomp.security.alpha.kubernetes.io/")
+_APPARMOR_ANNOTATION = "container.apparmor.security.beta.kubernetes.io/"
+
+
+def _annotated_profiles(workload: YamlMap, container: YamlMap) -> Iterator[str]:
+    """Profiles turned off by annotations on the workload or its pod template."""
+    name = str(container.get("name", ""))
+    for metadata in (_get(workload, ("metadata",)), _get(workload, POD_SPEC_PATHS[str(workload.get("kind"))][:-1] + ("metadata",))):
+        annotations = metadata.get("annotations") if isinstance(metadata, YamlMap) else None
+        for key, value in (annotations.items() if isinstance(annotations, YamlMap) else []):
+            key, value = str(key), str(value).lower()
+            if value == "unconfined" and (key == _SECCOMP_ANNOTATIONS[0] or key == _SECCOMP_ANNOTATIONS[1] + name):
+                yield "seccomp=unconfined"
+            elif value == "unconfined" and key == _APPARMOR_ANNOTATION + name:
+                yield "apparmor=unconfined"
+
+
+def _profiles(context: YamlMap, pod_context: YamlMap) -> Iterator[str]:
+    """securityContext profiles in --security-opt spelling (the container's level wins)."""
+    for key, option in (("seccompProfile", "seccomp"), ("appArmorProfile", "apparmor")):
+        profile = context.get(key) if key in context else pod_context.get(key)
+        if isinstance(profile, YamlMap) and str(profile.get("type", "")).lower() == "unconfined":
+            yield f"{option}=unconfined"
+    selinux = context.get("seLinuxOptions") if "seLinuxOptions" in context else pod_context.get("seLinuxOptions")
+    if isinstance(selinux, YamlMap) and str(selinux.get("type", "")) in ("spc_t", "unconfined_t"):
+        yield "label=disable"
+
+
+def _environment(container: YamlMap) -> Iterator[EnvSetting]:
+    env = container.get("env")
+    for index, item in enumerate(env if isinstance(env, YamlList) else []):
+        if isinstance(item, YamlMap) and isinstance(item.get("name"), str):
+            value = item.get("value")
+            yield EnvSetting(item["name"], None if value is None else str(value), env.line_of(index))
+
+
+def _host_ports(container: YamlMap) -> Iterator[PublishedPort]:
+    ports = container.get("ports")
+    for index, port in enumerate(ports if isinstance(ports, YamlList) else []):
+        if isinstance(port, YamlMap) and port.get("hostPort") is not None:
+            yield PublishedPort(str(port.get("hostIP") or ""), str(port["hostPort"]), str(port.get("containerPort", "")),
+                                ports.line_of(index))
+
+
+def _memory_limit(container: YamlMap) -> str | None:
+    limits = _get(container, ("resources", "limits"))
+    memory = limits.get("memory") if isinstance(limits, YamlMap) else None
+    return None if memory is None else str(memory)
 
 
 def _host_path_volumes(pod: YamlMap) -> dict[str, str]:
@@ -125,6 +178,11 @@ def _spec(path: str, workload: str, line: int, pod: YamlMap, pod_context: YamlMa
         "host_pid": pod.line_of("hostPID") if "hostPID" in pod else None,
         "host_ipc": pod.line_of("hostIPC") if "hostIPC" in pod else None,
         "image": container.line_of("image") if "image" in container else None,
+        "memory_limit": container.line_of("resources") if "resources" in container else None,
+        "ports": container.line_of("ports") if "ports" in container else None,
+        "security_opts": (context.line_of("seccompProfile") if "seccompProfile" in context
+                          else context.line_of("appArmorProfile") if "appArmorProfile" in context else None),
+        "env": container.line_of("env") if "env" in container else None,
     }
     image = container.get("image")
     privileged = context.get("privileged") is True
@@ -146,6 +204,13 @@ def _spec(path: str, workload: str, line: int, pod: YamlMap, pod_context: YamlMa
         host_pid=pod.get("hostPID") is True,
         host_ipc=pod.get("hostIPC") is True,
         mounts=tuple(_mounts(container, host_paths)),
+        devices=tuple(m.source for m in _mounts(container, host_paths) if m.source == "/dev" or m.source.startswith("/dev/")),
+        security_opts=tuple(_profiles(context, pod_context)),
+        env=tuple(_environment(container)),
+        ports=tuple(_host_ports(container)),
+        memory_limit=_memory_limit(container),
+        # A container has no pids limit of its own in Kubernetes (it is the kubelet's podPidsLimit).
+        settable=ALL_SETTINGS - {"pids_limit"},
         lines=MappingProxyType({k: v for k, v in field_lines.items() if v is not None}),
     )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from mcpharden.model.container import ContainerSpec, Mount
+from mcpharden.model.container import ContainerSpec, EnvSetting, Mount, PublishedPort
 from mcpharden.model.images import ImageRef
 
 ENGINES = frozenset({"docker", "podman", "nerdctl", "finch"})
@@ -54,6 +54,15 @@ class _Spec:
     ipc: str | None = None
     mounts: list[Mount] = field(default_factory=list)
     devices: list[str] = field(default_factory=list)
+    device_cgroup_rules: list[str] = field(default_factory=list)
+    userns: str | None = None
+    uts: str | None = None
+    cgroupns: str | None = None
+    security_opts: list[str] = field(default_factory=list)
+    env: list[EnvSetting] = field(default_factory=list)
+    ports: list[PublishedPort] = field(default_factory=list)
+    memory: str | None = None
+    pids_limit: str | None = None
     name: str = ""
 
 
@@ -115,6 +124,15 @@ def parse_run(arguments: list[str], path: str, origin: str, line: int, name: str
         host_ipc=spec.ipc == "host",
         mounts=tuple(spec.mounts),
         devices=tuple(spec.devices),
+        device_cgroup_rules=tuple(spec.device_cgroup_rules),
+        host_userns=spec.userns == "host",
+        host_uts=spec.uts == "host",
+        host_cgroupns=spec.cgroupns == "host",
+        security_opts=tuple(spec.security_opts),
+        env=tuple(spec.env),
+        ports=tuple(spec.ports),
+        memory_limit=spec.memory,
+        pids_limit=spec.pids_limit,
         from_documentation=from_documentation,
         lines=MappingProxyType({**spec.lines, "image": at(index)}),
     )
@@ -167,8 +185,29 @@ def _apply(spec: _Spec, option: str, value: str | None, line: int) -> None:
         spec.cap_drop.extend(value.split(","))
         spec.lines.setdefault("cap_drop", line)
     elif option == "--security-opt" and value:
+        spec.security_opts.append(value)
+        spec.lines.setdefault("security_opts", line)
         if is_no_new_privileges(value):
             spec.no_new_privileges, spec.lines["no_new_privileges"] = True, line
+    elif option in ("-e", "--env") and value:
+        name, equals, assigned = value.partition("=")
+        spec.env.append(EnvSetting(name, assigned if equals else None, line))
+    elif option in ("-p", "--publish") and value:
+        spec.ports.append(published_port(value, line))
+        spec.lines.setdefault("ports", line)
+    elif option in ("-P", "--publish-all") and _truthy(value):
+        spec.ports.append(PublishedPort("", "", "every exposed port", line))
+        spec.lines.setdefault("ports", line)
+    elif option in ("--userns", "--uts", "--cgroupns") and value is not None:
+        setattr(spec, option[2:], value)
+        spec.lines[f"host_{option[2:]}"] = line
+    elif option in ("-m", "--memory") and value:
+        spec.memory, spec.lines["memory_limit"] = value, line
+    elif option == "--pids-limit" and value:
+        spec.pids_limit, spec.lines["pids_limit"] = value, line
+    elif option == "--device-cgroup-rule" and value:
+        spec.device_cgroup_rules.append(value)
+        spec.lines.setdefault("devices", line)
     elif option in ("--network", "--net") and value is not None:
         spec.network, spec.lines["host_network"] = value, line
     elif option in ("--pid", "--ipc") and value is not None:
@@ -188,6 +227,21 @@ def _apply(spec: _Spec, option: str, value: str | None, line: int) -> None:
         spec.mounts.append(Mount("/var/run/docker.sock", "/var/run/docker.sock", "bind", False, line))
     elif option == "--name" and value:
         spec.name = spec.name or value
+
+
+def published_port(text: str, line: int) -> PublishedPort:
+    """`8080`, `8080:80`, `127.0.0.1:8080:80`, `[::1]:8080:80`, `127.0.0.1::80`, with `/udp`."""
+    text = text.split("/", 1)[0]
+    host_ip = ""
+    if text.startswith("["):
+        address, _, text = text[1:].partition("]")
+        host_ip, text = address, text.removeprefix(":")
+    parts = text.split(":")
+    if len(parts) >= 3:
+        host_ip, parts = ":".join(parts[:-2]), parts[-2:]
+    if len(parts) == 1:
+        return PublishedPort(host_ip, "", parts[0], line)
+    return PublishedPort(host_ip, parts[0], parts[1], line)
 
 
 def is_no_new_privileges(option: str) -> bool:
