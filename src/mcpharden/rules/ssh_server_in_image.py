@@ -49,7 +49,7 @@ def check(project: Project) -> Iterator[Finding]:
     for image in project.images:
         for path in files_present(image, _FILES):
             yield RULE.finding(image.source_path, 1, f"image {image.label} ships the SSH server `{path}`",
-                               image=image.reference, path=path)
+                               image=image.reference, file=path)
         if any(port.split("/", 1)[0] == "22" for port in image.exposed_ports):
             yield RULE.finding(image.source_path, 1, f"image {image.label} exposes port 22 (SSH)", image=image.reference)
 

@@ -50,7 +50,7 @@ def check(project: Project) -> Iterator[Finding]:
                                package=package.name)
     for image in project.images:
         for path in files_present(image, _FILES):
-            yield RULE.finding(image.source_path, 1, f"image {image.label} ships `{path}`", image=image.reference, path=path)
+            yield RULE.finding(image.source_path, 1, f"image {image.label} ships `{path}`", image=image.reference, file=path)
 
 
 RULE = Rule(
