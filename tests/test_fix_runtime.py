@@ -254,3 +254,21 @@ def test_a_manifest_the_line_editor_cannot_place_is_left_to_a_person(tmp_path):
     report = plan_fixes(tmp_path, ScanOptions(), {})
     assert not report.plans
     assert any("checked" in d.message for d in report.decisions)
+
+
+def test_published_ports_are_bound_to_loopback_where_a_line_edit_can_say_it(tmp_path):
+    compose = (f"services:\n  app:\n    image: a{PIN}\n    ports:\n      - \"8080:8080\"\n      - 0.0.0.0:9000:9000/udp\n"
+               "      - \"127.0.0.1:7000:7000\"\n      - target: 80\n        published: 8081\n")
+    write_tree(tmp_path, {"compose.yaml": compose})
+    report = plan_fixes(tmp_path, ScanOptions(select=("port-exposed-on-all-interfaces",)), {})
+    text = report.plans[0].fixed_text()
+    assert '      - "127.0.0.1:8080:8080"\n      - 127.0.0.1:9000:9000/udp\n      - "127.0.0.1:7000:7000"\n' in text
+    assert [d.line for d in report.decisions] == [8]  # the long syntax is left to a person
+    (tmp_path / "compose.yaml").write_text(text)
+    assert len(scan_target(tmp_path, ScanOptions(select=("port-exposed-on-all-interfaces",))).findings) == 1
+
+
+def test_client_config_ports_are_bound_to_loopback(tmp_path):
+    config = '{"mcpServers": {"a": {"command": "docker", "args": ["run", "-i", "-p", "3000:3000", "img' + PIN + '"]}}}\n'
+    text, _ = fixed(tmp_path, {".cursor/mcp.json": config}, ".cursor/mcp.json")
+    assert '"-p", "127.0.0.1:3000:3000"' in text

@@ -117,7 +117,7 @@ def test_credential_values_are_masked(text, shown):
 
 @pytest.mark.parametrize("text", [
     "-e GITHUB_TOKEN=${GITHUB_TOKEN}", '"API_KEY": "${input:api_key}"', "TOKEN=<your-token>",
-    "MAX_TOKENS=4096", "OPENAI_API_KEY: your_api_key_here", "image: node:22", "-e TOKEN",
+    "MAX_TOKENS=4096", "image: node:22", "-e TOKEN", "password: {{ .Values.password }}",
 ])
 def test_references_placeholders_and_plain_settings_are_kept(text):
     assert redact_text(text) == text

@@ -210,6 +210,7 @@ def _fix(arguments: argparse.Namespace) -> int:
                 failed = True
                 print(_shown(f"mcpharden: not written: {plan.path}: {outcome.reason}"), file=sys.stderr)
         if report.decisions:
+            sys.stdout.flush()  # the diff first, then what was left, when both go to one terminal
             print("Not fixed automatically:", file=sys.stderr)
             for decision in report.decisions:
                 print(_shown(f"  {decision.path}:{decision.line}: {decision.rule_id}: {decision.message}"), file=sys.stderr)

@@ -11,7 +11,7 @@ from pathlib import Path
 from mcpharden.fixes import Decision, FilePlan
 from mcpharden.fixes.ci import image_scan_workflow
 from mcpharden.fixes.dockerfile import FIXABLE_RULES, DockerfileFixer, exposed_port
-from mcpharden.fixes.runtime import DECISIONS, HARDENING_RULES, RuntimeFixer, unverified
+from mcpharden.fixes.runtime import DECISIONS, HARDENING_RULES, LOOPBACK_RULES, RuntimeFixer, unverified
 from mcpharden.scan import ScanOptions, TargetError, scan_target
 from mcpharden.sources.discovery import RepoReader
 from mcpharden.sources.dockerfile import DockerfileError, parse_dockerfile
@@ -88,7 +88,7 @@ def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str], reso
                rewrite_distroless: bool = False) -> FixReport:
     """`resolve(reference) -> digest` asks a registry for digests the map lacks;
     `rewrite_distroless` turns single-stage Node/Python Dockerfiles into the three-stage pattern."""
-    fixable = FIXABLE_RULES + HARDENING_RULES + tuple(DECISIONS) + (("full-os-base-image",) if rewrite_distroless else ())
+    fixable = FIXABLE_RULES + HARDENING_RULES + LOOPBACK_RULES + tuple(DECISIONS) + (("full-os-base-image",) if rewrite_distroless else ())
     selected = tuple(r for r in (options.select or fixable) if r in fixable)
     result = scan_target(target, replace(options, select=selected))
     root = target if target.is_dir() else target.parent

@@ -16,6 +16,8 @@ from mcpharden.model.findings import Finding
 from mcpharden.sources.text import split_lines
 
 HARDENING_RULES = ("capabilities-not-dropped", "root-filesystem-writable", "privilege-escalation-allowed", "root-user")
+# Edited in place on the reported line: `3000:3000` → `127.0.0.1:3000:3000`.
+LOOPBACK_RULES = ("port-exposed-on-all-interfaces",)
 DECISIONS = {
     "docker-socket-mount": "not removed automatically: give the server a socket proxy that allows only the API calls it needs "
                            "(for example tecnativa/docker-socket-proxy with POST=0), or a dedicated rootless engine",
@@ -24,6 +26,14 @@ DECISIONS = {
                             "and pass credentials as scoped tokens",
     "host-namespace-shared": "not removed automatically: use the default namespaces and publish only the server's port on 127.0.0.1",
     "dangerous-capability-added": "not removed automatically: remove the capability, or isolate the feature that needs it",
+    "secret-in-run-config": "not moved automatically: rotate the credential, pass only its name (-e NAME, environment: "
+                            "[NAME], secretKeyRef) and keep the value in the client's secret inputs or the environment",
+    "security-profile-disabled": "not changed automatically: remove the unconfined profile (or write a profile that "
+                                 "allows only the missing system call)",
+    "host-device-exposed": "not removed automatically: remove the device unless the server drives it",
+    "writable-host-mount": "not changed automatically: add :ro (readOnly: true) if the server only reads there",
+    "no-resource-limits": "not added automatically (the right size depends on the server): set --memory and "
+                          "--pids-limit (mem_limit/pids_limit, resources.limits.memory)",
 }
 _COMPOSE_SETTINGS = {
     "root-user": ("user", ["user: \"{user}\""]),
@@ -86,7 +96,11 @@ class RuntimeFixer:
     def fix(self, findings: list[Finding]) -> tuple[list[Edit], list[Decision]]:
         wanted: dict[int, list[str]] = {}  # spec line → hardening rules to apply
         specs: dict[int, ContainerSpec] = {}
-        for finding in findings:
+        original = list(self.lines)
+        # In-place edits first: they keep every line where it is for the insertions below.
+        for finding in [f for f in findings if f.rule_id in LOOPBACK_RULES]:
+            self._bind_loopback(finding)
+        for finding in [f for f in findings if f.rule_id not in LOOPBACK_RULES]:
             if finding.rule_id in DECISIONS:
                 self.decisions.append(Decision(finding.path, finding.line, finding.rule_id, DECISIONS[finding.rule_id]))
                 continue
@@ -100,7 +114,6 @@ class RuntimeFixer:
                 continue
             wanted.setdefault(spec.line, []).append(finding.rule_id)
             specs[spec.line] = spec
-        original = list(self.lines)
         self.pod_volumes: set[int] = set()  # `containers:` lines whose pod needs the /tmp emptyDir
         # Bottom-up, so inserting lines does not move the specs still to do.
         self.applied: dict[int, set[str]] = {}  # spec line → rules whose edit was made
@@ -115,6 +128,22 @@ class RuntimeFixer:
         if self.lines == original:
             return [], self.decisions
         return [Edit(1, len(original), tuple(self.lines), "runtime-hardening")], self.decisions
+
+    def _bind_loopback(self, finding: Finding) -> None:
+        """`"3000:3000"`, `0.0.0.0:3000:3000` or `[::]:3000:3000` on the reported line becomes
+        `127.0.0.1:3000:3000`; anything else (the long syntax, -P, hostPort) is left to a person."""
+        port = dict(finding.details).get("port", "")
+        line = self.lines[finding.line - 1] if 0 < finding.line <= len(self.lines) else ""
+        pattern = re.compile(rf"(?<![\w.:\[\]-])(?:0\.0\.0\.0:|\[::\]:|:::)?(?P<host>\d+(?:-\d+)?):(?P<port>{re.escape(port)})"
+                             rf"(?P<protocol>/\w+)?(?=[\"'\s,\]]|$)")
+        matches = list(pattern.finditer(line)) if port.replace("-", "").isdigit() else []
+        if len(matches) != 1:
+            self.decisions.append(Decision(self.path, finding.line, finding.rule_id, "publish the port on 127.0.0.1 by hand "
+                                           "(-p 127.0.0.1:HOST:CONTAINER, \"127.0.0.1:HOST:CONTAINER\", host_ip: 127.0.0.1)"))
+            return
+        match = matches[0]
+        bound = f"127.0.0.1:{match.group('host')}:{match.group('port')}{match.group('protocol') or ''}"
+        self.lines[finding.line - 1] = line[: match.start()] + bound + line[match.end() :]
 
     def _harden(self, spec: ContainerSpec, rules: list[str]) -> None:
         if spec.origin == "compose":

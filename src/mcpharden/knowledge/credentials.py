@@ -29,11 +29,19 @@ def is_credential_name(name: str) -> bool:
     return any(word in folded for word in table["name_words"])
 
 
+def is_reference(value: str) -> bool:
+    """A value that names where the credential comes from (`${TOKEN}`, `${input:x}`, `<token>`,
+    `{{ secret }}`): the only kind the output gate shows, since masking an example costs nothing."""
+    folded = value.strip().strip("\"'").strip()
+    return not folded or folded.startswith(("$", "<", "{{", "%", "***"))
+
+
 def is_placeholder(value: str) -> bool:
     """A reference (`${TOKEN}`, `${input:x}`, `<your-token>`) or an example, not a credential."""
     folded = value.strip().strip("\"'").strip().lower()
     table = _table()
-    return folded in table["placeholder_values"] or folded.startswith(tuple(table["placeholder_prefixes"]))
+    return (folded in table["placeholder_values"] or folded.startswith(tuple(table["placeholder_prefixes"]))
+            or any(marker in folded for marker in table["placeholder_markers"]))
 
 
 def credential_kind(name: str, value: str | None) -> str | None:
@@ -48,7 +56,12 @@ def credential_kind(name: str, value: str | None) -> str | None:
         return next(s["kind"] for s in _table()["shapes"] if re.search(s["pattern"], shape.group(0)))
     if "://" in value:
         userinfo = value.split("://", 1)[1].split("/", 1)[0]
-        return "password in a URL" if ":" in userinfo.split("@", 1)[0] and "@" in userinfo else None
+        if "@" not in userinfo or ":" not in userinfo.rsplit("@", 1)[0]:
+            return None
+        password = userinfo.rsplit("@", 1)[0].split(":", 1)[1]
+        return None if not password or is_placeholder(password) else "password in a URL"
+    if value.startswith(("/", "./", "../", "~/")):
+        return None  # a path to where the credential is kept (TOKEN_FILE=/run/secrets/token)
     if is_credential_name(name) and len(value) >= 8 and not value.isdigit() and " " not in value:
         return "credential"
     return None

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from mcpharden.knowledge.credentials import is_credential_name, is_placeholder, value_shapes
+from mcpharden.knowledge.credentials import is_credential_name, is_reference, value_shapes
 
 MASK = "***"
 _NAME = r"[A-Za-z_][A-Za-z0-9_.\-]*"
@@ -34,14 +34,14 @@ _NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\x1b"}
 
 def _mask_named(match: re.Match[str]) -> str:
     value = match.group("value")
-    if not is_credential_name(match.group("name")) or is_placeholder(value) or value.strip("\"'") == MASK:
+    if not is_credential_name(match.group("name")) or is_reference(value) or value.strip("\"'") == MASK:
         return match.group(0)
     quote = value[0] if value[:1] in "\"'" and len(value) > 1 and value[-1] == value[0] else ""
     return f"{match.group('head')}{quote}{MASK}{quote}"
 
 
 def _mask_url(match: re.Match[str]) -> str:
-    return match.group(0) if is_placeholder(match.group("value")) else match.group("head") + MASK
+    return match.group(0) if is_reference(match.group("value")) else match.group("head") + MASK
 
 
 def redact_text(text: str) -> str:
