@@ -57,6 +57,11 @@ def found(tmp_path, rule: str, files: dict[str, str]) -> list:
     kubernetes("      env:\n        - name: API_TOKEN\n          value: 9f8e7d6c5b4a39281706\n"),
     {"server.json": json.dumps({"name": "io.example/app", "packages": [{"registryType": "oci", "identifier": "example/app",
         "version": "1", "environmentVariables": [{"name": "EXAMPLE_API_KEY", "default": "live-4f3e2d1c0b9a8776"}]}]})},
+    {"scripts/build.sh": f"#!/bin/sh\ndocker build --build-arg NPM_TOKEN={TOKEN} -t app .\n"},
+    {"Makefile": f"image:\n\tdocker buildx build --build-arg=GITHUB_TOKEN={TOKEN} .\n"},
+    {".github/workflows/ci.yml": "on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n"
+                                 "      - uses: docker/build-push-action@v6\n        with:\n          build-args: |\n"
+                                 f"            VERSION=1.2\n            NPM_TOKEN={TOKEN}\n"},
 ])
 def test_literal_credentials_in_run_configurations_are_found_and_never_shown(tmp_path, files):
     result = found(tmp_path, "secret-in-run-config", files)
@@ -75,6 +80,10 @@ def test_literal_credentials_in_run_configurations_are_found_and_never_shown(tmp
     compose("    environment:\n      - GITHUB_TOKEN=${GITHUB_TOKEN}\n      - API_KEY\n    env_file: .env\n"),
     kubernetes("      env:\n        - name: API_TOKEN\n          valueFrom:\n            secretKeyRef: {name: s, key: t}\n"),
     compose("    environment:\n      DATABASE_URL: postgres://db:5432/app\n"),
+    {"scripts/build.sh": "docker build --build-arg VERSION=1.2 --build-arg NPM_TOKEN -t app .\n"},
+    {".github/workflows/ci.yml": "on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n"
+                                 "      - uses: docker/build-push-action@v6\n        with:\n          build-args: |\n"
+                                 "            NPM_TOKEN=${{ secrets.NPM_TOKEN }}\n"},
 ])
 def test_references_placeholders_and_secret_stores_pass(tmp_path, files):
     assert found(tmp_path, "secret-in-run-config", files) == []

@@ -212,6 +212,7 @@ class _ProjectBuilder:
         self.pipelines: list[Pipeline] = []
         self.containers: list[ContainerSpec] = []
         self.client_servers: list[ClientServer] = []
+        self.build_arguments: list = []
         self.evidence: list[TransportEvidence] = []
         self.compose_seen: set[str] = set()
 
@@ -259,9 +260,10 @@ class _ProjectBuilder:
         self.client_servers.extend(servers)
 
     def _runlines(self, artifact: Artifact, text: str) -> None:
-        from mcpharden.sources.runlines import specs_in_file
+        from mcpharden.sources.runlines import build_arguments_in_file, specs_in_file
 
         self.containers.extend(specs_in_file(artifact.path, text))
+        self.build_arguments.extend(build_arguments_in_file(artifact.path, text))
 
     def _yaml(self, artifact: Artifact, text: str) -> None:
         from mcpharden.sources.kubernetes import looks_like_manifest, parse_manifests
@@ -284,6 +286,7 @@ class _ProjectBuilder:
             pipelines=tuple(self.pipelines),
             servers=servers,
             containers=tuple(self.containers),
+            build_arguments=tuple(self.build_arguments) + tuple(a for p in self.pipelines for a in p.build_arguments),
             client_servers=tuple(self.client_servers),
         )
 

@@ -119,3 +119,13 @@ class ClientServer:
     env: tuple[EnvSetting, ...] = ()
     # Arguments after the command (`npx -y server-filesystem /`), for messages.
     arguments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BuildArguments:
+    """`--build-arg NAME=value` given to an image build: in a script, a Makefile, a README or a
+    CI step (`docker build`, `docker buildx build`, docker/build-push-action's `build-args`)."""
+
+    path: str
+    line: int
+    arguments: tuple[EnvSetting, ...]

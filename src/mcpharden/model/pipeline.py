@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mcpharden.model.container import BuildArguments
+
 
 @dataclass(frozen=True)
 class ScanStep:
@@ -32,6 +34,7 @@ class Pipeline:
     system: str  # github-actions | gitlab-ci | pre-commit | git-hook | lefthook | ci
     scans: tuple[ScanStep, ...] = ()
     builds: tuple[BuildStep, ...] = ()
+    build_arguments: tuple[BuildArguments, ...] = ()
 
     @property
     def image_scans(self) -> tuple[ScanStep, ...]:

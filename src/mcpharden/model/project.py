@@ -7,7 +7,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from mcpharden.model.build import BuildModel
-from mcpharden.model.container import ClientServer, ContainerSpec
+from mcpharden.model.container import BuildArguments, ClientServer, ContainerSpec
 from mcpharden.model.image import ImageModel
 from mcpharden.model.pipeline import Pipeline
 from mcpharden.model.server import ServerFacts
@@ -24,6 +24,8 @@ class Project:
     servers: Mapping[str, ServerFacts] = field(default_factory=lambda: MappingProxyType({}))
     # Every way a container is run: compose services, Kubernetes containers, docker run lines.
     containers: tuple[ContainerSpec, ...] = ()
+    # `--build-arg` values given to image builds (scripts, Makefiles, READMEs, CI).
+    build_arguments: tuple[BuildArguments, ...] = ()
     # MCP servers that client configurations start, in a container or not.
     client_servers: tuple[ClientServer, ...] = ()
     # Built images read by `mcpharden image` (or `scan --image`).

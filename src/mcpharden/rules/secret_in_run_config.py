@@ -1,8 +1,9 @@
 """## What it does
-Finds literal credentials in how a server is run: `docker run -e NAME=value` and
+Finds literal credentials in how a server is run or built: `docker run -e NAME=value` and
 `--env=NAME=value`, the `env` block of an MCP client configuration (for servers in a container
-or not), compose `environment`, Kubernetes `env[].value`, and the `value`/`default` of an MCP
-registry `server.json` environment variable. A value is a credential when it has the shape of
+or not), compose `environment`, Kubernetes `env[].value`, the `value`/`default` of an MCP
+registry `server.json` environment variable, and `--build-arg NAME=value` in scripts,
+Makefiles, READMEs and CI (with docker/build-push-action's `build-args`). A value is a credential when it has the shape of
 a well-known token (`ghp_`, `github_pat_`, `sk-`, `xoxb-`, `AKIA`, JWTs, ...) under any name,
 or when the setting is named like one (`*_TOKEN`, `*_API_KEY`, `*SECRET*`, `*PASSWORD*`, ...)
 and holds a real-looking value. References and placeholders (`${TOKEN}`, `${input:token}`,
@@ -37,7 +38,9 @@ Rotate the credential, then pass only its name and let the value come from elsew
   (`${input:…}` in VS Code) or from your shell's environment;
 - compose: `environment: [NAME]` with the value from the shell, `env_file:`, or `secrets:`;
 - Kubernetes: `valueFrom.secretKeyRef`;
-- `server.json`: mark the variable `isSecret: true` and give no `default`.
+- `server.json`: mark the variable `isSecret: true` and give no `default`;
+- image builds: `docker build --secret id=token,env=TOKEN` and `RUN --mount=type=secret` in the
+  Dockerfile, never `--build-arg` (its value stays in the image's history).
 """
 
 from __future__ import annotations
@@ -59,6 +62,9 @@ def check(project: Project) -> Iterator[Finding]:
         if not server.in_container:  # a container's env block is part of its spec
             for setting in server.env:
                 yield from _judge(server.path, setting, f"MCP server '{server.name}' (not in a container)", seen)
+    for build in project.build_arguments:
+        for setting in build.arguments:
+            yield from _judge(build.path, setting, "an image build (`--build-arg`, recorded in the image's history)", seen)
 
 
 def _judge(path: str, setting, where: str, seen: set) -> Iterator[Finding]:

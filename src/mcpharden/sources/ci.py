@@ -19,7 +19,9 @@ from functools import cache
 from typing import Any
 
 from mcpharden.knowledge import load_table
+from mcpharden.model.container import BuildArguments, EnvSetting
 from mcpharden.model.pipeline import BuildStep, Pipeline, ScanStep
+from mcpharden.sources.runargs import build_arguments
 from mcpharden.sources.shell import SimpleCommand, split_commands
 from mcpharden.sources.yamlnodes import YamlList, YamlMap, load_documents
 
@@ -62,6 +64,7 @@ def parse_pipeline(path: str, system: str, text: str, read: FileReader) -> Pipel
     located: list[_Located] = []
     scans: list[ScanStep] = []
     builds: list[BuildStep] = []
+    arguments: list[BuildArguments] = []
     if system == "git-hook":
         located.extend(_commands_in(path, 1, text))
     else:
@@ -73,6 +76,7 @@ def parse_pipeline(path: str, system: str, text: str, read: FileReader) -> Pipel
                 scans_, builds_ = _github_steps(path, document)
                 scans.extend(scans_)
                 builds.extend(builds_)
+                arguments.extend(_action_build_arguments(path, document))
             elif system == "gitlab-ci":
                 scans.extend(_gitlab_includes(path, document))
     expanded = _expand(located, read, depth=0, seen=set())
@@ -81,7 +85,24 @@ def parse_pipeline(path: str, system: str, text: str, read: FileReader) -> Pipel
             scans.append(scan)
         elif build := match_build_command(item):
             builds.append(build)
-    return Pipeline(path=path, system=system, scans=tuple(scans), builds=tuple(builds))
+            if found := build_arguments(item.command.argv, item.line):
+                arguments.append(BuildArguments(item.path, item.line, tuple(found)))
+    return Pipeline(path=path, system=system, scans=tuple(scans), builds=tuple(builds), build_arguments=tuple(arguments))
+
+
+def _action_build_arguments(path: str, document: Any) -> Iterator[BuildArguments]:
+    """docker/build-push-action's `build-args`: one NAME=value a line."""
+    for step, _line in _github_step_maps(document):
+        inputs = step.get("with")
+        value = inputs.get("build-args") if isinstance(inputs, YamlMap) else None
+        if not isinstance(value, str):
+            continue
+        first = inputs.line_of("build-args") + (1 if "\n" in value.rstrip("\n") else 0)
+        settings = tuple(EnvSetting(name.strip(), assigned.strip(), first + offset)
+                         for offset, (name, equals, assigned) in enumerate(line.partition("=") for line in value.splitlines())
+                         if equals and name.strip())
+        if settings:
+            yield BuildArguments(path, first, settings)
 
 
 # Walking YAML ----------------------------------------------------------------------------

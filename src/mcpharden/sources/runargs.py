@@ -83,6 +83,26 @@ def run_arguments(argv: tuple[str, ...] | list[str]) -> list[str] | None:
     return None
 
 
+_BUILD_COMMANDS = (("build",), ("buildx", "build"), ("image", "build"), ("builder", "build"), ("bud",))
+
+
+def build_arguments(argv: tuple[str, ...] | list[str], line: int) -> list[EnvSetting]:
+    """The `--build-arg NAME[=value]` of an image build command (docker, podman, buildah)."""
+    if not argv or argv[0].rsplit("/", 1)[-1].removesuffix(".exe") not in ENGINES | {"buildah"}:
+        return []
+    words = [w for w in argv[1:] if not w.startswith("-")]
+    if not any(tuple(words[: len(command)]) == command for command in _BUILD_COMMANDS):
+        return []
+    found = []
+    for index, word in enumerate(argv):
+        value = argv[index + 1] if word == "--build-arg" and index + 1 < len(argv) else (
+            word.split("=", 1)[1] if word.startswith("--build-arg=") else None)
+        if value:
+            name, equals, assigned = value.partition("=")
+            found.append(EnvSetting(name, assigned if equals else None, line))
+    return found
+
+
 def parse_run(arguments: list[str], path: str, origin: str, line: int, name: str = "",
               line_of_argument=None, from_documentation: bool = False) -> ContainerSpec:
     """A ContainerSpec from the arguments after `run`. `line_of_argument(i)` gives the file

@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
-from mcpharden.model.container import ContainerSpec
+from mcpharden.model.container import BuildArguments, ContainerSpec
 from mcpharden.sources.ci import parse_makefile
 from mcpharden.knowledge.client_files import ClientFile
 from mcpharden.sources.clients import parse_client_file
-from mcpharden.sources.runargs import ENGINES, parse_run, run_arguments
+from mcpharden.sources.runargs import ENGINES, build_arguments, parse_run, run_arguments
 from mcpharden.sources.shell import split_commands
 from mcpharden.sources.yamlnodes import YamlError
 
@@ -32,6 +32,28 @@ def specs_in_script(path: str, text: str, first_line: int = 1, documentation: bo
         if arguments is not None:
             specs.append(parse_run(arguments, path, "docker-run", first_line + command.line_offset, from_documentation=documentation))
     return specs
+
+
+def build_arguments_in_file(path: str, text: str) -> list[BuildArguments]:
+    """`--build-arg NAME=value` of the image builds a script, Makefile or README runs."""
+    if "--build-arg" not in text:
+        return []
+    name = PurePosixPath(path).name
+    if name.lower().endswith((".md", ".markdown")):
+        scripts = [(first, "\n".join(_PROMPT.sub("", l) for l in body.split("\n")))
+                   for language, first, body in _code_blocks(text) if language in _SHELL_LANGUAGES]
+    elif name in ("Makefile", "makefile", "GNUmakefile") or name.endswith(".mk"):
+        scripts = [(line, command) for _target, (_prerequisites, commands) in parse_makefile(text).items()
+                   for line, command in commands]
+    else:
+        scripts = [(1, text)]
+    found = []
+    for first, script in scripts:
+        for command in split_commands(script):
+            line = first + command.line_offset
+            if arguments := build_arguments(command.argv, line):
+                found.append(BuildArguments(path, line, tuple(arguments)))
+    return found
 
 
 def specs_in_makefile(path: str, text: str) -> list[ContainerSpec]:
