@@ -1,0 +1,1 @@
+"""Rules that only a built image can answer (ImageModel: files, packages, configuration)."""

@@ -1,0 +1,1 @@
+"""Rules that judge CI definitions and git hooks (Pipeline)."""

@@ -1,0 +1,1 @@
+"""Rules that judge how containers are run (ContainerSpec, client server entries, build arguments)."""
