@@ -21,6 +21,17 @@ def value_shapes() -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{shape['pattern']})" for shape in _table()["shapes"]))
 
 
+@cache
+def shape_searches() -> tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]:
+    """(literal prefixes, pattern) per token shape: a pattern runs only where its text can be."""
+    return tuple((tuple(shape["prefixes"]), re.compile(shape["pattern"])) for shape in _table()["shapes"])
+
+
+@cache
+def name_stems() -> tuple[str, ...]:
+    return tuple(_table()["name_stems"])
+
+
 def is_credential_name(name: str) -> bool:
     folded = _SEPARATORS.sub("", name).lower()
     table = _table()

@@ -12,9 +12,10 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import quote
 
-from mcpharden.knowledge.credentials import is_credential_name, is_reference, value_shapes
+from mcpharden.knowledge.credentials import is_credential_name, is_reference, name_stems, shape_searches
 
 MASK = "***"
 _NAME = r"[A-Za-z_][A-Za-z0-9_.\-]*"
@@ -45,23 +46,49 @@ def _mask_url(match: re.Match[str]) -> str:
 
 
 def redact_text(text: str) -> str:
-    """`text` with every credential value it shows replaced by `***` (names kept)."""
-    text = value_shapes().sub(MASK, text)
-    text = _URL_PASSWORD.sub(_mask_url, text)
-    for pattern in (_PAIR, _ASSIGNMENT, _SETTING, _FLAG):
-        text = pattern.sub(_mask_named, text)
-    return text
+    """`text` with every credential value it shows replaced by `***` (names kept). Reports run
+    to megabytes, so each pattern runs only where a substring search says it can match."""
+    for prefixes, pattern in shape_searches():
+        if any(prefix in text for prefix in prefixes):
+            text = pattern.sub(MASK, text)
+    if "://" in text:
+        text = _URL_PASSWORD.sub(_mask_url, text)
+    if "value:" in text:
+        text = _PAIR.sub(_mask_named, text)
+    return _mask_named_lines(text)
+
+
+def _mask_named_lines(text: str) -> str:
+    """The NAME=value, name: value and --name value patterns, on the lines with a credential stem."""
+    lowered = text.lower()
+    stems = [stem for stem in name_stems() if stem in lowered]
+    if not stems:
+        return text
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        folded = line.lower()
+        if any(stem in folded for stem in stems):
+            for pattern in (_ASSIGNMENT, _SETTING, _FLAG):
+                line = pattern.sub(_mask_named, line)
+            lines[index] = line
+    return "\n".join(lines)
 
 
 def redact_document(value):
     """A JSON document with every string in it (keys kept) passed through redact_text."""
     if isinstance(value, str):
-        return redact_text(value)
+        return _redact_string(value)
     if isinstance(value, dict):
         return {key: redact_document(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [redact_document(item) for item in value]
     return value
+
+
+@lru_cache(maxsize=8192)
+def _redact_string(text: str) -> str:
+    """redact_text for the strings of a document, most of which repeat (each finding's why/fix)."""
+    return redact_text(text)
 
 
 def _escape_character(match: re.Match[str]) -> str:
