@@ -1,3 +1,5 @@
+import pytest
+
 from conftest import rule_findings
 
 RULE = "root-user"
@@ -47,8 +49,38 @@ def test_distroless_without_nonroot_tag_runs_as_root(tmp_path):
     assert "without a :nonroot tag run as root" in finding.message
 
 
-def test_scratch_without_user_runs_as_root(tmp_path):
-    assert check(tmp_path, "FROM golang:1.24 AS build\nRUN go build -o /app\nFROM scratch\nCOPY --from=build /app /app\n")
+def test_scratch_server_without_user_runs_as_root(tmp_path):
+    assert check(tmp_path, "FROM golang:1.24 AS build\nRUN go build -o /app\nFROM scratch\nCOPY --from=build /app /app\n"
+                           "ENTRYPOINT [\"/app\"]\n")
+
+
+def test_scratch_image_that_runs_nothing_is_an_artifact_not_a_root_server(tmp_path):
+    assert not check(tmp_path, "FROM rust:1.80 AS build\nRUN cargo build --target wasm32-wasip1\nFROM scratch\n"
+                               "COPY --from=build /plugin.wasm /plugin.wasm\n")
+    # ...but a stage built FROM a scratch stage that has an entry point inherits it
+    assert check(tmp_path, "FROM scratch AS base\nCOPY app /app\nCMD [\"/app\"]\nFROM base\nCOPY data /data\n")
+
+
+@pytest.mark.parametrize("user", ["000", "+0", "00:1000", "0:0", "-0"])
+def test_numeric_users_are_read_as_docker_reads_them(tmp_path, user):
+    assert check(tmp_path, f"FROM node:22\nUSER {user}\n")
+
+
+@pytest.mark.parametrize("user", ["1000", "0100", "node", "1000:0"])
+def test_non_root_numeric_users_pass(tmp_path, user):
+    assert not check(tmp_path, f"FROM node:22\nUSER {user}\n")
+
+
+@pytest.mark.parametrize("files", [
+    {"compose.yaml": "services:\n  a:\n    image: x:1\n    user: \"000\"\n"},
+    {".cursor/mcp.json": '{"mcpServers": {"a": {"command": "docker", "args": ["run", "-i", "--user", "+0", "x:1"]}}}'},
+    {"pod.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: a\n      image: x:1\n"
+                 "      securityContext: {runAsUser: 0}\n"},
+])
+def test_numeric_root_at_run_time(tmp_path, files):
+    from conftest import findings, scan_files
+
+    assert findings(scan_files(tmp_path, files, select=("root-user",)), "root-user")
 
 
 def test_unknown_base_is_assumed_root_and_says_so(tmp_path):

@@ -22,7 +22,7 @@ def compose(tmp_path, service, rule):
     "-v /var/run/docker.sock:/var/run/docker.sock:ro", "-v /run/docker.sock:/run/docker.sock",
     "-v /var/run:/host-run", "-v $XDG_RUNTIME_DIR/docker.sock:/var/run/docker.sock",
     "-v ~/.docker/run/docker.sock:/var/run/docker.sock", "--mount type=bind,src=/run/podman/podman.sock,dst=/sock",
-    "-v /run/containerd/containerd.sock:/c.sock", "-v /:/host", "--use-api-socket",
+    "-v /run/containerd/containerd.sock:/c.sock", "--use-api-socket",
 ])
 def test_docker_socket_mount_positive(tmp_path, flags):
     [finding] = docker_run(tmp_path, flags, "docker-socket-mount")

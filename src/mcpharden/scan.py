@@ -174,11 +174,20 @@ def _judge(target: str, root: Path, artifacts, reader: RepoReader, notices: list
         config=config,
         findings=tuple(sorted(kept, key=Finding.sort_key)),
         notices=tuple(notices + reader.notices),
-        files_scanned=sum(1 for a in artifacts if a.kind not in ("source", "yaml", "runlines")),
+        # YAML files and scripts count when they held something to judge (a manifest, a run line).
+        files_scanned=_files_judged(artifacts, project),
         suppressed=len(findings) - len(kept),
         scope=scope,
         servers=project.client_servers,
     )
+
+
+def _files_judged(artifacts, project: Project) -> int:
+    """Files the rules judged: every Dockerfile, compose file, CI definition and client
+    configuration, and the YAML files and scripts that held a container (a manifest, a run line)."""
+    kinds = {artifact.path: artifact.kind for artifact in artifacts}
+    always = sum(1 for kind in kinds.values() if kind not in ("source", "yaml", "runlines"))
+    return always + len({spec.path for spec in project.containers if kinds.get(spec.path) in ("yaml", "runlines")})
 
 
 def _selected_rules(config: Config, options: ScanOptions, rule_ids: frozenset[str]) -> list[Rule]:

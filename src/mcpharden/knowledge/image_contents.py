@@ -7,6 +7,7 @@ from fnmatch import fnmatchcase
 from functools import cache
 
 from mcpharden.knowledge import load_table
+from mcpharden.model.build import numeric_id
 from mcpharden.model.image import ImageModel
 
 
@@ -45,8 +46,8 @@ def uid_of(image: ImageModel, user: str) -> int | None:
     name = user.split(":", 1)[0].strip()
     if not name:
         return 0
-    if name.isdigit():
-        return int(name)
+    if numeric_id(name) is not None:
+        return numeric_id(name)
     for line in image.contents.get("/etc/passwd", "").splitlines():
         fields = line.split(":")
         if len(fields) >= 3 and fields[0] == name and fields[2].isdigit():

@@ -169,8 +169,17 @@ def is_root_user(value: str | None, created_users) -> bool | None:
     user = value.split(":", 1)[0].strip()
     if not user:
         return True  # an empty USER resets to root
-    if user in ("root", "0"):
+    if user == "root":
         return True
+    number = numeric_id(user)
+    if number is not None:
+        return number == 0
     if user in created_users:
-        return created_users[user].strip() == "0"
+        return numeric_id(created_users[user].strip()) == 0
     return False
+
+
+def numeric_id(text: str) -> int | None:
+    """A uid or gid as Docker reads it (Go's strconv.Atoi): `000`, `+0` and `-0` are 0."""
+    digits = text[1:] if text[:1] in "+-" else text
+    return int(text) if digits.isdigit() and digits.isascii() else None

@@ -39,6 +39,12 @@ class Report:
         return tuple((result, notice) for result in self.results for notice in result.notices)
 
     @property
+    def nothing_scanned(self) -> bool:
+        """No file the rules judge was read (an empty folder, a file of no known kind): a
+        grade would claim a verdict that was never made."""
+        return sum(result.files_scanned for result in self.results) == 0 and not self.findings
+
+    @property
     def score(self) -> tuple[int, str]:
         return score(finding for _, finding in self.findings)
 

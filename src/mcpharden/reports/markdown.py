@@ -11,7 +11,8 @@ _ICONS = {"high": "🔴", "medium": "🟠", "low": "🟡", "info": "🔵"}
 def render(report: Report) -> str:
     value, grade = report.score
     counts = " · ".join(f"{_ICONS[label]} {count} {label}" for label, count in report.counts().items())
-    lines = [f"## mcpharden: container score {value}/100 (grade {grade})", "", counts, ""]
+    heading = "nothing scanned, no score" if report.nothing_scanned else f"container score {value}/100 (grade {grade})"
+    lines = [f"## mcpharden: {heading}", "", counts, ""]
     if report.findings:
         lines += ["| Severity | Rule | Location | Finding | Fix |", "| --- | --- | --- | --- | --- |"]
         for result, finding in report.findings:

@@ -54,4 +54,7 @@ def _summary(report: Report) -> str:
     value, grade = report.score
     suppressed = sum(result.suppressed for result in report.results)
     extra = f", {suppressed} suppressed" if suppressed else ""
+    if report.nothing_scanned:
+        return ("Summary: nothing scanned: no Dockerfile, compose file, Kubernetes manifest, CI definition or MCP "
+                "client configuration was found, so there is no score.")
     return f"Summary: {counts}{extra} in {files} file(s) scanned. Container score: {value}/100 (grade {grade})."

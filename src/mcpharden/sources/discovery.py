@@ -33,7 +33,11 @@ SKIPPED_DIRECTORIES = frozenset({
 })
 
 DOCKERFILE_PATTERNS = ("Dockerfile", "dockerfile", "Containerfile", "containerfile", "Dockerfile.*",
-                       "Containerfile.*", "*.Dockerfile", "*.dockerfile", "*.Containerfile", "*.containerfile")
+                       "Containerfile.*", "*.Dockerfile", "*.dockerfile", "*.Containerfile", "*.containerfile",
+                       "Dockerfile-*", "Dockerfile_*", "dockerfile-*", "dockerfile_*", "Containerfile-*", "Containerfile_*")
+# Names that match the patterns above and are something else (a workflow, notes, a script).
+NOT_DOCKERFILE_SUFFIXES = (".yml", ".yaml", ".json", ".md", ".txt", ".sh", ".py", ".js", ".ts", ".toml", ".lock",
+                           ".dockerignore", ".orig", ".bak", ".j2", ".tpl", ".template", ".example")
 
 # (pattern on the relative path, CI system); first match wins.
 CI_PATTERNS: tuple[tuple[str, str], ...] = (
@@ -71,7 +75,9 @@ CI_PATTERNS: tuple[tuple[str, str], ...] = (
 
 
 COMPOSE_PATTERNS = ("compose.yaml", "compose.yml", "compose.*.yaml", "compose.*.yml", "docker-compose.yaml",
-                    "docker-compose.yml", "docker-compose.*.yaml", "docker-compose.*.yml", "*.compose.yaml", "*.compose.yml")
+                    "docker-compose.yml", "docker-compose.*.yaml", "docker-compose.*.yml", "*.compose.yaml", "*.compose.yml",
+                    "docker-compose-*.yml", "docker-compose-*.yaml", "docker-compose_*.yml", "docker-compose_*.yaml",
+                    "compose-*.yml", "compose-*.yaml", "compose_*.yml", "compose_*.yaml", "*-compose.yml", "*-compose.yaml")
 SCRIPT_PATTERNS = ("*.sh", "*.bash", "Makefile", "makefile", "GNUmakefile", "*.mk")
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -89,7 +95,7 @@ def classify(relative: str) -> Artifact | None:
     name = path.name
     if name.endswith(".dockerignore"):
         return None
-    if any(fnmatchcase(name, pattern) for pattern in DOCKERFILE_PATTERNS):
+    if any(fnmatchcase(name, pattern) for pattern in DOCKERFILE_PATTERNS) and not name.lower().endswith(NOT_DOCKERFILE_SUFFIXES):
         return Artifact(relative, "dockerfile")
     for pattern, system in CI_PATTERNS:
         if fnmatchcase(relative, pattern):

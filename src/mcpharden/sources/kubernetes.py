@@ -1,7 +1,8 @@
 """Kubernetes manifests → ContainerSpecs, one per container and init container.
 
 Workloads: Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job,
-CronJob (and `List` items). Security settings follow Kubernetes' precedence: the
+CronJob (and `List` items), and any other object with a pod template (OpenShift
+DeploymentConfig, Argo Rollout, Knative Service, ...). Security settings follow Kubernetes' precedence: the
 container's `securityContext` wins over the pod's for runAsUser, runAsNonRoot (and the
 other fields both levels have); privileged, capabilities, readOnlyRootFilesystem and
 allowPrivilegeEscalation exist only per container. `hostPath` volumes are joined to the
@@ -32,6 +33,14 @@ POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "PodTemplate": ("template", "spec"),
 }
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
+# Where other kinds keep a pod template (OpenShift DeploymentConfig, Argo Rollout, Knative
+# Service, operators' custom resources): tried in order, the first holding `containers` wins.
+POD_TEMPLATE_PATHS: tuple[tuple[str, ...], ...] = (
+    ("spec", "template", "spec"),
+    ("spec", "jobTemplate", "spec", "template", "spec"),
+    ("template", "spec"),
+    ("spec", "podTemplate", "spec"),
+)
 
 
 class HelmTemplate(ValueError):
@@ -62,8 +71,19 @@ def _workloads(document: Any) -> Iterator[YamlMap]:
     if document.get("kind") == "List" and isinstance(document.get("items"), YamlList):
         for item in document["items"]:
             yield from _workloads(item)
-    elif document.get("kind") in POD_SPEC_PATHS:
+    elif pod_spec_path(document) is not None:
         yield document
+
+
+def pod_spec_path(workload: YamlMap) -> tuple[str, ...] | None:
+    """The path to a workload's pod spec: from the table for the core kinds, else the first
+    pod template that holds a `containers` list."""
+    kind = str(workload.get("kind", ""))
+    if kind in POD_SPEC_PATHS:
+        return POD_SPEC_PATHS[kind]
+    if not isinstance(workload.get("apiVersion"), str):
+        return None
+    return next((path for path in POD_TEMPLATE_PATHS if isinstance(_get(_get(workload, path), ("containers",)), YamlList)), None)
 
 
 def _get(mapping: Any, path: tuple[str, ...]) -> Any:
@@ -75,7 +95,7 @@ def _get(mapping: Any, path: tuple[str, ...]) -> Any:
 
 
 def _containers(path: str, workload: YamlMap) -> Iterator[ContainerSpec]:
-    pod = _get(workload, POD_SPEC_PATHS[str(workload.get("kind"))])
+    pod = _get(workload, pod_spec_path(workload) or ())
     if not isinstance(pod, YamlMap):
         return
     workload_name = str(_get(workload, ("metadata", "name")) or workload.get("kind"))
@@ -99,7 +119,7 @@ _APPARMOR_ANNOTATION = "container.apparmor.security.beta.kubernetes.io/"
 def _annotated_profiles(workload: YamlMap, container: YamlMap) -> Iterator[str]:
     """Profiles turned off by annotations on the workload or its pod template."""
     name = str(container.get("name", ""))
-    for metadata in (_get(workload, ("metadata",)), _get(workload, POD_SPEC_PATHS[str(workload.get("kind"))][:-1] + ("metadata",))):
+    for metadata in (_get(workload, ("metadata",)), _get(workload, (pod_spec_path(workload) or ("",))[:-1] + ("metadata",))):
         annotations = metadata.get("annotations") if isinstance(metadata, YamlMap) else None
         for key, value in (annotations.items() if isinstance(annotations, YamlMap) else []):
             key, value = str(key), str(value).lower()

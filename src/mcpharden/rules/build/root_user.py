@@ -70,7 +70,7 @@ from mcpharden.rules.base import Rule
 
 def check(project: Project) -> Iterator[Finding]:
     for build in project.builds:
-        if build.final.user.is_root:
+        if build.final.user.is_root and not _runs_nothing(build):
             yield _finding(build)
     for spec in project.containers:
         finding = _spec_finding(spec)
@@ -81,6 +81,13 @@ def check(project: Project) -> Iterator[Finding]:
         if uid == 0:
             user = f"`{image.config_user}`" if image.config_user else "not set"
             yield RULE.finding(image.source_path, 1, f"image {image.label} runs as root: its configured user is {user}", user=image.config_user)
+
+
+def _runs_nothing(build: BuildModel) -> bool:
+    """A `FROM scratch` image with no CMD or ENTRYPOINT (none inherited either) only carries
+    files (a wasm plugin, a data image, binaries for another image's COPY --from): it runs no
+    process, so no process runs as root."""
+    return (build.root_base(build.final).resolved or "").lower() == "scratch" and not build.final.start_arguments
 
 
 def _spec_finding(spec: ContainerSpec) -> Finding | None:

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mcpharden.knowledge.runtime import socket_exposed
+from mcpharden.knowledge.runtime import sensitive_mount, socket_exposed
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule
@@ -56,8 +56,8 @@ def check(project: Project) -> Iterator[Finding]:
             if mount.kind not in ("bind", "npipe"):
                 continue
             socket = socket_exposed(mount.source)
-            if socket is None:
-                continue
+            if socket is None or sensitive_mount(mount.source):
+                continue  # one host path, one finding: sensitive-host-mount names the socket too
             what = "the socket" if mount.source.rstrip("/").endswith((".sock", "docker_engine")) else f"a directory that holds {socket}"
             read_only = " (read-only does not limit API calls)" if mount.read_only else ""
             message = f"{spec.where} mounts {what}: `{mount.source}` at `{mount.target}`{read_only}"

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mcpharden.knowledge.runtime import sensitive_mount
+from mcpharden.knowledge.runtime import sensitive_mount, socket_exposed
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule
@@ -49,7 +49,9 @@ def check(project: Project) -> Iterator[Finding]:
             if reason is None:
                 continue
             access = "read-only" if mount.read_only else "read-write"
-            message = f"{spec.where} mounts {reason}: `{mount.source}` at `{mount.target}` ({access})"
+            socket = socket_exposed(mount.source)
+            holds = f", which holds the engine socket {socket} (root on the host, read-only or not)" if socket else ""
+            message = f"{spec.where} mounts {reason}: `{mount.source}` at `{mount.target}` ({access}){holds}"
             yield RULE.finding(spec.path, mount.line, message, source=mount.source, target=mount.target)
 
 
