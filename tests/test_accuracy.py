@@ -88,3 +88,24 @@ def test_one_host_path_gives_one_finding(tmp_path, source, rule):
     assert [f.rule_id for f in result.findings] == [rule]
     if rule == "sensitive-host-mount" and source == "/":
         assert "engine socket" in result.findings[0].message
+
+
+@pytest.mark.parametrize("reference, family", [
+    ("amazoncorretto:21", "amazonlinux"), ("amazoncorretto:21-alpine", "alpine"), ("amazoncorretto:17-al2023-jdk", "amazonlinux"),
+    ("eclipse-temurin:21-jre", "ubuntu"), ("eclipse-temurin:21-jre-alpine", "alpine"), ("eclipse-temurin:21-ubi9-minimal", "rhel"),
+])
+def test_base_images_resolve_to_their_real_family(reference, family):
+    from mcpharden.knowledge.base_images import profile_for
+
+    assert profile_for(reference).family == family
+
+
+def test_readme_placeholders_are_not_redirections_and_crlf_keeps_continuations(tmp_path):
+    block = ("```bash\r\ndocker run -i --rm \\\r\n  -e GITHUB_TOKEN=<your-token> \\\r\n  -e GITHUB_TOOLSETS=repos \\\r\n"
+             "  --privileged \\\r\n  ghcr.io/github/github-mcp-server\r\n```\r\n")
+    (tmp_path / "README.md").write_bytes(("# Use\r\n\r\n" + block).encode())
+    result = scan_files(tmp_path, {}, select=("privileged-container", "image-not-pinned-by-digest"))
+    [privileged] = findings(result, "privileged-container")
+    [pin] = findings(result, "image-not-pinned-by-digest")
+    assert "ghcr.io/github/github-mcp-server" in pin.message
+    assert privileged.line == pin.line == 4  # the `docker run` line

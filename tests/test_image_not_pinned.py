@@ -1,3 +1,5 @@
+import pytest
+
 from conftest import rule_findings
 
 RULE = "image-not-pinned-by-digest"
@@ -40,8 +42,27 @@ def test_arg_defaults_are_resolved(tmp_path):
     assert not check(tmp_path, f"ARG BASE=node:22@{DIGEST}\nFROM ${{BASE}}\n")
 
 
-def test_unresolvable_reference_is_not_guessed(tmp_path):
-    assert not check(tmp_path, "ARG BASE\nFROM ${BASE}\n")
+@pytest.mark.parametrize("dockerfile", ["ARG BASE\nFROM ${BASE}\n", "ARG TAG\nFROM alpine$TAG\n",
+                                        "ARG REGISTRY\nFROM ${REGISTRY}/ubuntu:24.04\n"])
+def test_a_build_argument_without_default_is_reported_with_the_reason(tmp_path, dockerfile):
+    [finding] = check(tmp_path, dockerfile)
+    assert "build argument with no default" in finding.message
+
+
+def test_a_variable_name_with_a_written_digest_is_pinned(tmp_path):
+    assert not check(tmp_path, "ARG REGISTRY\nFROM ${REGISTRY}/ubuntu@sha256:" + "a" * 64 + "\n")
+
+
+@pytest.mark.parametrize("reference, words", [
+    ("node:latest", "`latest`, which moves with every release"),
+    ("node", "neither tag nor digest"),
+    ("node:22@sha256:123456", "malformed digest"),
+    ("node:22@sha256:" + "a" * 63, "64 hexadecimal digits"),
+    ("node:22", "pinned by tag, not by digest"),
+])
+def test_messages_name_the_real_problem(tmp_path, reference, words):
+    [finding] = check(tmp_path, f"FROM {reference}\n")
+    assert words in finding.message
 
 
 def test_malformed_digest_does_not_count(tmp_path):

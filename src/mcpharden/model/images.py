@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 
 _DIGEST = re.compile(r"^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[0-9a-fA-F]{32,}$")
+# The OCI image spec's registered algorithms and their exact lengths in hexadecimal digits.
+DIGEST_LENGTHS = {"sha256": 64, "sha512": 128}
 
 
 @dataclass(frozen=True)
@@ -23,7 +25,19 @@ class ImageName:
 
     @property
     def is_pinned(self) -> bool:
-        return bool(self.digest and _DIGEST.match(self.digest))
+        return bool(self.digest) and self.digest_problem is None
+
+    @property
+    def digest_problem(self) -> str | None:
+        """Why the digest is not one (`sha256:123456`), or None when it is (or is absent)."""
+        if not self.digest:
+            return None
+        algorithm, _, encoded = self.digest.partition(":")
+        expected = DIGEST_LENGTHS.get(algorithm.lower())
+        if not _DIGEST.match(self.digest) or (expected and len(encoded) != expected):
+            length = f"{expected} hexadecimal digits" if expected else "an algorithm and hexadecimal digits"
+            return f"`@{self.digest}` is not a digest (a {algorithm or 'sha256'} digest is {length})"
+        return None
 
 
 def parse_image_name(reference: str) -> ImageName:

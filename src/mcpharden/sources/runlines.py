@@ -19,6 +19,14 @@ _FENCE = re.compile(r"^(\s*)(```+|~~~+)\s*([\w+-]*)")
 _SHELL_LANGUAGES = frozenset({"", "sh", "bash", "shell", "console", "zsh", "shell-session", "terminal", "powershell", "ps1", "cmd", "text"})
 _JSON_LANGUAGES = frozenset({"json", "jsonc", "json5"})
 _PROMPT = re.compile(r"^\s*(\$|#|>|PS>|PS [^>]*>)\s+")
+# Documentation placeholders (`<your-token>`, `<PATH_TO_DIR>`) are words to fill in, not redirections.
+_PLACEHOLDER = re.compile(r"<([A-Za-z][\w.:/-]*)>")
+
+
+def _documented_script(body: str) -> str:
+    """A code block as the script a reader would run: prompts dropped, placeholders as words."""
+    lines = (_PROMPT.sub("", line) for line in body.split("\n"))
+    return _PLACEHOLDER.sub(lambda match: "PLACEHOLDER_" + re.sub(r"\W", "_", match.group(1)).upper(), "\n".join(lines))
 
 
 def mentions_engine(text: str) -> bool:
@@ -38,10 +46,10 @@ def build_arguments_in_file(path: str, text: str) -> list[BuildArguments]:
     """`--build-arg NAME=value` of the image builds a script, Makefile or README runs."""
     if "--build-arg" not in text:
         return []
+    text = text.replace("\r\n", "\n")
     name = PurePosixPath(path).name
     if name.lower().endswith((".md", ".markdown")):
-        scripts = [(first, "\n".join(_PROMPT.sub("", l) for l in body.split("\n")))
-                   for language, first, body in _code_blocks(text) if language in _SHELL_LANGUAGES]
+        scripts = [(first, _documented_script(body)) for language, first, body in _code_blocks(text) if language in _SHELL_LANGUAGES]
     elif name in ("Makefile", "makefile", "GNUmakefile") or name.endswith(".mk"):
         scripts = [(line, command) for _target, (_prerequisites, commands) in parse_makefile(text).items()
                    for line, command in commands]
@@ -69,8 +77,7 @@ def specs_in_markdown(path: str, text: str) -> list[ContainerSpec]:
     specs: list[ContainerSpec] = []
     for language, first_line, body in _code_blocks(text):
         if language in _SHELL_LANGUAGES and mentions_engine(body):
-            script = "\n".join(_PROMPT.sub("", line) for line in body.split("\n"))
-            specs.extend(specs_in_script(path, script, first_line, documentation=True))
+            specs.extend(specs_in_script(path, _documented_script(body), first_line, documentation=True))
         elif language in _JSON_LANGUAGES and any(f'"{engine}"' in body for engine in ENGINES):
             try:
                 found, _servers = parse_client_file(path, "\n" * (first_line - 1) + body, ClientFile("documentation", False), from_documentation=True)
@@ -102,6 +109,7 @@ def specs_in_file(path: str, text: str) -> list[ContainerSpec]:
     """Dispatch on the kind of file: Markdown, Makefile or shell script."""
     if not any(engine in text for engine in ENGINES):
         return []
+    text = text.replace("\r\n", "\n")  # a CRLF file keeps its `\` continuations
     name = PurePosixPath(path).name
     if name.lower().endswith((".md", ".markdown")):
         return specs_in_markdown(path, text)

@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mcpharden.model.findings import Finding, Severity
+from mcpharden.model.images import ImageRef
 from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule
 
@@ -39,21 +40,36 @@ from mcpharden.rules.base import Rule
 def check(project: Project) -> Iterator[Finding]:
     for build in project.builds:
         for use in build.image_uses:
-            name = use.ref.name
-            if name is None or name.is_pinned:
-                continue  # an unresolvable ARG may carry a digest; we cannot tell
-            if name.tag:
-                message = f"{use.context} `{use.ref.display}` is pinned by tag, not by digest"
-            else:
-                message = f"{use.context} `{use.ref.display}` has neither tag nor digest: it follows `latest`"
-            yield RULE.finding(build.path, use.line, message, image=use.ref.resolved or use.ref.written)
+            problem = _problem(use.ref)
+            if problem:
+                yield RULE.finding(build.path, use.line, f"{use.context} `{use.ref.display}` {problem}",
+                                   image=use.ref.resolved or use.ref.written)
     for spec in project.containers:
-        if spec.image is None or spec.built_locally or not spec.image.resolved or "{{" in spec.image.resolved:
+        if spec.image is None or spec.built_locally or "{{" in spec.image.written:
             continue
-        name = spec.image.name
-        if name is not None and not name.is_pinned:
-            how = "is pinned by tag, not by digest" if name.tag else "has neither tag nor digest: it follows `latest`"
-            yield RULE.finding(spec.path, spec.line_of("image"), f"{spec.where} runs `{spec.image.display}`, which {how}", image=spec.image.resolved)
+        problem = _problem(spec.image)
+        if problem:
+            yield RULE.finding(spec.path, spec.line_of("image"), f"{spec.where} runs `{spec.image.display}`, which {problem}",
+                               image=spec.image.resolved or spec.image.written)
+
+
+def _problem(ref: ImageRef) -> str | None:
+    """What keeps the reference from naming one image for good, in words; None when pinned."""
+    if ref.resolved is None or "$" in ref.resolved:
+        if "@" in ref.written:
+            return None  # a digest is written; only the name is variable
+        return ("depends on a build argument with no default: nothing pins the image it names unless every build "
+                "passes a digest")
+    name = ref.name
+    if name is None or name.is_pinned or ref.resolved.lower() == "scratch":
+        return None
+    if name.digest_problem:
+        return f"has a malformed digest: {name.digest_problem}"
+    if name.tag == "latest":
+        return "uses the tag `latest`, which moves with every release: pin a digest"
+    if not name.tag:
+        return "has neither tag nor digest: it follows `latest`, which moves with every release"
+    return "is pinned by tag, not by digest"
 
 
 RULE = Rule(
