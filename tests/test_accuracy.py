@@ -109,3 +109,11 @@ def test_readme_placeholders_are_not_redirections_and_crlf_keeps_continuations(t
     [pin] = findings(result, "image-not-pinned-by-digest")
     assert "ghcr.io/github/github-mcp-server" in pin.message
     assert privileged.line == pin.line == 4  # the `docker run` line
+
+
+def test_named_volumes_bound_to_a_host_path_are_host_mounts(tmp_path):
+    compose = ("services:\n  a:\n    image: x:1\n    volumes:\n      - engine:/var/run\n      - data:/data\n"
+               "volumes:\n  engine:\n    driver: local\n    driver_opts: {type: none, o: bind, device: /var/run}\n  data: {}\n")
+    result = scan_files(tmp_path, {"compose.yaml": compose}, select=("docker-socket-mount", "writable-host-mount"))
+    assert [f.rule_id for f in result.findings] == ["docker-socket-mount"]
+    assert "/var/run" in result.findings[0].message

@@ -1,3 +1,5 @@
+import pytest
+
 from conftest import findings, scan_files
 
 RULE = "no-image-scan-in-ci"
@@ -112,3 +114,39 @@ def test_single_file_scan_does_not_judge_ci(tmp_path):
     (tmp_path / "Dockerfile").write_text(DOCKERFILE)
     result = scan_target(tmp_path / "Dockerfile", ScanOptions(select=(RULE,)))
     assert not result.findings
+
+
+def _workflow(steps: str) -> dict[str, str]:
+    return {"Dockerfile": "FROM node:22\n",
+            ".github/workflows/ci.yml": "on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n" + steps}
+
+
+BUILD = "      - run: docker build -t app .\n"
+
+
+@pytest.mark.parametrize("scan", [
+    "      - run: |\n          if ! timeout 480 docker scout cves app --exit-code; then\n            exit 1\n          fi\n",
+    "      - run: docker build -t app . && (grype app --fail-on high)\n",
+    "      - uses: anchore/sbom-action@v0\n        with:\n          image: app\n          output-file: sbom.json\n"
+    "      - uses: anchore/scan-action@v6\n        with:\n          sbom: sbom.json\n",
+])
+def test_image_scans_inside_shell_constructs_and_on_image_sboms_count(tmp_path, scan):
+    from conftest import findings, scan_files
+
+    assert not findings(scan_files(tmp_path, _workflow(BUILD + scan)), "no-image-scan-in-ci")
+
+
+def test_a_sarif_category_named_after_a_scanner_is_not_a_scan(tmp_path):
+    from conftest import findings, scan_files
+
+    steps = BUILD + ("      - run: grype dir:. -o sarif > grype.sarif\n      - uses: github/codeql-action/upload-sarif@v3\n"
+                     "        with:\n          sarif_file: grype.sarif\n          category: grype\n")
+    [finding] = findings(scan_files(tmp_path, _workflow(steps)), "no-image-scan-in-ci")
+    assert finding.severity.label == "medium"
+
+
+def test_an_image_no_ci_job_builds_is_low_and_says_who_builds_it(tmp_path):
+    from conftest import findings, scan_files
+
+    [finding] = findings(scan_files(tmp_path, _workflow("      - run: npm test\n")), "no-image-scan-in-ci")
+    assert finding.severity.label == "low" and "built elsewhere" in finding.message

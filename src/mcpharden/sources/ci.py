@@ -280,6 +280,8 @@ def _starts_with(arguments: tuple[str, ...], positionals: list[str], sub: tuple[
 
 
 def _targets_image(entry: dict[str, Any], targets: list[str]) -> bool:
+    if not targets and entry.get("needs_target"):
+        return False
     prefixes = tuple(entry.get("non_image_prefixes", ()))
     exact = entry.get("non_image_targets", ())
     return not any(t.startswith(prefixes) or t in exact for t in targets[:1]) if (prefixes or exact) else True
@@ -312,6 +314,7 @@ def match_build_command(item: _Located) -> BuildStep | None:
 def _github_steps(path: str, document: Any) -> tuple[list[ScanStep], list[BuildStep]]:
     scans: list[ScanStep] = []
     builds: list[BuildStep] = []
+    image_sboms = _makes_image_sbom(document)
     for step, line in _github_step_maps(document):
         uses = step.get("uses")
         if not isinstance(uses, str):
@@ -322,8 +325,22 @@ def _github_steps(path: str, document: Any) -> tuple[list[ScanStep], list[BuildS
             builds.append(BuildStep(path, line, f"uses: {uses}"))
         for entry in _table()["actions"]:
             if action == entry["uses"] or action.startswith(entry["uses"] + "/"):
-                scans.append(_action_scan(path, line, uses, entry, inputs, step))
+                scans.append(_action_scan(path, line, uses, entry, inputs, step, image_sboms))
     return scans, builds
+
+
+def _makes_image_sbom(document: Any) -> bool:
+    """Whether a step of the workflow makes an SBOM of a built image (anchore/sbom-action with `image:`)."""
+    for step, _line in _github_step_maps(document):
+        uses = step.get("uses")
+        inputs = step.get("with")
+        if not isinstance(uses, str) or not isinstance(inputs, YamlMap):
+            continue
+        action = uses.split("@", 1)[0].strip().lower()
+        for entry in _table().get("sbom_actions", []):
+            if action == entry["uses"] and any(inputs.get(name) for name in entry["image_inputs"]):
+                return True
+    return False
 
 
 def _github_step_maps(document: Any) -> Iterator[tuple[YamlMap, int]]:
@@ -343,9 +360,11 @@ def _github_step_maps(document: Any) -> Iterator[tuple[YamlMap, int]]:
                     yield step, steps.line_of(index)
 
 
-def _action_scan(path: str, line: int, uses: str, entry: dict[str, Any], inputs: YamlMap, step: YamlMap) -> ScanStep:
+def _action_scan(path: str, line: int, uses: str, entry: dict[str, Any], inputs: YamlMap, step: YamlMap,
+                 image_sboms: bool = False) -> ScanStep:
     if entry.get("image_inputs"):
-        scans_image = any(inputs.get(name) for name in entry["image_inputs"])
+        scans_image = any(inputs.get(name) for name in entry["image_inputs"]) or (
+            image_sboms and any(inputs.get(name) for name in entry.get("sbom_inputs", ())))
     else:
         mode = str(inputs.get(entry.get("mode_input", ""), entry.get("default_mode", "")) or "").lower()
         scans_image = any(m in mode.replace(",", " ").split() for m in entry["image_modes"]) or mode in entry["image_modes"]

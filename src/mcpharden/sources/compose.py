@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
@@ -40,7 +41,8 @@ def parse_compose(path: str, text: str, read: FileReader, seen: set[str] | None 
             if not isinstance(service, YamlMap):
                 continue
             resolved = _resolve_extends(path, service, services, read, environment, depth=0)
-            specs.append(_spec(path, str(name), services.line_of(name), resolved, environment))
+            spec = _spec(path, str(name), services.line_of(name), resolved, environment)
+            specs.append(_with_bound_volumes(spec, _bound_volumes(document, environment)))
     for included in _includes(path, document):
         if included in seen:
             continue
@@ -289,6 +291,26 @@ _SETTING_FIELDS = {
 
 def _true(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.strip().lower() in ("true", "yes", "1"))
+
+
+def _bound_volumes(document: YamlMap, environment: dict[str, str]) -> dict[str, str]:
+    """Named volumes that are host paths in disguise: the local driver with `o: bind` and a
+    `device` (`driver_opts: {type: none, o: bind, device: /var/run}`)."""
+    volumes = document.get("volumes")
+    bound: dict[str, str] = {}
+    for name, volume in (volumes.items() if isinstance(volumes, YamlMap) else []):
+        options = volume.get("driver_opts") if isinstance(volume, YamlMap) else None
+        if isinstance(options, YamlMap) and "bind" in str(options.get("o", "")).split(",") and options.get("device"):
+            bound[str(name)] = interpolate(str(options["device"]), environment)
+    return bound
+
+
+def _with_bound_volumes(spec: ContainerSpec, bound: dict[str, str]) -> ContainerSpec:
+    if not bound or not any(m.kind == "volume" and m.source in bound for m in spec.mounts):
+        return spec
+    mounts = tuple(replace(m, source=bound[m.source], kind="bind") if m.kind == "volume" and m.source in bound else m
+                   for m in spec.mounts)
+    return replace(spec, mounts=mounts)
 
 
 def _volumes(service: YamlMap, environment: dict[str, str]) -> list[Mount]:

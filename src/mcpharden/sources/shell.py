@@ -23,6 +23,7 @@ _OPERATORS = frozenset({";", "&&", "||", "|", "&", ";;", "(", ")", "|&"})
 # Wrappers that run the command that follows them.
 _WRAPPERS = frozenset({"sudo", "exec", "nice", "nohup", "time", "command", "builtin", "xargs", "gosu", "su-exec",
                        "corepack", "uvx"})  # corepack pnpm install, uvx poetry install: the tool runs
+_DURATION = re.compile(r"^\d+(\.\d+)?[smhd]?$")
 # Two-word launchers: `pipx run poetry install` runs `poetry install`.
 _LAUNCHERS = frozenset({("pipx", "run"), ("uv", "tool"), ("npm", "exec"), ("pnpm", "dlx")})
 
@@ -334,6 +335,9 @@ def _unwrap(command: SimpleCommand) -> tuple[SimpleCommand, ...]:
         program = argv[0].rsplit("/", 1)[-1]
         if program in _WRAPPERS:
             argv = _drop_options(argv[1:])
+        elif program == "timeout":  # timeout [OPTIONS] DURATION COMMAND
+            argv = _drop_options(argv[1:])
+            argv = argv[1:] if argv and _DURATION.match(argv[0]) else argv
         elif len(argv) > 1 and (program, argv[1]) in _LAUNCHERS:
             argv = _drop_options(argv[2:])
             if argv and argv[0] == "run" and program == "uv":  # uv tool run X

@@ -7,10 +7,17 @@ Container-Scanning template and component, and scanner commands (`trivy image`,
 `grype <image>`, `docker scout cves`, `snyk container test`, ...) in `run:` steps, GitLab
 `script:`, CircleCI, Azure Pipelines and Bitbucket steps, `.husky/pre-push`,
 `.pre-commit-config.yaml` and lefthook hooks, and in Makefile targets, npm scripts and
-repository shell scripts that those call.
+repository shell scripts that those call, inside shell constructs too (`if ! timeout 480
+docker scout cves …; then`). Grype run on an SBOM counts when a step of the same workflow
+made that SBOM from the built image (`anchore/sbom-action` with `image:`).
+
+The finding is MEDIUM when CI builds or pushes an image and nothing scans it, the case the
+rule exists for; LOW when no CI job builds the image at all (it is built by hand, or by a
+registry or catalog), and the message says so.
 
 Scans of the repository (`trivy fs`, `trivy config`, `grype dir:.`) do not count: they
-do not see the OS packages of the base image. The rule only runs when a directory is
+do not see the OS packages of the base image; neither does a SARIF upload whose `category`
+is a scanner's name. The rule only runs when a directory is
 scanned, not for single files.
 
 ## Why is this bad?
@@ -52,6 +59,7 @@ vulnerabilities that have a fix.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.project import Project
@@ -74,10 +82,15 @@ def check(project: Project) -> Iterator[Finding]:
         message += "; no CI definition was found"
     if builds:
         path, line = builds[0].path, builds[0].line
-    else:
-        first = min(project.builds, key=lambda b: b.path)
-        path, line = first.path, first.stages[0].line
-    yield RULE.finding(path, line, message, dockerfiles=",".join(dockerfiles))
+        yield RULE.finding(path, line, message + f" (CI builds it: `{builds[0].via}`)", dockerfiles=",".join(dockerfiles))
+        return
+    # No CI job builds the image: whoever does (a person, a registry's automated build, a catalog)
+    # ships it unscanned, but the repository's CI is not where the gap is.
+    first = min(project.builds, key=lambda b: b.path)
+    message += ("; no CI job builds the image either, so it is built elsewhere (by hand, or by a registry or "
+                "catalog such as Docker's MCP catalog): scan it there, or build and scan it in CI")
+    finding = RULE.finding(first.path, first.stages[0].line, message, dockerfiles=",".join(dockerfiles))
+    yield replace(finding, severity=Severity.LOW)
 
 
 RULE = Rule(
