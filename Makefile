@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Microsoft's SARIF validator, used by the SARIF tests (installed from npm).
 SARIF_TOOL := .tools/node_modules/.bin/sarif-multitool
 
-.PHONY: demo test bench fuzz docs install sarif-tool clean
+.PHONY: demo test bench fuzz accuracy docs install sarif-tool clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ bench: $(STAMP)
 FUZZ_EXAMPLES ?= 3000
 fuzz: $(STAMP)
 	MCPHARDEN_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) MCPHARDEN_FUZZ_RANDOM=1 $(BIN)/python -m pytest -q tests/test_fuzz.py
+
+# docs/accuracy.md: mcpharden (and hadolint) against the peers' labelled samples.
+accuracy: $(STAMP)
+	$(BIN)/python benchmarks/accuracy.py
 
 # Rule pages are generated from the rules' docstrings; a test keeps them in sync.
 docs: $(STAMP)
