@@ -1,4 +1,4 @@
-from conftest import rule_findings
+from conftest import rule_findings, scan_files
 
 RULE = "dev-dependencies-in-runtime"
 
@@ -168,3 +168,83 @@ def test_continuations_pipes_and_subshells(tmp_path):
 
 def test_quoted_text_is_not_a_command(tmp_path):
     assert not check(tmp_path, "FROM node:22\nRUN echo 'run npm ci to install'\n")
+
+
+# The manifest in the build context decides what a default install brings -----------------
+
+
+NPM_BUILD = "FROM node:22\nWORKDIR /app\nCOPY package.json .\nRUN npm ci\nCMD [\"node\", \"index.js\"]\n"
+UV_BUILD = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install uv && uv sync\n"
+
+
+def test_package_json_without_dev_dependencies_installs_none(tmp_path):
+    assert not check_with(tmp_path, NPM_BUILD, {"package.json": '{"dependencies": {"express": "4"}}'})
+    assert not check_with(tmp_path, NPM_BUILD, {"package.json": '{"devDependencies": {}}'})
+
+
+def test_package_json_with_dev_dependencies_is_named_in_the_message(tmp_path):
+    [finding] = check_with(tmp_path, NPM_BUILD, {"package.json": '{"devDependencies": {"typescript": "5", "vitest": "2"}}'})
+    assert "package.json declares 2 devDependencies" in finding.message
+
+
+def test_no_manifest_says_the_judgement_is_an_assumption(tmp_path):
+    [finding] = check_with(tmp_path, NPM_BUILD, {})
+    assert "no package.json in the build context, so dev dependencies are assumed" in finding.message
+
+
+def test_a_dev_flag_brings_dev_dependencies_whatever_the_manifest(tmp_path):
+    build = NPM_BUILD.replace("npm ci", "npm ci --include=dev")
+    assert check_with(tmp_path, build, {"package.json": '{"dependencies": {"a": "1"}}'})
+
+
+def test_the_nearest_manifest_above_a_nested_dockerfile_counts(tmp_path):
+    files = {"docker/Dockerfile": NPM_BUILD, "package.json": '{"dependencies": {"a": "1"}}',
+             "web/Dockerfile": NPM_BUILD, "web/package.json": '{"devDependencies": {"vite": "5"}}'}
+    result = scan_files(tmp_path, files, select=(RULE,))
+    assert [f.path for f in result.findings] == ["web/Dockerfile"]
+
+
+def test_a_broken_package_json_is_no_evidence(tmp_path):
+    assert check_with(tmp_path, NPM_BUILD, {"package.json": "{not json"})
+
+
+def test_uv_sync_installs_the_dev_group_not_optional_extras(tmp_path):
+    extras_only = '[project]\nname = "s"\n[project.optional-dependencies]\ndev = ["pytest"]\n'
+    assert not check_with(tmp_path, UV_BUILD, {"pyproject.toml": extras_only})
+    group = '[project]\nname = "s"\n[dependency-groups]\ndev = ["pytest"]\n'
+    [finding] = check_with(tmp_path, UV_BUILD, {"pyproject.toml": group})
+    assert "dependency group(s) dev" in finding.message
+    legacy = '[project]\nname = "s"\n[tool.uv]\ndev-dependencies = ["ruff"]\n'
+    assert check_with(tmp_path, UV_BUILD, {"pyproject.toml": legacy})
+
+
+def test_uv_default_groups_decide_which_groups_install(tmp_path):
+    lint_not_default = '[dependency-groups]\nlint = ["ruff"]\n'
+    assert not check_with(tmp_path, UV_BUILD, {"pyproject.toml": lint_not_default})
+    lint_default = '[dependency-groups]\nlint = ["ruff"]\n[tool.uv]\ndefault-groups = ["lint"]\n'
+    assert check_with(tmp_path, UV_BUILD, {"pyproject.toml": lint_default})
+    everything = '[dependency-groups]\ndocs = ["mkdocs"]\n[tool.uv]\ndefault-groups = "all"\n'
+    assert check_with(tmp_path, UV_BUILD, {"pyproject.toml": everything})
+
+
+def test_poetry_installs_non_optional_groups(tmp_path):
+    build = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install poetry && poetry install\n"
+    main_only = '[tool.poetry]\nname = "s"\n[tool.poetry.dependencies]\npython = "^3.12"\n'
+    assert not check_with(tmp_path, build, {"pyproject.toml": main_only})
+    optional = main_only + '[tool.poetry.group.docs]\noptional = true\n[tool.poetry.group.docs.dependencies]\nmkdocs = "*"\n'
+    assert not check_with(tmp_path, build, {"pyproject.toml": optional})
+    dev_group = main_only + '[tool.poetry.group.dev.dependencies]\npytest = "*"\n'
+    assert check_with(tmp_path, build, {"pyproject.toml": dev_group})
+    legacy = main_only + '[tool.poetry.dev-dependencies]\npytest = "*"\n'
+    assert check_with(tmp_path, build, {"pyproject.toml": legacy})
+
+
+def test_pdm_installs_dev_groups(tmp_path):
+    build = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install pdm && pdm install\n"
+    assert not check_with(tmp_path, build, {"pyproject.toml": '[project]\nname = "s"\n'})
+    assert check_with(tmp_path, build, {"pyproject.toml": '[project]\nname = "s"\n[tool.pdm.dev-dependencies]\ntest = ["pytest"]\n'})
+    assert check_with(tmp_path, build, {"pyproject.toml": '[project]\nname = "s"\n[dependency-groups]\ndev = ["pytest"]\n'})
+
+
+def check_with(tmp_path, dockerfile, files):
+    return rule_findings(tmp_path, RULE, dockerfile, files)

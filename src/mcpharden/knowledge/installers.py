@@ -41,6 +41,9 @@ class InstallerSpec:
     # Package names on the command line (npm install express) install those packages and
     # their production dependencies, not the project's devDependencies.
     named_packages_are_prod: bool = False
+    # The manifest kind (sources.manifests) that says whether the default install has any
+    # dev dependencies to bring: "package.json", "uv", "poetry", "pdm"; "" when none decides.
+    manifest: str = ""
 
 
 NODE_PROD_ENV = (("NODE_ENV", "production"),)
@@ -65,6 +68,7 @@ INSTALLERS: tuple[InstallerSpec, ...] = (
         replaces_existing=True,
         global_flags=NODE_GLOBAL,
         named_packages_are_prod=True,
+        manifest="package.json",
     ),
     InstallerSpec(
         manager="npm",
@@ -88,6 +92,7 @@ INSTALLERS: tuple[InstallerSpec, ...] = (
         replaces_existing=True,
         global_flags=NODE_GLOBAL,
         named_packages_are_prod=True,
+        manifest="package.json",
     ),
     InstallerSpec(
         manager="pnpm",
@@ -101,6 +106,7 @@ INSTALLERS: tuple[InstallerSpec, ...] = (
         replaces_existing=True,
         global_flags=NODE_GLOBAL,
         named_packages_are_prod=True,
+        manifest="package.json",
     ),
     InstallerSpec(
         manager="pnpm",
@@ -122,6 +128,7 @@ INSTALLERS: tuple[InstallerSpec, ...] = (
         replaces_existing=True,
         global_flags=NODE_GLOBAL,
         named_packages_are_prod=True,
+        manifest="package.json",
     ),
     InstallerSpec(
         manager="pip",
@@ -149,6 +156,7 @@ INSTALLERS: tuple[InstallerSpec, ...] = (
         dev_flags=(("--dev", None), ("--group", "dev"), ("--only-dev", None), ("--all-groups", None), ("--extra", "dev"), ("--extra", "test"), ("--all-extras", None)),
         prod_env=(("UV_NO_DEV", "1"), ("UV_NO_DEV", "true")),
         replaces_existing=True,
+        manifest="uv",
     ),
     InstallerSpec(
         manager="poetry",
@@ -158,6 +166,7 @@ INSTALLERS: tuple[InstallerSpec, ...] = (
         installs_dev_by_default=True,
         prod_flags=(("--only", "main"), ("--without", "dev"), ("--no-dev", None), ("--only-root", None)),
         dev_flags=(("--with", "dev"), ("--with", "test"), ("--all-groups", None), ("--all-extras", None)),
+        manifest="poetry",
     ),
     InstallerSpec(
         manager="pipenv",
@@ -175,6 +184,7 @@ INSTALLERS: tuple[InstallerSpec, ...] = (
         installs_dev_by_default=True,
         prod_flags=(("--prod", None), ("--production", None)),
         dev_flags=(("--dev", None), ("-d", None), ("-G", "dev"), ("--group", "dev")),
+        manifest="pdm",
     ),
 )
 

@@ -183,3 +183,14 @@ def numeric_id(text: str) -> int | None:
     """A uid or gid as Docker reads it (Go's strconv.Atoi): `000`, `+0` and `-0` are 0."""
     digits = text[1:] if text[:1] in "+-" else text
     return int(text) if digits.isdigit() and digits.isascii() else None
+
+
+@dataclass(frozen=True)
+class ManifestVerdict:
+    """What a package manifest in the build context says about one tool's default install:
+    whether it brings dev dependencies (`package.json` with `devDependencies`, a `dev`
+    dependency group for `uv sync`), and how the manifest says so."""
+
+    path: str  # the manifest, relative to the scanned root
+    installs_dev: bool
+    detail: str  # "declares devDependencies", "has no dependency group that uv installs by default"

@@ -20,6 +20,7 @@ from typing import Iterable
 
 from mcpharden.knowledge.base_images import ImageEntry, profile_for
 from mcpharden.model.build import (
+    ManifestVerdict,
     is_root_user,
     BuildModel,
     Declaration,
@@ -127,21 +128,24 @@ def parse_dockerfile(
     path: str,
     target: str | None = None,
     extra_images: Iterable[ImageEntry] = (),
+    manifests: Mapping[str, ManifestVerdict] | None = None,
 ) -> BuildModel:
-    """Model a Dockerfile. `target` names the stage that ships (like `docker build --target`)."""
+    """Model a Dockerfile. `target` names the stage that ships (like `docker build --target`);
+    `manifests` are the build context's package manifests (sources.manifests), when read."""
     import dockerfile  # the Go parser: loaded on first use
 
     try:
         commands = dockerfile.parse_string(text)
     except dockerfile.GoParseError as error:
         raise DockerfileError(f"Dockerfile syntax error: {error}") from None
-    return _Builder(path, tuple(extra_images)).build(commands, target)
+    return _Builder(path, tuple(extra_images), manifests).build(commands, target)
 
 
 class _Builder:
-    def __init__(self, path: str, extra_images: tuple[ImageEntry, ...]) -> None:
+    def __init__(self, path: str, extra_images: tuple[ImageEntry, ...], manifests: Mapping[str, ManifestVerdict] | None) -> None:
         self.path = path
         self.extra_images = extra_images
+        self.manifests = manifests
         self.global_args: dict[str, str | None] = {}
         self.stages: list[Stage] = []
         self.image_uses: list[ImageUse] = []
@@ -383,7 +387,7 @@ class _Builder:
             self._apply_install(stage, simple, env, cwd, line)
 
     def _apply_install(self, stage: _StageState, simple: SimpleCommand, env: dict[str, str], cwd: str, line: int) -> None:
-        action = classify(simple, env, cwd)
+        action = classify(simple, env, cwd, self.manifests)
         if action is None:
             return
         existing = stage.dependencies.get(action.directory)

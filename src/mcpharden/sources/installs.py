@@ -13,6 +13,7 @@ from functools import cache
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from mcpharden.model.build import ManifestVerdict
 from mcpharden.knowledge.installers import DEV_PACKAGES, DEV_WORDS, INSTALLERS, SYSTEM_PYTHON_DIRS, Flag, InstallerSpec
 from mcpharden.sources.shell import SimpleCommand
 
@@ -58,8 +59,10 @@ def normalize_argv(argv: tuple[str, ...]) -> tuple[str, ...]:
     return (program, *rest)
 
 
-def classify(command: SimpleCommand, env: Mapping[str, str], cwd: str) -> InstallAction | None:
-    """The install or prune `command` performs, or None when it is not one."""
+def classify(command: SimpleCommand, env: Mapping[str, str], cwd: str,
+             manifests: Mapping[str, ManifestVerdict] | None = None) -> InstallAction | None:
+    """The install or prune `command` performs, or None when it is not one. `manifests` are
+    the build context's verdicts (sources.manifests); None when the context was not read."""
     argv = normalize_argv(command.argv)
     if not argv:
         return None
@@ -75,6 +78,8 @@ def classify(command: SimpleCommand, env: Mapping[str, str], cwd: str) -> Instal
             return None  # a global tool, not the project's dependencies
         shown = " ".join((argv[0], *subcommand))
         includes_dev, reason = _includes_dev(spec, shown, argv, args, effective_env)
+        if includes_dev and spec.manifest and not _has_flag(argv, spec.dev_flags) and manifests is not None:
+            includes_dev, reason = _judged_by_manifest(spec, shown, reason, manifests)
         return InstallAction(
             manager=spec.manager,
             directory=_directory(spec, argv, effective_env, cwd),
@@ -168,6 +173,19 @@ def _includes_dev(
         hint = " and NODE_ENV is not production" if ("NODE_ENV", "production") in spec.prod_env else ""
         return True, f"`{shown}` installs dev dependencies by default (no production flag{hint})"
     return False, f"`{shown}` installs production dependencies by default"
+
+
+def _judged_by_manifest(spec: InstallerSpec, shown: str, reason: str,
+                        manifests: Mapping[str, ManifestVerdict]) -> tuple[bool, str]:
+    """A default install brings dev dependencies only when the manifest declares some."""
+    from mcpharden.sources.manifests import MANIFEST_FILES
+
+    verdict = manifests.get(spec.manifest)
+    if verdict is None:
+        return True, f"{reason}; no {MANIFEST_FILES[spec.manifest]} in the build context, so dev dependencies are assumed"
+    if not verdict.installs_dev:
+        return False, f"`{shown}` has no dev dependencies to install: {verdict.path} {verdict.detail}"
+    return True, f"{reason}, and {verdict.path} {verdict.detail}"
 
 
 def installer_of(argv: tuple[str, ...]) -> tuple[InstallerSpec, int] | None:

@@ -12,6 +12,14 @@ effect (set by `ENV`, by `ARG`, or inline), or when a later `npm prune --omit=de
 pip-style installs, dev requirement files (`requirements-dev.txt`, `requirements/test.txt`),
 dev extras (`.[dev]`) and development tools (`pytest`, `ruff`, ...) count.
 
+A default install brings dev dependencies only when there are some: the manifest in the
+build context decides (the Dockerfile's folder, else the nearest one above it).
+`npm ci`, `yarn`, `pnpm install` and `bun install` with a `package.json` that declares no
+`devDependencies` install none; `uv sync` installs its default groups (`dev`, and
+`[tool.uv] dev-dependencies`), never `[project.optional-dependencies]` extras; `poetry
+install` installs every group not marked optional; `pdm install` every dev group. When no
+manifest is found, the message says that dev dependencies were assumed.
+
 In a built image (`mcpharden image`), `node_modules` entries that npm's lockfile marks as
 dev-only and test/lint packages in Python's site-packages (pytest, ruff, mypy, ...) count.
 

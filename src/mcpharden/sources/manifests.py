@@ -1,0 +1,130 @@
+"""Package manifests in a Dockerfile's build context, read for what a package manager's
+default install brings: `package.json` `devDependencies` for npm, yarn, pnpm and bun;
+`pyproject.toml` dependency groups for uv, poetry and pdm.
+
+The build context is taken to be the Dockerfile's folder; when a manifest is not there, the
+nearest one in a folder above it (up to the scanned root) counts, since Dockerfiles kept in
+`docker/` are usually built with the repository root as their context.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import tomllib
+from collections.abc import Callable, Mapping
+
+from mcpharden.model.build import ManifestVerdict
+
+Reader = Callable[..., "str | None"]
+
+# The manifest each kind is read from (InstallerSpec.manifest names a kind).
+MANIFEST_FILES: Mapping[str, str] = {"package.json": "package.json", "uv": "pyproject.toml",
+                                     "poetry": "pyproject.toml", "pdm": "pyproject.toml"}
+
+
+def manifests_for(dockerfile: str, read: Reader) -> dict[str, ManifestVerdict]:
+    """Verdicts per manifest kind for the build context of `dockerfile` (a relative path)."""
+    verdicts: dict[str, ManifestVerdict] = {}
+    for kind, name in MANIFEST_FILES.items():
+        for folder in _folders_up(posixpath.dirname(dockerfile)):
+            path = posixpath.join(folder, name) if folder else name
+            text = read(path, quiet=True)
+            if text is None:
+                continue
+            verdict = _JUDGES[kind](path, text)
+            if verdict is not None:
+                verdicts[kind] = verdict
+            break
+    return verdicts
+
+
+def _folders_up(folder: str):
+    while True:
+        yield folder
+        if not folder:
+            return
+        folder = posixpath.dirname(folder)
+
+
+def _package_json(path: str, text: str) -> ManifestVerdict | None:
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(document, dict):
+        return None
+    dev = document.get("devDependencies")
+    if isinstance(dev, dict) and dev:
+        return ManifestVerdict(path, True, f"declares {len(dev)} devDependencies")
+    return ManifestVerdict(path, False, "declares no devDependencies")
+
+
+def _pyproject(path: str, text: str) -> dict | None:
+    try:
+        document = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, RecursionError):
+        return None
+    return document
+
+
+def _table(document: Mapping, *keys: str) -> Mapping:
+    for key in keys:
+        document = document.get(key) if isinstance(document, Mapping) else None
+    return document if isinstance(document, Mapping) else {}
+
+
+def _non_empty_groups(groups: Mapping) -> set[str]:
+    return {name for name, members in groups.items() if isinstance(members, list) and members}
+
+
+def _uv(path: str, text: str) -> ManifestVerdict | None:
+    """`uv sync` installs the project, its `default-groups` (`dev` unless set), and
+    `[tool.uv] dev-dependencies` as part of `dev`; extras only when asked."""
+    document = _pyproject(path, text)
+    if document is None:
+        return None
+    groups = _non_empty_groups(_table(document, "dependency-groups"))
+    legacy = _table(document, "tool").get("uv", {})
+    if isinstance(legacy, Mapping) and isinstance(legacy.get("dev-dependencies"), list) and legacy["dev-dependencies"]:
+        groups.add("dev")
+    defaults = legacy.get("default-groups", ["dev"]) if isinstance(legacy, Mapping) else ["dev"]
+    installed = sorted(groups if defaults == "all" else groups & {str(g) for g in defaults if isinstance(g, str)})
+    if installed:
+        return ManifestVerdict(path, True, f"has the dependency group(s) {', '.join(installed)}, which uv installs by default")
+    return ManifestVerdict(path, False, "has no dependency group that uv installs by default")
+
+
+def _poetry(path: str, text: str) -> ManifestVerdict | None:
+    """`poetry install` installs every group not marked `optional = true`."""
+    document = _pyproject(path, text)
+    if document is None:
+        return None
+    poetry = _table(document, "tool", "poetry")
+    if not poetry:
+        return None
+    groups = []
+    if _table(poetry, "dev-dependencies"):
+        groups.append("dev")
+    for name, group in _table(poetry, "group").items():
+        if isinstance(group, Mapping) and group.get("optional") is not True and _table(group, "dependencies"):
+            groups.append(str(name))
+    if groups:
+        return ManifestVerdict(path, True, f"has the non-optional group(s) {', '.join(sorted(set(groups)))}")
+    return ManifestVerdict(path, False, "has no dependency group besides main")
+
+
+def _pdm(path: str, text: str) -> ManifestVerdict | None:
+    """`pdm install` installs every dev group (`[tool.pdm.dev-dependencies]`, `[dependency-groups]`)."""
+    document = _pyproject(path, text)
+    if document is None:
+        return None
+    groups = _non_empty_groups(_table(document, "tool", "pdm", "dev-dependencies")) | _non_empty_groups(_table(document, "dependency-groups"))
+    if groups:
+        return ManifestVerdict(path, True, f"has the dev group(s) {', '.join(sorted(groups))}")
+    return ManifestVerdict(path, False, "has no dev dependency group")
+
+
+_JUDGES: Mapping[str, Callable[[str, str], ManifestVerdict | None]] = {
+    "package.json": _package_json, "uv": _uv, "poetry": _poetry, "pdm": _pdm,
+}
