@@ -73,3 +73,64 @@ def test_source_of_another_server_in_a_monorepo_does_not_leak(tmp_path):
     }
     result = scan_files(tmp_path, tree, select=(RULE,))
     assert [f.path for f in findings(result, RULE)] == ["servers/b/Dockerfile"]
+
+
+# Stdio evidence outweighs EXPOSE; run configurations and addresses say "listens" -----------
+
+
+def test_a_transport_variable_of_any_prefix_says_stdio_despite_expose(tmp_path):
+    for name in ("NEO4J_TRANSPORT", "K8S_MCP_TRANSPORT", "MCP_TRANSPORT"):
+        assert not check(tmp_path, RUNTIME + f"ENV {name}=stdio\nEXPOSE 8080\nCMD [\"index.js\"]\n"), name
+    [finding] = check(tmp_path, RUNTIME + "ENV NEO4J_TRANSPORT=http\nCMD [\"index.js\"]\n")
+    assert "NEO4J_TRANSPORT=http" in finding.message
+
+
+def test_a_variable_that_only_ends_like_a_word_is_no_transport(tmp_path):
+    # MY_TRANSPORTER is not *_TRANSPORT; EXPOSE decides.
+    assert check(tmp_path, RUNTIME + "ENV MY_TRANSPORTER=stdio\nEXPOSE 8080\n")
+
+
+def test_transport_stdio_argument_outweighs_expose(tmp_path):
+    assert not check(tmp_path, RUNTIME + "EXPOSE 8080\nCMD [\"index.js\", \"--transport\", \"stdio\"]\n")
+    assert not check(tmp_path, RUNTIME + "EXPOSE 8080\nCMD [\"index.js\", \"--transport=stdio\"]\n")
+
+
+def test_a_stage_built_on_a_stdio_stage_is_stdio(tmp_path):
+    dockerfile = (RUNTIME.rstrip("\n") + " AS production\nEXPOSE 8080\nCMD [\"index.js\"]\n"
+                  "FROM production AS production-stdio\n"
+                  "FROM production-stdio\n")
+    assert not check(tmp_path, dockerfile)
+    http = dockerfile.replace("production-stdio", "production-http")
+    [finding] = check(tmp_path, http)
+    assert "production-http" in finding.message
+
+
+def test_port_22_is_never_the_server_port(tmp_path):
+    assert not check(tmp_path, RUNTIME + "EXPOSE 22\nCMD [\"index.js\"]\n")
+    [finding] = check(tmp_path, RUNTIME + "EXPOSE 22 8080\nCMD [\"index.js\"]\n")
+    assert "EXPOSE 8080" in finding.message
+
+
+def test_a_server_the_repository_compose_file_publishes_listens(tmp_path):
+    compose = "services:\n  mcp:\n    build: .\n    ports:\n      - \"127.0.0.1:8000:8000\"\n"
+    [finding] = check(tmp_path, RUNTIME + "CMD [\"index.js\"]\n", {"compose.yaml": compose})
+    assert "service 'mcp' in compose.yaml publishes port 8000" in finding.message
+
+
+def test_a_compose_service_of_another_dockerfile_says_nothing(tmp_path):
+    compose = "services:\n  db:\n    build: ./db\n    ports:\n      - \"5432:5432\"\n"
+    files = {"compose.yaml": compose, "db/Dockerfile": "FROM postgres:16\n"}
+    assert not [f for f in check(tmp_path, RUNTIME + "CMD [\"index.js\"]\n", files) if f.path == "Dockerfile"]
+
+
+def test_a_compose_transport_variable_says_stdio(tmp_path):
+    compose = "services:\n  mcp:\n    build: .\n    environment:\n      MCP_TRANSPORT: stdio\n"
+    assert not check(tmp_path, RUNTIME + "CMD [\"index.js\"]\n", {"compose.yaml": compose})
+
+
+def test_an_http_address_in_the_environment_listens(tmp_path):
+    for setting in ("HOST=0.0.0.0", "MCP_HOST=::", "LISTEN_ADDR=:8080", "BIND_ADDRESS=0.0.0.0:3000", "FASTMCP_HOST=127.0.0.1"):
+        [finding] = check(tmp_path, RUNTIME + f"ENV {setting}\nCMD [\"index.js\"]\n")
+        assert setting in finding.message
+    assert not check(tmp_path, RUNTIME + "ENV HOST=myhost\nCMD [\"index.js\"]\n")
+    assert not check(tmp_path, RUNTIME + "ENV HOST=0.0.0.0 MCP_TRANSPORT=stdio\nCMD [\"index.js\"]\n")

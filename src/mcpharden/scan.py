@@ -290,7 +290,8 @@ class _ProjectBuilder:
     def project(self, scope: str) -> Project:
         from mcpharden.sources.transport import server_facts
 
-        servers = {build.path: server_facts(build, tuple(self.evidence)) for build in self.builds}
+        containers = tuple(self.containers)
+        servers = {build.path: server_facts(build, tuple(self.evidence), containers) for build in self.builds}
         return Project(
             scope=scope,
             builds=tuple(self.builds),

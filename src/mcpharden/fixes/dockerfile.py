@@ -18,6 +18,7 @@ from mcpharden.knowledge import load_table
 from mcpharden.model.build import BuildModel, Stage
 from mcpharden.model.findings import Finding
 from mcpharden.model.images import parse_image_name
+from mcpharden.model.server import is_server_port
 from mcpharden.sources.installs import dev_target_words, installer_of
 from mcpharden.sources.text import content_lines, parsable
 
@@ -350,7 +351,7 @@ def _within_any(directory: str, sources: tuple[str, ...]) -> bool:
 
 def exposed_port(stage: Stage) -> str | None:
     """The first numeric EXPOSE port of a stage (what a health check probes)."""
-    return next((p.port.split("/")[0] for p in stage.exposed_ports if p.port.split("/")[0].isdigit()), None)
+    return next((p.port.split("/")[0] for p in stage.exposed_ports if p.port.split("/")[0].isdigit() and is_server_port(p.port)), None)
 
 
 def probe_command(reference: str, port: str) -> list[str] | None:

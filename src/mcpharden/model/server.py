@@ -16,12 +16,16 @@ class Transport(enum.Enum):
         return self is not Transport.STDIO
 
 
+# How strongly each kind of evidence speaks, strongest first (source code comes last).
+EVIDENCE_ORDER = ("start-arguments", "environment", "stage-name", "expose", "run-config")
+
+
 @dataclass(frozen=True)
 class TransportEvidence:
     transport: Transport | None  # None: a port is opened without naming the transport
     path: str
     line: int
-    source: str  # "start-arguments" | "environment" | "expose" | "source-code"
+    source: str  # one of EVIDENCE_ORDER, or "source-code"
     detail: str
 
 
@@ -35,10 +39,11 @@ class ServerFacts:
     def listens(self) -> bool | None:
         """True when the server opens a port, False when it is stdio-only, None when unknown.
 
-        How the container starts decides: start arguments and environment first, then
-        EXPOSE, then what the source code supports (a codebase with both transports is
-        decided by how it is started, so it stays unknown)."""
-        for source in ("start-arguments", "environment", "expose"):
+        How the container starts decides: start arguments and environment first, then a
+        stage named for its transport, then EXPOSE, then how the repository runs it, then what
+        the source code supports (a codebase with both transports is decided by how it is
+        started, so it stays unknown)."""
+        for source in EVIDENCE_ORDER:
             found = [e for e in self.evidence if e.source == source]
             if found:
                 return any(e.transport is None or e.transport.listens for e in found)
@@ -54,3 +59,10 @@ class ServerFacts:
             if (evidence.transport is None or evidence.transport.listens) == listening:
                 return evidence
         return None
+
+
+def is_server_port(port: str) -> bool:
+    """EXPOSE 22 is an SSH server's port, never the MCP server's (knowledge/transports.toml)."""
+    from mcpharden.knowledge import load_table
+
+    return port.split("/", 1)[0] not in load_table("transports.toml")["start_arguments"]["not_server_ports"]

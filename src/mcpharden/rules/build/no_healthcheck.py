@@ -3,12 +3,17 @@ Flags a server that listens on the network but whose image has no `HEALTHCHECK` 
 disables it with `HEALTHCHECK NONE`). A `HEALTHCHECK` inherited from a parent stage
 counts.
 
-Whether a server listens is decided from how its container starts, then from its code:
-start arguments (`--transport http`, `--sse`, `--port`), environment (`TRANSPORT=sse`,
-`PORT=8080`), `EXPOSE`, and finally the MCP SDK calls in the source tree of the
+Whether a server listens is decided from how its container starts, then from its code,
+strongest evidence first: start arguments (`--transport stdio`, `--sse`, `--port`);
+environment (`TRANSPORT=sse`, any `*_TRANSPORT` such as `NEO4J_TRANSPORT=stdio`, `PORT=8080`,
+an address such as `MCP_HOST=0.0.0.0`); a stage named for its transport or built on one
+(`FROM production-stdio`); `EXPOSE` (port 22 is never the server's); the repository's own
+run configurations of the build (a compose service with `build:` that publishes a port or
+sets a transport variable); and finally the MCP SDK calls in the source tree of the
 Dockerfile's build context (`StreamableHTTPServerTransport`, `mcp.run(transport="sse")`,
-`server.NewStreamableHTTPServer`, ...). Servers that talk over stdio are not flagged: the
-client that starts them sees them exit. For built images, the raw config decides: exposed
+`server.NewStreamableHTTPServer`, ...). An `EXPOSE` left in a stdio image does not outweigh
+a transport the start command or environment names. Servers that talk over stdio are not
+flagged: the client that starts them sees them exit. For built images, the raw config decides: exposed
 ports without a `Healthcheck` (read from the config JSON itself, since some conversions
 drop it).
 
@@ -47,6 +52,7 @@ from collections.abc import Iterator
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule
+from mcpharden.model.server import is_server_port
 
 
 def check(project: Project) -> Iterator[Finding]:
@@ -67,9 +73,10 @@ def check(project: Project) -> Iterator[Finding]:
             line = final.line
         yield RULE.finding(build.path, line, message, stage=final.label)
     for image in project.images:
-        if image.exposed_ports and image.healthcheck != "present":
+        server_ports = [port for port in image.exposed_ports if is_server_port(port)]
+        if server_ports and image.healthcheck != "present":
             state = "disables its health check" if image.healthcheck == "disabled" else "has no health check"
-            ports = ", ".join(image.exposed_ports)
+            ports = ", ".join(server_ports)
             yield RULE.finding(image.source_path, 1, f"image {image.label} exposes {ports} but {state}", image=image.reference)
 
 
