@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mcpharden.reports import Report
+from mcpharden.reports.entries import entries
 from mcpharden.reports.safety import escape_control
 
 _ICONS = {"high": "🔴", "medium": "🟠", "low": "🟡", "info": "🔵"}
@@ -15,13 +16,14 @@ def render(report: Report) -> str:
     lines = [f"## mcpharden: {heading}", "", counts, ""]
     if report.findings:
         lines += ["| Severity | Rule | Location | Finding | Fix |", "| --- | --- | --- | --- | --- |"]
-        for result, finding in report.findings:
-            rule = report.rule(finding.rule_id)
-            location = _code(f"{finding.path}:{finding.line}")
-            lines.append(
-                f"| {_ICONS[finding.severity.label]} {finding.severity.label} | `{finding.rule_id}` | {location} "
-                f"| {_cell(finding.message)} | {_cell(rule.fix)} |"
-            )
+        for result in report.results:
+            for entry in entries(result.findings, report.rule):
+                location = _code(f"{entry.path}:{entry.line}")
+                rules = ", ".join(f"`{rule_id}`" for rule_id in entry.rule_ids)
+                lines.append(
+                    f"| {_ICONS[entry.severity.label]} {entry.severity.label} | {rules} | {location} "
+                    f"| {_cell(entry.message)} | {_cell(entry.fix)} |"
+                )
     else:
         lines.append("No findings. ✅")
     if report.notices:

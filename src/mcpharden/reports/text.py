@@ -5,6 +5,7 @@ from __future__ import annotations
 from itertools import groupby
 
 from mcpharden.reports import Report
+from mcpharden.reports.entries import entries
 from mcpharden.reports.safety import escape_control as shown
 
 
@@ -16,12 +17,13 @@ def render(report: Report) -> str:
             lines.append(f"== {shown(result.target)} ==")
         for path, group in groupby(result.findings, key=lambda f: f.path):
             lines.append(shown(path))
-            for finding in group:
-                rule = report.rule(finding.rule_id)
-                lines.append(f"  {finding.severity.name:<6}  {finding.rule_id}  {shown(path)}:{finding.line}")
-                lines.append(f"          {shown(finding.message)}")
-                lines.append(f"          why: {rule.why}")
-                lines.append(f"          fix: {rule.fix}")
+            for entry in entries(group, report.rule):
+                lines.append(f"  {entry.severity.name:<6}  {entry.rule_label}  {shown(path)}:{entry.line}")
+                lines.append(f"          {shown(entry.message)}")
+                if len(entry.rule_ids) > 1:
+                    lines.append(f"          rules: {', '.join(entry.rule_ids)}")
+                lines.append(f"          why: {entry.why}")
+                lines.append(f"          fix: {entry.fix}")
             lines.append("")
         if result.scope == "clients":
             lines.extend(_client_servers(result))

@@ -20,6 +20,10 @@ class Rule:
     fix: str  # one sentence: how to fix, shown under each finding
     page: str  # the rule page (Markdown): what it does, why it is bad, example, fix
     check: Callable[[Project], Iterable[Finding]]
+    # For the run-time defaults a container keeps (capabilities, a writable root, ...): what it
+    # keeps, in a few words. Text and Markdown reports gather one container's findings of
+    # these rules into one entry ("keeps: the default capabilities, a writable root file system").
+    keeps: str = ""
 
     def finding(self, path: str, line: int, message: str, **details: str) -> Finding:
         return Finding(

@@ -31,6 +31,7 @@ from mcpharden.knowledge.runtime import normalize_capability
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule
+from mcpharden.rules.runtime import container_finding
 
 
 def check(project: Project) -> Iterator[Finding]:
@@ -38,7 +39,7 @@ def check(project: Project) -> Iterator[Finding]:
         if spec.privileged or not spec.can_set("cap_drop") or "ALL" in {normalize_capability(c) for c in spec.cap_drop}:
             continue  # privileged mode is its own (HIGH) finding
         dropped = f" (drops only {', '.join(spec.cap_drop)})" if spec.cap_drop else ""
-        yield RULE.finding(spec.path, spec.line_of("cap_drop"), f"{spec.where} keeps the default capabilities{dropped}: drop ALL")
+        yield container_finding(RULE, spec, spec.line_of("cap_drop"), f"{spec.where} keeps the default capabilities{dropped}: drop ALL")
 
 
 RULE = Rule(
@@ -50,4 +51,5 @@ RULE = Rule(
     fix="Drop all capabilities (--cap-drop ALL, cap_drop: [ALL], capabilities.drop: [ALL]); add back only what is needed.",
     page=__doc__,
     check=check,
+    keeps="the default capabilities",
 )

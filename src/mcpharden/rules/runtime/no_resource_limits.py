@@ -35,6 +35,7 @@ from collections.abc import Iterator
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule
+from mcpharden.rules.runtime import container_finding
 
 _LIMITS = (("memory_limit", "memory"), ("pids_limit", "process (pids)"))
 
@@ -43,7 +44,7 @@ def check(project: Project) -> Iterator[Finding]:
     for spec in project.containers:
         missing = [label for setting, label in _LIMITS if spec.can_set(setting) and getattr(spec, setting) is None]
         if missing:
-            yield RULE.finding(spec.path, spec.line, f"{spec.where} has no {' and no '.join(missing)} limit",
+            yield container_finding(RULE, spec, spec.line, f"{spec.where} has no {' and no '.join(missing)} limit",
                                missing=",".join(missing))
 
 
@@ -56,4 +57,5 @@ RULE = Rule(
     fix="Set --memory and --pids-limit (mem_limit/pids_limit in compose, resources.limits.memory in Kubernetes).",
     page=__doc__,
     check=check,
+    keeps="no resource limits",
 )

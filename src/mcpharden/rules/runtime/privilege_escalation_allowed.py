@@ -31,12 +31,13 @@ from collections.abc import Iterator
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule
+from mcpharden.rules.runtime import container_finding
 
 
 def check(project: Project) -> Iterator[Finding]:
     for spec in project.containers:
         if spec.can_set("no_new_privileges") and not spec.no_new_privileges and not spec.privileged:
-            yield RULE.finding(spec.path, spec.line_of("no_new_privileges"), f"{spec.where} allows privilege escalation (no `no-new-privileges`)")
+            yield container_finding(RULE, spec, spec.line_of("no_new_privileges"), f"{spec.where} allows privilege escalation (no `no-new-privileges`)")
 
 
 RULE = Rule(
@@ -48,4 +49,5 @@ RULE = Rule(
     fix="Set --security-opt no-new-privileges (security_opt in compose, allowPrivilegeEscalation: false in Kubernetes).",
     page=__doc__,
     check=check,
+    keeps="privilege escalation",
 )

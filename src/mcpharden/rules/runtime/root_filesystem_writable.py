@@ -36,12 +36,13 @@ from collections.abc import Iterator
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule
+from mcpharden.rules.runtime import container_finding
 
 
 def check(project: Project) -> Iterator[Finding]:
     for spec in project.containers:
         if spec.can_set("read_only_root") and not spec.read_only_root:
-            yield RULE.finding(spec.path, spec.line_of("read_only_root"), f"{spec.where} has a writable root file system")
+            yield container_finding(RULE, spec, spec.line_of("read_only_root"), f"{spec.where} has a writable root file system")
 
 
 RULE = Rule(
@@ -53,4 +54,5 @@ RULE = Rule(
     fix="Run with a read-only root file system (--read-only, read_only: true) and a tmpfs for /tmp.",
     page=__doc__,
     check=check,
+    keeps="a writable root file system",
 )
