@@ -57,6 +57,17 @@ def test_nothing_scanned_gets_no_grade(tmp_path):
     assert "no score" in run_cli("scan", str(tmp_path), "--format", "markdown").stdout
 
 
+def test_a_file_that_does_not_parse_gets_no_grade(tmp_path):
+    (tmp_path / "Dockerfile").write_text("this is not a Dockerfile\n")
+    (tmp_path / "compose.yaml").write_text("services: [unclosed\n")
+    result = run_cli("scan", str(tmp_path))
+    assert "not scanned" in result.stdout and "no file could be read and parsed" in result.stdout
+    assert "grade" not in result.stdout.splitlines()[-1]
+    named = run_cli("scan", str(tmp_path / "Dockerfile"), "--format", "json")
+    summary = json.loads(named.stdout)["summary"]
+    assert summary["files_scanned"] == 0 and summary["grade"] is None
+
+
 def test_a_clean_manifest_counts_as_scanned(tmp_path):
     pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - {name: a, image: x:1}\n"
     (tmp_path / "pod.yaml").write_text(pod)

@@ -175,17 +175,20 @@ def _judge(target: str, root: Path, artifacts, reader: RepoReader, notices: list
         findings=tuple(sorted(kept, key=Finding.sort_key)),
         notices=tuple(notices + reader.notices),
         # YAML files and scripts count when they held something to judge (a manifest, a run line).
-        files_scanned=_files_judged(artifacts, project),
+        files_scanned=_files_judged(artifacts, project, notices + reader.notices),
         suppressed=len(findings) - len(kept),
         scope=scope,
         servers=project.client_servers,
     )
 
 
-def _files_judged(artifacts, project: Project) -> int:
+def _files_judged(artifacts, project: Project, notices: list[Notice]) -> int:
     """Files the rules judged: every Dockerfile, compose file, CI definition and client
-    configuration, and the YAML files and scripts that held a container (a manifest, a run line)."""
-    kinds = {artifact.path: artifact.kind for artifact in artifacts}
+    configuration that was read and parsed, and the YAML files and scripts that held a
+    container (a manifest, a run line). A file that could not be read judges nothing."""
+    unread = {notice.path for notice in notices if notice.message.startswith(("not scanned", "could not read",
+                                                                                "symlink", "not a regular", "larger than"))}
+    kinds = {artifact.path: artifact.kind for artifact in artifacts if artifact.path not in unread}
     always = sum(1 for kind in kinds.values() if kind not in ("source", "yaml", "runlines"))
     return always + len({spec.path for spec in project.containers if kinds.get(spec.path) in ("yaml", "runlines")})
 

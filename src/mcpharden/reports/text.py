@@ -56,6 +56,8 @@ def _summary(report: Report) -> str:
     value, grade = report.score
     suppressed = sum(result.suppressed for result in report.results)
     extra = f", {suppressed} suppressed" if suppressed else ""
+    if report.nothing_scanned and report.notices:
+        return "Summary: nothing scanned: no file could be read and parsed (see above), so there is no score."
     if report.nothing_scanned:
         return ("Summary: nothing scanned: no Dockerfile, compose file, Kubernetes manifest, CI definition or MCP "
                 "client configuration was found, so there is no score.")
