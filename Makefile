@@ -49,8 +49,14 @@ FUZZ_EXAMPLES ?= 3000
 fuzz: $(STAMP)
 	MCPHARDEN_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) MCPHARDEN_FUZZ_RANDOM=1 $(BIN)/python -m pytest -q tests/test_fuzz.py
 
-# docs/accuracy.md: mcpharden (and hadolint) against the peers' labelled samples.
-accuracy: $(STAMP)
+# docs/accuracy.md: mcpharden, hadolint and Checkov against the peers' labelled samples.
+# Checkov gets a virtualenv of its own: its many pinned dependencies would clash with ours.
+CHECKOV_VENV := .venv-checkov
+$(CHECKOV_VENV)/bin/checkov:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov==3.3.30
+
+accuracy: $(STAMP) $(CHECKOV_VENV)/bin/checkov
 	$(BIN)/python benchmarks/accuracy.py
 
 # Rule pages are generated from the rules' docstrings; a test keeps them in sync.
