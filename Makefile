@@ -3,15 +3,17 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# Microsoft's SARIF validator, used by the SARIF tests (installed from npm).
+# Microsoft's SARIF validator, used by the SARIF tests, and the MCP Inspector, whose CLI mode
+# the `serve` tests drive (both installed from npm).
 SARIF_TOOL := .tools/node_modules/.bin/sarif-multitool
+INSPECTOR  := .tools/node_modules/.bin/mcp-inspector
 
-.PHONY: demo test bench fuzz accuracy docs install sarif-tool clean
+.PHONY: demo test bench fuzz accuracy docs install sarif-tool npm-tools clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev]' -c constraints.txt
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -22,7 +24,12 @@ $(SARIF_TOOL):
 	# npm leaves install scripts off, and the package's only script makes its binary executable.
 	chmod u+x .tools/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
 
+$(INSPECTOR):
+	mkdir -p .tools
+	npm install --prefix .tools --no-audit --no-fund --silent @modelcontextprotocol/inspector@2.12.0
+
 sarif-tool: $(SARIF_TOOL)
+npm-tools: $(SARIF_TOOL) $(INSPECTOR)
 
 demo: $(STAMP)
 	@echo "== insecure example (exit code 1 expected: it has HIGH findings) =="
@@ -35,7 +42,7 @@ demo: $(STAMP)
 	$(BIN)/mcpharden fix examples/insecure-server --rewrite-distroless
 
 test: $(STAMP)
-	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory sarif-tool; fi
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory npm-tools; fi
 	$(BIN)/python -m pytest -q
 
 # pip byte-compiles a wheel when it installs it; an editable install is not, and some

@@ -66,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="exit 1 when a finding is at or above this severity (default: high)")
     _add_shared_options(image)
 
+    serve = commands.add_parser("serve", help="run mcpharden as an MCP server (stdio, or streamable HTTP with --http)")
+    serve.add_argument("--root", action="append", default=[], metavar="DIR",
+                       help="a directory clients may scan (repeatable; default: the current directory)")
+    serve.add_argument("--http", metavar="HOST:PORT", help="serve streamable HTTP at http://HOST:PORT/mcp (host defaults to 127.0.0.1)")
+
     commands.add_parser("rules", help="list the rules")
     explain = commands.add_parser("explain", help="print a rule's documentation")
     explain.add_argument("rule", metavar="RULE")
@@ -82,7 +87,7 @@ def _add_shared_options(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
-    handler = {"scan": _scan, "fix": _fix, "image": _image, "rules": _rules, "explain": _explain}[arguments.command]
+    handler = {"scan": _scan, "fix": _fix, "image": _image, "serve": _serve, "rules": _rules, "explain": _explain}[arguments.command]
     try:
         return handler(arguments)
     except BrokenPipeError:
@@ -215,6 +220,23 @@ def _fix(arguments: argparse.Namespace) -> int:
             for decision in report.decisions:
                 print(_shown(f"  {decision.path}:{decision.line}: {decision.rule_id}: {decision.message}"), file=sys.stderr)
     return EXIT_USAGE if failed else EXIT_OK
+
+
+def _serve(arguments: argparse.Namespace) -> int:
+    from mcpharden.serve import Roots, parse_address, run
+
+    try:
+        roots = Roots.of(arguments.root)
+        if arguments.http:
+            parse_address(arguments.http)
+    except ValueError as error:
+        print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        run(roots, arguments.http)
+    except KeyboardInterrupt:
+        pass
+    return EXIT_OK
 
 
 def _shown(text: str) -> str:

@@ -81,6 +81,31 @@ def scan_target(target: Path, options: ScanOptions) -> TargetResult:
     return _judge(str(target), root, artifacts, reader, notices, config, rules, options, scope)
 
 
+def scan_text(name: str, content: str, options: ScanOptions) -> TargetResult:
+    """One file given as text (a Dockerfile, compose file, manifest or client configuration),
+    scanned in memory: `name` decides its kind (`Dockerfile`, `.cursor/mcp.json`)."""
+    from mcpharden.sources.discovery import MemoryReader
+
+    relative = _memory_name(name)
+    rule_ids = frozenset(rule.id for rule in all_rules())
+    config = Config()
+    rules = _selected_rules(config, options, rule_ids)
+    reader = MemoryReader({relative: content.encode("utf-8")})
+    parts = relative.split("/")
+    artifact = next((replace(found, path=relative) for start in range(len(parts))
+                     if (found := classify("/".join(parts[start:]))) and found.kind != "source"),
+                    Artifact(relative, "dockerfile"))
+    return _judge(relative, Path("."), (artifact,), reader, [], config, rules, options, "files")
+
+
+def _memory_name(name: str) -> str:
+    """A relative posix path made from a user's file name: no root, no `..`, no empty parts."""
+    parts = [part for part in name.replace("\\", "/").split("/") if part not in ("", ".", "..")]
+    if not parts or any("\x00" in part for part in parts):
+        raise TargetError(f"{name!r}: not a usable file name")
+    return "/".join(parts)
+
+
 def scan_clients(home: Path, options: ScanOptions) -> TargetResult:
     """The laptop audit: every MCP client configuration installed for the user of `home`."""
     from mcpharden.knowledge.client_files import home_locations

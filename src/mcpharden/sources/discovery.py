@@ -212,6 +212,27 @@ class RepoReader:
         return data
 
 
+class MemoryReader(RepoReader):
+    """A RepoReader over files held in memory (`mcpharden serve`'s scan_text): the same
+    bounds and checks, no file system at all."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        super().__init__(Path("."))
+        self.files = files
+
+    def _read_bytes(self, relative: str, limit: int, quiet: bool) -> bytes | None:
+        data = self.files.get(relative)
+        if data is None:
+            return None
+        if len(data) > limit:
+            self._note(relative, f"larger than {limit // 1024 // 1024} MiB ({len(data)} bytes): skipped", quiet)
+            return None
+        if b"\x00" in data[:8192]:
+            self._note(relative, "binary file: skipped", quiet)
+            return None
+        return data
+
+
 def discover(root: Path, exclude: tuple[str, ...], reader: RepoReader) -> Discovery:
     """Walk `root` without following symlinked directories; classify what it holds."""
     artifacts: list[Artifact] = []

@@ -1,0 +1,276 @@
+"""`mcpharden serve` end to end: the official SDK's client over stdio and streamable HTTP,
+and the MCP Inspector's command-line mode, against the real `mcpharden serve` process."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import anyio
+import pytest
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters
+
+from conftest import write_tree
+from imagebuilder import Entry, Image, docker_archive_oci, layer
+
+ROOT = Path(__file__).resolve().parent.parent
+INSPECTOR = ROOT / ".tools" / "node_modules" / ".bin" / "mcp-inspector"
+TOOLS = ["scan_path", "scan_text", "audit_image", "preview_fix", "list_rules", "explain_rule"]
+TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+INSECURE = {
+    "repo/Dockerfile": "FROM node:22\nWORKDIR /app\nCOPY . .\nRUN npm ci\nEXPOSE 3000\nCMD [\"node\", \"index.js\"]\n",
+    "repo/package.json": '{"devDependencies": {"typescript": "5"}}',
+    "repo/.cursor/mcp.json": json.dumps({"mcpServers": {"gh": {"command": "docker", "args": [
+        "run", "-i", "--rm", "-e", f"GITHUB_PERSONAL_ACCESS_TOKEN={TOKEN}", "-v", "/var/run/docker.sock:/var/run/docker.sock",
+        "ghcr.io/github/github-mcp-server"]}}}),
+}
+
+
+def server_command(*roots: Path) -> list[str]:
+    return [sys.executable, "-m", "mcpharden", "serve", *[arg for root in roots for arg in ("--root", str(root))]]
+
+
+def stdio(*roots: Path) -> StdioServerParameters:
+    command = server_command(*roots)
+    return StdioServerParameters(command=command[0], args=command[1:], env=dict(os.environ))
+
+
+def call(server, name: str, arguments: dict):
+    async def go():
+        async with Client(server, read_timeout_seconds=120) as client:
+            return await client.call_tool(name, arguments)
+
+    return anyio.run(go)
+
+
+def text_of(result) -> str:
+    return "".join(getattr(block, "text", "") for block in result.content)
+
+
+@pytest.fixture
+def repo(tmp_path) -> Path:
+    write_tree(tmp_path / "roots", INSECURE)
+    return tmp_path / "roots"
+
+
+# stdio -------------------------------------------------------------------------------------
+
+
+def test_tools_are_listed_by_their_exact_names(repo):
+    async def go():
+        async with Client(stdio(repo)) as client:
+            return [tool.name for tool in (await client.list_tools()).tools]
+
+    assert anyio.run(go) == TOOLS
+
+
+def test_scan_path_returns_the_json_report_and_the_text_report(repo):
+    result = call(stdio(repo), "scan_path", {"path": "repo"})
+    assert not result.is_error
+    document = result.structured_content
+    rules = {finding["rule_id"] for finding in document["findings"]}
+    assert {"root-user", "dev-dependencies-in-runtime", "docker-socket-mount", "secret-in-run-config"} <= rules
+    assert document["summary"]["failed"] is True
+    assert "Summary:" in text_of(result) and "root-user" in text_of(result)
+    # The gate that masks credential values covers both.
+    assert TOKEN not in text_of(result) and TOKEN not in json.dumps(document)
+
+
+def test_scan_path_takes_rules_and_a_fail_level(repo):
+    result = call(stdio(repo), "scan_path", {"path": str(repo / "repo"), "rules": ["no-healthcheck"], "fail_on": "info"})
+    document = result.structured_content
+    assert {f["rule_id"] for f in document["findings"]} == {"no-healthcheck"}
+    assert document["summary"]["fail_on"] == "info" and document["summary"]["failed"] is True
+
+
+@pytest.mark.parametrize("path", ["/etc", "../..", "repo/../../..", "/", "~"])
+def test_paths_outside_the_roots_are_refused(repo, path):
+    result = call(stdio(repo), "scan_path", {"path": path})
+    assert result.is_error and "outside the directories this server may read" in text_of(result)
+
+
+def test_a_symlink_out_of_the_roots_is_refused(repo, tmp_path):
+    outside = tmp_path / "outside"
+    write_tree(outside, {"Dockerfile": "FROM node:22\n"})
+    (repo / "escape").symlink_to(outside)
+    for path in ("escape", "escape/Dockerfile"):
+        result = call(stdio(repo), "scan_path", {"path": path})
+        assert result.is_error and "outside the directories" in text_of(result), path
+
+
+def test_several_roots(repo, tmp_path):
+    second = tmp_path / "second"
+    write_tree(second, {"Dockerfile": "FROM node:22\n"})
+    result = call(stdio(repo, second), "scan_path", {"path": str(second / "Dockerfile"), "rules": ["root-user"]})
+    assert [f["rule_id"] for f in result.structured_content["findings"]] == ["root-user"]
+
+
+def test_scan_text_scans_a_file_given_inline(repo):
+    result = call(stdio(repo), "scan_text", {"file_name": "Dockerfile", "content": "FROM node:22\nCMD [\"x\"]\n"})
+    assert {f["rule_id"] for f in result.structured_content["findings"]} >= {"root-user", "full-os-base-image"}
+    config = INSECURE["repo/.cursor/mcp.json"]
+    result = call(stdio(repo), "scan_text", {"file_name": ".cursor/mcp.json", "content": config})
+    findings = result.structured_content["findings"]
+    assert {"docker-socket-mount", "secret-in-run-config"} <= {f["rule_id"] for f in findings}
+    assert all(f["path"] == ".cursor/mcp.json" for f in findings)
+    assert TOKEN not in text_of(result) + json.dumps(result.structured_content)
+
+
+def test_scan_text_refuses_more_than_a_megabyte_and_keeps_serving(repo):
+    async def go():
+        async with Client(stdio(repo)) as client:
+            huge = await client.call_tool("scan_text", {"file_name": "Dockerfile", "content": "#" * (1024 * 1024 + 1)})
+            after = await client.call_tool("list_rules", {})
+            return huge, after
+
+    huge, after = anyio.run(go)
+    assert huge.is_error and "at most 1 MB" in text_of(huge)
+    assert not after.is_error and len(after.structured_content["result"]) >= 31
+
+
+def test_malformed_arguments_are_tool_errors_and_the_server_goes_on(repo):
+    async def go():
+        async with Client(stdio(repo)) as client:
+            answers = [await client.call_tool("scan_path", arguments) for arguments in (
+                {"path": 5}, {}, {"path": "repo", "fail_on": "sometimes"}, {"path": "repo", "rules": ["no-such-rule"]},
+                {"path": "does-not-exist"}, {"path": "repo\x00"},
+            )]
+            answers.append(await client.call_tool("explain_rule", {"rule_id": "root-user"}))
+            return answers
+
+    *errors, explained = anyio.run(go)
+    assert all(answer.is_error for answer in errors)
+    messages = [text_of(answer) for answer in errors]
+    assert "sometimes" in messages[2] and "no-such-rule" in messages[3] and "no such file" in messages[4]
+    assert not explained.is_error and "## What it does" in text_of(explained)
+
+
+def test_preview_fix_shows_the_diff_and_never_writes(repo):
+    before = (repo / "repo" / "Dockerfile").read_bytes()
+    result = call(stdio(repo), "preview_fix", {"path": "repo"})
+    diff = text_of(result)
+    assert "+USER node" in diff and "Not fixed automatically" in diff
+    assert TOKEN not in diff
+    assert (repo / "repo" / "Dockerfile").read_bytes() == before
+    assert not (repo / "repo" / ".github").exists()
+
+
+def test_audit_image_reads_an_archive_inside_the_roots(repo):
+    image = Image([layer(Entry("bin/", kind="dir", mode=0o755), Entry("bin/sh", b"\x7fELF", mode=0o755))], {})
+    docker_archive_oci(repo / "image.tar", image)
+    result = call(stdio(repo), "audit_image", {"path": "image.tar"})
+    rules = {f["rule_id"] for f in result.structured_content["findings"]}
+    assert {"root-user", "shell-in-runtime-image"} <= rules
+
+
+def test_list_and_explain_rules(repo):
+    listed = call(stdio(repo), "list_rules", {}).structured_content["result"]
+    assert {"id": "root-user", "severity": "high", "title": listed[0]["title"]} in listed
+    missing = call(stdio(repo), "explain_rule", {"rule_id": "root_user"})
+    assert missing.is_error and "unknown rule" in text_of(missing)
+
+
+def test_a_bad_root_is_a_usage_error(tmp_path):
+    done = subprocess.run(server_command(tmp_path / "nowhere"), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "not a directory" in done.stderr
+
+
+# Streamable HTTP ---------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def http_server(repo):
+    port = free_port()
+    process = subprocess.Popen(server_command(repo) + ["--http", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+                assert answer.read() == b"ok\n"
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"mcpharden serve --http did not start: {process.stderr.read()}")
+            time.sleep(0.2)
+    yield f"http://127.0.0.1:{port}/mcp"
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def test_http_serves_the_same_tools(http_server, repo):
+    result = call(http_server, "scan_path", {"path": "repo"})
+    assert not result.is_error and result.structured_content["summary"]["failed"] is True
+    refused = call(http_server, "scan_path", {"path": "/etc"})
+    assert refused.is_error and "outside the directories" in text_of(refused)
+
+
+def test_a_client_that_disconnects_mid_scan_leaves_the_server_serving(http_server, repo):
+    # A repository large enough that its scan is still running when the client goes away.
+    big = repo / "big"
+    for index in range(400):
+        write_tree(big / f"s{index}", {"Dockerfile": f"FROM node:{index}\nRUN npm ci\nEXPOSE {3000 + index}\n",
+                                      "compose.yaml": f"services:\n  s:\n    image: x:{index}\n    privileged: true\n"})
+
+    async def abandon():
+        with anyio.move_on_after(0.3):
+            async with Client(http_server) as client:
+                await client.call_tool("scan_path", {"path": "big"})
+        return True
+
+    assert anyio.run(abandon)
+    result = call(http_server, "scan_text", {"file_name": "Dockerfile", "content": "FROM node:22\n"})
+    assert not result.is_error and result.structured_content["summary"]["counts"]["high"] == 1
+
+
+def test_the_http_address_defaults_to_loopback():
+    from mcpharden.serve import parse_address
+
+    assert parse_address(":8080") == ("127.0.0.1", 8080)
+    assert parse_address("8080") == ("127.0.0.1", 8080)
+    assert parse_address("0.0.0.0:9000") == ("0.0.0.0", 9000)
+    assert parse_address("[::1]:9000") == ("::1", 9000)
+    with pytest.raises(ValueError):
+        parse_address("localhost:http")
+
+
+# The MCP Inspector's command-line mode --------------------------------------------------------
+
+
+@pytest.fixture
+def inspector():
+    if not INSPECTOR.exists() or shutil.which("node") is None:
+        pytest.skip("the MCP Inspector is not installed (make test installs it from npm when npm is there)")
+
+    def run(repo: Path, *arguments: str, failing: bool = False) -> dict:
+        done = subprocess.run([str(INSPECTOR), "--cli", *server_command(repo), *arguments], capture_output=True,
+                              text=True, timeout=180)
+        assert (done.returncode != 0) == failing, done.stderr  # the Inspector exits non-zero on a tool error
+        return json.loads(done.stdout)
+
+    return run
+
+
+def test_inspector_lists_and_calls_the_tools(inspector, repo):
+    listed = inspector(repo, "--method", "tools/list")
+    assert [tool["name"] for tool in listed["tools"]] == TOOLS
+    called = inspector(repo, "--method", "tools/call", "--tool-name", "scan_path", "--tool-arg", "path=repo")
+    assert called["structuredContent"]["summary"]["counts"]["high"] >= 2
+    assert TOKEN not in json.dumps(called)
+    refused = inspector(repo, "--method", "tools/call", "--tool-name", "scan_path", "--tool-arg", "path=/etc", failing=True)
+    assert refused.get("isError") is True
