@@ -203,8 +203,12 @@ class RepoReader:
         except OSError as error:
             self._note(relative, f"could not read: {error.strerror or error}", quiet)
             return None
+        return self._checked(relative, data, limit, quiet, "grew past {mib} MiB while it was read: skipped")
+
+    def _checked(self, relative: str, data: bytes, limit: int, quiet: bool, too_large: str) -> bytes | None:
+        """The bytes, unless they are over the bound or binary (then a notice)."""
         if len(data) > limit:
-            self._note(relative, f"grew past {limit // 1024 // 1024} MiB while it was read: skipped", quiet)
+            self._note(relative, too_large.format(mib=limit // 1024 // 1024, size=len(data)), quiet)
             return None
         if b"\x00" in data[:8192]:
             self._note(relative, "binary file: skipped", quiet)
@@ -224,13 +228,7 @@ class MemoryReader(RepoReader):
         data = self.files.get(relative)
         if data is None:
             return None
-        if len(data) > limit:
-            self._note(relative, f"larger than {limit // 1024 // 1024} MiB ({len(data)} bytes): skipped", quiet)
-            return None
-        if b"\x00" in data[:8192]:
-            self._note(relative, "binary file: skipped", quiet)
-            return None
-        return data
+        return self._checked(relative, data, limit, quiet, "larger than {mib} MiB ({size} bytes): skipped")
 
 
 def discover(root: Path, exclude: tuple[str, ...], reader: RepoReader) -> Discovery:
