@@ -83,7 +83,10 @@ def test_output_file_and_markdown(tmp_path):
     assert result.stdout == ""
     text = out.read_text()
     assert text.startswith("## mcpharden: container score 50/100 (grade F)")
-    assert "| 🔴 high | `root-user` | `Dockerfile:1` |" in text
+    assert "| 🔴 high | [`root-user`](https://github.com/mcpharden/mcpharden/blob/main/docs/rules/root-user.md) | `Dockerfile:1` |" in text
+    severities = [line.split("|")[1].split()[1] for line in text.splitlines() if line.startswith("| 🔴") or line.startswith("| 🟠")
+                  or line.startswith("| 🟡") or line.startswith("| 🔵")]
+    assert severities == sorted(severities, key=["high", "medium", "low", "info"].index)  # sorted by severity
 
 
 def test_scanning_a_single_dockerfile(tmp_path):
@@ -185,6 +188,14 @@ def test_sarif_structure(tmp_path):
         assert location["artifactLocation"]["uri"] == "Dockerfile" and location["region"]["startLine"] >= 1
     severity = {r["id"]: r["properties"].get("security-severity") for r in run["tool"]["driver"]["rules"]}
     assert severity["root-user"] == "8.0"
+    assert all(severity.values()), "every rule has a security-severity"
+    for rule in run["tool"]["driver"]["rules"]:
+        assert rule["helpUri"] == f"https://github.com/mcpharden/mcpharden/blob/main/docs/rules/{rule['id']}.md"
+        assert "## Suppression" in rule["help"]["markdown"]
+    tags = {r["id"]: r["properties"]["tags"] for r in run["tool"]["driver"]["rules"]}
+    assert "external/cwe/cwe-250" in tags["root-user"] and "external/cwe/cwe-798" in tags["secret-in-run-config"]
+    assert run["automationDetails"]["id"] == "mcpharden/repository/"
+    assert all(len(result["partialFingerprints"]["mcphardenFinding/v2"]) == 32 for result in run["results"])
 
 
 @pytest.mark.skipif(not SARIF_TOOL.exists(), reason="Microsoft SARIF Multitool not installed (make sarif-tool)")

@@ -4,7 +4,7 @@ import re
 
 from conftest import ROOT, run_cli
 from mcpharden.rules import all_rules
-from mcpharden.rules.pages import page_markdown
+from mcpharden.rules.pages import page_markdown, references
 
 
 def test_rule_pages_are_generated_from_the_rules():
@@ -17,6 +17,43 @@ def test_every_page_has_the_sections_of_a_rule_page():
     for rule in all_rules():
         for section in ("## What it does", "## Why is this bad?", "## Example", "Use instead:", "## How to fix"):
             assert section in rule.page, (rule.id, section)
+
+
+# The formats each group of rules reads, and so must give a fix for.
+SOURCES_BY_GROUP = {
+    "runtime": {"compose", "Kubernetes", "docker run", "client config"},
+    "build": {"Dockerfile"},
+    "image": {"built image"},
+    "pipeline": {"CI definition"},
+}
+
+
+def test_every_page_gives_a_fix_for_every_source_its_rule_reads():
+    for rule in all_rules():
+        group = rule.check.__module__.split(".")[2]
+        expected = {"client config"} if rule.id == "server-not-in-container" else SOURCES_BY_GROUP[group]
+        fixes = references(rule.id).get("fix", {})
+        assert expected <= set(fixes), (rule.id, expected - set(fixes))
+        page = page_markdown(rule)
+        assert "### Fix by source" in page and all(f"| {source} |" in page for source in expected), rule.id
+
+
+def test_every_page_has_suppression_and_references():
+    for rule in all_rules():
+        page = page_markdown(rule)
+        assert f"# mcpharden: ignore={rule.id}" in page and f'ignore = ["{rule.id}"]' in page, rule.id
+        entry = references(rule.id)
+        if entry.get("cwe") or entry.get("cis") or entry.get("peers"):
+            assert "## References" in page, rule.id
+        for cwe in entry.get("cwe", []):
+            assert re.fullmatch(r"CWE-\d+", cwe), (rule.id, cwe)
+
+
+def test_every_reference_entry_names_a_rule():
+    import tomllib
+
+    table = tomllib.loads((ROOT / "src" / "mcpharden" / "knowledge" / "rule_references.toml").read_text())
+    assert set(table) == {rule.id for rule in all_rules()}
 
 
 def test_explain_prints_the_page():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import hashlib
+import re
 from dataclasses import dataclass, field
 
 
@@ -34,6 +36,9 @@ def fail_threshold(text: str) -> Severity | None:
     return Severity.parse(text)
 
 
+_LINE_NUMBERS = re.compile(r"\blines? \d+(?:[-–]\d+)?|:\d+\b")
+
+
 @dataclass(frozen=True)
 class Finding:
     """One problem at one place. `path` is relative to the scanned root, with `/`."""
@@ -46,6 +51,14 @@ class Finding:
     end_line: int | None = None
     # Extra machine-readable facts (stage name, image reference, ...), for JSON consumers.
     details: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable across edits that only move the finding: rule, file and message with line
+        numbers taken out (`(line 4)`, `Dockerfile:12`). Baselines and SARIF match on it."""
+        message = _LINE_NUMBERS.sub("", self.message)
+        data = f"{self.rule_id}|{self.path}|{message}".encode("utf-8", "surrogateescape")
+        return hashlib.sha256(data).hexdigest()[:32]
 
     def sort_key(self) -> tuple:
         return (self.path, self.line, -self.severity, self.rule_id, self.message)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mcpharden.reports import Report
 from mcpharden.reports.entries import entries
+from mcpharden.rules.pages import page_url
 from mcpharden.reports.safety import escape_control
 
 _ICONS = {"high": "🔴", "medium": "🟠", "low": "🟡", "info": "🔵"}
@@ -16,14 +17,14 @@ def render(report: Report) -> str:
     lines = [f"## mcpharden: {heading}", "", counts, ""]
     if report.findings:
         lines += ["| Severity | Rule | Location | Finding | Fix |", "| --- | --- | --- | --- | --- |"]
-        for result in report.results:
-            for entry in entries(result.findings, report.rule):
-                location = _code(f"{entry.path}:{entry.line}")
-                rules = ", ".join(f"`{rule_id}`" for rule_id in entry.rule_ids)
-                lines.append(
-                    f"| {_ICONS[entry.severity.label]} {entry.severity.label} | {rules} | {location} "
-                    f"| {_cell(entry.message)} | {_cell(entry.fix)} |"
-                )
+        listed = [entry for result in report.results for entry in entries(result.findings, report.rule)]
+        for entry in sorted(listed, key=lambda entry: -entry.severity):  # stable: file order within a severity
+            location = _code(f"{entry.path}:{entry.line}")
+            rules = ", ".join(f"[`{rule_id}`]({page_url(rule_id)})" for rule_id in entry.rule_ids)
+            lines.append(
+                f"| {_ICONS[entry.severity.label]} {entry.severity.label} | {rules} | {location} "
+                f"| {_cell(entry.message)} | {_cell(entry.fix)} |"
+            )
     else:
         lines.append("No findings. ✅")
     if report.notices:

@@ -7,7 +7,6 @@ not read become tool execution notifications, not results.
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
 
 from mcpharden.model.findings import Finding, Severity
@@ -16,12 +15,13 @@ from mcpharden.reports import Report
 ENSURE_ASCII = False
 from mcpharden.reports.safety import escape_bytes, uri_path
 from mcpharden.rules.base import Rule
+from mcpharden.rules.pages import page_markdown, page_url, references
 from mcpharden.scan import TargetResult
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note", Severity.INFO: "note"}
-# GitHub maps security-severity to critical/high/medium/low; INFO has none.
-SECURITY_SEVERITY = {Severity.HIGH: "8.0", Severity.MEDIUM: "5.5", Severity.LOW: "3.0"}
+# GitHub maps security-severity to critical (9.0+), high (7.0+), medium (4.0+) and low (0.1+).
+SECURITY_SEVERITY = {Severity.HIGH: "8.0", Severity.MEDIUM: "5.5", Severity.LOW: "3.0", Severity.INFO: "1.0"}
 
 
 def document(report: Report) -> dict:
@@ -48,21 +48,29 @@ def document(report: Report) -> dict:
         ],
         "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The scanned directory."}}},
         "results": [_result(result, finding, index, several) for result, finding in report.findings],
+        # One category per kind of scan, so code scanning keeps repository and image results apart.
+        "automationDetails": {"id": f"mcpharden/{_category(report)}/"},
     }
     result = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
     return result
 
 
+def _category(report: Report) -> str:
+    scopes = sorted({result.scope for result in report.results})
+    return "-".join(scopes) or "repository"
+
+
 def _rule(rule: Rule) -> dict:
-    properties: dict = {"tags": ["security", "container", rule.category], "precision": "high"}
-    if rule.severity in SECURITY_SEVERITY:
-        properties["security-severity"] = SECURITY_SEVERITY[rule.severity]
+    cwes = [f"external/cwe/{cwe.lower()}" for cwe in references(rule.id).get("cwe", [])]
+    properties: dict = {"tags": ["security", "container", rule.category, *cwes], "precision": "high",
+                        "security-severity": SECURITY_SEVERITY[rule.severity]}
     return {
         "id": rule.id,
         "name": "".join(word.capitalize() for word in rule.id.split("-")),
         "shortDescription": {"text": rule.title},
         "fullDescription": {"text": rule.why},
-        "help": {"text": rule.fix, "markdown": rule.page.strip()},
+        "helpUri": page_url(rule.id),
+        "help": {"text": rule.fix, "markdown": page_markdown(rule).strip()},
         "defaultConfiguration": {"level": LEVEL[rule.severity]},
         "properties": properties,
     }
@@ -81,14 +89,13 @@ def _location(result: TargetResult, path: str, line: int | None, several: bool) 
 
 
 def _result(result: TargetResult, finding: Finding, index: dict[str, int], several: bool) -> dict:
-    fingerprint = hashlib.sha256(f"{finding.rule_id}|{finding.path}|{finding.message}".encode("utf-8", "surrogateescape")).hexdigest()[:32]
     return {
         "ruleId": finding.rule_id,
         "ruleIndex": index[finding.rule_id],
         "level": LEVEL[finding.severity],
         "message": {"text": escape_bytes(finding.message)},
         "locations": [_location(result, finding.path, finding.line, several)],
-        "partialFingerprints": {"mcphardenFinding/v1": fingerprint},
+        "partialFingerprints": {"mcphardenFinding/v2": finding.fingerprint},
     }
 
 

@@ -12,13 +12,57 @@ from pathlib import Path
 from mcpharden.rules import all_rules
 from mcpharden.rules.base import Rule
 
+# Where the rule pages are published; SARIF's helpUri and the Markdown report link here.
+PAGES_URL = "https://github.com/mcpharden/mcpharden/blob/main/docs/rules/"
+
+
+def page_url(rule_id: str) -> str:
+    return f"{PAGES_URL}{rule_id}.md"
+
+
+def references(rule_id: str) -> dict:
+    """The rule's entry in knowledge/rule_references.toml: fix by source, CWE, CIS, peers."""
+    from mcpharden.knowledge import load_table
+
+    return load_table("rule_references.toml").get(rule_id, {})
+
 
 def page_markdown(rule: Rule) -> str:
     header = (
         f"# {rule.id}\n\n"
         f"**{rule.title}** · severity `{rule.severity.name}` · category `{rule.category}`\n\n"
     )
-    return header + rule.page.strip() + "\n"
+    return header + rule.page.strip() + "\n" + _fix_by_source(rule) + _suppression(rule) + _references(rule)
+
+
+def _fix_by_source(rule: Rule) -> str:
+    fixes = references(rule.id).get("fix", {})
+    if not fixes:
+        return ""
+    rows = "".join(f"| {source} | {fix} |\n" for source, fix in fixes.items())
+    return f"\n### Fix by source\n\n| where | fix |\n| --- | --- |\n{rows}"
+
+
+def _suppression(rule: Rule) -> str:
+    return (
+        "\n## Suppression\n\n"
+        "On the line above the reported one (Dockerfile, YAML, shell):\n\n"
+        f"```dockerfile\n# mcpharden: ignore={rule.id}\n```\n\n"
+        "For the whole project, in `.mcpharden.toml` (or `[tool.mcpharden]` in `pyproject.toml`):\n\n"
+        f"```toml\nignore = [\"{rule.id}\"]\n```\n\n"
+        f"Or once: `mcpharden scan --ignore {rule.id}`; existing findings: `--baseline`.\n"
+    )
+
+
+def _references(rule: Rule) -> str:
+    entry = references(rule.id)
+    lines = [f"- CIS Docker Benchmark: {title}" for title in entry.get("cis", [])]
+    lines += [f"- [{cwe}](https://cwe.mitre.org/data/definitions/{cwe.split('-')[1]}.html)" for cwe in entry.get("cwe", [])]
+    if entry.get("peers"):
+        lines.append("- Overlapping checks of other scanners: " + ", ".join(entry["peers"]))
+    if not lines:
+        return ""
+    return "\n## References\n\n" + "\n".join(lines) + "\n"
 
 
 def write_pages(directory: Path) -> list[Path]:
