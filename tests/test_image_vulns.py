@@ -94,3 +94,109 @@ def test_bad_database_exits_two(tmp_path):
     (tmp_path / "bad.zip").write_bytes(b"not a zip")
     assert run_cli("image", str(image), "--vuln-db", str(tmp_path / "bad.zip")).returncode == 2
     assert run_cli("image", str(image), "--vuln-db", str(tmp_path / "missing")).returncode == 2
+
+
+# mcpharden db update: conditional downloads into a cache that --vuln-db auto reads ---------------
+
+
+@pytest.fixture
+def osv_server(tmp_path, database):
+    """A local HTTP server serving one all.zip per ecosystem with ETags, counting full downloads."""
+    import hashlib
+    import http.server
+    import threading
+
+    dumps = {}
+    for ecosystem in ("Debian", "npm", "PyPI", "Ubuntu", "Alpine"):
+        path = tmp_path / f"{ecosystem}.zip"
+        with zipfile.ZipFile(path, "w") as archive:
+            for file in sorted(database.iterdir()):
+                if ecosystem.lower() in json.loads(file.read_text())["affected"][0]["package"]["ecosystem"].lower():
+                    archive.write(file, file.name)
+        dumps[f"/{ecosystem}/all.zip"] = path.read_bytes()
+    dumps["/Broken/all.zip"] = b"not a zip"
+    served = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = dumps.get(self.path)
+            if body is None:
+                self.send_error(404)
+                return
+            etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+            if self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.end_headers()
+                return
+            served.append(self.path)
+            self.send_response(200)
+            self.send_header("ETag", etag)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *arguments):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", served, dumps
+    server.shutdown()
+
+
+def test_db_update_downloads_what_an_image_needs_then_only_what_changed(tmp_path, osv_server, monkeypatch):
+    url, served, dumps = osv_server
+    image = debian_image(tmp_path)
+    cache = tmp_path / "cache"
+    first = run_cli("db", "update", "--dir", str(cache), "--image", str(image), "--url", url)
+    assert first.returncode == 0, first.stderr
+    assert sorted(served) == ["/Debian/all.zip", "/PyPI/all.zip", "/npm/all.zip"]  # not Alpine or Ubuntu
+    assert "Debian: downloaded" in first.stdout
+    again = run_cli("db", "update", "--dir", str(cache), "--image", str(image), "--url", url)
+    assert again.returncode == 0 and len(served) == 3 and again.stdout.count("unchanged") == 3
+    dumps["/npm/all.zip"] = dumps["/PyPI/all.zip"]  # npm's dump changes upstream
+    run_cli("db", "update", "--dir", str(cache), "--ecosystem", "npm", "--url", url)
+    assert served[-1] == "/npm/all.zip" and len(served) == 4
+
+
+def test_vuln_db_auto_reads_the_cache(tmp_path, osv_server):
+    url, _, _ = osv_server
+    image = debian_image(tmp_path)
+    env_cache = tmp_path / "xdg"
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "XDG_CACHE_HOME": str(env_cache)}
+    cli = [sys.executable, "-m", "mcpharden"]
+    empty = subprocess.run([*cli, "image", str(image), "--vuln-db", "auto"], capture_output=True, text=True, env=env, timeout=60)
+    assert empty.returncode == 2 and "run `mcpharden db update` first" in empty.stderr
+    subprocess.run([*cli, "db", "update", "--image", str(image), "--url", url], check=True, env=env, timeout=60,
+                   capture_output=True)
+    assert (env_cache / "mcpharden" / "osv" / "Debian-all.zip").is_file()
+    found = subprocess.run([*cli, "image", str(image), "--vuln-db", "auto", "--format", "json", "--fail-on", "never",
+                            "--select", "known-vulnerability"], capture_output=True, text=True, env=env, timeout=60)
+    advisories = {f["details"]["advisory"] for f in json.loads(found.stdout)["findings"]}
+    assert {"DSA-5678-1", "GHSA-aaaa-bbbb-cccc", "PYSEC-2025-1"} <= advisories
+
+
+def test_db_update_refuses_what_is_not_a_dump_and_plain_http_elsewhere(tmp_path, osv_server):
+    url, _, _ = osv_server
+    cache = tmp_path / "cache"
+    missing = run_cli("db", "update", "--dir", str(cache), "--ecosystem", "Alpine", "--url", url + "/nowhere")
+    assert missing.returncode == 2 and "404" in missing.stderr
+    assert not list(cache.glob("*.zip")) and not list(cache.glob(".*part"))
+    unknown = run_cli("db", "update", "--dir", str(cache), "--ecosystem", "Broken", "--url", url)
+    assert unknown.returncode == 2 and "unknown ecosystem" in unknown.stderr
+    remote = run_cli("db", "update", "--dir", str(cache), "--ecosystem", "npm", "--url", "http://example.com/osv")
+    assert remote.returncode == 2 and "only https" in remote.stderr
+
+
+def test_a_download_that_is_not_a_zip_is_not_kept(tmp_path, osv_server):
+    from mcpharden.vulns import download
+
+    url, _, dumps = osv_server
+    dumps["/npm/all.zip"] = b"<html>captive portal</html>"
+    with pytest.raises(download.DownloadError, match="not a zip"):
+        download.update(tmp_path / "cache", ["npm"], url)
+    assert not list((tmp_path / "cache").iterdir())

@@ -13,14 +13,28 @@ from pathlib import Path
 from mcpharden import __version__
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-FORMAT_NAMES = ("text", "json", "sarif", "markdown")
+FORMAT_NAMES = ("text", "json", "sarif", "markdown", "github")
+SEVERITY_NAMES = ("high", "medium", "low", "info")
 FAIL_ON_NAMES = ("high", "medium", "low", "info", "never")
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse exits 2 as well; keep its message short
         self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"mcpharden: error: {message}\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}{_did_you_mean(message)}\n")
+
+
+def _did_you_mean(message: str) -> str:
+    """`invalid choice: 'scna' (choose from 'scan', ...)` → ` (did you mean 'scan'?)`."""
+    import re
+    from difflib import get_close_matches
+
+    match = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+    if not match:
+        return ""
+    choices = re.findall(r"'([^']*)'", match.group(2)) or [c.strip() for c in match.group(2).split(",")]
+    close = get_close_matches(match.group(1), choices, n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,10 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
                       help="also audit this built image and report where it contradicts the Dockerfile")
     scan.add_argument("--dockerfile", metavar="PATH", help="the Dockerfile --image was built from (default: the only one)")
     scan.add_argument("--platform", metavar="OS/ARCH", help="with --image: only this platform")
+    _add_report_options(scan)
+    scan.add_argument("--baseline", metavar="FILE", help="leave out the findings recorded in FILE (report only new ones)")
+    scan.add_argument("--write-baseline", metavar="FILE", help="record the current findings in FILE as the baseline")
 
     fix = commands.add_parser("fix", help="show (or --write) the changes that fix findings")
     fix.add_argument("paths", nargs="*", default=["."], metavar="PATH|FILE")
     fix.add_argument("--write", action="store_true", help="apply the changes (default: print a diff)")
+    fix.add_argument("--quiet", "-q", action="store_true", help="with --write: no line per written file")
     fix.add_argument("--digests", metavar="FILE", help='JSON map of image references to digests: {"node:22": "sha256:..."}')
     fix.add_argument("--resolve", action="store_true",
                      help="ask image registries for digests missing from --digests (network access)")
@@ -53,15 +71,17 @@ def build_parser() -> argparse.ArgumentParser:
                      help="turn single-stage Node.js/Python Dockerfiles into build / production-deps / distroless stages")
     _add_shared_options(fix)
 
-    image = commands.add_parser("image", help="audit a built image: docker save tarball, oci-archive or OCI layout")
-    image.add_argument("images", nargs="+", metavar="REF", help="image archives or OCI layout directories")
+    image = commands.add_parser("image", help="audit a built image: docker save tarball, oci-archive, OCI layout, or a registry image")
+    image.add_argument("images", nargs="+", metavar="REF",
+                       help="image archives, OCI layout directories, or references to pull (name:tag, name@sha256:...)")
     image.add_argument("--platform", metavar="OS/ARCH", help="audit only this platform of a multi-platform image")
     image.add_argument("--sbom", metavar="FILE", help="write the package inventory as a CycloneDX 1.6 JSON SBOM")
-    image.add_argument("--vuln-db", action="append", default=[], metavar="PATH",
+    image.add_argument("--vuln-db", action="append", default=[], metavar="PATH|auto",
                        help="OSV advisories: a directory of OSV JSON files or an ecosystem's all.zip (repeatable)")
     image.add_argument("--ignore-unfixed", action="store_true", help="leave out vulnerabilities without a fixed version")
     image.add_argument("--format", choices=FORMAT_NAMES, default="text")
     image.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
+    _add_report_options(image)
     image.add_argument("--fail-on", choices=FAIL_ON_NAMES, default=None,
                        help="exit 1 when a finding is at or above this severity (default: high)")
     _add_shared_options(image)
@@ -71,10 +91,26 @@ def build_parser() -> argparse.ArgumentParser:
                        help="a directory clients may scan (repeatable; default: the current directory)")
     serve.add_argument("--http", metavar="HOST:PORT", help="serve streamable HTTP at http://HOST:PORT/mcp (host defaults to 127.0.0.1)")
 
+    db = commands.add_parser("db", help="the vulnerability database cache (OSV dumps) for `image --vuln-db auto`")
+    db_commands = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
+    update = db_commands.add_parser("update", help="download the OSV dumps (conditional: unchanged dumps are kept)")
+    update.add_argument("--dir", metavar="DIR", help="the cache (default: $XDG_CACHE_HOME/mcpharden/osv)")
+    update.add_argument("--ecosystem", action="append", default=[], metavar="NAME",
+                        help="Debian, Ubuntu, Alpine, npm or PyPI (repeatable; default: what --image needs, else all)")
+    update.add_argument("--image", action="append", default=[], metavar="ARCHIVE",
+                        help="download what these images' packages need (repeatable)")
+    update.add_argument("--url", default=None, metavar="URL", help="a mirror of the OSV bucket (default: OSV's own)")
+
     commands.add_parser("rules", help="list the rules")
     explain = commands.add_parser("explain", help="print a rule's documentation")
     explain.add_argument("rule", metavar="RULE")
     return parser
+
+
+def _add_report_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quiet", "-q", action="store_true", help="text: one line per finding, nothing else")
+    parser.add_argument("--min-severity", choices=SEVERITY_NAMES, default=None,
+                        help="leave findings below this severity out of the report (and the score)")
 
 
 def _add_shared_options(parser: argparse.ArgumentParser) -> None:
@@ -86,12 +122,21 @@ def _add_shared_options(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    arguments = build_parser().parse_args(argv)
-    handler = {"scan": _scan, "fix": _fix, "image": _image, "serve": _serve, "rules": _rules, "explain": _explain}[arguments.command]
+    parser = build_parser()
+    arguments, unknown = parser.parse_known_args(argv)
+    if unknown:  # the subcommand's own usage, not the top-level one
+        _subcommand(parser, arguments.command).error(f"unrecognized arguments: {' '.join(unknown)}")
+    handler = {"scan": _scan, "fix": _fix, "image": _image, "serve": _serve, "db": _db, "rules": _rules,
+               "explain": _explain}[arguments.command]
     try:
         return handler(arguments)
     except BrokenPipeError:
         return EXIT_OK
+
+
+def _subcommand(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return action.choices[name]
 
 
 def _rule_list(text: str | None) -> tuple[str, ...] | None:
@@ -145,9 +190,21 @@ def _report(arguments: argparse.Namespace, results) -> int:
     from mcpharden.reports import Report, render
     from mcpharden.rules import all_rules
 
+    from mcpharden.baseline import BaselineError, apply_baseline, read_baseline, write_baseline
+
     fail_on_text = arguments.fail_on or next((r.config.fail_on for r in results if r.config.fail_on), None) or "high"
+    try:
+        if getattr(arguments, "write_baseline", None):
+            write_baseline(Path(arguments.write_baseline), results)
+        if getattr(arguments, "baseline", None):
+            results = apply_baseline(read_baseline(Path(arguments.baseline)), results)
+    except BaselineError as error:
+        print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
+        return EXIT_USAGE
+    if arguments.min_severity:
+        results = _at_least(results, arguments.min_severity)
     report = Report(version=__version__, results=results, rules=all_rules(), fail_on=fail_threshold(fail_on_text))
-    output = render(arguments.format, report)
+    output = render(arguments.format, report, quiet=arguments.quiet, colour=_colour(arguments))
     if arguments.output:
         try:
             Path(arguments.output).write_text(output, encoding="utf-8")
@@ -159,13 +216,38 @@ def _report(arguments: argparse.Namespace, results) -> int:
     return EXIT_FINDINGS if report.failed else EXIT_OK
 
 
+def _at_least(results, level: str):
+    from dataclasses import replace
+
+    from mcpharden.model.findings import Severity
+
+    threshold = Severity.parse(level)
+    return tuple(replace(result, findings=tuple(f for f in result.findings if f.severity >= threshold)) for result in results)
+
+
+def _colour(arguments: argparse.Namespace) -> bool:
+    """Colour for a terminal: NO_COLOR (any value) turns it off, FORCE_COLOR turns it on anywhere."""
+    import os
+
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return not arguments.output and sys.stdout.isatty()
+
+
 def _image(arguments: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from mcpharden.config import ConfigError
     from mcpharden.scan import TargetError, ensure_valid_config, scan_image
 
-    options = replace(_options(arguments), vuln_dbs=tuple(Path(p) for p in arguments.vuln_db), ignore_unfixed=arguments.ignore_unfixed)
+    try:
+        vuln_dbs = _vuln_dbs(arguments.vuln_db)
+    except ValueError as error:
+        print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
+        return EXIT_USAGE
+    options = replace(_options(arguments), vuln_dbs=vuln_dbs, ignore_unfixed=arguments.ignore_unfixed)
     try:
         ensure_valid_config(options.config_path)
         results = tuple(scan_image(Path(path), options, arguments.platform) for path in arguments.images)
@@ -182,6 +264,41 @@ def _image(arguments: argparse.Namespace) -> int:
             print(f"mcpharden: error: cannot write {arguments.sbom}: {error.strerror or error}", file=sys.stderr)
             return EXIT_USAGE
     return _report(arguments, results)
+
+
+def _vuln_dbs(values: list[str]) -> tuple[Path, ...]:
+    """`--vuln-db auto` is every dump in the cache that `mcpharden db update` fills."""
+    from mcpharden.vulns.download import default_cache, dumps_in
+
+    paths: list[Path] = []
+    for value in values:
+        if value != "auto":
+            paths.append(Path(value))
+            continue
+        cached = dumps_in(default_cache())
+        if not cached:
+            raise ValueError(f"--vuln-db auto: no OSV dump in {default_cache()}: run `mcpharden db update` first")
+        paths.extend(cached)
+    return tuple(paths)
+
+
+def _db(arguments: argparse.Namespace) -> int:
+    from mcpharden.scan import TargetError, open_images
+    from mcpharden.sources.image import ImageError
+    from mcpharden.vulns.download import ECOSYSTEMS, OSV_URL, DownloadError, default_cache, ecosystems_of, update
+
+    directory = Path(arguments.dir).expanduser() if arguments.dir else default_cache()
+    ecosystems = list(arguments.ecosystem)
+    try:
+        for archive in arguments.image:
+            ecosystems += ecosystems_of(open_images(archive, None))
+        outcomes = update(directory, sorted(set(ecosystems)) or list(ECOSYSTEMS), arguments.url or OSV_URL)
+    except (DownloadError, ImageError, TargetError, OSError) as error:
+        print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
+        return EXIT_USAGE
+    for outcome in outcomes:
+        print(_shown(f"{outcome.ecosystem}: {outcome.status} ({outcome.size:,} bytes) {outcome.path}"))
+    return EXIT_OK
 
 
 def _fix(arguments: argparse.Namespace) -> int:
@@ -210,7 +327,8 @@ def _fix(arguments: argparse.Namespace) -> int:
                 continue
             outcome = write_plan(report.root, plan)
             if outcome.written:
-                print(_shown(f"fixed {plan.path}"))
+                if not arguments.quiet:
+                    print(_shown(f"fixed {plan.path}"))
             else:
                 failed = True
                 print(_shown(f"mcpharden: not written: {plan.path}: {outcome.reason}"), file=sys.stderr)
@@ -262,7 +380,9 @@ def _explain(arguments: argparse.Namespace) -> int:
 
     rule = rules_by_id().get(arguments.rule)
     if rule is None:
-        print(f"mcpharden: error: unknown rule {arguments.rule!r} (see `mcpharden rules`)", file=sys.stderr)
+        from mcpharden.config import unknown_rule_message
+
+        print(_shown(f"mcpharden: error: {unknown_rule_message([arguments.rule], frozenset(rules_by_id()))}"), file=sys.stderr)
         return EXIT_USAGE
     sys.stdout.write(page_markdown(rule))
     return EXIT_OK

@@ -8,6 +8,7 @@ exclude = ["examples/*", "test/fixtures"]                # paths not scanned
 fail-on = "medium"
 target = "runtime"                                       # the stage that ships
 severity = { "image-not-pinned-by-digest" = "medium" }
+per-file-ignores = { "docs/*" = ["image-not-pinned-by-digest"] }   # these rules, in these files
 [[tool.mcpharden.base-images]]                           # your own base images
 images = ["registry.example.com/base/node"]
 family = "chainguard"
@@ -27,7 +28,7 @@ from mcpharden.knowledge.base_images import ImageEntry, entry_from_table, famili
 from mcpharden.model.findings import Severity, fail_threshold
 
 CONFIG_FILE = ".mcpharden.toml"
-_KEYS = {"select", "ignore", "exclude", "fail-on", "target", "severity", "base-images"}
+_KEYS = {"select", "ignore", "exclude", "fail-on", "target", "severity", "base-images", "per-file-ignores"}
 
 
 class ConfigError(ValueError):
@@ -43,7 +44,14 @@ class Config:
     target: str | None = None
     severity: Mapping[str, Severity] = field(default_factory=lambda: MappingProxyType({}))
     base_images: tuple[ImageEntry, ...] = ()
+    # (path pattern, rule ids): findings of those rules in matching files count as suppressed.
+    per_file_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
     source: str | None = None  # the file it came from, for messages
+
+    def ignores(self, rule_id: str, path: str) -> bool:
+        from fnmatch import fnmatchcase
+
+        return any(rule_id in rules and fnmatchcase(path, pattern) for pattern, rules in self.per_file_ignores)
 
 
 def load_config(directory: Path, explicit: Path | None, rule_ids: frozenset[str]) -> Config:
@@ -104,10 +112,17 @@ def parse_config(table: dict[str, Any], rule_ids: frozenset[str], source: str) -
             target=_optional_string(table, "target"),
             severity=MappingProxyType(_severities(table.get("severity", {}), rule_ids)),
             base_images=_base_images(table.get("base-images", [])),
+            per_file_ignores=_per_file_ignores(table.get("per-file-ignores", {}), rule_ids),
             source=source,
         )
     except ConfigError as error:
         raise ConfigError(f"{source}: {error}") from None
+
+
+def _per_file_ignores(value: Any, rule_ids: frozenset[str]) -> tuple[tuple[str, frozenset[str]], ...]:
+    if not isinstance(value, dict):
+        raise ConfigError("`per-file-ignores` must be a table of path pattern = [rule ids]")
+    return tuple((pattern, frozenset(_rule_list(value, pattern, rule_ids))) for pattern in value)
 
 
 def _string_list(table: dict[str, Any], key: str) -> list[str]:
@@ -126,7 +141,16 @@ def _rule_list(table: dict[str, Any], key: str, rule_ids: frozenset[str]) -> lis
 def check_rule_ids(values: list[str] | tuple[str, ...], rule_ids: frozenset[str], where: str) -> None:
     unknown = [value for value in values if value not in rule_ids]
     if unknown:
-        raise ConfigError(f"{where}: unknown rule id(s) {', '.join(unknown)} (see `mcpharden rules`)")
+        raise ConfigError(f"{where}: {unknown_rule_message(unknown, rule_ids)}")
+
+
+def unknown_rule_message(unknown: list[str], rule_ids: frozenset[str]) -> str:
+    """`unknown rule id(s) root_user; did you mean 'root-user'? (see `mcpharden rules`)`."""
+    from difflib import get_close_matches
+
+    guesses = [close[0] for value in unknown if (close := get_close_matches(value.replace("_", "-"), sorted(rule_ids), n=1))]
+    hint = f"; did you mean {', '.join(repr(g) for g in guesses)}?" if guesses else ""
+    return f"unknown rule id(s) {', '.join(unknown)}{hint} (see `mcpharden rules`)"
 
 
 def _optional_string(table: dict[str, Any], key: str) -> str | None:

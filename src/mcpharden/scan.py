@@ -124,14 +124,16 @@ def scan_clients(home: Path, options: ScanOptions) -> TargetResult:
     return _judge(str(home), home, tuple(seen.values()), reader, [], config, rules, options, "clients")
 
 
-def scan_image(path: Path, options: ScanOptions, platform: str | None = None) -> TargetResult:
-    """Audit a built image (docker save tarball, oci-archive, OCI layout) offline."""
-    from mcpharden.sources.image import ImageError, read_images
+def scan_image(path: Path | str, options: ScanOptions, platform: str | None = None) -> TargetResult:
+    """Audit a built image: a docker save tarball, an oci-archive or an OCI layout, read
+    offline, or an image reference pulled from its registry as a stream."""
+    from mcpharden.sources.image import ImageError
 
     try:
-        images = _with_vulnerabilities(read_images(path, platform), options)
+        images = _with_vulnerabilities(open_images(str(path), platform), options)
     except ImageError as error:
         raise TargetError(str(error)) from None
+    path = Path(path)
     rule_ids = frozenset(rule.id for rule in all_rules())
     root = path.parent
     config = load_config(root, options.config_path, rule_ids) if options.config_path else Config()
@@ -143,6 +145,19 @@ def scan_image(path: Path, options: ScanOptions, platform: str | None = None) ->
         target=str(path), root=root.as_posix(), config=config, findings=tuple(sorted(findings, key=Finding.sort_key)),
         notices=tuple(notices), files_scanned=len(images), suppressed=0, scope="image", images=tuple(images),
     )
+
+
+def open_images(target: str, platform: str | None) -> list:
+    """The images a file or layout holds, or that an image reference names in its registry
+    (audited once per digest and platform: sources.image_cache keeps the result)."""
+    from mcpharden.sources.image import ImageError, is_image_reference, read_images
+
+    path = Path(target)
+    if path.exists() or path.is_symlink() or not is_image_reference(target):
+        return read_images(path, platform)
+    from mcpharden.sources.image_cache import cached_registry_images
+
+    return cached_registry_images(target, platform)
 
 
 def _with_vulnerabilities(images: list, options: ScanOptions) -> list:
@@ -169,7 +184,7 @@ def _with_images(project: Project, options: ScanOptions, notices: list[Notice]) 
     images = []
     for path in options.images:
         try:
-            images.extend(_with_vulnerabilities(read_images(path, options.platform), options))
+            images.extend(_with_vulnerabilities(open_images(str(path), options.platform), options))
         except ImageError as error:
             raise TargetError(str(error)) from None
     paths = sorted(build.path for build in project.builds)
@@ -192,7 +207,7 @@ def _judge(target: str, root: Path, artifacts, reader: RepoReader, notices: list
     for rule in rules:
         findings.extend(_run_rule(rule, project, notices))
     findings = [_with_severity(f, config) for f in findings]
-    kept = [f for f in findings if not _suppressed(f, reader)]
+    kept = [f for f in findings if not config.ignores(f.rule_id, f.path) and not _suppressed(f, reader)]
     return TargetResult(
         target=target,
         root=root.as_posix(),

@@ -20,6 +20,7 @@ FORMATS = {
     "json": "mcpharden.reports.json_report",
     "sarif": "mcpharden.reports.sarif",
     "markdown": "mcpharden.reports.markdown",
+    "github": "mcpharden.reports.github",
 }
 
 
@@ -62,8 +63,9 @@ class Report:
         return self.fail_on is not None and any(f.severity >= self.fail_on for _, f in self.findings)
 
 
-def render(format_name: str, report: Report) -> str:
-    """Every format passes the same gate: no credential value leaves mcpharden."""
+def render(format_name: str, report: Report, quiet: bool = False, colour: bool = False) -> str:
+    """Every format passes the same gate: no credential value leaves mcpharden. `quiet` and
+    `colour` shape the text report (one line per finding; ANSI colours for a terminal)."""
     from mcpharden.reports.safety import redact_document, redact_text
 
     module = import_module(FORMATS[format_name])
@@ -71,5 +73,6 @@ def render(format_name: str, report: Report) -> str:
         import json
 
         return json.dumps(redact_document(module.document(report)), indent=2, ensure_ascii=module.ENSURE_ASCII) + "\n"
-    return redact_text(module.render(report))
+    style = {"quiet": quiet, "colour": colour} if format_name == "text" else {}
+    return redact_text(module.render(report, **style))
 

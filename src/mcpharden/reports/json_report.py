@@ -6,12 +6,16 @@ from __future__ import annotations
 from mcpharden.reports import Report
 
 ENSURE_ASCII = True
+# The report's own version: docs/report.schema.json describes it; a change that removes or
+# retypes a field gets a new number.
+FORMAT = "mcpharden-report/1"
 from mcpharden.reports.safety import escape_bytes as shown
 
 
 def document(report: Report) -> dict:
     value, grade = report.score
     result = {
+        "format": FORMAT,
         "version": report.version,
         "findings": [
             {
@@ -25,6 +29,7 @@ def document(report: Report) -> dict:
                 "fix": report.rule(finding.rule_id).fix,
                 "target": shown(result.target),
                 "details": {key: shown(value) if isinstance(value, str) else value for key, value in finding.details},
+                "fingerprint": finding.fingerprint,
             }
             for result, finding in report.findings
         ],

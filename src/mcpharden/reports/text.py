@@ -9,7 +9,15 @@ from mcpharden.reports.entries import entries
 from mcpharden.reports.safety import escape_control as shown
 
 
-def render(report: Report) -> str:
+# ANSI styles per severity, for a terminal (NO_COLOR / FORCE_COLOR decide in the CLI).
+_STYLES = {"HIGH": "\033[1;31m", "MEDIUM": "\033[33m", "LOW": "\033[36m", "INFO": "\033[2m"}
+_RESET = "\033[0m"
+
+
+def render(report: Report, quiet: bool = False, colour: bool = False) -> str:
+    """The report for people; `quiet`: one line per finding, nothing else."""
+    if quiet:
+        return _quiet(report, colour)
     lines: list[str] = []
     several = len(report.results) > 1
     for result in report.results:
@@ -18,7 +26,7 @@ def render(report: Report) -> str:
         for path, group in groupby(result.findings, key=lambda f: f.path):
             lines.append(shown(path))
             for entry in entries(group, report.rule):
-                lines.append(f"  {entry.severity.name:<6}  {entry.rule_label}  {shown(path)}:{entry.line}")
+                lines.append(f"  {_severity(entry.severity.name, colour)}  {entry.rule_label}  {shown(path)}:{entry.line}")
                 lines.append(f"          {shown(entry.message)}")
                 if len(entry.rule_ids) > 1:
                     lines.append(f"          rules: {', '.join(entry.rule_ids)}")
@@ -36,6 +44,17 @@ def render(report: Report) -> str:
             lines.append("")
     lines.append(_summary(report))
     return "\n".join(lines) + "\n"
+
+
+def _quiet(report: Report, colour: bool) -> str:
+    lines = [f"{shown(finding.path)}:{finding.line}: {_severity(finding.severity.name, colour, pad=False)} {finding.rule_id}: "
+             f"{shown(finding.message)}" for _, finding in report.findings]
+    return "".join(line + "\n" for line in lines)
+
+
+def _severity(name: str, colour: bool, pad: bool = True) -> str:
+    padded = f"{name:<6}" if pad else name
+    return f"{_STYLES[name]}{padded}{_RESET}" if colour else padded
 
 
 def _client_servers(result) -> list[str]:

@@ -138,20 +138,103 @@ class _Blobs:
         return f"blobs/{algorithm}/{hexdigest}"
 
 
+class _RegistryBlobs:
+    """The blobs of an image in a registry, read as the archive readers read theirs: manifests
+    and configs fetched when asked (and checked against their digests), layers streamed from
+    the registry as they are read and never stored."""
+
+    def __init__(self, reference: str) -> None:
+        from mcpharden.sources.registry import Repository
+
+        self.path = reference  # how messages name the source
+        self.repository = Repository(reference)
+        self.documents: dict[str, dict[str, Any]] = {}
+        self.manifests: set[str] = set()
+        self.layer_bytes = 0
+        self.root_digest = ""
+
+    def has(self, name: str) -> bool:
+        return name == "index.json"
+
+    def json(self, name: str) -> Any:
+        if name == "index.json":
+            self.root_digest, document = self.repository.manifest(self.repository.tag_or_digest)
+            self._remember(self.root_digest, document)
+            media_type = document.get("mediaType") or ("application/vnd.oci.image.index.v1+json" if "manifests" in document else "")
+            return {"manifests": [{"digest": self.root_digest, "mediaType": media_type,
+                                   "annotations": {"org.opencontainers.image.ref.name": self.repository.reference}}]}
+        digest = self._digest(name)
+        if digest in self.documents:
+            return self.documents[digest]
+        if digest in self.manifests:
+            _, document = self.repository.manifest(digest)
+            self._remember(digest, document)
+            return document
+        return self.repository.blob_json(digest)
+
+    def open(self, name: str) -> IO[bytes]:
+        return self.repository.blob(self._digest(name))
+
+    def _remember(self, digest: str, document: dict[str, Any]) -> None:
+        self.documents[digest] = document
+        self.manifests.add(digest)
+        for child in document.get("manifests") or []:
+            if isinstance(child, dict) and isinstance(child.get("digest"), str):
+                self.manifests.add(child["digest"])
+        for layer in document.get("layers") or []:
+            if isinstance(layer, dict) and isinstance(layer.get("size"), int):
+                self.layer_bytes += max(layer["size"], 0)
+
+    @staticmethod
+    def _digest(name: str) -> str:
+        algorithm, _, hexdigest = name.removeprefix("blobs/").partition("/")
+        return f"{algorithm}:{hexdigest}"
+
+
 def read_images(path: Path, platform: str | None = None) -> list[ImageModel]:
     """Every image (or platform) in `path`; raises ImageError for unreadable input."""
+    if not path.exists():
+        raise ImageError(f"{path}: no such file or directory")
+    return _guarded(path, lambda: _read_images(_Blobs(path), platform, lambda: _archive_size(path)))
+
+
+def read_registry_images(reference: str, platform: str | None = None) -> list[ImageModel]:
+    """Every image (or platform) `reference` names in its registry, pulled as a stream."""
+    from mcpharden.sources.registry import RegistryError
+
+    def pull() -> list[ImageModel]:
+        blobs = _RegistryBlobs(reference)
+        return _read_images(blobs, platform, lambda: blobs.layer_bytes)
+
     try:
-        return _read_images(path, platform)
+        return _guarded(reference, pull)
+    except RegistryError as error:
+        raise ImageError(str(error)) from None
+
+
+def is_image_reference(text: str) -> bool:
+    """A name to pull rather than a path: it has a tag, a digest or a registry host
+    (`node:22`, `mcp/time@sha256:…`, `ghcr.io/github/github-mcp-server`). `app.tar` is a file."""
+    import re
+
+    first, slash, _ = text.partition("/")
+    has_host = bool(slash) and ("." in first or ":" in first or first == "localhost")
+    tagged = re.search(r":[\w][\w.-]{0,127}$", text.rpartition("/")[2]) is not None
+    return ("@sha256:" in text or has_host or tagged) and not text.endswith((".tar", ".tar.gz", ".tgz")) \
+        and " " not in text and not text.startswith((".", "/", "~"))
+
+
+def _guarded(source, read):
+    try:
+        return read()
     except (TypeError, AttributeError, KeyError, IndexError, RecursionError) as error:
         # The shapes are checked where they are read; this is the boundary's promise that
         # no document of an unexpected shape ends in a traceback.
-        raise ImageError(f"{path}: malformed image metadata ({type(error).__name__}: {error})") from None
+        raise ImageError(f"{source}: malformed image metadata ({type(error).__name__}: {error})") from None
 
 
-def _read_images(path: Path, platform: str | None) -> list[ImageModel]:
-    if not path.exists():
-        raise ImageError(f"{path}: no such file or directory")
-    blobs = _Blobs(path)
+def _read_images(blobs, platform: str | None, size) -> list[ImageModel]:
+    path = blobs.path
     refs = []
     for ref in _image_refs(blobs, _Visits(blobs.path)):
         refs.append(ref)
@@ -163,7 +246,7 @@ def _read_images(path: Path, platform: str | None) -> list[ImageModel]:
             raise ImageError(f"{path}: no image for platform {platform}")
     if not refs:
         raise ImageError(f"{path}: no image manifest found")
-    reader = _LayerReader(blobs, _archive_size(path))
+    reader = _LayerReader(blobs, size())
     return [_model(path, reader, ref) for ref in refs]
 
 

@@ -1,0 +1,35 @@
+"""GitHub Actions workflow commands: each finding an annotation on its file and line
+(`::error file=Dockerfile,line=2,title=root-user::...`), shown on the pull request's diff."""
+
+from __future__ import annotations
+
+import posixpath
+
+from mcpharden.model.findings import Severity
+from mcpharden.reports import Report
+from mcpharden.reports.safety import escape_bytes
+
+LEVEL = {Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "notice", Severity.INFO: "notice"}
+
+
+def render(report: Report) -> str:
+    lines = []
+    for result, finding in report.findings:
+        path = posixpath.normpath(posixpath.join(result.root, finding.path))
+        properties = f"file={_property(path)},line={finding.line},title={_property(f'mcpharden {finding.rule_id}')}"
+        lines.append(f"::{LEVEL[finding.severity]} {properties}::{_data(finding.message)}")
+    for result, notice in report.notices:
+        path = posixpath.normpath(posixpath.join(result.root, notice.path))
+        lines.append(f"::warning file={_property(path)},title=mcpharden::{_data(notice.message)}")
+    counts = ", ".join(f"{count} {label}" for label, count in report.counts().items())
+    lines.append(f"mcpharden: {counts}")
+    return "\n".join(lines) + "\n"
+
+
+def _data(text: str) -> str:
+    """A command's message: `%`, CR and LF are the characters that would end or forge it."""
+    return escape_bytes(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
