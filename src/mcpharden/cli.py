@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--dockerfile", metavar="PATH", help="the Dockerfile --image was built from (default: the only one)")
     scan.add_argument("--platform", metavar="OS/ARCH", help="with --image: only this platform")
     _add_report_options(scan)
+    scan.add_argument("--cards", action="store_true", help="text: each server's blast radius (JSON always has it)")
     scan.add_argument("--baseline", metavar="FILE", help="leave out the findings recorded in FILE (report only new ones)")
     scan.add_argument("--write-baseline", metavar="FILE", help="record the current findings in FILE as the baseline")
 
@@ -204,7 +205,8 @@ def _report(arguments: argparse.Namespace, results) -> int:
     if arguments.min_severity:
         results = _at_least(results, arguments.min_severity)
     report = Report(version=__version__, results=results, rules=all_rules(), fail_on=fail_threshold(fail_on_text))
-    output = render(arguments.format, report, quiet=arguments.quiet, colour=_colour(arguments))
+    output = render(arguments.format, report, quiet=arguments.quiet, colour=_colour(arguments),
+                    cards=getattr(arguments, "cards", False))
     if arguments.output:
         try:
             Path(arguments.output).write_text(output, encoding="utf-8")

@@ -58,6 +58,8 @@ class TargetResult:
     servers: tuple[ClientServer, ...] = ()
     # Built images audited (`mcpharden image`), for the SBOM.
     images: tuple = ()
+    # The blast radius of what was scanned (mcpharden.cards).
+    cards: tuple = ()
 
 
 def scan_target(target: Path, options: ScanOptions) -> TargetResult:
@@ -144,6 +146,7 @@ def scan_image(path: Path | str, options: ScanOptions, platform: str | None = No
     return TargetResult(
         target=str(path), root=root.as_posix(), config=config, findings=tuple(sorted(findings, key=Finding.sort_key)),
         notices=tuple(notices), files_scanned=len(images), suppressed=0, scope="image", images=tuple(images),
+        cards=_cards(project, findings, path.name),
     )
 
 
@@ -219,7 +222,17 @@ def _judge(target: str, root: Path, artifacts, reader: RepoReader, notices: list
         suppressed=len(findings) - len(kept),
         scope=scope,
         servers=project.client_servers,
+        cards=_cards(project, kept, Path(target).resolve().name or target),
     )
+
+
+def _cards(project: Project, findings, name: str) -> tuple:
+    from mcpharden.cards import cards_for
+
+    try:
+        return cards_for(project, findings, name)
+    except Exception:  # a card is a view of the findings: it must never cost the findings
+        return ()
 
 
 def _files_judged(artifacts, project: Project, notices: list[Notice]) -> int:

@@ -65,6 +65,7 @@ class ContainerSpec:
     read_only_root: bool = False
     no_new_privileges: bool = False
     host_network: bool = False
+    no_network: bool = False  # `--network none`, `network_mode: none`: no egress at all
     host_pid: bool = False
     host_ipc: bool = False
     mounts: tuple[Mount, ...] = ()

@@ -63,7 +63,7 @@ class Report:
         return self.fail_on is not None and any(f.severity >= self.fail_on for _, f in self.findings)
 
 
-def render(format_name: str, report: Report, quiet: bool = False, colour: bool = False) -> str:
+def render(format_name: str, report: Report, quiet: bool = False, colour: bool = False, cards: bool = False) -> str:
     """Every format passes the same gate: no credential value leaves mcpharden. `quiet` and
     `colour` shape the text report (one line per finding; ANSI colours for a terminal)."""
     from mcpharden.reports.safety import redact_document, redact_text
@@ -73,6 +73,6 @@ def render(format_name: str, report: Report, quiet: bool = False, colour: bool =
         import json
 
         return json.dumps(redact_document(module.document(report)), indent=2, ensure_ascii=module.ENSURE_ASCII) + "\n"
-    style = {"quiet": quiet, "colour": colour} if format_name == "text" else {}
+    style = {"quiet": quiet, "colour": colour, "cards": cards} if format_name == "text" else {}
     return redact_text(module.render(report, **style))
 

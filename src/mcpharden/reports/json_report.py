@@ -42,6 +42,7 @@ def document(report: Report) -> dict:
              "in_container": s.in_container, "target": shown(result.target)}
             for result in report.results for s in result.servers
         ],
+        "cards": [dict(card.document(), target=shown(result.target)) for result in report.results for card in result.cards],
         "summary": {
             "counts": report.counts(),
             "total": len(report.findings),

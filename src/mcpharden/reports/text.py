@@ -14,8 +14,9 @@ _STYLES = {"HIGH": "\033[1;31m", "MEDIUM": "\033[33m", "LOW": "\033[36m", "INFO"
 _RESET = "\033[0m"
 
 
-def render(report: Report, quiet: bool = False, colour: bool = False) -> str:
-    """The report for people; `quiet`: one line per finding, nothing else."""
+def render(report: Report, quiet: bool = False, colour: bool = False, cards: bool = False) -> str:
+    """The report for people; `quiet`: one line per finding, nothing else; `cards`: each
+    server's blast radius after its findings."""
     if quiet:
         return _quiet(report, colour)
     lines: list[str] = []
@@ -35,6 +36,9 @@ def render(report: Report, quiet: bool = False, colour: bool = False) -> str:
             lines.append("")
         if result.scope == "clients":
             lines.extend(_client_servers(result))
+        if cards:
+            for card in result.cards:
+                lines.extend(card_lines(card))
         if result.notices:
             lines.append("Not scanned or only partly scanned:")
             lines.extend(f"  {shown(n.path)}{f':{n.line}' if n.line else ''}: {shown(n.message)}" for n in result.notices)
@@ -44,6 +48,33 @@ def render(report: Report, quiet: bool = False, colour: bool = False) -> str:
             lines.append("")
     lines.append(_summary(report))
     return "\n".join(lines) + "\n"
+
+
+def card_lines(card) -> list[str]:
+    """A server card for a terminal: what an attacker inside the server holds."""
+    def yes(value) -> str:
+        return "unknown" if value is None else ("yes" if value else "no")
+
+    def listed(items) -> str:
+        return ", ".join(shown(str(item)) for item in items) or "none"
+
+    mounts = [f"{shown(m.source)} → {shown(m.target)} ({'read-only' if m.read_only else 'writable'}"
+              f"{', ' + m.sensitive if m.sensitive else ''}) at {shown(m.where)}" for m in card.host_mounts]
+    ports = [f"{p.interface}:{p.host_port} → {p.container_port} at {shown(p.where)}" for p in card.published_ports]
+    return [
+        f"Blast radius of {shown(card.name)}: {card.headline}",
+        f"  user           {card.user} ({shown(card.user_evidence)})",
+        f"  tools          shell: {yes(card.shell)} · package manager: {card.package_manager or 'none known'}"
+        f" · download tools: {listed(card.download_tools)}",
+        f"  file system    root writable: {yes(card.writable_root_filesystem)} · can rewrite its own code: {yes(card.can_rewrite_own_code)}",
+        f"  host access    engine socket: {yes(card.engine_socket)} · privileged: {yes(card.privileged)}"
+        f" · capabilities added: {listed(card.capabilities_added)} · host namespaces: {listed(card.host_namespaces)}",
+        f"  host mounts    {'; '.join(mounts) or 'none'}",
+        f"  ports          {'; '.join(ports) or 'none published'}",
+        f"  secrets        {listed(card.secret_names)} (names only)",
+        f"  egress         {card.egress}",
+        "",
+    ]
 
 
 def _quiet(report: Report, colour: bool) -> str:

@@ -216,6 +216,7 @@ def _spec(path: str, name: str, line: int, service: YamlMap, environment: dict[s
         read_only_root=_true(service.get("read_only")),
         no_new_privileges=any(is_no_new_privileges(option) for option in strings("security_opt")),
         host_network=(text("network_mode") or "") == "host",
+        no_network=(text("network_mode") or "") == "none" or _true(service.get("network_disabled")),
         host_pid=(text("pid") or "") == "host",
         host_ipc=(text("ipc") or "") == "host",
         mounts=tuple(_volumes(service, environment)),

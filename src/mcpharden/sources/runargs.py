@@ -140,6 +140,7 @@ def parse_run(arguments: list[str], path: str, origin: str, line: int, name: str
         read_only_root=spec.read_only,
         no_new_privileges=spec.no_new_privileges,
         host_network=spec.network == "host",
+        no_network=spec.network == "none",
         host_pid=spec.pid == "host",
         host_ipc=spec.ipc == "host",
         mounts=tuple(spec.mounts),

@@ -45,7 +45,8 @@ def check(project: Project) -> Iterator[Finding]:
         found = package_managers(image)
         if found:
             tools = ", ".join(f"{tool} ({paths[0]})" for tool, paths in found.items())
-            yield RULE.finding(image.source_path, 1, f"image {image.label} ships package managers: {tools}", image=image.reference)
+            yield RULE.finding(image.source_path, 1, f"image {image.label} ships package managers: {tools}", image=image.reference,
+                               managers=", ".join(found))
 
 
 RULE = Rule(

@@ -1,0 +1,88 @@
+"""Server cards: the blast radius of a server, in JSON always and in text with --cards."""
+
+import json
+
+from conftest import run_cli, write_tree
+
+RISKY = {
+    "Dockerfile": "FROM node:22\nRUN apt-get update && apt-get install -y curl\nCMD [\"node\", \"x.js\"]\n",
+    "compose.yaml": """
+services:
+  mcp:
+    build: .
+    privileged: true
+    cap_add: [SYS_ADMIN]
+    network_mode: host
+    environment:
+      GITHUB_TOKEN: ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8
+    ports: ["8080:8080"]
+    volumes:
+      - /var/run/docker.sock:/var/run/docker.sock:ro
+      - ./data:/data
+      - ${HOME}/.ssh:/root/.ssh
+""",
+}
+HARDENED = {
+    "Dockerfile": "FROM gcr.io/distroless/nodejs22-debian12:nonroot\nCOPY . /app\nCMD [\"/app/x.js\"]\n",
+    "compose.yaml": """
+services:
+  mcp:
+    build: .
+    read_only: true
+    cap_drop: [ALL]
+    network_mode: none
+    security_opt: ["no-new-privileges:true"]
+    environment:
+      GITHUB_TOKEN: ${GITHUB_TOKEN}
+""",
+}
+
+
+def card_of(tmp_path, files, *extra):
+    write_tree(tmp_path, files)
+    document = json.loads(run_cli("scan", str(tmp_path), "--format", "json", "--fail-on", "never", *extra).stdout)
+    return document["cards"]
+
+
+def test_the_card_of_a_risky_server_names_everything_an_attacker_holds(tmp_path):
+    [card] = card_of(tmp_path, RISKY)
+    assert card["user"] == "root" and card["shell"] is True and card["package_manager"] == "apt"
+    assert card["download_tools"] == ["curl"] and card["can_rewrite_own_code"] is True
+    assert card["engine_socket"] is True and card["privileged"] is True
+    assert card["capabilities_added"] == ["SYS_ADMIN"] and card["host_namespaces"] == ["network"]
+    mounts = {m["source"]: m for m in card["host_mounts"]}
+    assert mounts["/var/run/docker.sock"]["read_only"] is True and mounts["/var/run/docker.sock"]["sensitive"] == "the engine socket"
+    assert mounts["./data"]["sensitive"] == "" and not mounts["./data"]["read_only"]
+    assert mounts["${HOME}/.ssh"]["sensitive"].startswith("credentials")
+    assert card["published_ports"] == [{"interface": "every interface", "host_port": "8080", "container_port": "8080",
+                                        "where": "compose.yaml:9"}]
+    assert card["secret_names"] == ["GITHUB_TOKEN"] and card["egress"] == "host network"
+    assert "ghp_" not in json.dumps(card)  # names, never values
+
+
+def test_the_card_of_a_hardened_server(tmp_path):
+    [card] = card_of(tmp_path, HARDENED)
+    assert card["user"] == "non-root" and card["shell"] is False and card["package_manager"] == ""
+    assert card["writable_root_filesystem"] is False and card["can_rewrite_own_code"] is False
+    assert card["egress"] == "none" and not card["host_mounts"] and not card["engine_socket"]
+    assert card["secret_names"] == ["GITHUB_TOKEN"]
+
+
+def test_text_shows_cards_when_asked(tmp_path):
+    write_tree(tmp_path, RISKY)
+    plain = run_cli("scan", str(tmp_path)).stdout
+    assert "Blast radius" not in plain
+    shown = run_cli("scan", str(tmp_path), "--cards").stdout
+    assert f"Blast radius of {tmp_path.name}: holds the engine socket (root on the host), privileged mode, root" in shown
+    assert "secrets        GITHUB_TOKEN (names only)" in shown and "ghp_" not in shown
+
+
+def test_the_laptop_audit_draws_one_card_per_server(tmp_path):
+    config = {"mcpServers": {
+        "fs": {"command": "docker", "args": ["run", "-i", "--rm", "-v", "/:/host", "mcp/filesystem:1"]},
+        "time": {"command": "docker", "args": ["run", "-i", "--rm", "--network", "none", "--read-only", "mcp/time:1"]}}}
+    write_tree(tmp_path, {".cursor/mcp.json": json.dumps(config)})
+    document = json.loads(run_cli("scan", "--clients", "--home", str(tmp_path), "--format", "json", "--fail-on", "never").stdout)
+    cards = {card["name"].split(" ")[0]: card for card in document["cards"]}
+    assert set(cards) == {"fs", "time"}
+    assert cards["fs"]["host_mounts"][0]["sensitive"] and cards["time"]["egress"] == "none"
