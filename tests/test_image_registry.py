@@ -93,3 +93,23 @@ def test_unknown_images_and_registries_are_errors_not_tracebacks(registry, tmp_p
     assert closed.returncode == 2 and "cannot reach the registry" in closed.stderr
     local = mcpharden(tmp_path, "image", "app.tar")
     assert local.returncode == 2 and "no such file" in local.stderr  # a file name is never pulled
+
+
+def test_the_batch_audits_the_image_a_catalog_entry_names(registry, tmp_path):
+    import sqlite3
+
+    from conftest import write_tree
+
+    push_image(registry, "mcp/weather", "1.2.0")
+    write_tree(tmp_path / "servers", {"weather/server.yaml": f"name: weather\nimage: {registry}/mcp/weather:1.2.0\ntype: server\n",
+                                      "gone/server.yaml": f"name: gone\nimage: {registry}/mcp/gone:1\ntype: server\n"})
+    db = tmp_path / "r.sqlite"
+    result = mcpharden(tmp_path, "batch", "--catalog", str(tmp_path / "servers"), "--db", str(db), "--workers", "1")
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(db) as connection:
+        steps = dict(connection.execute("SELECT name, group_concat(step) FROM timings JOIN servers ON servers.id = server_id GROUP BY name"))
+        errors = connection.execute("SELECT name, step, message FROM errors JOIN servers ON servers.id = server_id").fetchall()
+        cards = dict(connection.execute("SELECT name, cards FROM servers"))
+    assert "image" in steps["weather"] and "image" in steps["gone"]
+    assert [(name, step) for name, step, _ in errors] == [("gone", "image")] and "404" in errors[0][2]
+    assert any(card["user"] == "non-root" for card in json.loads(cards["weather"]))

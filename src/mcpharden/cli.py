@@ -92,6 +92,21 @@ def build_parser() -> argparse.ArgumentParser:
                        help="a directory clients may scan (repeatable; default: the current directory)")
     serve.add_argument("--http", metavar="HOST:PORT", help="serve streamable HTTP at http://HOST:PORT/mcp (host defaults to 127.0.0.1)")
 
+    batch = commands.add_parser("batch", help="audit many servers into an SQLite database (locally or on a Dask cluster)")
+    batch.add_argument("directories", nargs="*", metavar="DIR", help="repository folders, each its own server")
+    batch.add_argument("--list", metavar="FILE", help="a file of repository paths and git URLs, one per line")
+    batch.add_argument("--catalog", metavar="DIR", help="a Docker MCP catalog servers/ folder (*/server.yaml)")
+    batch.add_argument("--mirror", action="append", default=[], metavar="DIR",
+                       help="where catalog repositories are already checked out as owner__name (repeatable)")
+    batch.add_argument("--db", default="results.sqlite", metavar="FILE", help="the results database (default: results.sqlite)")
+    batch.add_argument("--workers", type=int, default=None, metavar="N", help="local worker processes (default: every core)")
+    batch.add_argument("--cluster", metavar="tcp://HOST:PORT", help="run on this Dask distributed scheduler instead")
+    batch.add_argument("--rescan", action="store_true", help="audit every server again, also those already done")
+    batch.add_argument("--no-images", action="store_true", help="do not pull and audit the images catalog entries name")
+    batch.add_argument("--platform", metavar="OS/ARCH", help="the image platform to audit (default: every one)")
+    batch.add_argument("--cache", metavar="DIR", help="where git URLs are cloned (default: $XDG_CACHE_HOME/mcpharden/repos)")
+    batch.add_argument("--quiet", "-q", action="store_true", help="no line per server, only the summary")
+
     db = commands.add_parser("db", help="the vulnerability database cache (OSV dumps) for `image --vuln-db auto`")
     db_commands = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
     update = db_commands.add_parser("update", help="download the OSV dumps (conditional: unchanged dumps are kept)")
@@ -127,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     arguments, unknown = parser.parse_known_args(argv)
     if unknown:  # the subcommand's own usage, not the top-level one
         _subcommand(parser, arguments.command).error(f"unrecognized arguments: {' '.join(unknown)}")
-    handler = {"scan": _scan, "fix": _fix, "image": _image, "serve": _serve, "db": _db, "rules": _rules,
+    handler = {"scan": _scan, "fix": _fix, "image": _image, "serve": _serve, "batch": _batch, "db": _db, "rules": _rules,
                "explain": _explain}[arguments.command]
     try:
         return handler(arguments)
@@ -266,6 +281,64 @@ def _image(arguments: argparse.Namespace) -> int:
             print(f"mcpharden: error: cannot write {arguments.sbom}: {error.strerror or error}", file=sys.stderr)
             return EXIT_USAGE
     return _report(arguments, results)
+
+
+def _batch(arguments: argparse.Namespace) -> int:
+    import os
+    import time
+
+    from mcpharden.batch.inputs import InputError, from_catalog, from_directories, from_list
+    from mcpharden.batch.runners import run_dask, run_local
+    from mcpharden.batch.store import Store, StoreError
+    from mcpharden.batch.work import BatchSettings
+
+    try:
+        tasks = from_directories(arguments.directories)
+        if arguments.list:
+            tasks += from_list(Path(arguments.list))
+        if arguments.catalog:
+            tasks += from_catalog(Path(arguments.catalog), [Path(m) for m in arguments.mirror])
+        if not tasks:
+            raise InputError("nothing to audit: give folders, --list or --catalog")
+        if arguments.workers is not None and arguments.workers < 1:
+            raise InputError("--workers: at least 1")
+        store = Store(Path(arguments.db))
+    except (InputError, StoreError) as error:
+        print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
+        return EXIT_USAGE
+    unique = list({task.key: task for task in tasks}.values())
+    done = set() if arguments.rescan else store.done_keys()
+    todo = [task for task in unique if task.key not in done]
+    cache = arguments.cache or str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mcpharden" / "repos")
+    settings = BatchSettings(cache=cache, images=not arguments.no_images, platform=arguments.platform)
+    executor = arguments.cluster or f"local:{arguments.workers or os.cpu_count() or 1}"
+    run_id = store.start_run(executor, len(unique))
+    started, failed = time.perf_counter(), 0
+    outcomes = run_dask(todo, settings, arguments.cluster) if arguments.cluster else run_local(todo, settings, arguments.workers)
+    try:
+        for number, outcome in enumerate(outcomes, start=1):
+            store.record(run_id, outcome)
+            failed += outcome.status == "error"
+            if not arguments.quiet:
+                print(_shown(f"[{number}/{len(todo)}] {outcome.name}: {_batch_line(outcome)}"), flush=True)
+    except OSError as error:  # a scheduler that cannot be reached
+        print(_shown(f"mcpharden: error: {arguments.cluster or 'the worker pool'}: {error}"), file=sys.stderr)
+        store.finish_run(run_id, 0, len(done), 0)
+        return EXIT_USAGE
+    store.finish_run(run_id, len(todo), len(unique) - len(todo), failed)
+    store.close()
+    seconds = time.perf_counter() - started
+    print(f"Audited {len(todo)} server(s) in {seconds:.1f} s ({failed} failed), skipped {len(unique) - len(todo)} already done;"
+          f" results in {arguments.db}")
+    return EXIT_OK
+
+
+def _batch_line(outcome) -> str:
+    if outcome.status == "error":
+        return "error: " + "; ".join(f"{step}: {message}" for step, message in outcome.errors)
+    counts = {s: sum(1 for f in outcome.findings if f["severity"] == s) for s in ("high", "medium", "low")}
+    problems = f" ({'; '.join(f'{step}: {message}' for step, message in outcome.errors)})" if outcome.errors else ""
+    return f"score {outcome.score} (grade {outcome.grade}), {counts['high']} high, {counts['medium']} medium, {counts['low']} low{problems}"
 
 
 def _vuln_dbs(values: list[str]) -> tuple[Path, ...]:

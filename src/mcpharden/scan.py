@@ -42,6 +42,9 @@ class ScanOptions:
     # OSV databases (directories or all.zip) to match image packages against.
     vuln_dbs: tuple[Path, ...] = ()
     ignore_unfixed: bool = False
+    # False for an outside audit (`mcpharden batch`): the repository's own .mcpharden.toml
+    # must not hide its findings from the people auditing it.
+    use_repository_config: bool = True
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,8 @@ class TargetResult:
     images: tuple = ()
     # The blast radius of what was scanned (mcpharden.cards).
     cards: tuple = ()
+    # Base-image families of the images the Dockerfiles ship (debian, distroless, ...).
+    base_families: tuple[str, ...] = ()
 
 
 def scan_target(target: Path, options: ScanOptions) -> TargetResult:
@@ -68,7 +73,7 @@ def scan_target(target: Path, options: ScanOptions) -> TargetResult:
     is_directory = target.is_dir()
     root = target if is_directory else target.parent
     rule_ids = frozenset(rule.id for rule in all_rules())
-    config = load_config(root, options.config_path, rule_ids)
+    config = load_config(root, options.config_path, rule_ids) if options.use_repository_config else Config()
     rules = _selected_rules(config, options, rule_ids)
     reader = RepoReader(root)
     if is_directory:
@@ -223,6 +228,7 @@ def _judge(target: str, root: Path, artifacts, reader: RepoReader, notices: list
         scope=scope,
         servers=project.client_servers,
         cards=_cards(project, kept, Path(target).resolve().name or target),
+        base_families=tuple(build.final.profile.family for build in project.builds),
     )
 
 

@@ -1,0 +1,175 @@
+"""One server's audit, as a worker runs it: clone (for a URL), scan the repository, audit the
+image (when there is one and images are wanted), scan the catalog's own entry. Everything a
+worker returns is plain data; everything that goes wrong is an error of that step, never an
+exception that would stop the batch."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mcpharden.batch.inputs import ServerTask
+
+CLONE_SECONDS = 300
+# Transports git may use: never `ext::` (it runs a command) or anything else unusual.
+_GIT_PROTOCOLS = ("https", "http", "ssh", "git", "file")
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    cache: str  # where URLs are cloned
+    images: bool = True  # audit the image a catalog entry names
+    platform: str | None = None
+
+
+@dataclass(frozen=True)
+class ServerOutcome:
+    key: str
+    name: str
+    location: str
+    commit: str
+    image: str
+    status: str  # "done" | "error" (no step succeeded)
+    findings: tuple[dict, ...] = ()
+    notices: tuple[dict, ...] = ()
+    cards: tuple[dict, ...] = ()
+    score: int | None = None
+    grade: str | None = None
+    files_scanned: int = 0
+    base_families: tuple[str, ...] = ()
+    timings: tuple[tuple[str, float], ...] = ()
+    errors: tuple[tuple[str, str], ...] = field(default=())
+
+
+def audit_server(task: ServerTask, settings: BatchSettings) -> ServerOutcome:
+    """The whole audit of one server; never raises."""
+    timings: list[tuple[str, float]] = []
+    errors: list[tuple[str, str]] = []
+    results = []
+
+    def step(name: str, action):
+        started = time.perf_counter()
+        try:
+            return action()
+        except BaseException as error:  # a hostile repository must not stop the batch
+            if isinstance(error, KeyboardInterrupt):
+                raise
+            errors.append((name, _safe(f"{type(error).__name__}: {error}")))
+            return None
+        finally:
+            timings.append((name, round(time.perf_counter() - started, 4)))
+
+    root = None
+    if task.location:
+        root = step("clone", lambda: _checkout(task, settings)) if task.is_url else Path(task.location)
+    if root is not None:
+        target = root / task.subdirectory if task.subdirectory else root
+        found = step("scan", lambda: _scan(target))
+        if found is not None:
+            results.append(found)
+    if task.catalog_entry:
+        found = step("catalog", lambda: _scan_catalog_entry(Path(task.catalog_entry)))
+        if found is not None:
+            results.append(found)
+    if task.image and settings.images:
+        found = step("image", lambda: _audit_image(task.image, settings.platform))
+        if found is not None:
+            results.append(found)
+    if not task.location and not task.image:
+        errors.append(("inputs", "the entry names no source repository and no image"))
+    return _outcome(task, results, timings, errors)
+
+
+def _scan(target: Path):
+    from mcpharden.scan import ScanOptions, TargetError, scan_target
+
+    if not target.is_dir():
+        raise TargetError(f"{target.name or target}: not a directory")
+    return "repository", scan_target(target, ScanOptions(use_repository_config=False))
+
+
+def _scan_catalog_entry(entry: Path):
+    from mcpharden.scan import ScanOptions, scan_text
+
+    text = entry.read_text(encoding="utf-8", errors="replace")
+    return "catalog", scan_text("server.yaml", text, ScanOptions(use_repository_config=False))
+
+
+def _audit_image(reference: str, platform: str | None):
+    from mcpharden.scan import ScanOptions, scan_image
+
+    return "image", scan_image(reference, ScanOptions(use_repository_config=False), platform)
+
+
+def _checkout(task: ServerTask, settings: BatchSettings) -> Path:
+    """A shallow clone in the cache (reused when it is there): no hooks, no submodules, no LFS
+    filters, only plain transports; nothing of the repository ever runs."""
+    scheme = task.location.split("://", 1)[0] if "://" in task.location else "ssh"
+    if scheme not in _GIT_PROTOCOLS:
+        raise ValueError(f"{task.location}: not a git URL mcpharden clones")
+    slug = re.sub(r"[^\w.-]+", "_", task.name)[:60] + "-" + hashlib.sha256(f"{task.location}@{task.commit}".encode()).hexdigest()[:12]
+    target = Path(settings.cache) / slug
+    if (target / ".git").is_dir():
+        return target
+    Path(settings.cache).mkdir(parents=True, exist_ok=True)
+    protocols = ["-c", "protocol.allow=never", *[arg for p in _GIT_PROTOCOLS for arg in ("-c", f"protocol.{p}.allow=always")]]
+    safe = ["-c", "core.hooksPath=/dev/null", "-c", "filter.lfs.smudge=", "-c", "filter.lfs.process=",
+            "-c", "filter.lfs.required=false", "-c", "submodule.recurse=false", "-c", "core.fsmonitor=false"]
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_LFS_SKIP_SMUDGE": "1", "GIT_CONFIG_NOSYSTEM": "1"}
+    partial = target.with_name(target.name + ".part")
+    subprocess.run(["rm", "-rf", str(partial)], check=False)
+    command = ["git", *protocols, *safe, "clone", "--quiet", "--depth", "1", "--no-tags", "--", task.location, str(partial)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=CLONE_SECONDS, env=env, stdin=subprocess.DEVNULL)
+    if done.returncode != 0:
+        raise RuntimeError(f"git clone failed: {done.stderr.strip()[-300:]}")
+    if task.commit:
+        head = subprocess.run(["git", "-C", str(partial), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=60)
+        if head.stdout.strip() != task.commit:
+            fetch = subprocess.run(["git", *protocols, *safe, "-C", str(partial), "fetch", "--quiet", "--depth", "1", "origin",
+                                    task.commit], capture_output=True, text=True, timeout=CLONE_SECONDS, env=env,
+                                   stdin=subprocess.DEVNULL)
+            if fetch.returncode == 0:
+                subprocess.run(["git", *safe, "-C", str(partial), "checkout", "--quiet", "FETCH_HEAD"], capture_output=True,
+                               timeout=60, env=env)
+    os.replace(partial, target)
+    return target
+
+
+def _outcome(task: ServerTask, results, timings, errors) -> ServerOutcome:
+    from mcpharden.scoring import score
+
+    findings = [(source, result, finding) for source, result in results for finding in result.findings]
+    value, grade = score(finding for _, _, finding in findings) if results else (None, None)
+    return ServerOutcome(
+        key=task.key, name=task.name, location=task.location, commit=task.commit, image=task.image,
+        # Done when something was read and judged; a server whose every file failed to parse is an error.
+        status="done" if any(result.files_scanned for _, result in results) else "error",
+        findings=tuple({"source": source, "rule_id": f.rule_id, "severity": f.severity.label, "path": _safe(f.path),
+                        "line": f.line, "message": _safe(f.message), "fingerprint": f.fingerprint}
+                       for source, _, f in findings),
+        notices=tuple({"path": _safe(n.path), "line": n.line, "message": _safe(n.message)}
+                      for _, result in results for n in result.notices),
+        cards=tuple(_redacted(card.document()) for _, result in results for card in result.cards),
+        score=value, grade=grade,
+        files_scanned=sum(result.files_scanned for _, result in results),
+        base_families=tuple(family for _, result in results for family in result.base_families),
+        timings=tuple(timings), errors=tuple(errors),
+    )
+
+
+def _safe(text: str) -> str:
+    """What goes in the database passes the same gate as every report: no credential value."""
+    from mcpharden.reports.safety import escape_bytes, redact_text
+
+    return redact_text(escape_bytes(str(text)))
+
+
+def _redacted(value):
+    from mcpharden.reports.safety import redact_document
+
+    return redact_document(value)
