@@ -107,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--cache", metavar="DIR", help="where git URLs are cloned (default: $XDG_CACHE_HOME/mcpharden/repos)")
     batch.add_argument("--quiet", "-q", action="store_true", help="no line per server, only the summary")
 
+    report = commands.add_parser("report", help="what a batch found: HTML (charts and server cards), Markdown, CSV")
+    report.add_argument("--db", required=True, metavar="FILE", help="the results database `mcpharden batch` wrote")
+    report.add_argument("--html", metavar="FILE", help="one standalone HTML file")
+    report.add_argument("--markdown", metavar="FILE", help="the figures as Markdown")
+    report.add_argument("--csv", metavar="FILE", help="every finding, one row each")
+
     db = commands.add_parser("db", help="the vulnerability database cache (OSV dumps) for `image --vuln-db auto`")
     db_commands = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
     update = db_commands.add_parser("update", help="download the OSV dumps (conditional: unchanged dumps are kept)")
@@ -142,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     arguments, unknown = parser.parse_known_args(argv)
     if unknown:  # the subcommand's own usage, not the top-level one
         _subcommand(parser, arguments.command).error(f"unrecognized arguments: {' '.join(unknown)}")
-    handler = {"scan": _scan, "fix": _fix, "image": _image, "serve": _serve, "batch": _batch, "db": _db, "rules": _rules,
+    handler = {"scan": _scan, "fix": _fix, "image": _image, "serve": _serve, "batch": _batch, "report": _ecosystem_report, "db": _db, "rules": _rules,
                "explain": _explain}[arguments.command]
     try:
         return handler(arguments)
@@ -330,6 +336,25 @@ def _batch(arguments: argparse.Namespace) -> int:
     seconds = time.perf_counter() - started
     print(f"Audited {len(todo)} server(s) in {seconds:.1f} s ({failed} failed), skipped {len(unique) - len(todo)} already done;"
           f" results in {arguments.db}")
+    return EXIT_OK
+
+
+def _ecosystem_report(arguments: argparse.Namespace) -> int:
+    from mcpharden.batch.report import findings_csv, html_report, load, markdown
+
+    outputs = [(arguments.html, html_report), (arguments.markdown, markdown), (arguments.csv, findings_csv)]
+    if not any(path for path, _ in outputs):
+        print("mcpharden report: error: give --html, --markdown or --csv", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        ecosystem = load(Path(arguments.db))
+        for path, render in outputs:
+            if path:
+                Path(path).write_text(render(ecosystem), encoding="utf-8")
+                print(_shown(f"wrote {path}"))
+    except (OSError, ValueError) as error:
+        print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
+        return EXIT_USAGE
     return EXIT_OK
 
 
