@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 SARIF_TOOL := .tools/node_modules/.bin/sarif-multitool
 INSPECTOR  := .tools/node_modules/.bin/mcp-inspector
 
-.PHONY: demo test bench fuzz accuracy docs install sarif-tool npm-tools clean
+.PHONY: demo test bench fuzz accuracy ecosystem docs install sarif-tool npm-tools clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,10 @@ $(CHECKOV_VENV)/bin/checkov:
 
 accuracy: $(STAMP) $(CHECKOV_VENV)/bin/checkov
 	$(BIN)/python benchmarks/accuracy.py
+
+# docs/ecosystem.md: `mcpharden batch` over the shared corpora and Docker's MCP catalog.
+ecosystem: $(STAMP)
+	$(BIN)/python benchmarks/ecosystem.py
 
 # Rule pages are generated from the rules' docstrings; a test keeps them in sync.
 docs: $(STAMP)

@@ -82,6 +82,9 @@ def audit_server(task: ServerTask, settings: BatchSettings) -> ServerOutcome:
             results.append(found)
     if not task.location and not task.image:
         errors.append(("inputs", "the entry names no source repository and no image"))
+    elif results and not any(result.files_scanned for _, result in results) and not errors:
+        errors.append(("scan", "nothing to judge: no Dockerfile, compose file, manifest, CI definition or client "
+                               "configuration could be read"))
     return _outcome(task, results, timings, errors)
 
 
