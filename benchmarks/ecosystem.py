@@ -34,12 +34,20 @@ catalog, with the same two commands.
   server) and the source repository it names, where the corpora hold a copy of it (`--mirror`). The
   images themselves (`mcp/<name>` on Docker Hub) were not pulled: this machine has no registry
   access; with it, `mcpharden batch --catalog` audits each image too.
-- A server "could not be audited" when nothing in it could be read and judged (for a catalog entry:
-  its repository is not in the corpora and its folder could not be cloned here).
+- A server "could not be audited" when nothing in it could be read and judged. {unmirrored} catalog
+  entries name a repository the corpora do not hold, and {missing_folder} a folder the corpora's copy
+  does not have: those are judged on their `server.yaml` alone (this machine cannot clone).
 - Some repositories ship deliberately insecure samples for their own tests (a scanner's rule
   fixtures, for instance); they are counted as a user's scan would count them.
 
 """
+
+
+def errors_of(db: Path, step: str) -> int:
+    import sqlite3
+
+    with sqlite3.connect(db) as connection:
+        return connection.execute("SELECT COUNT(DISTINCT server_id) FROM errors WHERE step = ?", (step,)).fetchone()[0]
 
 
 def batch_report(arguments: list[str], work: Path, name: str) -> str:
@@ -65,7 +73,9 @@ def main() -> None:
         entries = sum(1 for entry in CATALOG.glob("*/server.yaml") if "type: server" in entry.read_text(encoding="utf-8"))
         catalog = batch_report(["--catalog", str(CATALOG), "--mirror", str(SHARED / "corpus"), "--mirror",
                                 str(SHARED / "corpus2"), "--no-images"], work, "catalog")
-    text = METHOD.format(version=__version__, repositories=len(repositories), catalog=entries)
+        unmirrored, missing_folder = errors_of(work / "catalog.sqlite", "clone"), errors_of(work / "catalog.sqlite", "scan")
+    text = METHOD.format(version=__version__, repositories=len(repositories), catalog=entries, unmirrored=unmirrored,
+                         missing_folder=missing_folder)
     text += "## Public MCP server repositories\n\n" + repos.replace("\n## ", "\n### ") + "\n\n"
     text += "## Docker's MCP catalog\n\n" + catalog.replace("\n## ", "\n### ") + "\n"
     (ROOT / "docs" / "ecosystem.md").write_text(text, encoding="utf-8")
