@@ -118,6 +118,44 @@ def large_image_benchmark() -> None:
     print(f"mcpharden image on a {size / 1024**3:.2f} GiB image (60,000 files): {elapsed:.1f} s, {peak}")
 
 
+def batch_benchmark() -> None:
+    """Servers per second over every corpus repository: one `mcpharden scan` process each,
+    then `mcpharden batch` with 1 and 2 local workers and on a local Dask cluster."""
+    import tempfile
+
+    repositories = sorted(str(p) for p in CORPUS.iterdir() if p.is_dir())
+    mcpharden = [sys.executable, "-m", "mcpharden"]
+    started = time.perf_counter()
+    for repository in repositories:
+        subprocess.run([*mcpharden, "scan", repository, "--format", "json", "--fail-on", "never"], capture_output=True)
+    rows = [("one `mcpharden scan` process each", time.perf_counter() - started)]
+    with tempfile.TemporaryDirectory() as work:
+        listing = Path(work) / "list.txt"
+        listing.write_text("\n".join(repositories) + "\n")
+
+        def batch(label: str, *extra: str) -> None:
+            db = Path(work) / f"{len(rows)}.sqlite"
+            began = time.perf_counter()
+            subprocess.run([*mcpharden, "batch", "--list", str(listing), "--db", str(db), "-q", *extra], check=True,
+                           capture_output=True)
+            rows.append((label, time.perf_counter() - began))
+
+        batch("`mcpharden batch --workers 1`", "--workers", "1")
+        batch("`mcpharden batch --workers 2`", "--workers", "2")
+        try:
+            from distributed import LocalCluster
+        except ImportError:
+            print("(distributed is not installed: no Dask row)")
+        else:
+            with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+                batch("`mcpharden batch --cluster` (local Dask, 2 workers)", "--cluster", cluster.scheduler_address)
+    print()
+    print(f"Batch throughput over the {len(repositories)} corpus repositories (wall time including start-up):")
+    print(f"{'how':<54}{'wall time':>11}{'servers/s':>11}")
+    for label, seconds in rows:
+        print(f"{label:<54}{seconds:>10.2f}s{len(repositories) / seconds:>11.1f}")
+
+
 def main() -> int:
     if not CORPUS.is_dir():
         print(f"skipped: the shared corpus is absent ({CORPUS})")
@@ -145,6 +183,7 @@ def main() -> int:
     print(f"mcpharden --version: {version * 1000:.0f} ms (python -c pass: {bare * 1000:.0f} ms, "
           f"overhead {max(version - bare, 0) * 1000:.0f} ms)")
     large_image_benchmark()
+    batch_benchmark()
     return 0
 
 
