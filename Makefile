@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 SARIF_TOOL := .tools/node_modules/.bin/sarif-multitool
 INSPECTOR  := .tools/node_modules/.bin/mcp-inspector
 
-.PHONY: demo test bench fuzz accuracy ecosystem docs install sarif-tool npm-tools clean
+.PHONY: demo test bench perf fuzz accuracy ecosystem docs install sarif-tool npm-tools clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,7 @@ npm-tools: $(SARIF_TOOL) $(INSPECTOR)
 
 demo: $(STAMP)
 	@echo "== insecure example (exit code 1 expected: it has HIGH findings) =="
-	-$(BIN)/mcpharden scan examples/insecure-server
+	-$(BIN)/mcpharden scan examples/insecure-server --cards
 	@echo
 	@echo "== hardened example =="
 	$(BIN)/mcpharden scan examples/hardened-server
@@ -50,6 +50,11 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m compileall -q src
 	$(BIN)/python benchmarks/bench.py
+
+# How close mcpharden is to this machine's limits, row by row (ratios to a floor measured alongside).
+perf: $(STAMP)
+	$(BIN)/python -m compileall -q src
+	$(BIN)/python benchmarks/perf.py
 
 # The fuzz targets with a long random budget (CI runs them short and derandomized in `make test`).
 FUZZ_EXAMPLES ?= 3000

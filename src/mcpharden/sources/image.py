@@ -365,6 +365,29 @@ class _Bounded(io.RawIOBase):
         return len(data)
 
 
+_COMPRESSED = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd", b"BZh", b"\xfd7zXZ\x00")
+# Stream-mode tar reads a skipped file's data in blocks of this size: large blocks make a 1 GiB
+# layer a thousand reads, not a hundred thousand.
+_STREAM_BLOCK = 1024 * 1024
+
+
+def _layer_tar(raw: IO[bytes], what: str, budget: _Budget) -> tarfile.TarFile:
+    """The layer as a tar: an uncompressed layer in a seekable file is read by seeking past file
+    contents (nothing is decompressed, so nothing can expand); any other is streamed."""
+    seekable = False
+    try:
+        seekable = raw.seekable()
+    except (AttributeError, OSError, ValueError):
+        pass
+    if seekable:
+        start = raw.tell()
+        head = raw.read(6)
+        raw.seek(start)
+        if not head.startswith(_COMPRESSED):
+            return tarfile.open(fileobj=raw, mode="r:")
+    return tarfile.open(fileobj=_decompressed(raw, what, budget), mode="r|", bufsize=_STREAM_BLOCK)
+
+
 def _decompressed(raw: IO[bytes], what: str, budget: _Budget) -> IO[bytes]:
     head = raw.read(6)
     stream = io.BufferedReader(_Prefixed(head, raw), buffer_size=1024 * 1024)
@@ -450,7 +473,7 @@ class _LayerReader:
         kept: list[_Entry] | None = []
         kept_text = 0
         try:
-            with self.blobs.open(layer) as raw, tarfile.open(fileobj=_decompressed(raw, what, self.budget), mode="r|") as tar:
+            with self.blobs.open(layer) as raw, _layer_tar(raw, what, self.budget) as tar:
                 for member in tar:
                     self._count(what)
                     entry = _entry(member, tar)

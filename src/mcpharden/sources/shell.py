@@ -266,7 +266,9 @@ def _substitution_end(script: str, position: int, closing: str) -> int:
 
 
 def _with_bashlex(script: str) -> list[SimpleCommand]:
-    import bashlex  # heavy: only when a script is parsed
+    from mcpharden.sources.bashlex_tables import import_bashlex
+
+    bashlex = import_bashlex()  # only when a script needs the full parser; tables from the cache
 
     line_starts = _line_starts(script)
     found: list[SimpleCommand] = []

@@ -1,0 +1,222 @@
+"""How close mcpharden is to the limits of this machine: each row is a ratio of mcpharden's time
+(or memory) to a floor measured in the same run, min/median/max over alternated repetitions.
+
+    make perf                 # every row
+    python benchmarks/perf.py image whiteouts   # some rows
+
+Rows:
+- corpus: every corpus repository as its own target in one process, against the raw limit: read
+  every file, Docker's parser on every Dockerfile, libyaml on every YAML file, one process;
+- process: one `mcpharden scan REPO` process per repository (median over the corpus), in ms;
+- plain / zstd / gzip: `mcpharden image` on a docker save of uncompressed, zstd and gzip layers,
+  against `tar -tf`, `zstd -dc` and `gzip -dc` over the same layers;
+- whiteouts: a layer deleting 16,000 of 40,000 files, against the same image without deletions;
+- memory: peak RSS scanning a 10,000-file repository, in MB.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus"
+PYTHON = sys.executable
+REPEATS = int(os.environ.get("MCPHARDEN_PERF_REPEATS", "5"))
+
+
+def timed(command: list[str], **keywords) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, **keywords)
+    return time.perf_counter() - started
+
+
+def ratio_row(name: str, ours, floor, repeats: int = REPEATS) -> tuple[str, list[float]]:
+    """Alternate the two measurements so that drift hits both alike; ratios per pair."""
+    ratios = []
+    for _ in range(repeats):
+        mine, base = ours(), floor()
+        ratios.append(mine / base)
+    return name, ratios
+
+
+# Images --------------------------------------------------------------------------------------------
+
+
+def _layer(files: int, prefix: str, size: int = 512, deleting: list[str] | None = None, big: int = 0) -> bytes:
+    """`files` small files, `big` files of 64 MiB (compressible text, as binaries and models are not)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as archive:
+        chunk = (b"mcpharden " * 6554)[:65536]
+        for number in range(big):
+            data = chunk * 1024
+            info = tarfile.TarInfo(f"{prefix}/big{number}.bin")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+        payload = os.urandom(size)
+        for number in range(files):
+            info = tarfile.TarInfo(f"{prefix}/d{number // 500}/f{number}.txt")
+            info.size = size
+            archive.addfile(info, io.BytesIO(payload))
+        for path in deleting or ():
+            directory, name = path.rsplit("/", 1)
+            archive.addfile(tarfile.TarInfo(f"{directory}/.wh.{name}"), io.BytesIO(b""))
+    return buffer.getvalue()
+
+
+def docker_save(path: Path, layers: list[bytes], compress=None) -> list[Path]:
+    """A classic `docker save` tarball; the layer blobs are also left beside it for the CLI floors."""
+    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"User": "1000"},
+                         "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(l).hexdigest() for l in layers]}}).encode()
+    blobs = [compress(layer) if compress else layer for layer in layers]
+    names = [f"{hashlib.sha256(blob).hexdigest()}/layer.tar" for blob in blobs]
+    manifest = json.dumps([{"Config": "config.json", "RepoTags": ["perf:1"], "Layers": names}]).encode()
+    with tarfile.open(path, "w") as archive:
+        for name, data in [("manifest.json", manifest), ("config.json", config), *zip(names, blobs)]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    loose = []
+    for number, blob in enumerate(blobs):
+        loose_path = path.with_name(f"{path.stem}-layer{number}")
+        loose_path.write_bytes(blob)
+        loose.append(loose_path)
+    return loose
+
+
+def image_rows(work: Path) -> list[tuple[str, list[float]]]:
+    rows = []
+    # Like a real runtime image: a few large files (a runtime, a model) and many small ones.
+    layers = [_layer(20_000, "app", big=3), _layer(20_000, "lib", big=1)]
+    mcpharden = [PYTHON, "-m", "mcpharden", "image", "--format", "json", "--fail-on", "never"]
+
+    plain = work / "plain.tar"
+    loose = docker_save(plain, layers)
+    rows.append(ratio_row("image, uncompressed layers / `tar -tf` over them",
+                          lambda: timed([*mcpharden, str(plain)]),
+                          lambda: sum(timed(["tar", "-tf", str(layer)]) for layer in loose)))
+    if shutil.which("zstd"):
+        import zstandard
+
+        packed = work / "zstd.tar"
+        loose = docker_save(packed, layers, lambda blob: zstandard.ZstdCompressor(level=3).compress(blob))
+        rows.append(ratio_row("image, zstd layers / `zstd -dc` over them", lambda: timed([*mcpharden, str(packed)]),
+                              lambda: sum(timed(["zstd", "-dcq", str(layer)]) for layer in loose)))
+    packed = work / "gzip.tar"
+    loose = docker_save(packed, layers, lambda blob: gzip.compress(blob, compresslevel=6, mtime=0))
+    rows.append(ratio_row("image, gzip layers / `gzip -dc` over them", lambda: timed([*mcpharden, str(packed)]),
+                          lambda: sum(timed(["gzip", "-dc", str(layer)]) for layer in loose)))
+    return rows
+
+
+def whiteout_rows(work: Path) -> list[tuple[str, list[float]]]:
+    base = _layer(40_000, "app")
+    deleted = [f"app/d{n // 500}/f{n}.txt" for n in range(0, 40_000, 40_000 // 16_000)][:16_000]
+    with_deletions, without = work / "whiteouts.tar", work / "no-whiteouts.tar"
+    docker_save(with_deletions, [base, _layer(0, "x", deleting=deleted)])
+    docker_save(without, [base, _layer(0, "x")])
+    mcpharden = [PYTHON, "-m", "mcpharden", "image", "--format", "json", "--fail-on", "never"]
+    return [ratio_row("image, a layer deleting 16,000 of 40,000 files / without the deletions",
+                      lambda: timed([*mcpharden, str(with_deletions)]), lambda: timed([*mcpharden, str(without)]))]
+
+
+# Repositories --------------------------------------------------------------------------------------
+
+RAW_LIMIT = """
+import sys, dockerfile, yaml
+from pathlib import Path
+loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+for repository in sys.argv[1:]:
+    for path in Path(repository).rglob("*"):
+        if not path.is_file() or path.is_symlink():
+            continue
+        data = path.read_bytes()
+        name = path.name.lower()
+        try:
+            if "dockerfile" in name or "containerfile" in name:
+                dockerfile.parse_string(data.decode("utf-8", "replace"))
+            elif name.endswith((".yml", ".yaml")):
+                list(yaml.compose_all(data.decode("utf-8", "replace"), Loader=loader))
+        except Exception:
+            pass
+"""
+EVERY_REPOSITORY = """
+import sys
+from pathlib import Path
+from mcpharden.scan import ScanOptions, scan_target
+from mcpharden.reports import Report, render
+from mcpharden.rules import all_rules
+for repository in sys.argv[1:]:
+    result = scan_target(Path(repository), ScanOptions())
+    render("json", Report(version="perf", results=(result,), rules=all_rules(), fail_on=None))
+"""
+
+
+def corpus_rows() -> list[tuple[str, list[float]]]:
+    repositories = sorted(str(p) for p in CORPUS.iterdir() if p.is_dir())
+    return [ratio_row("every corpus repository, one process / raw limit",
+                      lambda: timed([PYTHON, "-c", EVERY_REPOSITORY, *repositories]),
+                      lambda: timed([PYTHON, "-c", RAW_LIMIT, *repositories]), repeats=max(3, REPEATS // 2))]
+
+
+def process_rows() -> list[tuple[str, list[float]]]:
+    repositories = sorted(str(p) for p in CORPUS.iterdir() if p.is_dir())
+    rounds = []
+    for _ in range(max(1, REPEATS // 2)):
+        times = [timed([PYTHON, "-m", "mcpharden", "scan", r, "--format", "json", "--fail-on", "never"]) for r in repositories]
+        rounds.append(statistics.median(times) * 1000)
+    return [("one `mcpharden scan REPO` process, median ms over the corpus", rounds)]
+
+
+def memory_rows(work: Path) -> list[tuple[str, list[float]]]:
+    repository = work / "big-repo"
+    for number in range(10_000):
+        folder = repository / f"pkg{number // 100}"
+        folder.mkdir(parents=True, exist_ok=True)
+        kind = number % 4
+        if kind == 0:
+            (folder / f"m{number}.ts").write_text("import { Server } from 'x';\n" + "const a = 1;\n" * 400)
+        elif kind == 1:
+            (folder / f"c{number}.yaml").write_text("apiVersion: v1\nkind: ConfigMap\ndata:\n" + "  k: v\n" * 200)
+        elif kind == 2:
+            (folder / f"r{number}.md").write_text("# readme\n\n```sh\ndocker run --rm -i mcp/x:1\n```\n" + "text\n" * 300)
+        else:
+            (folder / f"s{number}.py").write_text("from mcp.server import stdio_server\n" + "x = 1\n" * 400)
+    (repository / "Dockerfile").write_text("FROM node:22\nCMD [\"node\", \"x.js\"]\n")
+    peaks = []
+    for _ in range(max(1, REPEATS // 2)):
+        done = subprocess.run(["/usr/bin/time", "-f", "%M", PYTHON, "-m", "mcpharden", "scan", str(repository),
+                               "--format", "json", "--fail-on", "never"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        peaks.append(int(done.stderr.strip().splitlines()[-1]) / 1024)
+    return [("peak RSS scanning a 10,000-file repository, MB", peaks)]
+
+
+def main(selected: list[str]) -> int:
+    groups = {"corpus": lambda w: corpus_rows(), "process": lambda w: process_rows(), "image": image_rows,
+              "whiteouts": whiteout_rows, "memory": memory_rows}
+    names = selected or list(groups)
+    if any(n in ("corpus", "process") for n in names) and not CORPUS.is_dir():
+        print(f"the shared corpus is absent ({CORPUS}): corpus rows skipped")
+        names = [n for n in names if n not in ("corpus", "process")]
+    print(f"{'row':<76}{'min':>8}{'median':>9}{'max':>8}")
+    with tempfile.TemporaryDirectory() as temporary:
+        for name in names:
+            for label, values in groups[name](Path(temporary)):
+                print(f"{label:<76}{min(values):>8.2f}{statistics.median(values):>9.2f}{max(values):>8.2f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
