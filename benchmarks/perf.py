@@ -56,20 +56,18 @@ def ratio_row(name: str, ours, floor, repeats: int = REPEATS) -> tuple[str, list
 
 
 def _layer(files: int, prefix: str, size: int = 512, deleting: list[str] | None = None, big: int = 0) -> bytes:
-    """`files` small files, `big` files of 64 MiB (compressible text, as binaries and models are not)."""
+    """`files` small files and `big` files of 64 MiB, about as compressible as binaries (2:1)."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as archive:
-        chunk = (b"mcpharden " * 6554)[:65536]
         for number in range(big):
-            data = chunk * 1024
+            data = b"".join(os.urandom(2048) + bytes(2048) for _ in range(16 * 1024))
             info = tarfile.TarInfo(f"{prefix}/big{number}.bin")
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
-        payload = os.urandom(size)
         for number in range(files):
             info = tarfile.TarInfo(f"{prefix}/d{number // 500}/f{number}.txt")
             info.size = size
-            archive.addfile(info, io.BytesIO(payload))
+            archive.addfile(info, io.BytesIO(os.urandom(size // 2) + bytes(size - size // 2)))
         for path in deleting or ():
             directory, name = path.rsplit("/", 1)
             archive.addfile(tarfile.TarInfo(f"{directory}/.wh.{name}"), io.BytesIO(b""))

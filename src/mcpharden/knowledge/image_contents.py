@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
+from fnmatch import fnmatchcase, translate
 from functools import cache
 
 from mcpharden.knowledge import load_table
@@ -62,12 +63,18 @@ class Secret:
 
 
 def secret_candidate(path: str) -> bool:
-    """Whether the layer reader keeps this file's content for the secret check."""
+    """Whether the layer reader keeps this file's content for the secret check (asked once
+    per file of every layer: one compiled pattern, not one fnmatch per name)."""
+    ignored, names = _secret_patterns()
+    return names.match(path.rsplit("/", 1)[-1]) is not None and ignored.search(path) is None
+
+
+@cache
+def _secret_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     table = _table()["secrets"]
-    if any(folder in path for folder in table["ignored_folders"]):
-        return False
-    name = path.rsplit("/", 1)[-1]
-    return any(fnmatchcase(name, pattern) for pattern in table["file_names"])
+    ignored = re.compile("|".join(re.escape(folder) for folder in table["ignored_folders"]) or "(?!)")
+    names = re.compile("|".join(f"(?:{translate(pattern)})" for pattern in table["file_names"]) or "(?!)")
+    return ignored, names
 
 
 def secrets(image: ImageModel) -> list[Secret]:

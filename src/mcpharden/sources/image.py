@@ -366,9 +366,6 @@ class _Bounded(io.RawIOBase):
 
 
 _COMPRESSED = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd", b"BZh", b"\xfd7zXZ\x00")
-# Stream-mode tar reads a skipped file's data in blocks of this size: large blocks make a 1 GiB
-# layer a thousand reads, not a hundred thousand.
-_STREAM_BLOCK = 1024 * 1024
 
 
 def _layer_tar(raw: IO[bytes], what: str, budget: _Budget) -> tarfile.TarFile:
@@ -385,7 +382,9 @@ def _layer_tar(raw: IO[bytes], what: str, budget: _Budget) -> tarfile.TarFile:
         raw.seek(start)
         if not head.startswith(_COMPRESSED):
             return tarfile.open(fileobj=raw, mode="r:")
-    return tarfile.open(fileobj=_decompressed(raw, what, budget), mode="r|", bufsize=_STREAM_BLOCK)
+    # tarfile's default block: its stream buffer is copied on every header read, so a larger
+    # one slows down layers of many small files more than it speeds up large ones.
+    return tarfile.open(fileobj=_decompressed(raw, what, budget), mode="r|")
 
 
 def _decompressed(raw: IO[bytes], what: str, budget: _Budget) -> IO[bytes]:
