@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from mcp.client.stdio import StdioServerParameters
 
 from conftest import write_tree
 from imagebuilder import Entry, Image, docker_archive_oci, layer
+from test_fix_registry import _free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 INSPECTOR = ROOT / ".tools" / "node_modules" / ".bin" / "mcp-inspector"
@@ -188,15 +188,9 @@ def test_a_bad_root_is_a_usage_error(tmp_path):
 # Streamable HTTP ---------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def http_server(repo):
-    port = free_port()
+    port = _free_port()
     process = subprocess.Popen(server_command(repo) + ["--http", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60

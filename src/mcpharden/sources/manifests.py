@@ -89,10 +89,9 @@ def _uv(path: str, text: str) -> ManifestVerdict | None:
     if isinstance(legacy, Mapping) and isinstance(legacy.get("dev-dependencies"), list) and legacy["dev-dependencies"]:
         groups.add("dev")
     defaults = legacy.get("default-groups", ["dev"]) if isinstance(legacy, Mapping) else ["dev"]
-    installed = sorted(groups if defaults == "all" else groups & {str(g) for g in defaults if isinstance(g, str)})
-    if installed:
-        return ManifestVerdict(path, True, f"has the dependency group(s) {', '.join(installed)}, which uv installs by default")
-    return ManifestVerdict(path, False, "has no dependency group that uv installs by default")
+    installed = groups if defaults == "all" else groups & {str(g) for g in defaults if isinstance(g, str)}
+    return _verdict(path, installed, "has the dependency group(s) {}, which uv installs by default",
+                    "has no dependency group that uv installs by default")
 
 
 def _poetry(path: str, text: str) -> ManifestVerdict | None:
@@ -103,15 +102,10 @@ def _poetry(path: str, text: str) -> ManifestVerdict | None:
     poetry = _table(document, "tool", "poetry")
     if not poetry:
         return None
-    groups = []
-    if _table(poetry, "dev-dependencies"):
-        groups.append("dev")
-    for name, group in _table(poetry, "group").items():
-        if isinstance(group, Mapping) and group.get("optional") is not True and _table(group, "dependencies"):
-            groups.append(str(name))
-    if groups:
-        return ManifestVerdict(path, True, f"has the non-optional group(s) {', '.join(sorted(set(groups)))}")
-    return ManifestVerdict(path, False, "has no dependency group besides main")
+    groups = {"dev"} if _table(poetry, "dev-dependencies") else set()
+    groups |= {str(name) for name, group in _table(poetry, "group").items()
+               if isinstance(group, Mapping) and group.get("optional") is not True and _table(group, "dependencies")}
+    return _verdict(path, groups, "has the non-optional group(s) {}", "has no dependency group besides main")
 
 
 def _pdm(path: str, text: str) -> ManifestVerdict | None:
@@ -120,9 +114,14 @@ def _pdm(path: str, text: str) -> ManifestVerdict | None:
     if document is None:
         return None
     groups = _non_empty_groups(_table(document, "tool", "pdm", "dev-dependencies")) | _non_empty_groups(_table(document, "dependency-groups"))
+    return _verdict(path, groups, "has the dev group(s) {}", "has no dev dependency group")
+
+
+def _verdict(path: str, groups: set[str], present: str, absent: str) -> ManifestVerdict:
+    """Dev dependencies install when a group the tool installs by default is there."""
     if groups:
-        return ManifestVerdict(path, True, f"has the dev group(s) {', '.join(sorted(groups))}")
-    return ManifestVerdict(path, False, "has no dev dependency group")
+        return ManifestVerdict(path, True, present.format(", ".join(sorted(groups))))
+    return ManifestVerdict(path, False, absent)
 
 
 _JUDGES: Mapping[str, Callable[[str, str], ManifestVerdict | None]] = {
