@@ -82,7 +82,10 @@ def _read(path: Path, root: Path) -> str:
 
 def _from_file(path: Path, root: Path, rule_ids: frozenset[str], table_path: tuple[str, ...], optional: bool = False) -> Config:
     try:
-        document = tomllib.loads(_read(path, root))
+        text = _read(path, root)
+        if optional and "mcpharden" not in text:
+            return Config()  # a pyproject.toml without a [tool.mcpharden] table: nothing to parse
+        document = tomllib.loads(text)
     except ConfigError:
         if optional:
             return Config()  # an unreadable pyproject.toml (too large, linked out) configures nothing

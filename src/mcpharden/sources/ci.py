@@ -47,13 +47,14 @@ def _table() -> dict[str, Any]:
 
 
 @cache
-def _interesting_words() -> tuple[str, ...]:
-    """Words whose presence makes a string worth parsing as shell."""
+def _interesting_words() -> re.Pattern[str]:
+    """Words whose presence makes a string worth parsing as shell, as one pattern: every YAML
+    string of every CI file is tested against it."""
     table = _table()
     words = {p for entry in table["commands"] for p in entry["program"]}
     words |= {c[0].rsplit("/", 1)[-1] for c in table["builds"]["commands"]}
     words |= {"make", "npm", "pnpm", "yarn", "bun", ".sh", "scripts/"}
-    return tuple(sorted(words))
+    return re.compile("|".join(re.escape(word) for word in sorted(words, key=len, reverse=True)))
 
 
 # Entry points ----------------------------------------------------------------------------
@@ -70,7 +71,7 @@ def parse_pipeline(path: str, system: str, text: str, read: FileReader) -> Pipel
     else:
         for document in load_documents(text):
             for line, string in _strings(document):
-                if any(word in string for word in _interesting_words()):
+                if _interesting_words().search(string):
                     located.extend(_commands_in(path, line, string))
             if system == "github-actions":
                 scans_, builds_ = _github_steps(path, document)
@@ -300,12 +301,24 @@ def _fails(entry: dict[str, Any], argv: tuple[str, ...]) -> bool:
 
 def match_build_command(item: _Located) -> BuildStep | None:
     argv = item.command.argv
-    for pattern in _table()["builds"]["commands"]:
-        head = [argv[0] if pattern[0].startswith("/") else item.command.program]
-        positionals = head + [w for w in argv[1:] if not w.startswith("-")]
-        if positionals[: len(pattern)] == list(pattern):
+    program = item.command.program
+    patterns = _build_patterns().get(argv[0], ()) + (_build_patterns().get(program, ()) if program != argv[0] else ())
+    if not patterns:
+        return None
+    rest = tuple(w for w in argv[1:] if not w.startswith("-"))
+    for pattern in patterns:
+        if rest[: len(pattern) - 1] == pattern[1:]:
             return BuildStep(item.path, item.line, " ".join(argv))
     return None
+
+
+@cache
+def _build_patterns() -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Build commands by their program (an absolute path matches as written, a name by its basename)."""
+    patterns: dict[str, list[tuple[str, ...]]] = {}
+    for pattern in _table()["builds"]["commands"]:
+        patterns.setdefault(pattern[0], []).append(tuple(pattern))
+    return {program: tuple(found) for program, found in patterns.items()}
 
 
 # GitHub Actions and GitLab specifics ------------------------------------------------------

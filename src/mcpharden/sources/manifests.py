@@ -13,6 +13,7 @@ import json
 import posixpath
 import tomllib
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 
 from mcpharden.model.build import ManifestVerdict
 
@@ -23,20 +24,43 @@ MANIFEST_FILES: Mapping[str, str] = {"package.json": "package.json", "uv": "pypr
                                      "poetry": "pyproject.toml", "pdm": "pyproject.toml"}
 
 
-def manifests_for(dockerfile: str, read: Reader) -> dict[str, ManifestVerdict]:
-    """Verdicts per manifest kind for the build context of `dockerfile` (a relative path)."""
-    verdicts: dict[str, ManifestVerdict] = {}
-    for kind, name in MANIFEST_FILES.items():
-        for folder in _folders_up(posixpath.dirname(dockerfile)):
+class BuildContextManifests(Mapping):
+    """Verdicts per manifest kind for the build context of one Dockerfile, each found and parsed
+    only when an install asks for it (most Dockerfiles run no package manager the manifests decide)."""
+
+    def __init__(self, dockerfile: str, read: Reader) -> None:
+        self.folder, self.read = posixpath.dirname(dockerfile), read
+        self.found: dict[str, ManifestVerdict | None] = {}
+
+    def __getitem__(self, kind: str) -> ManifestVerdict:
+        if kind not in self.found:
+            self.found[kind] = self._judge(kind)
+        verdict = self.found[kind]
+        if verdict is None:
+            raise KeyError(kind)
+        return verdict
+
+    def __iter__(self):
+        return (kind for kind in MANIFEST_FILES if kind in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def _judge(self, kind: str) -> ManifestVerdict | None:
+        name = MANIFEST_FILES.get(kind)
+        if name is None:
+            return None
+        for folder in _folders_up(self.folder):
             path = posixpath.join(folder, name) if folder else name
-            text = read(path, quiet=True)
-            if text is None:
-                continue
-            verdict = _JUDGES[kind](path, text)
-            if verdict is not None:
-                verdicts[kind] = verdict
-            break
-    return verdicts
+            text = self.read(path, quiet=True)
+            if text is not None:
+                return _JUDGES[kind](path, text)
+        return None
+
+
+def manifests_for(dockerfile: str, read: Reader) -> BuildContextManifests:
+    """Verdicts per manifest kind for the build context of `dockerfile` (a relative path)."""
+    return BuildContextManifests(dockerfile, read)
 
 
 def _folders_up(folder: str):
@@ -61,11 +85,16 @@ def _package_json(path: str, text: str) -> ManifestVerdict | None:
 
 
 def _pyproject(path: str, text: str) -> dict | None:
+    return _parsed_toml(text)
+
+
+@lru_cache(maxsize=32)
+def _parsed_toml(text: str) -> dict | None:
+    """One parse of a pyproject.toml for uv, poetry and pdm alike (read only, never changed)."""
     try:
-        document = tomllib.loads(text)
+        return tomllib.loads(text)
     except (tomllib.TOMLDecodeError, RecursionError):
         return None
-    return document
 
 
 def _table(document: Mapping, *keys: str) -> Mapping:
