@@ -212,17 +212,18 @@ def _report(arguments: argparse.Namespace, results) -> int:
     from mcpharden.reports import Report, render
     from mcpharden.rules import all_rules
 
-    from mcpharden.baseline import BaselineError, apply_baseline, read_baseline, write_baseline
-
     fail_on_text = arguments.fail_on or next((r.config.fail_on for r in results if r.config.fail_on), None) or "high"
-    try:
-        if getattr(arguments, "write_baseline", None):
-            write_baseline(Path(arguments.write_baseline), results)
-        if getattr(arguments, "baseline", None):
-            results = apply_baseline(read_baseline(Path(arguments.baseline)), results)
-    except BaselineError as error:
-        print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
-        return EXIT_USAGE
+    if getattr(arguments, "write_baseline", None) or getattr(arguments, "baseline", None):
+        from mcpharden.baseline import BaselineError, apply_baseline, read_baseline, write_baseline
+
+        try:
+            if arguments.write_baseline:
+                write_baseline(Path(arguments.write_baseline), results)
+            if arguments.baseline:
+                results = apply_baseline(read_baseline(Path(arguments.baseline)), results)
+        except BaselineError as error:
+            print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
+            return EXIT_USAGE
     if arguments.min_severity:
         results = _at_least(results, arguments.min_severity)
     report = Report(version=__version__, results=results, rules=all_rules(), fail_on=fail_threshold(fail_on_text))

@@ -18,7 +18,6 @@ family = "chainguard"
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -81,6 +80,8 @@ def _read(path: Path, root: Path) -> str:
 
 
 def _from_file(path: Path, root: Path, rule_ids: frozenset[str], table_path: tuple[str, ...], optional: bool = False) -> Config:
+    import tomllib  # loaded only when a TOML file is read
+
     try:
         text = _read(path, root)
         if optional and "mcpharden" not in text:

@@ -8,13 +8,52 @@
 
 from __future__ import annotations
 
-import tomllib
+import json
+import os
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 
 @cache
 def load_table(name: str) -> dict[str, Any]:
-    """Load one of the bundled TOML tables by file name."""
-    return tomllib.loads(resources.files(__name__).joinpath(name).read_text(encoding="utf-8"))
+    """Load one of the bundled TOML tables by file name.
+
+    The TOML files are the source of truth; parsing them with the pure-Python tomllib costs
+    every process about 15 ms, so each table is also kept as JSON in the user's cache, under
+    a name that changes whenever the TOML file does (size, mtime and mcpharden's version)."""
+    source = Path(__file__).with_name(name)
+    cached = _cache_path(source)
+    if cached is not None:
+        try:
+            return json.loads(cached.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pass
+    import tomllib
+
+    table = tomllib.loads(source.read_text(encoding="utf-8"))
+    _store(cached, table)
+    return table
+
+
+def _cache_path(source: Path) -> Path | None:
+    from mcpharden import __version__
+
+    try:
+        info = source.stat()
+    except OSError:
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "mcpharden" / "tables" / f"{source.stem}-{__version__}-{info.st_size}-{info.st_mtime_ns}.json"
+
+
+def _store(path: Path | None, table: dict[str, Any]) -> None:
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.part")
+        temporary.write_text(json.dumps(table), encoding="utf-8")
+        os.replace(temporary, path)
+    except (OSError, TypeError, ValueError):
+        pass  # a table JSON cannot hold (dates) or a cache that cannot be written: parse each time

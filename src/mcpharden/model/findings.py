@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import hashlib
 import re
 from dataclasses import dataclass, field
 
@@ -56,6 +55,8 @@ class Finding:
     def fingerprint(self) -> str:
         """Stable across edits that only move the finding: rule, file and message with line
         numbers taken out (`(line 4)`, `Dockerfile:12`). Baselines and SARIF match on it."""
+        import hashlib
+
         message = _LINE_NUMBERS.sub("", self.message)
         data = f"{self.rule_id}|{self.path}|{message}".encode("utf-8", "surrogateescape")
         return hashlib.sha256(data).hexdigest()[:32]

@@ -12,7 +12,6 @@ command is `docker`/`podman` `run` becomes a ContainerSpec; placeholders such as
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Any
@@ -138,6 +137,8 @@ _CODEX_HEADER = re.compile(r'^\s*\[mcp_servers\.("?)([^"\]]+)\1\]\s*$')
 
 
 def _codex(path: str, text: str, client: ClientFile, result: _Result) -> None:
+    import tomllib  # loaded only when a TOML file is read
+
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

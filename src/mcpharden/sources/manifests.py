@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import posixpath
-import tomllib
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 
@@ -91,6 +90,8 @@ def _pyproject(path: str, text: str) -> dict | None:
 @lru_cache(maxsize=32)
 def _parsed_toml(text: str) -> dict | None:
     """One parse of a pyproject.toml for uv, poetry and pdm alike (read only, never changed)."""
+    import tomllib  # loaded only when a TOML file is read
+
     try:
         return tomllib.loads(text)
     except (tomllib.TOMLDecodeError, RecursionError):

@@ -1,5 +1,6 @@
-"""bashlex's parser tables come from a cache after the first build, and parse exactly as the
-tables bashlex builds itself; a broken cache entry is rebuilt."""
+"""What mcpharden keeps in the user's cache to start fast gives exactly what it would compute:
+bashlex's parser tables (built once, parsed identically) and the knowledge tables (TOML kept as
+JSON); a broken entry is rebuilt."""
 
 import json
 import os
@@ -47,3 +48,34 @@ def test_cached_tables_parse_as_bashlex_does(tmp_path):
     entry.write_text("{broken")
     assert run("cached", tmp_path) == fresh  # a broken entry is rebuilt
     assert json.loads(entry.read_text())["action"]
+
+
+KNOWLEDGE = """
+import json, sys
+from mcpharden.knowledge import load_table
+print(json.dumps({name: load_table(name) for name in sys.argv[1:]}))
+"""
+
+
+def test_knowledge_tables_from_the_cache_equal_the_toml(tmp_path):
+    import tomllib
+    from pathlib import Path
+
+    import mcpharden.knowledge
+
+    folder = Path(mcpharden.knowledge.__file__).parent
+    names = sorted(path.name for path in folder.glob("*.toml"))
+    expected = {name: tomllib.loads((folder / name).read_text(encoding="utf-8")) for name in names}
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+
+    def load():
+        done = subprocess.run([sys.executable, "-c", KNOWLEDGE, *names], capture_output=True, text=True, env=env, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    assert load() == expected  # parsed, and kept
+    entries = sorted((tmp_path / "mcpharden" / "tables").glob("*.json"))
+    assert len(entries) == len(names)
+    assert load() == expected  # from the cache
+    entries[0].write_text("{broken")
+    assert load() == expected  # a broken entry is parsed again
