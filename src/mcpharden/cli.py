@@ -316,7 +316,9 @@ def _batch(arguments: argparse.Namespace) -> int:
     unique = list({task.key: task for task in tasks}.values())
     done = set() if arguments.rescan else store.done_keys()
     todo = [task for task in unique if task.key not in done]
-    cache = arguments.cache or str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mcpharden" / "repos")
+    from mcpharden.usercache import user_cache
+
+    cache = arguments.cache or str(user_cache("repos"))
     settings = BatchSettings(cache=cache, images=not arguments.no_images, platform=arguments.platform)
     executor = arguments.cluster or f"local:{arguments.workers or os.cpu_count() or 1}"
     run_id = store.start_run(executor, len(unique))

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import json
-import os
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -38,22 +37,22 @@ def load_table(name: str) -> dict[str, Any]:
 
 def _cache_path(source: Path) -> Path | None:
     from mcpharden import __version__
+    from mcpharden.usercache import user_cache
 
     try:
         info = source.stat()
     except OSError:
         return None
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "mcpharden" / "tables" / f"{source.stem}-{__version__}-{info.st_size}-{info.st_mtime_ns}.json"
+    return user_cache("tables", f"{source.stem}-{__version__}-{info.st_size}-{info.st_mtime_ns}.json")
 
 
 def _store(path: Path | None, table: dict[str, Any]) -> None:
+    from mcpharden.usercache import write_atomically
+
     if path is None:
         return
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.part")
-        temporary.write_text(json.dumps(table), encoding="utf-8")
-        os.replace(temporary, path)
-    except (OSError, TypeError, ValueError):
-        pass  # a table JSON cannot hold (dates) or a cache that cannot be written: parse each time
+        text = json.dumps(table)
+    except (TypeError, ValueError):
+        return  # a table JSON cannot hold (dates): parsed each time
+    write_atomically(path, text)

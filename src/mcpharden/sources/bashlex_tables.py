@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sys
-import tempfile
 from importlib.util import find_spec
 from pathlib import Path
+
+from mcpharden.usercache import user_cache, write_atomically
 
 
 def import_bashlex():
@@ -72,8 +72,7 @@ def _cache_path() -> Path | None:
         grammar += Path(find_spec("bashlex.yacc").origin).read_bytes()
     except (OSError, ImportError, AttributeError, ValueError):
         return None
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "mcpharden" / f"bashlex-{hashlib.sha256(grammar).hexdigest()[:20]}.json"
+    return user_cache(f"bashlex-{hashlib.sha256(grammar).hexdigest()[:20]}.json")
 
 
 def _load(path: Path | None):
@@ -89,13 +88,5 @@ def _load(path: Path | None):
 
 
 def _store(path: Path | None, action, goto) -> None:
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".bashlex-", suffix=".part")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump({"action": action, "goto": goto}, out)
-        os.replace(temporary, path)
-    except OSError:
-        pass
+    if path is not None:
+        write_atomically(path, json.dumps({"action": action, "goto": goto}))

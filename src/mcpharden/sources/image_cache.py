@@ -10,19 +10,17 @@ checks as any input, and ignored when unreadable.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from types import MappingProxyType
 
 from mcpharden import __version__
 from mcpharden.model.image import ImageFile, ImageModel, Package
+from mcpharden.usercache import user_cache, write_atomically
 
 
 def cache_directory() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "mcpharden" / "images"
+    return user_cache("images")
 
 
 def cached_registry_images(reference: str, platform: str | None) -> list[ImageModel]:
@@ -53,15 +51,7 @@ def _load(path: Path, reference: str) -> list[ImageModel] | None:
 
 
 def _store(path: Path, images: list[ImageModel]) -> None:
-    """Write beside the entry and move it into place; a cache that cannot be written is skipped."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".part")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump({"mcpharden": __version__, "images": [_entry(image) for image in images]}, out)
-        os.replace(temporary, path)
-    except OSError:
-        pass
+    write_atomically(path, json.dumps({"mcpharden": __version__, "images": [_entry(image) for image in images]}))
 
 
 def _entry(image: ImageModel) -> dict:

@@ -38,8 +38,9 @@ class Outcome:
 
 
 def default_cache() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "mcpharden" / "osv"
+    from mcpharden.usercache import user_cache
+
+    return user_cache("osv")
 
 
 def dumps_in(directory: Path) -> list[Path]:
