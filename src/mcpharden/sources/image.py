@@ -31,7 +31,7 @@ from typing import IO, Any
 
 from mcpharden.knowledge.image_contents import secret_candidate
 from mcpharden.model.image import ImageFile, ImageModel, Package
-from mcpharden.sources import inventory
+from mcpharden.sources import inventory, tarstream
 
 MAX_LAYER_BYTES = 16 * 1024**3  # uncompressed bytes one layer may expand to
 MAX_ENTRIES = 2_000_000  # tar entries in one image
@@ -368,23 +368,21 @@ class _Bounded(io.RawIOBase):
 _COMPRESSED = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd", b"BZh", b"\xfd7zXZ\x00")
 
 
-def _layer_tar(raw: IO[bytes], what: str, budget: _Budget) -> tarfile.TarFile:
-    """The layer as a tar: an uncompressed layer in a seekable file is read by seeking past file
-    contents (nothing is decompressed, so nothing can expand); any other is streamed."""
-    seekable = False
+def _layer_stream(raw: IO[bytes], what: str, budget: _Budget) -> IO[bytes]:
+    """The layer's tar bytes: an uncompressed layer in a seekable file as it is (its file contents
+    are skipped by seeking; nothing is decompressed, so nothing can expand), any other through
+    the bounded decompressor."""
     try:
         seekable = raw.seekable()
     except (AttributeError, OSError, ValueError):
-        pass
+        seekable = False
     if seekable:
         start = raw.tell()
         head = raw.read(6)
         raw.seek(start)
         if not head.startswith(_COMPRESSED):
-            return tarfile.open(fileobj=raw, mode="r:")
-    # tarfile's default block: its stream buffer is copied on every header read, so a larger
-    # one slows down layers of many small files more than it speeds up large ones.
-    return tarfile.open(fileobj=_decompressed(raw, what, budget), mode="r|")
+            return raw
+    return _decompressed(raw, what, budget)
 
 
 def _decompressed(raw: IO[bytes], what: str, budget: _Budget) -> IO[bytes]:
@@ -428,6 +426,11 @@ class _Prefixed(io.RawIOBase):
 
 def _normalize(name: str) -> str | None:
     """`./usr/bin/sh` → `/usr/bin/sh`; names that climb out of the root are refused."""
+    if "\\" not in name and ".." not in name and "//" not in name and "/./" not in name and not name.endswith("/."):
+        # What nearly every layer entry looks like: one slice, not a split and a join.
+        path = name[2:] if name.startswith("./") else name.lstrip("/")
+        path = path.rstrip("/")
+        return "/" + path if path not in ("", ".") else "/"
     parts = []
     for part in name.replace("\\", "/").split("/"):
         if part in ("", "."):
@@ -438,7 +441,7 @@ def _normalize(name: str) -> str | None:
     return "/" + "/".join(parts)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # one per tar entry of every layer: built fast, never shared
 class _Entry:
     """One tar entry of a layer, with the part of its content the rules keep."""
 
@@ -472,10 +475,10 @@ class _LayerReader:
         kept: list[_Entry] | None = []
         kept_text = 0
         try:
-            with self.blobs.open(layer) as raw, _layer_tar(raw, what, self.budget) as tar:
-                for member in tar:
+            with self.blobs.open(layer) as raw:
+                for member, read in tarstream.members(_layer_stream(raw, what, self.budget)):
                     self._count(what)
-                    entry = _entry(member, tar)
+                    entry = _entry(member, read)
                     if entry is None:
                         continue
                     kept_text += len(entry.text or "")
@@ -498,7 +501,7 @@ class _LayerReader:
             raise ImageError(f"{what}: more than {MAX_ENTRIES} entries in the archive's images")
 
 
-def _entry(member: tarfile.TarInfo, tar: tarfile.TarFile) -> _Entry | None:
+def _entry(member: tarstream.Member, read) -> _Entry | None:
     path = _normalize(member.name)
     if path is None or path == "/":
         return None
@@ -515,9 +518,7 @@ def _entry(member: tarfile.TarInfo, tar: tarfile.TarFile) -> _Entry | None:
     text = None
     limit = _content_limit(path, member.size) if kind == "file" else 0
     if limit:
-        handle = tar.extractfile(member)
-        if handle is not None:
-            text = handle.read(limit).decode("utf-8", "replace")
+        text = read(limit).decode("utf-8", "replace")
     packages = None
     if text is not None and inventory.per_package(path):
         text, packages = None, tuple(inventory.packages_in(path, text))  # never held as text

@@ -1,0 +1,92 @@
+"""The layer reader's own tar header parser reads what Python's tarfile reads, in every format
+image tools write (ustar, GNU, pax), seekable or streamed, and refuses what tarfile refuses."""
+
+import io
+import tarfile
+
+import pytest
+
+from mcpharden.sources import tarstream
+
+LONG = "app/" + "deep/" * 30 + "name-longer-than-one-hundred-characters.txt"
+
+
+def archive(format: int) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=format) as tar:
+        def add(name, data=b"", kind=tarfile.REGTYPE, link="", uid=0, mode=0o644):
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname, info.uid, info.mode = kind, link, uid, mode
+            info.size = len(data) if kind == tarfile.REGTYPE else 0
+            tar.addfile(info, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
+
+        add("etc/", kind=tarfile.DIRTYPE, mode=0o755)
+        add("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n")
+        add(LONG, b"x" * 700, uid=1000)
+        add("bin/sh", kind=tarfile.SYMTYPE, link="/bin/" + "busybox" * 20)
+        add("bin/ln", kind=tarfile.LNKTYPE, link="bin/sh")
+        add("usr/bin/passwd", b"\x7fELF", mode=0o4755)
+        add("dev/null", kind=tarfile.CHRTYPE, mode=0o666)
+        if format != tarfile.USTAR_FORMAT:
+            add("home/app/caf\u00e9.txt", b"bonjour", uid=2**22)
+            add("big-uid", b"", uid=2**31)
+    return buffer.getvalue()
+
+
+def with_tarfile(data: bytes):
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r|") as tar:
+        return [(m.name.rstrip("/"), m.type if m.type != tarfile.AREGTYPE else tarfile.REGTYPE, m.mode, m.uid,
+                 m.size if m.isfile() else 0, m.linkname, tar.extractfile(m).read() if m.isfile() else b"") for m in tar]
+
+
+def with_tarstream(data: bytes, seekable: bool):
+    stream = io.BytesIO(data) if seekable else io.BufferedReader(_Unseekable(data))
+    return [(m.name, m.type, m.mode, m.uid, m.size, m.linkname, read(10**6)) for m, read in tarstream.members(stream)]
+
+
+class _Unseekable(io.RawIOBase):
+    def __init__(self, data: bytes) -> None:
+        self.inner = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        return self.inner.readinto(buffer)
+
+
+@pytest.mark.parametrize("format", [tarfile.USTAR_FORMAT, tarfile.GNU_FORMAT, tarfile.PAX_FORMAT])
+@pytest.mark.parametrize("seekable", [True, False])
+def test_reads_what_tarfile_reads(format, seekable):
+    data = archive(format) if format != tarfile.USTAR_FORMAT else archive_ustar()
+    assert with_tarstream(data, seekable) == with_tarfile(data)
+
+
+def archive_ustar() -> bytes:
+    """ustar cannot hold the long link; a name over 100 characters goes in its prefix field."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        info = tarfile.TarInfo(LONG[-150:])
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"abc"))
+    return buffer.getvalue()
+
+
+def test_contents_not_read_are_skipped_and_partial_reads_keep_the_position():
+    data = archive(tarfile.PAX_FORMAT)
+    seen = []
+    for member, read in tarstream.members(io.BytesIO(data)):
+        seen.append((member.name, read(4) if member.isfile() else b""))
+    assert ("etc/passwd", b"root") in seen and seen[-1][0] == "big-uid"
+
+
+def test_refuses_what_is_not_a_tar():
+    data = bytearray(archive(tarfile.GNU_FORMAT))
+    data[148:156] = b"0000000\0"  # a wrong checksum
+    with pytest.raises(tarfile.ReadError):
+        list(tarstream.members(io.BytesIO(bytes(data))))
+    truncated = archive(tarfile.GNU_FORMAT)[:1024 + 100]
+    with pytest.raises(tarfile.ReadError):
+        for _member, read in tarstream.members(io.BytesIO(truncated)):
+            read(10**6)
+    assert list(tarstream.members(io.BytesIO(b""))) == []
