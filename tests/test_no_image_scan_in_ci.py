@@ -150,3 +150,15 @@ def test_an_image_no_ci_job_builds_is_low_and_says_who_builds_it(tmp_path):
 
     [finding] = findings(scan_files(tmp_path, _workflow("      - run: npm test\n")), "no-image-scan-in-ci")
     assert finding.severity.label == "low" and "built elsewhere" in finding.message
+
+
+def test_only_shell_keys_are_read_as_commands(tmp_path):
+    """A step's name, an `if:` expression or a github-script body that mentions a command is
+    not that command: only `run:` (GitHub), `script:` (GitLab) and the like are shell."""
+    named = workflow("      - name: docker build -t app . && trivy image app\n        run: echo hello",
+                     "      - uses: actions/github-script@v7\n        with:\n          script: |\n            trivy image app")
+    [finding] = check(tmp_path, named)
+    assert finding.severity.name == "LOW" and "no CI job builds the image" in finding.message
+    gitlab = {".gitlab-ci.yml": "build:\n  script:\n    - docker build -t app .\n  variables:\n    NOTE: trivy image app\n"}
+    [finding] = check(tmp_path / "gitlab", gitlab)
+    assert finding.severity.name == "MEDIUM"  # the build in `script:` counts; the variable is no scan

@@ -69,9 +69,10 @@ def parse_pipeline(path: str, system: str, text: str, read: FileReader) -> Pipel
     if system == "git-hook":
         located.extend(_commands_in(path, 1, text))
     else:
+        shell_keys = frozenset(_table()["shell_keys"].get(system, _table()["shell_keys"]["ci"]))
         for document in load_documents(text):
-            for line, string in _strings(document):
-                if _interesting_words().search(string):
+            for line, string, key in _strings(document):
+                if key in shell_keys and _interesting_words().search(string):
                     located.extend(_commands_in(path, line, string))
             if system == "github-actions":
                 scans_, builds_ = _github_steps(path, document)
@@ -109,23 +110,24 @@ def _action_build_arguments(path: str, document: Any) -> Iterator[BuildArguments
 # Walking YAML ----------------------------------------------------------------------------
 
 
-def _strings(node: Any, line: int = 1) -> Iterator[tuple[int, str]]:
-    """Every string value in a document with the line its text starts on."""
+def _strings(node: Any, line: int = 1, key: str = "") -> Iterator[tuple[int, str, str]]:
+    """Every string value in a document with the line its text starts on and the mapping key
+    it hangs under (a list's items hang under the list's key)."""
     if isinstance(node, YamlMap):
-        for key, value in node.items():
-            key_line = node.line_of(key)
+        for name, value in node.items():
+            key_line = node.line_of(name)
             if isinstance(value, str):
                 # Block scalars (`run: |`) start on the line after the key.
-                yield (key_line + 1 if "\n" in value.rstrip("\n") else key_line), value
+                yield (key_line + 1 if "\n" in value.rstrip("\n") else key_line), value, str(name)
             else:
-                yield from _strings(value, key_line)
+                yield from _strings(value, key_line, str(name))
     elif isinstance(node, YamlList):
         for index, item in enumerate(node):
             item_line = node.line_of(index)
             if isinstance(item, str):
-                yield item_line, item
+                yield item_line, item, key
             else:
-                yield from _strings(item, item_line)
+                yield from _strings(item, item_line, key)
 
 
 def _commands_in(path: str, first_line: int, script: str) -> list[_Located]:
