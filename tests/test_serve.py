@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -270,3 +271,32 @@ def test_inspector_lists_and_calls_the_tools(inspector, repo):
     assert TOKEN not in json.dumps(called)
     refused = inspector(repo, "--method", "tools/call", "--tool-name", "scan_path", "--tool-arg", "path=/etc", failing=True)
     assert refused.get("isError") is True
+
+
+def test_http_refuses_a_foreign_host_header_even_on_a_wildcard_address(repo):
+    """DNS rebinding: a page on evil.example resolving to this machine must not reach the tools."""
+    port = _free_port()
+    process = subprocess.Popen(server_command(repo) + ["--http", f"0.0.0.0:{port}"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and process.poll() is None
+                time.sleep(0.2)
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}).encode()
+        headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+        foreign = urllib.request.Request(f"http://127.0.0.1:{port}/mcp", data=body, headers={**headers, "Host": "evil.example"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(foreign, timeout=10)
+        assert refused.value.code in (403, 421)
+        local = urllib.request.Request(f"http://127.0.0.1:{port}/mcp", data=body, headers=headers)
+        with urllib.request.urlopen(local, timeout=10) as answer:
+            assert answer.status == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

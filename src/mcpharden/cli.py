@@ -91,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--root", action="append", default=[], metavar="DIR",
                        help="a directory clients may scan (repeatable; default: the current directory)")
     serve.add_argument("--http", metavar="HOST:PORT", help="serve streamable HTTP at http://HOST:PORT/mcp (host defaults to 127.0.0.1)")
+    serve.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                       help="with --http: a Host header to accept besides loopback names (repeatable)")
 
     batch = commands.add_parser("batch", help="audit many servers into an SQLite database (locally or on a Dask cluster)")
     batch.add_argument("directories", nargs="*", metavar="DIR", help="repository folders, each its own server")
@@ -454,7 +456,7 @@ def _serve(arguments: argparse.Namespace) -> int:
         print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
         return EXIT_USAGE
     try:
-        run(roots, arguments.http)
+        run(roots, arguments.http, arguments.allow_host)
     except KeyboardInterrupt:
         pass
     return EXIT_OK

@@ -225,10 +225,24 @@ def parse_address(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def run(roots: Roots, http: str | None) -> None:
+def transport_security(host: str, allowed: list[str]):
+    """DNS-rebinding protection whatever the bind address: a browser page must not reach the
+    scanner through a name it resolves to this machine. Loopback names always pass; a server
+    bound to a wildcard (in a container, published on 127.0.0.1) accepts only them and `--allow-host`."""
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
+    if host not in ("0.0.0.0", "::", "127.0.0.1", "localhost", "::1"):
+        hosts.append(f"{host}:*")
+    hosts += [h if ":" in h.strip("[]") or h.startswith("[") else f"{h}:*" for h in allowed]
+    origins = [f"http://{h}" for h in hosts] + [f"https://{h}" for h in hosts]
+    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
+
+
+def run(roots: Roots, http: str | None, allowed_hosts: list[str] | None = None) -> None:
     server = build_server(roots)
     if http is None:
         server.run("stdio")
         return
     host, port = parse_address(http)
-    server.run("streamable-http", host=host, port=port)
+    server.run("streamable-http", host=host, port=port, transport_security=transport_security(host, allowed_hosts or []))
