@@ -430,29 +430,25 @@ class _Prefetched(io.RawIOBase):
         self.thread.start()
 
     def _produce(self) -> None:
-        import queue
-
         try:
             while not self.stop.is_set():
                 chunk = self.inner.read(self.CHUNK)
-                item: object = chunk
-                if not chunk:
-                    item = None
-                while not self.stop.is_set():
-                    try:
-                        self.chunks.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if not chunk:
+                if not self._put(chunk or None) or not chunk:
                     return
         except BaseException as error:  # handed to the reader, raised there
-            while not self.stop.is_set():
-                try:
-                    self.chunks.put(error, timeout=0.1)
-                    return
-                except queue.Full:
-                    continue
+            self._put(error)
+
+    def _put(self, item: object) -> bool:
+        """Hand over one item, waiting for room unless the reader has closed."""
+        import queue
+
+        while not self.stop.is_set():
+            try:
+                self.chunks.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def readable(self) -> bool:
         return True
