@@ -113,3 +113,63 @@ def test_the_batch_audits_the_image_a_catalog_entry_names(registry, tmp_path):
     assert "image" in steps["weather"] and "image" in steps["gone"]
     assert [(name, step) for name, step, _ in errors] == [("gone", "image")] and "404" in errors[0][2]
     assert any(card["user"] == "non-root" for card in json.loads(cards["weather"]))
+
+
+def test_pull_with_the_anonymous_token_flow(tmp_path):
+    """A registry that answers 401 with a Bearer challenge (as Docker Hub and GHCR do): the pull
+    asks the realm for an anonymous token once and sends it with every manifest and blob request."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    blob = layer(Entry("server", b"\x7fELF", mode=0o755))
+    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"User": "65532"}}).encode()
+    digest = lambda data: "sha256:" + hashlib.sha256(data).hexdigest()  # noqa: E731
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                           "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": digest(config), "size": len(config)},
+                           "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": digest(blob), "size": len(blob)}]}).encode()
+    documents = {"/v2/mcp/tokened/manifests/1": manifest, f"/v2/mcp/tokened/blobs/{digest(config)}": config,
+                 f"/v2/mcp/tokened/blobs/{digest(blob)}": blob}
+    tokens_issued = []
+
+    class Registry(BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path.startswith("/token?"):
+                assert "scope=repository%3Amcp%2Ftokened%3Apull" in self.path
+                tokens_issued.append(self.path)
+                self._send(200, json.dumps({"token": "anonymous"}).encode())
+            elif self.headers.get("Authorization") != "Bearer anonymous":
+                port = self.server.server_address[1]
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", f'Bearer realm="http://127.0.0.1:{port}/token",service="t",scope="repository:mcp/tokened:pull"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            elif self.path in documents:
+                self._send(200, documents[self.path], {"Docker-Content-Digest": digest(documents[self.path])}
+                           if "/manifests/" in self.path else {})
+            else:
+                self._send(404, b"")
+
+        def _send(self, code, body, headers=None):
+            self.send_response(code)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_HEAD(self):
+            self.do_GET()
+
+        def log_message(self, *arguments):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Registry)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        reference = f"127.0.0.1:{server.server_address[1]}/mcp/tokened:1"
+        result = mcpharden(tmp_path, "image", reference, "--format", "json", "--fail-on", "never")
+        rules = {rule for rule, _ in findings(result)}
+        assert "root-user" not in rules and "shell-in-runtime-image" not in rules
+        assert tokens_issued  # the token flow ran
+    finally:
+        server.shutdown()
