@@ -276,7 +276,7 @@ def _image(arguments: argparse.Namespace) -> int:
     options = replace(_options(arguments), vuln_dbs=vuln_dbs, ignore_unfixed=arguments.ignore_unfixed)
     try:
         ensure_valid_config(options.config_path)
-        results = tuple(scan_image(Path(path), options, arguments.platform) for path in arguments.images)
+        results = tuple(scan_image(path, options, arguments.platform) for path in arguments.images)
     except (ConfigError, TargetError) as error:
         print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
         return EXIT_USAGE
@@ -300,6 +300,7 @@ def _batch(arguments: argparse.Namespace) -> int:
     from mcpharden.batch.runners import run_dask, run_local
     from mcpharden.batch.store import Store, StoreError
     from mcpharden.batch.work import BatchSettings
+    from mcpharden.usercache import user_cache
 
     try:
         tasks = from_directories(arguments.directories)
@@ -318,8 +319,6 @@ def _batch(arguments: argparse.Namespace) -> int:
     unique = list({task.key: task for task in tasks}.values())
     done = set() if arguments.rescan else store.done_keys()
     todo = [task for task in unique if task.key not in done]
-    from mcpharden.usercache import user_cache
-
     cache = arguments.cache or str(user_cache("repos"))
     settings = BatchSettings(cache=cache, images=not arguments.no_images, platform=arguments.platform)
     executor = arguments.cluster or f"local:{arguments.workers or os.cpu_count() or 1}"
@@ -335,6 +334,7 @@ def _batch(arguments: argparse.Namespace) -> int:
     except OSError as error:  # a scheduler that cannot be reached
         print(_shown(f"mcpharden: error: {arguments.cluster or 'the worker pool'}: {error}"), file=sys.stderr)
         store.finish_run(run_id, 0, len(done), 0)
+        store.close()
         return EXIT_USAGE
     store.finish_run(run_id, len(todo), len(unique) - len(todo), failed)
     store.close()

@@ -158,7 +158,7 @@ def scan_image(path: Path | str, options: ScanOptions, platform: str | None = No
 def open_images(target: str, platform: str | None) -> list:
     """The images a file or layout holds, or that an image reference names in its registry
     (audited once per digest and platform: sources.image_cache keeps the result)."""
-    from mcpharden.sources.image import ImageError, is_image_reference, read_images
+    from mcpharden.sources.image import is_image_reference, read_images
 
     path = Path(target)
     if path.exists() or path.is_symlink() or not is_image_reference(target):
@@ -223,7 +223,7 @@ def _judge(target: str, root: Path, artifacts, reader: RepoReader, notices: list
         findings=tuple(sorted(kept, key=Finding.sort_key)),
         notices=tuple(notices + reader.notices),
         # YAML files and scripts count when they held something to judge (a manifest, a run line).
-        files_scanned=_files_judged(artifacts, project, notices + reader.notices),
+        files_scanned=_files_judged(artifacts, project),
         suppressed=len(findings) - len(kept),
         scope=scope,
         servers=project.client_servers,
@@ -241,13 +241,11 @@ def _cards(project: Project, findings, name: str) -> tuple:
         return ()
 
 
-def _files_judged(artifacts, project: Project, notices: list[Notice]) -> int:
+def _files_judged(artifacts, project: Project) -> int:
     """Files the rules judged: every Dockerfile, compose file, CI definition and client
     configuration that was read and parsed, and the YAML files and scripts that held a
-    container (a manifest, a run line). A file that could not be read judges nothing."""
-    unread = {notice.path for notice in notices if notice.message.startswith(("not scanned", "could not read",
-                                                                                "symlink", "not a regular", "larger than"))}
-    kinds = {artifact.path: artifact.kind for artifact in artifacts if artifact.path not in unread}
+    container (a manifest, a run line). A file that could not be read or parsed judges nothing."""
+    kinds = {artifact.path: artifact.kind for artifact in artifacts if artifact.path in project.parsed_files}
     always = sum(1 for kind in kinds.values() if kind not in ("source", "yaml", "runlines"))
     return always + len({spec.path for spec in project.containers if kinds.get(spec.path) in ("yaml", "runlines")})
 
@@ -286,6 +284,7 @@ class _ProjectBuilder:
         self.build_arguments: list = []
         self.evidence: list[TransportEvidence] = []
         self.compose_seen: set[str] = set()
+        self.parsed: set[str] = set()
 
     def add(self, artifact: Artifact) -> None:
         from mcpharden.budget import FILE_SECONDS, BudgetExceeded, time_budget
@@ -300,6 +299,7 @@ class _ProjectBuilder:
         try:
             with time_budget(FILE_SECONDS):
                 getattr(self, f"_{artifact.kind}")(artifact, text)
+            self.parsed.add(artifact.path)
         except (DockerfileError, YamlError, HelmTemplate, BudgetExceeded) as error:
             self.reader.notices.append(Notice(artifact.path, f"not scanned: {error}", getattr(error, "line", None)))
         except (RecursionError, MemoryError) as error:  # nesting or size beyond what a parser bears
@@ -362,6 +362,7 @@ class _ProjectBuilder:
             containers=tuple(self.containers),
             build_arguments=tuple(self.build_arguments) + tuple(a for p in self.pipelines for a in p.build_arguments),
             client_servers=tuple(self.client_servers),
+            parsed_files=frozenset(self.parsed),
         )
 
 

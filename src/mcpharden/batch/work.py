@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -125,7 +126,7 @@ def _checkout(task: ServerTask, settings: BatchSettings) -> Path:
             "-c", "filter.lfs.required=false", "-c", "submodule.recurse=false", "-c", "core.fsmonitor=false"]
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_LFS_SKIP_SMUDGE": "1", "GIT_CONFIG_NOSYSTEM": "1"}
     partial = target.with_name(target.name + ".part")
-    subprocess.run(["rm", "-rf", str(partial)], check=False)
+    shutil.rmtree(partial, ignore_errors=True)  # a clone an earlier run left half done
     command = ["git", *protocols, *safe, "clone", "--quiet", "--depth", "1", "--no-tags", "--", task.location, str(partial)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=CLONE_SECONDS, env=env, stdin=subprocess.DEVNULL)
     if done.returncode != 0:

@@ -32,3 +32,5 @@ class Project:
     images: tuple[ImageModel, ...] = ()
     # With `scan --image`: the Dockerfile the images were built from, to compare them.
     image_dockerfile: str | None = None
+    # The files that were read and parsed into these models (a broken or unreadable one is not).
+    parsed_files: frozenset[str] = frozenset()
