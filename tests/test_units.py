@@ -119,12 +119,16 @@ def test_fast_lexer_agrees_with_bashlex_on_compound_syntax(script):
     assert plain_command_list(script) == _with_bashlex(script)
 
 
-@pytest.mark.parametrize("pattern", ["node", "gcr.io/distroless/*", "*alpine*", "*-dev", "ubi*/openjdk-*", "a?c", "[ab]*", "*"])
-@pytest.mark.parametrize("text", ["node", "gcr.io/distroless/static", "3.20-alpine", "latest-dev", "ubi9/openjdk-21", "abc", "b", ""])
+@pytest.mark.parametrize("pattern", ["node", "gcr.io/distroless/*", "*alpine*", "*-dev", "ubi*/openjdk-*", "a?c", "[ab]*", "*",
+                                     "**", "*.*", "docker-compose-*.yml", ".github/workflows/*.yml", "*/.cursor/mcp.json",
+                                     "*/.continue/mcpServers/*.yaml", "a*a"])
+@pytest.mark.parametrize("text", ["node", "gcr.io/distroless/static", "3.20-alpine", "latest-dev", "ubi9/openjdk-21", "abc", "b", "",
+                                  "a", "aa", ".github/workflows/sub/ci.yml", ".github/workflows/.yml", "docker-compose-.yml",
+                                  "x/.cursor/mcp.json", ".cursor/mcp.json", "a/.continue/mcpServers/b/c.yaml"])
 def test_glob_match_is_fnmatchcase(pattern, text):
     from fnmatch import fnmatchcase
 
-    from mcpharden.knowledge.base_images import glob_match
+    from mcpharden.globs import glob_match
 
     assert glob_match(text, pattern) == fnmatchcase(text, pattern)
 

@@ -36,6 +36,8 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Config:
+    """The project's `[tool.mcpharden]` / `.mcpharden.toml` settings after validation."""
+
     select: frozenset[str] | None = None
     ignore: frozenset[str] = frozenset()
     exclude: tuple[str, ...] = ()

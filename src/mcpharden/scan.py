@@ -31,6 +31,8 @@ class TargetError(Exception):
 
 @dataclass(frozen=True)
 class ScanOptions:
+    """What the user asked of a scan, from the command line or the MCP tools."""
+
     select: tuple[str, ...] | None = None
     ignore: tuple[str, ...] = ()
     target_stage: str | None = None
@@ -49,6 +51,8 @@ class ScanOptions:
 
 @dataclass(frozen=True)
 class TargetResult:
+    """Everything a scan found in one target, ready for the reports."""
+
     target: str  # as the user named it
     root: str  # the directory finding paths are relative to, as a posix path
     config: Config

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from functools import cache, lru_cache
 from typing import Any, Iterable
 
+from mcpharden.globs import glob_match
 from mcpharden.knowledge import load_table
 from mcpharden.model.images import BaseImageProfile, ImageName, parse_image_name
 
 
 @dataclass(frozen=True)
 class ImageEntry:
+    """One row of the base-image table: the images and tags it covers, their family, and what they override."""
+
     images: tuple[str, ...]  # normalized name patterns
     tags: tuple[str, ...]
     family: str
@@ -71,22 +73,6 @@ def _profile_for(reference: str | None, extra: tuple[ImageEntry, ...]) -> BaseIm
 def _matches(entry: ImageEntry, name: ImageName) -> bool:
     tag = name.tag or "latest"
     return any(glob_match(name.full_name, p) for p in entry.images) and any(glob_match(tag, t) for t in entry.tags)
-
-
-def glob_match(text: str, pattern: str) -> bool:
-    """fnmatchcase, without compiling a regular expression for the shapes the table uses
-    (`name`, `prefix*`, `*suffix`, `*part*`): start-up time matters for a CLI."""
-    if not any(char in pattern for char in "?[]"):
-        stars = pattern.count("*")
-        if stars == 0:
-            return text == pattern
-        if stars == 1 and pattern.endswith("*"):
-            return text.startswith(pattern[:-1])
-        if stars == 1 and pattern.startswith("*"):
-            return text.endswith(pattern[1:])
-        if stars == 2 and pattern.startswith("*") and pattern.endswith("*"):
-            return pattern[1:-1] in text
-    return fnmatchcase(text, pattern)
 
 
 def _family_by_tag(name: ImageName) -> str:

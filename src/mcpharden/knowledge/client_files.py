@@ -4,10 +4,10 @@ loading the parsers: discovery needs only the names."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from functools import cache
 from typing import Any
 
+from mcpharden.globs import glob_match
 from mcpharden.knowledge import load_table
 
 MANIFEST_KINDS = ("MCP registry", "Docker MCP catalog")
@@ -15,6 +15,8 @@ MANIFEST_KINDS = ("MCP registry", "Docker MCP catalog")
 
 @dataclass(frozen=True)
 class ClientFile:
+    """The MCP client (or the kind of server manifest) a file belongs to."""
+
     client: str
     manifest: bool  # a server manifest (registry, catalog), not a client's configuration
 
@@ -28,7 +30,7 @@ def client_for(relative: str) -> ClientFile | None:
     """Which client (or manifest kind) a repository path configures, if any."""
     for client in clients():
         for pattern in client["files"]:
-            if fnmatchcase(relative, pattern) or fnmatchcase(relative, "*/" + pattern):
+            if glob_match(relative, pattern) or glob_match(relative, "*/" + pattern):
                 return ClientFile(client["name"], client["name"] in MANIFEST_KINDS)
     return None
 

@@ -16,20 +16,28 @@ def _table() -> dict:
 
 
 @cache
-def value_shapes() -> re.Pattern[str]:
-    """One pattern matching any well-known token shape."""
-    return re.compile("|".join(f"(?:{shape['pattern']})" for shape in _table()["shapes"]))
+def shape_searches() -> tuple[tuple[tuple[str, ...], str], ...]:
+    """(literal prefixes, pattern source) per token shape: a pattern is compiled (`shape_pattern`)
+    and run only where its text can be, so most runs compile none of them."""
+    return tuple((tuple(shape["prefixes"]), shape["pattern"]) for shape in _table()["shapes"])
 
 
 @cache
-def shape_searches() -> tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]:
-    """(literal prefixes, pattern) per token shape: a pattern runs only where its text can be."""
-    return tuple((tuple(shape["prefixes"]), re.compile(shape["pattern"])) for shape in _table()["shapes"])
+def shape_pattern(source: str) -> re.Pattern[str]:
+    return re.compile(source)
 
 
 @cache
 def name_stems() -> tuple[str, ...]:
     return tuple(_table()["name_stems"])
+
+
+def _first_shape(value: str) -> str | None:
+    """The leftmost well-known token in `value` (the first shape in table order where two start
+    together), trying only the shapes whose literal prefix `value` contains."""
+    found = [(match.start(), order, match.group(0)) for order, (prefixes, source) in enumerate(shape_searches())
+             if any(prefix in value for prefix in prefixes) and (match := shape_pattern(source).search(value))]
+    return min(found)[2] if found else None
 
 
 def is_credential_name(name: str) -> bool:
@@ -62,9 +70,9 @@ def credential_kind(name: str, value: str | None) -> str | None:
     if value is None or is_placeholder(value):
         return None
     value = value.strip().strip("\"'")
-    shape = value_shapes().search(value)
+    shape = _first_shape(value)
     if shape:
-        return next(s["kind"] for s in _table()["shapes"] if re.search(s["pattern"], shape.group(0)))
+        return next(s["kind"] for s in _table()["shapes"] if shape_pattern(s["pattern"]).search(shape))
     if "://" in value:
         userinfo = value.split("://", 1)[1].split("/", 1)[0]
         if "@" not in userinfo or ":" not in userinfo.rsplit("@", 1)[0]:

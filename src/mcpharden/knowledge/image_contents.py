@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from fnmatch import fnmatchcase, translate
+from fnmatch import translate
 from functools import cache
 
+from mcpharden.globs import glob_match
 from mcpharden.knowledge import load_table
 from mcpharden.model.build import numeric_id
 from mcpharden.model.image import ImageModel
@@ -21,7 +22,7 @@ def _present(image: ImageModel, pattern: str) -> list[str]:
     if "*" not in pattern:
         return [pattern] if pattern in image.files else []
     depth = pattern.count("/")
-    return sorted(p for p in image.files if p.count("/") == depth and fnmatchcase(p, pattern))
+    return sorted(p for p in image.files if p.count("/") == depth and glob_match(p, pattern))
 
 
 def shells(image: ImageModel) -> list[str]:
@@ -58,6 +59,8 @@ def uid_of(image: ImageModel, user: str) -> int | None:
 
 @dataclass(frozen=True)
 class Secret:
+    """A credential found in an image: where it is and what kind it looks like (never its value)."""
+
     where: str  # "ENV NAME" or an image path
     kind: str
 
@@ -81,14 +84,14 @@ def secrets(image: ImageModel) -> list[Secret]:
     """Credential-looking ENV values and credential files. Only where and what: never the value."""
     table = _table()["secrets"]
     found = [Secret(f"ENV {name}", "credential-looking value") for name, value in sorted(image.env.items())
-             if any(fnmatchcase(name.upper(), p) for p in table["env_names"]) and _looks_real(value, table["placeholders"])]
+             if any(glob_match(name.upper(), p) for p in table["env_names"]) and _looks_real(value, table["placeholders"])]
     for contents, note in ((image.contents, ""), (image.shadowed_contents, " (deleted by a later layer, still in the image's layers)")):
         for path, text in sorted(contents.items()):
             if not secret_candidate(path):
                 continue
             name = path.rsplit("/", 1)[-1]
             for rule in table["files"]:
-                if any(fnmatchcase(name, p) for p in rule["names"]) and _has_marker(text, rule, table):
+                if any(glob_match(name, p) for p in rule["names"]) and _has_marker(text, rule, table):
                     found.append(Secret(path + note, rule["kind"]))
                     break
     return found
@@ -99,7 +102,7 @@ def _has_marker(text: str, rule: dict, table: dict) -> bool:
         return rule["marker"] in text
     for line in text.splitlines():
         key, equals, value = line.strip().removeprefix("export ").partition("=")
-        if equals and any(fnmatchcase(key.strip().upper(), p) for p in table["env_names"]) and _looks_real(value.strip().strip("'\""), table["placeholders"]):
+        if equals and any(glob_match(key.strip().upper(), p) for p in table["env_names"]) and _looks_real(value.strip().strip("'\""), table["placeholders"]):
             return True
     return False
 

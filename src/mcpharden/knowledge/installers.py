@@ -18,6 +18,8 @@ Flag = tuple[str, str | None]
 
 @dataclass(frozen=True)
 class InstallerSpec:
+    """How one package manager is invoked, and which flags and variables decide whether it installs dev dependencies."""
+
     manager: str
     # argv[0] names (basename) and the subcommand words that follow the global options.
     programs: tuple[str, ...]

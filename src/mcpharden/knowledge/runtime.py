@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import posixpath
 import re
-from fnmatch import fnmatchcase
 from functools import cache
 
+from mcpharden.globs import glob_match
 from mcpharden.knowledge import load_table
 
 _HOME = re.compile(r"^(\$\{?HOME\}?|\$\{?USERPROFILE\}?|%USERPROFILE%|~[^/\\]*)(?=$|[/\\])")
@@ -39,14 +39,14 @@ def socket_exposed(source: str) -> str | None:
     path = _components(normalize_host_path(source))
     for socket in _table()["sockets"]["paths"]:
         pattern = _components(socket.replace("\\", "/"))
-        if len(path) <= len(pattern) and all(fnmatchcase(p, q) for p, q in zip(path, pattern)):
+        if len(path) <= len(pattern) and all(glob_match(p, q) for p, q in zip(path, pattern)):
             return socket
     return None
 
 
 def _component_match(path: str, pattern: str) -> bool:
     ours, theirs = _components(path), _components(pattern)
-    return len(ours) == len(theirs) and all(fnmatchcase(p, q) for p, q in zip(ours, theirs))
+    return len(ours) == len(theirs) and all(glob_match(p, q) for p, q in zip(ours, theirs))
 
 
 def _components(path: str) -> list[str]:
@@ -82,7 +82,7 @@ def _relative_to_home(path: str, homes: list[str]) -> str:
     parts = _components(path)
     for home in homes:
         pattern = _components(home)
-        if len(parts) > len(pattern) and all(fnmatchcase(p, q) for p, q in zip(parts, pattern)):
+        if len(parts) > len(pattern) and all(glob_match(p, q) for p, q in zip(parts, pattern)):
             return "/".join(["~", *parts[len(pattern):]])
     if path.startswith("/root/"):
         return "~/" + path[len("/root/"):]

@@ -47,6 +47,8 @@ class DependencyDir:
 
 @dataclass(frozen=True)
 class Healthcheck:
+    """A HEALTHCHECK instruction, or `HEALTHCHECK NONE` turning an inherited one off."""
+
     line: int
     disabled: bool  # HEALTHCHECK NONE
     stage: str
@@ -54,6 +56,8 @@ class Healthcheck:
 
 @dataclass(frozen=True)
 class ExposedPort:
+    """One port an EXPOSE instruction names, as written."""
+
     port: str
     line: int
 
@@ -87,6 +91,8 @@ class RemoteCode:
 
 @dataclass(frozen=True)
 class OsPackage:
+    """An operating-system package a build step installs."""
+
     name: str
     line: int
 
@@ -105,6 +111,8 @@ class Declaration:
 
 @dataclass(frozen=True)
 class Stage:
+    """One FROM stage of a Dockerfile with the state rules need: base, user, packages, health check."""
+
     index: int
     name: str | None
     line: int
@@ -139,6 +147,8 @@ class Stage:
 
 @dataclass(frozen=True)
 class BuildModel:
+    """A parsed Dockerfile: its stages, which one is final, and every image it uses."""
+
     path: str
     stages: tuple[Stage, ...]
     final_index: int

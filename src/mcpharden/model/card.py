@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass
 
 @dataclass(frozen=True)
 class HostMount:
+    """A host path a server's container sees."""
+
     source: str
     target: str
     read_only: bool
@@ -17,6 +19,8 @@ class HostMount:
 
 @dataclass(frozen=True)
 class PublishedPort:
+    """A port a server's container publishes on the host."""
+
     interface: str  # "every interface" or the host address
     host_port: str
     container_port: str
@@ -25,6 +29,8 @@ class PublishedPort:
 
 @dataclass(frozen=True)
 class ServerCard:
+    """A one-page summary of how a server is run: user, image, mounts, ports, transport."""
+
     name: str
     # "root", "non-root" or "unknown", and why (the USER line, --user, the image's config)
     user: str

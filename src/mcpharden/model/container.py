@@ -13,6 +13,8 @@ from mcpharden.model.images import ImageRef
 
 @dataclass(frozen=True)
 class Mount:
+    """A volume, bind mount or tmpfs a container gets."""
+
     source: str  # host path (bind), volume name, or "" for anonymous volumes and tmpfs
     target: str
     kind: str  # "bind" | "volume" | "tmpfs" | "npipe"
@@ -48,6 +50,8 @@ ALL_SETTINGS = frozenset({"user", "cap_drop", "read_only_root", "no_new_privileg
 
 @dataclass(frozen=True)
 class ContainerSpec:
+    """How one container is run, whatever configuration said so (compose, Kubernetes, `docker run`, a client)."""
+
     path: str
     origin: str  # "compose" | "kubernetes" | "docker-run" | "client-config" | "mcp-manifest"
     name: str  # service, container or server name

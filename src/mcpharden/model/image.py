@@ -37,6 +37,8 @@ class Package:
 
 @dataclass(frozen=True)
 class ImageModel:
+    """What a built image really ships: its config and the contents of its layers."""
+
     source: str  # the file or directory the image was read from, as given
     reference: str  # repository:tag from the archive, or the manifest digest
     platform: str  # os/architecture[/variant]

@@ -30,6 +30,8 @@ class BuildStep:
 
 @dataclass(frozen=True)
 class Pipeline:
+    """One CI definition: the image scans it runs and the images it builds."""
+
     path: str
     system: str  # github-actions | gitlab-ci | pre-commit | git-hook | lefthook | ci
     scans: tuple[ScanStep, ...] = ()

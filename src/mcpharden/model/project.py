@@ -15,6 +15,8 @@ from mcpharden.model.server import ServerFacts
 
 @dataclass(frozen=True)
 class Project:
+    """Every model parsed from one scan target, the input of every rule."""
+
     # "repository" when a directory was scanned (repository-wide rules apply), "files" when
     # single files were named, "clients" for the laptop audit, "image" for built images.
     scope: str

@@ -22,6 +22,8 @@ EVIDENCE_ORDER = ("start-arguments", "environment", "stage-name", "expose", "run
 
 @dataclass(frozen=True)
 class TransportEvidence:
+    """One sign of how an MCP server talks (stdio or the network), and where it was seen."""
+
     transport: Transport | None  # None: a port is opened without naming the transport
     path: str
     line: int

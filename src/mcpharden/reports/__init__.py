@@ -26,6 +26,8 @@ FORMATS = {
 
 @dataclass(frozen=True)
 class Report:
+    """The results of one run, with what every output format needs."""
+
     version: str
     results: tuple[TargetResult, ...]
     rules: tuple[Rule, ...]

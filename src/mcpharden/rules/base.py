@@ -11,6 +11,8 @@ from mcpharden.model.project import Project
 
 @dataclass(frozen=True)
 class Rule:
+    """A rule's identity and documentation, with the function that checks a project."""
+
     id: str
     title: str
     severity: Severity

@@ -14,10 +14,10 @@ import posixpath
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from functools import cache
 from typing import Any
 
+from mcpharden.globs import glob_match
 from mcpharden.knowledge import load_table
 from mcpharden.model.container import BuildArguments, EnvSetting
 from mcpharden.model.pipeline import BuildStep, Pipeline, ScanStep
@@ -33,6 +33,8 @@ MAX_INDIRECTION = 4
 
 @dataclass(frozen=True)
 class _Located:
+    """A shell command found in a CI file, with where it is."""
+
     path: str
     line: int
     command: SimpleCommand
@@ -336,7 +338,7 @@ def _github_steps(path: str, document: Any) -> tuple[list[ScanStep], list[BuildS
             continue
         action = uses.split("@", 1)[0].strip().lower().removeprefix("docker://")
         inputs = step.get("with") if isinstance(step.get("with"), YamlMap) else YamlMap()
-        if any(fnmatchcase(action, pattern) for pattern in _table()["builds"]["actions"]):
+        if any(glob_match(action, pattern) for pattern in _table()["builds"]["actions"]):
             builds.append(BuildStep(path, line, f"uses: {uses}"))
         for entry in _table()["actions"]:
             if action == entry["uses"] or action.startswith(entry["uses"] + "/"):
@@ -412,6 +414,6 @@ def _gitlab_includes(path: str, document: Any) -> list[ScanStep]:
         else:
             continue
         patterns = gitlab["components"] if kind == "component" else gitlab["templates"]
-        if any(fnmatchcase(reference, p) for p in patterns):
+        if any(glob_match(reference, p) for p in patterns):
             found.append(ScanStep(path, items.line_of(index), "GitLab container scanning", f"include: {reference}", True, True))
     return found

@@ -27,6 +27,8 @@ from mcpharden.sources.yamlnodes import YamlError, YamlList, YamlMap, load_docum
 
 @dataclass
 class _Result:
+    """The containers and host-run servers one client file launches."""
+
     specs: list[ContainerSpec]
     servers: list[ClientServer]
 

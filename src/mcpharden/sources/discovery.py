@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
 
+from mcpharden.globs import glob_match
 from mcpharden.model.findings import Notice
 from mcpharden.knowledge.client_files import client_for
 from mcpharden.sources.text import SourceText, content_lines, decode, line_breaks_for
@@ -84,6 +84,8 @@ YAML_SUFFIXES = (".yaml", ".yml")
 
 @dataclass(frozen=True)
 class Artifact:
+    """A file discovery picked, and the parser it goes to."""
+
     path: str  # relative to the root, with `/`
     # "dockerfile" | "ci" | "compose" | "client" | "runlines" | "yaml" (maybe Kubernetes) | "source"
     kind: str
@@ -95,17 +97,17 @@ def classify(relative: str) -> Artifact | None:
     name = path.name
     if name.endswith(".dockerignore"):
         return None
-    if any(fnmatchcase(name, pattern) for pattern in DOCKERFILE_PATTERNS) and not name.lower().endswith(NOT_DOCKERFILE_SUFFIXES):
+    if any(glob_match(name, pattern) for pattern in DOCKERFILE_PATTERNS) and not name.lower().endswith(NOT_DOCKERFILE_SUFFIXES):
         return Artifact(relative, "dockerfile")
     for pattern, system in CI_PATTERNS:
-        if fnmatchcase(relative, pattern):
+        if glob_match(relative, pattern):
             return Artifact(relative, "ci", system)
-    if any(fnmatchcase(name, pattern) for pattern in COMPOSE_PATTERNS):
+    if any(glob_match(name, pattern) for pattern in COMPOSE_PATTERNS):
         return Artifact(relative, "compose")
     client = client_for(relative)
     if client:
         return Artifact(relative, "client", client.client)
-    if any(fnmatchcase(name, pattern) for pattern in SCRIPT_PATTERNS) or _is_documentation(path):
+    if any(glob_match(name, pattern) for pattern in SCRIPT_PATTERNS) or _is_documentation(path):
         return Artifact(relative, "runlines")
     if path.suffix in YAML_SUFFIXES:
         return Artifact(relative, "yaml")
@@ -122,6 +124,8 @@ def _is_documentation(path: PurePosixPath) -> bool:
 
 @dataclass(frozen=True)
 class Discovery:
+    """What discovery found in a target, and what it skipped with a reason."""
+
     artifacts: tuple[Artifact, ...]
     notices: tuple[Notice, ...]
 
@@ -285,4 +289,4 @@ def _relative(path: Path, root: Path) -> str:
 def _excluded(relative: str, patterns: tuple[str, ...]) -> bool:
     parts = PurePosixPath(relative).parts
     prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
-    return any(fnmatchcase(prefix, pattern.rstrip("/")) for pattern in patterns for prefix in prefixes)
+    return any(glob_match(prefix, pattern.rstrip("/")) for pattern in patterns for prefix in prefixes)

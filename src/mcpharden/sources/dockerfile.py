@@ -12,12 +12,12 @@ import posixpath
 import re
 import shlex
 from dataclasses import dataclass, field, replace
-from fnmatch import fnmatchcase
 from collections import ChainMap
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Iterable
 
+from mcpharden.globs import glob_match
 from mcpharden.knowledge.base_images import ImageEntry, profile_for
 from mcpharden.model.build import (
     ManifestVerdict,
@@ -351,7 +351,11 @@ class _Builder:
     def _note_reads(stage: _StageState, script: str) -> None:
         """Declarations a RUN reads: an ARG's value is then recorded in the image's history."""
         for index, declaration in enumerate(stage.declarations):
-            if not declaration.used_in_run and re.search(rf"\$\{{?{re.escape(declaration.name)}\b", script):
+            name = declaration.name
+            # The substring tests keep the search (a compile per ARG) to scripts that can match.
+            if declaration.used_in_run or ("$" + name not in script and "${" + name not in script):
+                continue
+            if re.search(rf"\$\{{?{re.escape(name)}\b", script):
                 stage.declarations[index] = replace(declaration, used_in_run=True)
 
     def _note_mount_image(self, stage: _StageState, flag: str, line: int) -> None:
@@ -503,7 +507,7 @@ def _carried_dependencies(source: Stage, sources: tuple[str, ...], destination: 
 
 
 def _landing_place(directory: str, copied_root: str, destination: str) -> str | None:
-    if copied_root == "/" or directory == copied_root or fnmatchcase(directory, copied_root):
+    if copied_root == "/" or directory == copied_root or glob_match(directory, copied_root):
         relative = directory.lstrip("/") if copied_root == "/" else ""
         return posixpath.normpath(posixpath.join(destination, relative))
     if directory.startswith(copied_root + "/"):

@@ -382,6 +382,8 @@ def _remote_code_patterns() -> tuple[re.Pattern[str], ...]:
 def remote_code_in(script: str) -> list[str]:
     """How a RUN script runs code straight from the network (`curl … | sh`), if it does."""
     found = []
+    if not any(fetcher in script for fetcher in build_knowledge()["fetchers"]):
+        return found  # every pattern needs a fetcher; most scripts have none, and skip compiling them
     for pattern in _remote_code_patterns():
         for match in pattern.finditer(script.replace("\\\n", " ")):
             found.append(f"`{' '.join(match.group(0).split())[:80]}`")

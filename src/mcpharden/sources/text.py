@@ -55,6 +55,8 @@ def decode(data: bytes) -> SourceText:
 
 @dataclass(frozen=True)
 class SourceText:
+    """A file's text as decoded, with what is needed to write it back byte for byte."""
+
     text: str  # without the BOM; undecodable bytes as U+DC80..U+DCFF
     bom: bool = False
 

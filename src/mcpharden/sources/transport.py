@@ -16,6 +16,8 @@ from mcpharden.model.server import ServerFacts, Transport, TransportEvidence, is
 
 @dataclass(frozen=True)
 class _Signature:
+    """A source-code pattern that says which transport a server uses."""
+
     pattern: re.Pattern[str]
     transport: Transport
 

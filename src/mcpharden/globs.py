@@ -1,0 +1,45 @@
+"""Shell-style name patterns, matched the way `fnmatch.fnmatchcase` matches them.
+
+fnmatch compiles a regular expression for every new pattern, and a scan meets about a hundred
+(discovery, client files, base images, CI actions): a few milliseconds of every start-up. The
+shapes the tables use, a literal with at most one `*` or a `*part*`, are answered with string
+operations; anything else goes to fnmatch. As in fnmatch, `*` also matches `/`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+
+def glob_match(text: str, pattern: str) -> bool:
+    """fnmatchcase(text, pattern)."""
+    shape = _shape(pattern)
+    if shape is None:
+        from fnmatch import fnmatchcase
+
+        return fnmatchcase(text, pattern)
+    kind, first, last = shape
+    if kind == "literal":
+        return text == first
+    if kind == "contains":
+        return first in text
+    return len(text) >= len(first) + len(last) and text.startswith(first) and text.endswith(last)
+
+
+def glob_any(text: str, patterns) -> bool:
+    return any(glob_match(text, pattern) for pattern in patterns)
+
+
+@lru_cache(maxsize=4096)
+def _shape(pattern: str) -> tuple[str, str, str] | None:
+    if any(char in pattern for char in "?[]"):
+        return None
+    stars = pattern.count("*")
+    if stars == 0:
+        return "literal", pattern, ""
+    if stars == 1:
+        first, last = pattern.split("*")
+        return "around", first, last
+    if stars == 2 and len(pattern) > 2 and pattern.startswith("*") and pattern.endswith("*"):
+        return "contains", pattern[1:-1], ""
+    return None
