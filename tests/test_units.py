@@ -119,6 +119,33 @@ def test_fast_lexer_agrees_with_bashlex_on_compound_syntax(script):
     assert plain_command_list(script) == _with_bashlex(script)
 
 
+@pytest.mark.parametrize("script", [
+    'if [[ -z "$X" ]]; then npm ci; fi',
+    "for f in a; do [[ $f ]] && pip install $f; done",
+    'echo "$((1 + 2))"',
+    "echo $(npm ci && echo $((1)))",
+    "names=(a b) && npm ci",
+    "Run the server (stdio)\ndocker run --rm -i mcp/x",
+])
+def test_scripts_bashlex_rejects_go_straight_to_the_lexer(script):
+    """The shortcut is only right while bashlex really fails on these; the lexer's commands are
+    what the scan used before, when bashlex was tried first."""
+    from mcpharden.sources import shell
+    from mcpharden.sources.bashlex_tables import import_bashlex
+
+    with pytest.raises(shell._ParserRejects):
+        shell._PlainLexer(script).commands()
+    with pytest.raises(Exception):
+        import_bashlex().parse(script)
+    assert shell.split_commands(script) == tuple(c for found in shell._with_lexer(script) for c in shell._unwrap(found))
+
+
+def test_a_function_definition_still_goes_to_bashlex():
+    from mcpharden.sources.shell import split_commands
+
+    assert [c.argv for c in split_commands("setup() { npm ci; }\nsetup")] == [("npm", "ci"), ("setup",)]
+
+
 @pytest.mark.parametrize("pattern", ["node", "gcr.io/distroless/*", "*alpine*", "*-dev", "ubi*/openjdk-*", "a?c", "[ab]*", "*",
                                      "**", "*.*", "docker-compose-*.yml", ".github/workflows/*.yml", "*/.cursor/mcp.json",
                                      "*/.continue/mcpServers/*.yaml", "a*a"])

@@ -59,15 +59,20 @@ def _parser_can_take(script: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _split_cached(script: str) -> tuple[SimpleCommand, ...]:
-    commands = plain_command_list(script)
-    if commands is None and not _parser_can_take(script):
+    try:
+        commands = _PlainLexer(script).commands()
+    except _ParserRejects:
         commands = _with_lexer(script)
-    if commands is None:
-        try:
-            commands = _with_bashlex(script)
-        except Exception:  # bashlex raises many types on syntax it does not know
-            commands = _with_lexer(script)
+    except _NeedsParser:
+        commands = _with_bashlex_or_lexer(script) if _parser_can_take(script) else _with_lexer(script)
     return tuple(unwrapped for command in commands for unwrapped in _unwrap(command))
+
+
+def _with_bashlex_or_lexer(script: str) -> list[SimpleCommand]:
+    try:
+        return _with_bashlex(script)
+    except Exception:  # bashlex raises many types on syntax it does not know
+        return _with_lexer(script)
 
 
 _TOKEN = re.compile(
@@ -92,11 +97,18 @@ _CLOSING_WORDS = frozenset({"fi", "done", "}"})
 _HEADER_WORDS = frozenset({"for", "select"})
 # Syntax left to the full parser.
 _UNSUPPORTED_WORDS = frozenset({"case", "esac", "function", "coproc", "[[", "in"})
+_ARRAY_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\+?=$")
 _DOUBLE_QUOTE_ESCAPES = re.compile(r'\\([$`"\\\n])')
 
 
 class _NeedsParser(Exception):
     """The script uses syntax the plain lexer does not handle."""
+
+
+class _ParserRejects(_NeedsParser):
+    """Syntax bashlex rejects too, wherever it stands in a script: `[[ … ]]`, `$(( … ))`, array
+    assignments and a `(` after two words. Such scripts go straight to the shlex lexer: in CI files they are the
+    common case, and a failed bashlex parse costs more than the lexer."""
 
 
 def plain_command_list(script: str) -> list[SimpleCommand] | None:
@@ -131,8 +143,10 @@ class _PlainLexer:
                 position = length if newline < 0 else newline
                 continue
             match = _TOKEN.match(script, position)
-            if match is None or match.lastgroup == "complex":
+            if match is None:
                 raise _NeedsParser
+            if match.lastgroup == "complex":
+                raise _ParserRejects if match.group() == "$((" else _NeedsParser
             position = self._token(match.lastgroup, match, position)
         self._end_command()
         return self.found
@@ -145,6 +159,10 @@ class _PlainLexer:
             self._end_command()
             self.command_line = self.line + token.count("\n")
         elif kind == "paren":
+            if token == "(" and self.word is not None and _ARRAY_ASSIGNMENT.match("".join(self.word)):
+                raise _ParserRejects  # `names=(a b)`
+            if token == "(" and len(self.words) + (self.word is not None) >= 2:
+                raise _ParserRejects  # only `name ()` defines a function: prose in a README block
             if token == "(" and (self.word is not None or self.words):
                 raise _NeedsParser  # `name()` function definitions and the like
             self._end_command()
@@ -182,7 +200,7 @@ class _PlainLexer:
                 return position + 1
             elif char == "`" or script.startswith("$(", position):
                 if script.startswith("$((", position):
-                    raise _NeedsParser
+                    raise _ParserRejects
                 opener = 1 if char == "`" else 2
                 end = _substitution_end(script, position + opener, closing="`" if char == "`" else ")")
                 self._inner(script[position + opener : end - 1], self.line + script.count("\n", 0, position) - script.count("\n", 0, position))
@@ -192,9 +210,7 @@ class _PlainLexer:
         raise _NeedsParser  # unterminated
 
     def _inner(self, text: str, line: int) -> None:
-        inner = plain_command_list(text)
-        if inner is None:
-            raise _NeedsParser
+        inner = _PlainLexer(text).commands()  # raises what the substitution needs
         self.nested.extend(SimpleCommand(c.argv, c.assignments, line + c.line_offset) for c in inner)
 
     def _append(self, text: str, start: int) -> None:
@@ -218,6 +234,8 @@ class _PlainLexer:
         elif not self.words and not self.assignments and text in _LEADING_WORDS:
             pass  # `if`, `then`, `do`, `{`: the command starts with the next word
         else:
+            if not self.words and text == "[[":
+                raise _ParserRejects
             if not self.words and text in _UNSUPPORTED_WORDS:
                 raise _NeedsParser
             self.words.append(text)

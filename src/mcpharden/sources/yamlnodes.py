@@ -7,6 +7,7 @@ aliases are expanded under a node budget so a "billion laughs" file fails fast.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 MAX_NODES = 200_000
@@ -52,15 +53,54 @@ def load_documents(text: str) -> list[Any]:
     """All documents of a YAML stream, as YamlMap / YamlList / scalars."""
     import yaml  # loaded on first use
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        nodes = list(yaml.compose_all(text, Loader=loader))
+        nodes = list(yaml.compose_all(text, Loader=_loader()))
     except yaml.YAMLError as error:
         raise YamlError(f"invalid YAML: {_short(error)}") from None
     except RecursionError:
         raise YamlError("invalid YAML: nested too deeply") from None
     budget = _Budget()
     return [_convert(node, budget, 0) for node in nodes if node is not None]
+
+
+# YAML 1.1's plain-scalar spellings of null and booleans, as PyYAML's resolver reads them.
+_NULL_SPELLINGS = frozenset({"", "~", "null", "Null", "NULL"})
+_BOOL_SPELLINGS = frozenset({"yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE",
+                             "on", "On", "ON", "off", "Off", "OFF"})
+
+
+@cache
+def _loader() -> type:
+    """libyaml's parser with a resolver for the only implicit types `_scalar` reads: null,
+    booleans and merge keys. Everything else stays a string, as it would after `_scalar`;
+    PyYAML's resolver tries regular expressions on every scalar in Python."""
+    import yaml
+
+    try:
+        from yaml._yaml import CParser
+    except ImportError:  # PyYAML built without libyaml
+        return yaml.SafeLoader
+    from yaml.nodes import ScalarNode, SequenceNode
+
+    class ComposingParser(CParser):
+        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+            pass  # no path resolvers
+
+        def ascend_resolver(self) -> None:
+            pass
+
+        def resolve(self, kind: type, value: str | None, implicit: tuple[bool, bool]) -> str:
+            if kind is ScalarNode:
+                if implicit[0] and value in _NULL_SPELLINGS:
+                    return "tag:yaml.org,2002:null"
+                if implicit[0] and value in _BOOL_SPELLINGS:
+                    return "tag:yaml.org,2002:bool"
+                if implicit[0] and value == "<<":
+                    return "tag:yaml.org,2002:merge"
+                return "tag:yaml.org,2002:str"
+            return "tag:yaml.org,2002:seq" if kind is SequenceNode else "tag:yaml.org,2002:map"
+
+    return ComposingParser
 
 
 class _Budget:
