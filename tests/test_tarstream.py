@@ -90,3 +90,13 @@ def test_refuses_what_is_not_a_tar():
         for _member, read in tarstream.members(io.BytesIO(truncated)):
             read(10**6)
     assert list(tarstream.members(io.BytesIO(b""))) == []
+
+
+@pytest.mark.parametrize("block", [bytes(512), b"\xff" * 512, bytes(range(256)) * 2, b"\x80" * 300 + b"\x7f" * 212])
+def test_header_checksum_sum_is_the_byte_sum(block):
+    """The checksum adds the header's bytes with Adler-32 (in C) in two halves: exact at the extremes."""
+    import random
+
+    assert tarstream._byte_sum(block) == sum(block)
+    noisy = bytes(random.Random(len(block) + block[0]).randrange(256) for _ in range(512))
+    assert tarstream._byte_sum(noisy) == sum(noisy)

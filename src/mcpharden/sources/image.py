@@ -357,13 +357,12 @@ class _Bounded(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:
-        data = self.inner.read(len(buffer))
-        self.left -= len(data)
+        count = self.inner.readinto(buffer)  # in place: a layer's bytes are copied as few times as can be
+        self.left -= count
         if self.left < 0:
             raise ImageError(f"{self.what} expands past {MAX_LAYER_BYTES} bytes (decompression bomb?)")
-        self.budget.spend(len(data), self.what)
-        buffer[: len(data)] = data
-        return len(data)
+        self.budget.spend(count, self.what)
+        return count
 
 
 _COMPRESSED = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd", b"BZh", b"\xfd7zXZ\x00")
@@ -424,7 +423,7 @@ class _Prefetched(io.RawIOBase):
         self.inner = inner
         self.chunks: queue.Queue = queue.Queue(maxsize=4)
         self.stop = threading.Event()
-        self.left = b""
+        self.left = memoryview(b"")  # a view: handing out part of a chunk copies only that part
         self.done = False
         self.thread = threading.Thread(target=self._produce, daemon=True)
         self.thread.start()
@@ -432,8 +431,9 @@ class _Prefetched(io.RawIOBase):
     def _produce(self) -> None:
         try:
             while not self.stop.is_set():
-                chunk = self.inner.read(self.CHUNK)
-                if not self._put(chunk or None) or not chunk:
+                chunk = bytearray(self.CHUNK)
+                count = self.inner.readinto(chunk)
+                if not self._put(memoryview(chunk)[:count] if count else None) or not count:
                     return
         except BaseException as error:  # handed to the reader, raised there
             self._put(error)
@@ -595,6 +595,13 @@ def _entry(member: tarstream.Member, read) -> _Entry | None:
     return _Entry(path, kind, stat.S_IMODE(member.mode), member.uid, member.size, member.linkname, text, packages)
 
 
+def _split(path: str) -> tuple[str, str]:
+    """posixpath.split for the tree's paths, which are normalized (absolute, no `//`, no
+    trailing `/`): asked several times for every entry of every layer."""
+    slash = path.rfind("/")
+    return path[:slash] or "/", path[slash + 1 :]
+
+
 class _FileTree:
     """The final file system as layers build it. Children are indexed by directory, so a
     whiteout costs the size of what it deletes, not of the whole image."""
@@ -605,7 +612,7 @@ class _FileTree:
 
     def add(self, file: ImageFile) -> None:
         if file.path not in self.files:
-            self.children.setdefault(posixpath.dirname(file.path), set()).add(file.path)
+            self.children.setdefault(_split(file.path)[0], set()).add(file.path)
         self.files[file.path] = file
 
     def remove(self, path: str, keep: set[str] | frozenset[str] = frozenset(), itself: bool = True) -> list[str]:
@@ -627,7 +634,7 @@ class _FileTree:
     def _drop(self, path: str, removed: list[str]) -> None:
         if self.files.pop(path, None) is not None:
             removed.append(path)
-        siblings = self.children.get(posixpath.dirname(path))
+        siblings = self.children.get(_split(path)[0])
         if siblings is not None:
             siblings.discard(path)
 
@@ -706,7 +713,7 @@ def _content_limit(path: str, size: int) -> int:
 def _apply(entry: _Entry, state: _Layers, added: set[str]) -> None:
     path = entry.path
     tree = state.tree
-    directory, base = posixpath.split(path)
+    directory, base = _split(path)
     if base == ".wh..wh..opq":  # opaque directory: hide what lower layers put inside
         tree.remove(directory, keep=added, itself=False)
         return

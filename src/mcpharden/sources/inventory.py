@@ -26,9 +26,9 @@ def wanted(path: str) -> int:
         return MAX_DATABASE_BYTES
     if path in OS_RELEASE:
         return 64 * 1024
-    if _NODE_PACKAGE.search(path):
+    if _is_node_package(path):
         return 256 * 1024
-    if _DIST_INFO.search(path):
+    if _is_dist_info(path):
         return 16 * 1024  # the headers come first
     return 0
 
@@ -36,12 +36,21 @@ def wanted(path: str) -> int:
 def per_package(path: str) -> bool:
     """A file that describes one package (package.json, METADATA): parsed as soon as it is
     read, so that thousands of them never sit in memory as text."""
-    return bool(_NODE_PACKAGE.search(path) or _DIST_INFO.search(path))
+    return _is_node_package(path) or _is_dist_info(path)
+
+
+# Asked of every file of every layer: the suffix test spares the pattern nearly every path.
+def _is_node_package(path: str) -> bool:
+    return path.endswith("/package.json") and _NODE_PACKAGE.search(path) is not None
+
+
+def _is_dist_info(path: str) -> bool:
+    return path.endswith(("/METADATA", "/PKG-INFO")) and _DIST_INFO.search(path) is not None
 
 
 def packages_in(path: str, text: str) -> list[Package]:
     """Packages a single file declares (package.json, METADATA); databases are parsed whole."""
-    if _NODE_PACKAGE.search(path):
+    if _is_node_package(path):
         try:
             data = json.loads(text)
         except (ValueError, RecursionError):
@@ -50,7 +59,7 @@ def packages_in(path: str, text: str) -> list[Package]:
             return []
         name, version = data.get("name"), data.get("version")
         return [Package("npm", name, version, path)] if isinstance(name, str) and isinstance(version, str) else []
-    if _DIST_INFO.search(path):
+    if _is_dist_info(path):
         headers = _headers(text)
         if "name" in headers and "version" in headers:
             return [Package("pypi", headers["name"], headers["version"], path)]

@@ -14,6 +14,7 @@ import tarfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO
+from zlib import adler32
 
 BLOCK = 512
 ZERO_BLOCK = bytes(BLOCK)
@@ -127,11 +128,14 @@ def _skip(stream: IO[bytes], count: int, end: int | None) -> None:
         if stream.seek(count, 1) > end:
             raise tarfile.ReadError("unexpected end of data")
         return
+    readinto = getattr(stream, "readinto", None)
+    scratch = memoryview(bytearray(min(count, 1024 * 1024))) if readinto else None
     while count > 0:
-        chunk = stream.read(min(count, 1024 * 1024))
-        if not chunk:
+        # Into one scratch buffer: skipping a large file of a compressed layer allocates nothing.
+        got = readinto(scratch[: min(count, len(scratch))]) if scratch is not None else len(stream.read(min(count, 1024 * 1024)))
+        if not got:
             raise tarfile.ReadError("unexpected end of data")
-        count -= len(chunk)
+        count -= got
 
 
 def _padding(size: int) -> int:
@@ -144,11 +148,17 @@ def _check(block: bytes) -> None:
         stored = int(block[148:156].split(b"\0", 1)[0].strip() or b"0", 8)
     except ValueError:
         raise tarfile.ReadError("invalid header") from None
-    unsigned = sum(block) - sum(block[148:156]) + 256
+    unsigned = _byte_sum(block) - sum(block[148:156]) + 256
     if stored != unsigned:
         signed = sum(b - 256 if b > 127 else b for b in block[:148] + block[156:]) + 256
         if stored != signed:
             raise tarfile.ReadError("bad checksum")
+
+
+def _byte_sum(block: bytes) -> int:
+    """sum(block) for a 512-byte header, in C: Adler-32's low half is 1 + the byte sum modulo
+    65521, and the sum of 256 bytes (at most 65,280) never reaches the modulus."""
+    return (adler32(block[:256]) & 0xFFFF) + (adler32(block[256:]) & 0xFFFF) - 2
 
 
 def _number(field: bytes) -> int:
