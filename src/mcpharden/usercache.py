@@ -5,7 +5,6 @@ clones). Everything in it can be rebuilt; a cache that cannot be written is simp
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 
@@ -16,6 +15,8 @@ def user_cache(*parts: str) -> Path:
 
 def write_atomically(path: Path, text: str) -> bool:
     """Write beside the target and move into place, so a reader never sees half a file."""
+    import tempfile  # only a first run writes: most start-ups never need it
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
