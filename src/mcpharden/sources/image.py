@@ -21,7 +21,6 @@ import json
 import lzma
 import os
 import posixpath
-import stat
 import tarfile
 import zlib
 from collections.abc import Iterator
@@ -547,7 +546,9 @@ class _LayerReader:
         try:
             with self.blobs.open(layer) as raw, contextlib.closing(_layer_stream(raw, what, self.budget)) as stream:
                 for member, read in tarstream.members(stream):
-                    self._count(what)
+                    self.entries += 1  # as _count does, inline: once per entry of every layer
+                    if self.entries > MAX_ENTRIES:
+                        raise _too_many(what)
                     entry = _entry(member, read)
                     if entry is None:
                         continue
@@ -568,23 +569,23 @@ class _LayerReader:
     def _count(self, what: str) -> None:
         self.entries += 1
         if self.entries > MAX_ENTRIES:
-            raise ImageError(f"{what}: more than {MAX_ENTRIES} entries in the archive's images")
+            raise _too_many(what)
+
+
+def _too_many(what: str) -> ImageError:
+    return ImageError(f"{what}: more than {MAX_ENTRIES} entries in the archive's images")
+
+
+# Tar type flags as the model names them; anything else (devices, FIFOs) is "other", recorded
+# and never opened.
+_KINDS = {b"5": "dir", b"2": "symlink", b"1": "hardlink", **dict.fromkeys(tarstream.FILE_TYPES, "file")}
 
 
 def _entry(member: tarstream.Member, read) -> _Entry | None:
     path = _normalize(member.name)
     if path is None or path == "/":
         return None
-    if member.isdir():
-        kind = "dir"
-    elif member.issym():
-        kind = "symlink"
-    elif member.islnk():
-        kind = "hardlink"
-    elif member.isfile():
-        kind = "file"
-    else:
-        kind = "other"  # devices and FIFOs are recorded, never opened
+    kind = _KINDS.get(member.type, "other")
     text = None
     limit = _content_limit(path, member.size) if kind == "file" else 0
     if limit:
@@ -592,7 +593,7 @@ def _entry(member: tarstream.Member, read) -> _Entry | None:
     packages = None
     if text is not None and inventory.per_package(path):
         text, packages = None, tuple(inventory.packages_in(path, text))  # never held as text
-    return _Entry(path, kind, stat.S_IMODE(member.mode), member.uid, member.size, member.linkname, text, packages)
+    return _Entry(path, kind, member.mode & 0o7777, member.uid, member.size, member.linkname, text, packages)
 
 
 def _split(path: str) -> tuple[str, str]:

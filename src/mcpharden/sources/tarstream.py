@@ -19,7 +19,7 @@ from zlib import adler32
 BLOCK = 512
 ZERO_BLOCK = bytes(BLOCK)
 MAX_EXTENDED_HEADER = 1024 * 1024  # a GNU long name or a pax header larger than this is not an image
-_FILE_TYPES = frozenset({b"0", b"\0", b"7", b"S", b""})
+FILE_TYPES = frozenset({b"0", b"\0", b"7", b"S", b""})
 
 
 @dataclass(slots=True)
@@ -41,7 +41,7 @@ class Member:
         return self.type == b"1"
 
     def isfile(self) -> bool:
-        return self.type in _FILE_TYPES
+        return self.type in FILE_TYPES
 
 
 def members(stream: IO[bytes]) -> Iterator[tuple[Member, Callable[[int], bytes]]]:
@@ -76,7 +76,7 @@ def members(stream: IO[bytes]) -> Iterator[tuple[Member, Callable[[int], bytes]]
                 pax = _pax(data)
             continue  # a global pax header (g) sets nothing an image audit reads
         name = long_name if long_name is not None else _name(block)
-        linkname = long_link if long_link is not None else _text(block[157:257])
+        linkname = long_link if long_link is not None else (_text(block[157:257]) if block[157] else "")
         uid = _number(block[108:116])
         if pax:
             name = pax.get("path", name)
@@ -166,10 +166,12 @@ def _number(field: bytes) -> int:
     if field[:1] and field[0] & 0x80:
         value = int.from_bytes(field[1:], "big")
         return -((1 << (8 * len(field) - 1)) - value) if field[0] == 0xFF else value
-    text = field.split(b"\0", 1)[0].strip()
+    text = field.split(b"\0", 1)[0]
     try:
-        return int(text or b"0", 8)
+        return int(text, 8)  # int() itself skips the blanks tar pads numbers with
     except ValueError:
+        if not text.strip():
+            return 0
         raise tarfile.ReadError("invalid number in a header") from None
 
 
@@ -179,7 +181,7 @@ def _text(field: bytes) -> str:
 
 def _name(block: bytes) -> str:
     name = _text(block[0:100])
-    if block[257:263] == b"ustar\0":  # POSIX ustar: a prefix holds the leading directories
+    if block[257:263] == b"ustar\0" and block[345]:  # POSIX ustar: a prefix holds the leading directories
         prefix = _text(block[345:500])
         if prefix:
             return f"{prefix}/{name}"

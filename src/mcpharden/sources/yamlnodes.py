@@ -114,12 +114,12 @@ class _Budget:
 
 
 def _convert(node: Any, budget: _Budget, depth: int) -> Any:
-    import yaml
+    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
     budget.spend()
     if depth > 200:
         raise YamlError("YAML nested too deeply")
-    if isinstance(node, yaml.MappingNode):
+    if isinstance(node, MappingNode):
         result = YamlMap()
         result.line, result.tag = node.start_mark.line + 1, node.tag
         merged: list[YamlMap] = []
@@ -127,8 +127,12 @@ def _convert(node: Any, budget: _Budget, depth: int) -> Any:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 merged.extend(_merge_sources(_convert(value_node, budget, depth + 1)))
                 continue
-            key = _scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else str(key_node.start_mark)
-            result[key] = _convert(value_node, budget, depth + 1)
+            key = _scalar(key_node) if isinstance(key_node, ScalarNode) else str(key_node.start_mark)
+            if type(value_node) is ScalarNode and depth < 200:  # most values: no call, the same checks
+                budget.spend()
+                result[key] = _scalar(value_node)
+            else:
+                result[key] = _convert(value_node, budget, depth + 1)
             result.key_lines[key] = key_node.start_mark.line + 1
         for source in merged:  # explicit keys win; earlier merge sources win over later ones
             for key, value in source.items():
@@ -136,11 +140,15 @@ def _convert(node: Any, budget: _Budget, depth: int) -> Any:
                     result[key] = value
                     result.key_lines[key] = source.line_of(key)
         return result
-    if isinstance(node, yaml.SequenceNode):
+    if isinstance(node, SequenceNode):
         result = YamlList()
         result.line, result.tag = node.start_mark.line + 1, node.tag
         for item in node.value:
-            result.append(_convert(item, budget, depth + 1))
+            if type(item) is ScalarNode and depth < 200:
+                budget.spend()
+                result.append(_scalar(item))
+            else:
+                result.append(_convert(item, budget, depth + 1))
             result.item_lines.append(item.start_mark.line + 1)
         return result
     return _scalar(node)
