@@ -216,3 +216,23 @@ def test_sarif_validates_with_microsoft_multitool(tmp_path):
             if r.get("level") == "error"
         ]
         assert not problems, (rule_kind, problems)
+
+
+def test_output_is_whole_when_redirected_and_quiet_when_the_reader_leaves(tmp_path):
+    """One-shot commands end without the interpreter's teardown: their output must still be
+    flushed to a file in full, and a reader that stops early (`| head`) gets no traceback."""
+    import sys
+
+    write_tree(tmp_path / "repo", {**INSECURE, **{f"svc{n}/Dockerfile": INSECURE["Dockerfile"] for n in range(40)}})
+    with open(tmp_path / "report.json", "w") as out:
+        done = subprocess.run([sys.executable, "-m", "mcpharden", "scan", str(tmp_path / "repo"), "--format", "json"],
+                              stdout=out, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert done.returncode == 1 and done.stderr == ""
+    assert len(json.loads((tmp_path / "report.json").read_text())["findings"]) > 40
+
+    reader = subprocess.Popen([sys.executable, "-m", "mcpharden", "scan", str(tmp_path / "repo"), "--format", "json"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert reader.stdout.read(10)
+    reader.stdout.close()
+    assert reader.wait(timeout=120) in (0, 1)
+    assert reader.stderr.read() == b""

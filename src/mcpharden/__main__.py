@@ -1,3 +1,3 @@
-from mcpharden.cli import main
+from mcpharden.cli import run
 
-raise SystemExit(main())
+run()

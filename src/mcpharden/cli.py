@@ -146,6 +146,35 @@ def _add_shared_options(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    return _command(argv)[0]
+
+
+# Commands that are done once their output is written. serve and batch leave threads, worker
+# processes or a Dask client to wind down, and exit the usual way.
+_ONE_SHOT = frozenset({"scan", "fix", "image", "report", "db", "rules", "explain"})
+
+
+def run() -> None:
+    """The `mcpharden` program. A one-shot command skips the interpreter's teardown, which frees
+    every loaded module one by one (about 12 ms, near a tenth of a scan): its output is flushed
+    first, and it leaves nothing to atexit handlers or finalizers (no temporary files, daemon
+    threads only)."""
+    import os
+
+    code, command = _command(None)
+    if command not in _ONE_SHOT:
+        raise SystemExit(code)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        pass  # the reader is gone, as `mcpharden scan | head` does; nothing left to tell
+    except OSError:
+        raise SystemExit(code) from None  # a full disk: the usual exit reports it
+    os._exit(code)
+
+
+def _command(argv: list[str] | None) -> tuple[int, str]:
     parser = build_parser()
     arguments, unknown = parser.parse_known_args(argv)
     if unknown:  # the subcommand's own usage, not the top-level one
@@ -153,9 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     handler = {"scan": _scan, "fix": _fix, "image": _image, "serve": _serve, "batch": _batch, "report": _ecosystem_report, "db": _db, "rules": _rules,
                "explain": _explain}[arguments.command]
     try:
-        return handler(arguments)
+        return handler(arguments), arguments.command
     except BrokenPipeError:
-        return EXIT_OK
+        return EXIT_OK, arguments.command
 
 
 def _subcommand(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from mcpharden.model.build import BuildModel
 from mcpharden.model.container import BuildArguments, ClientServer, ContainerSpec
-from mcpharden.model.image import ImageModel
 from mcpharden.model.pipeline import Pipeline
 from mcpharden.model.server import ServerFacts
+
+if TYPE_CHECKING:  # repository scans never build an image model: its classes load with an image
+    from mcpharden.model.image import ImageModel
 
 
 @dataclass(frozen=True)
