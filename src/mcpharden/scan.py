@@ -392,7 +392,7 @@ def _with_severity(finding: Finding, config: Config) -> Finding:
 
 def _suppressed(finding: Finding, reader: RepoReader) -> bool:
     """`# mcpharden: ignore=RULE[,RULE]` in the comment block right above the finding's line."""
-    lines = reader.cached_lines(finding.path)
+    lines = reader.suppression_lines(finding.path)
     index = finding.line - 2
     while 0 <= index < len(lines):
         stripped = lines[index].strip()

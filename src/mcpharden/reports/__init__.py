@@ -8,6 +8,7 @@ Formats are imported only when used, so `mcpharden --version` stays fast.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import import_module
 
 from mcpharden.model.findings import Finding, Notice, Severity
@@ -33,11 +34,12 @@ class Report:
     rules: tuple[Rule, ...]
     fail_on: Severity | None  # None: never fail
 
-    @property
+    # Cached: every format asks for these many times (a report holds thousands of findings).
+    @cached_property
     def findings(self) -> tuple[tuple[TargetResult, Finding], ...]:
         return tuple((result, finding) for result in self.results for finding in result.findings)
 
-    @property
+    @cached_property
     def notices(self) -> tuple[tuple[TargetResult, Notice], ...]:
         return tuple((result, notice) for result in self.results for notice in result.notices)
 
@@ -58,7 +60,11 @@ class Report:
         return counts
 
     def rule(self, rule_id: str) -> Rule:
-        return next(rule for rule in self.rules if rule.id == rule_id)
+        return self._rules_by_id[rule_id]
+
+    @cached_property
+    def _rules_by_id(self) -> dict[str, Rule]:
+        return {rule.id: rule for rule in reversed(self.rules)}  # the first of a duplicate id wins, as next() did
 
     @property
     def failed(self) -> bool:

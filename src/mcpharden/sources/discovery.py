@@ -146,12 +146,13 @@ class RepoReader:
             self._cache[relative] = self._read(relative, limit, quiet)
         return self._cache[relative]
 
-    def cached_lines(self, relative: str) -> list[str]:
-        """Lines of a file already read (for suppression comments), split once."""
+    def suppression_lines(self, relative: str) -> list[str]:
+        """Lines of a file already read, split once, if it can hold a suppression comment
+        (`mcpharden: ignore=…`); [] if it cannot, as most files cannot."""
         if relative not in self._lines:
             text = self._cache.get(relative)
             # Split where the file's parser splits, so a comment is found above the reported line.
-            self._lines[relative] = content_lines(text, line_breaks_for(relative)) if text else []
+            self._lines[relative] = content_lines(text, line_breaks_for(relative)) if text and "mcpharden:" in text else []
         return self._lines[relative]
 
     def _note(self, relative: str, message: str, quiet: bool) -> None:
