@@ -3,6 +3,8 @@
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.images import parse_image_name
@@ -164,3 +166,39 @@ def test_compose_interpolation_keeps_unknown_variables_and_escapes():
     from mcpharden.sources.compose import interpolate
 
     assert interpolate("${HOME}/.ssh:$$HOME:${TAG:-1.0}:${SET:?x}", {"SET": "y"}) == "${HOME}/.ssh:$HOME:1.0:y"
+
+
+def _shlex_tokens(line: str):
+    import shlex
+
+    lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|()")
+    lexer.whitespace_split = True
+    lexer.commenters = "#"
+    try:
+        return list(lexer)
+    except ValueError as error:
+        return ("ValueError", str(error))
+
+
+def _our_tokens(line: str):
+    from mcpharden.sources.shell import shell_words
+
+    try:
+        return shell_words(line)
+    except ValueError as error:
+        return ("ValueError", str(error))
+
+
+@pytest.mark.parametrize("line", [
+    'echo "a \\" b" \'c\\d\' e\\ f', "a#b c", "x;#y", "a&&b||c;(d)|e", '""', "''x", 'a"b"c', '"\\x\\\\"', "end\\",
+    '"open', "'open", 'tab\there\r\nnext # note', "é\x0bword", "((a))&", 'x="$(cmd; more)" y',
+])
+def test_shell_words_are_shlexs_tokens(line):
+    assert _our_tokens(line) == _shlex_tokens(line)
+
+
+@settings(max_examples=3000, deadline=None, derandomize=True, database=None)
+@given(st.text(alphabet=" \t\r\n#\\'\";&|()ab=$-é\x0b", max_size=24))
+def test_shell_words_match_shlex_on_any_line(line):
+    """The lexer fallback replaced shlex for speed; shlex stays the reference."""
+    assert _our_tokens(line) == _shlex_tokens(line)

@@ -315,11 +315,8 @@ def _with_bashlex(script: str) -> list[SimpleCommand]:
 def _with_lexer(script: str) -> list[SimpleCommand]:
     found: list[SimpleCommand] = []
     for offset, line in enumerate(_logical_lines(script)):
-        lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|()")
-        lexer.whitespace_split = True
-        lexer.commenters = "#"
         try:
-            tokens = list(lexer)
+            tokens = shell_words(line)
         except ValueError:  # unbalanced quotes: fall back to whitespace
             tokens = line.split()
         current: list[str] = []
@@ -332,6 +329,85 @@ def _with_lexer(script: str) -> list[SimpleCommand]:
             else:
                 current.append(token)
     return found
+
+
+_BLANK = " \t\r\n"
+_PUNCTUATION = ";&|()"
+_WORD_RUN = re.compile(r"[^ \t\r\n#\\'\";&|()]+")
+_PUNCTUATION_RUN = re.compile(r"[;&|()]+")
+_DOUBLE_QUOTED_RUN = re.compile(r'[^"\\]+')
+
+
+def shell_words(line: str) -> list[str]:
+    """The tokens of `shlex.shlex(line, posix=True, punctuation_chars=";&|()")` with
+    `whitespace_split` and `#` comments, and its ValueError on an open quote or a trailing
+    backslash; a run of text at a time instead of shlex's character at a time. The lexer
+    fallback meets the largest scripts (CI steps, README blocks), where shlex was the slowest
+    part of a scan; tests hold it to shlex's own output."""
+    tokens: list[str] = []
+    token: str | None = None  # None between words
+    position, length = 0, len(line)
+    while position < length:
+        char = line[position]
+        if char in _BLANK:
+            if token is not None:
+                tokens.append(token)
+                token = None
+            position += 1
+        elif char == "#":  # a comment, also inside a word: shlex drops the rest of the line
+            if token is not None:
+                tokens.append(token)
+                token = None
+            newline = line.find("\n", position)
+            position = length if newline < 0 else newline + 1
+        elif char == "\\":
+            if position + 1 >= length:
+                raise ValueError("No escaped character")
+            token = (token or "") + line[position + 1]
+            position += 2
+        elif char == "'":
+            end = line.find("'", position + 1)
+            if end < 0:
+                raise ValueError("No closing quotation")
+            token = (token or "") + line[position + 1 : end]
+            position = end + 1
+        elif char == '"':
+            text, position = _double_quoted_word(line, position + 1)
+            token = (token or "") + text
+        elif char in _PUNCTUATION:
+            if token is not None:
+                tokens.append(token)
+                token = None
+            run = _PUNCTUATION_RUN.match(line, position)
+            tokens.append(run.group())
+            position = run.end()
+        else:
+            run = _WORD_RUN.match(line, position)
+            token = (token or "") + run.group()
+            position = run.end()
+    if token is not None:
+        tokens.append(token)
+    return tokens
+
+
+def _double_quoted_word(line: str, position: int) -> tuple[str, int]:
+    """The text of a double-quoted string opened before `position`, and the index past it: a
+    backslash escapes only `"` and itself, as in shlex's posix mode."""
+    parts: list[str] = []
+    while True:
+        run = _DOUBLE_QUOTED_RUN.match(line, position)
+        if run:
+            parts.append(run.group())
+            position = run.end()
+        if position >= len(line):
+            raise ValueError("No closing quotation")
+        if line[position] == '"':
+            return "".join(parts), position + 1
+        if position + 1 >= len(line):  # a backslash as the last character
+            raise ValueError("No escaped character")
+        escaped = line[position + 1]
+        parts.append(escaped if escaped in '"\\' else "\\" + escaped)
+        position += 2
 
 
 def _from_words(words: list[str], offset: int) -> SimpleCommand | None:
