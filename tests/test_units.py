@@ -202,3 +202,14 @@ def test_shell_words_are_shlexs_tokens(line):
 def test_shell_words_match_shlex_on_any_line(line):
     """The lexer fallback replaced shlex for speed; shlex stays the reference."""
     assert _our_tokens(line) == _shlex_tokens(line)
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.text(alphabet="ab/*.?[]", max_size=6), max_size=8), st.text(alphabet="ab/.", max_size=7))
+def test_glob_set_finds_the_first_pattern_that_matches(patterns, text):
+    from fnmatch import fnmatchcase
+
+    from mcpharden.globs import GlobSet
+
+    expected = next((index for index, pattern in enumerate(patterns) if fnmatchcase(text, pattern)), None)
+    assert GlobSet(patterns).first(text) == expected

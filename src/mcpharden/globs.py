@@ -8,6 +8,7 @@ operations; anything else goes to fnmatch. As in fnmatch, `*` also matches `/`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 
 
@@ -43,3 +44,40 @@ def _shape(pattern: str) -> tuple[str, str, str] | None:
     if stars == 2 and len(pattern) > 2 and pattern.startswith("*") and pattern.endswith("*"):
         return "contains", pattern[1:-1], ""
     return None
+
+
+class GlobSet:
+    """Patterns asked together, first match wins: what `next(i for i, p in enumerate(patterns)
+    if glob_match(text, p))` answers, with the literal patterns found by one dictionary look-up
+    and the others tested as prepared shapes. Discovery asks it of every file in a target."""
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        self.patterns = tuple(patterns)
+        self._literals: dict[str, int] = {}
+        self._others: list[tuple[int, str, str, str, str]] = []  # index, kind, first, last, pattern
+        for index, pattern in enumerate(self.patterns):
+            shape = _shape(pattern)
+            if shape is not None and shape[0] == "literal":
+                self._literals.setdefault(pattern, index)
+            else:
+                kind, first, last = shape or ("fnmatch", "", "")
+                self._others.append((index, kind, first, last, pattern))
+
+    def first(self, text: str) -> int | None:
+        """The index of the first pattern `text` matches, or None."""
+        literal = self._literals.get(text)
+        for index, kind, first, last, pattern in self._others:
+            if literal is not None and index > literal:
+                break
+            if kind == "around":
+                if len(text) >= len(first) + len(last) and text.startswith(first) and text.endswith(last):
+                    return index
+            elif kind == "contains":
+                if first in text:
+                    return index
+            elif glob_match(text, pattern):
+                return index
+        return literal
+
+    def matches(self, text: str) -> bool:
+        return self.first(text) is not None

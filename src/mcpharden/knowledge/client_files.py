@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from mcpharden.globs import glob_match
+from mcpharden.globs import GlobSet
 from mcpharden.knowledge import load_table
 
 MANIFEST_KINDS = ("MCP registry", "Docker MCP catalog")
@@ -27,12 +27,18 @@ def clients() -> list[dict[str, Any]]:
 
 
 def client_for(relative: str) -> ClientFile | None:
-    """Which client (or manifest kind) a repository path configures, if any."""
-    for client in clients():
-        for pattern in client["files"]:
-            if glob_match(relative, pattern) or glob_match(relative, "*/" + pattern):
-                return ClientFile(client["name"], client["name"] in MANIFEST_KINDS)
-    return None
+    """Which client (or manifest kind) a repository path configures, if any: a client's file
+    name at the root or in any folder, the first client in the table's order winning."""
+    patterns, owners = _client_patterns()
+    found = patterns.first(relative)
+    return None if found is None else owners[found]
+
+
+@cache
+def _client_patterns() -> tuple[GlobSet, tuple[ClientFile, ...]]:
+    pairs = [(variant, ClientFile(client["name"], client["name"] in MANIFEST_KINDS))
+             for client in clients() for pattern in client["files"] for variant in (pattern, "*/" + pattern)]
+    return GlobSet(variant for variant, _ in pairs), tuple(owner for _, owner in pairs)
 
 
 def home_locations() -> list[tuple[str, str]]:

@@ -12,7 +12,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from mcpharden.globs import glob_match
+from mcpharden.globs import GlobSet, glob_match
 from mcpharden.model.findings import Notice
 from mcpharden.knowledge.client_files import client_for
 from mcpharden.sources.text import SourceText, content_lines, decode, line_breaks_for
@@ -80,6 +80,8 @@ COMPOSE_PATTERNS = ("compose.yaml", "compose.yml", "compose.*.yaml", "compose.*.
                     "compose-*.yml", "compose-*.yaml", "compose_*.yml", "compose_*.yaml", "*-compose.yml", "*-compose.yaml")
 SCRIPT_PATTERNS = ("*.sh", "*.bash", "Makefile", "makefile", "GNUmakefile", "*.mk")
 YAML_SUFFIXES = (".yaml", ".yml")
+_DOCKERFILES, _COMPOSE_FILES, _SCRIPTS = GlobSet(DOCKERFILE_PATTERNS), GlobSet(COMPOSE_PATTERNS), GlobSet(SCRIPT_PATTERNS)
+_CI_FILES = GlobSet(pattern for pattern, _ in CI_PATTERNS)
 
 
 @dataclass(frozen=True)
@@ -97,17 +99,17 @@ def classify(relative: str) -> Artifact | None:
     name = path.name
     if name.endswith(".dockerignore"):
         return None
-    if any(glob_match(name, pattern) for pattern in DOCKERFILE_PATTERNS) and not name.lower().endswith(NOT_DOCKERFILE_SUFFIXES):
+    if _DOCKERFILES.matches(name) and not name.lower().endswith(NOT_DOCKERFILE_SUFFIXES):
         return Artifact(relative, "dockerfile")
-    for pattern, system in CI_PATTERNS:
-        if glob_match(relative, pattern):
-            return Artifact(relative, "ci", system)
-    if any(glob_match(name, pattern) for pattern in COMPOSE_PATTERNS):
+    ci = _CI_FILES.first(relative)
+    if ci is not None:
+        return Artifact(relative, "ci", CI_PATTERNS[ci][1])
+    if _COMPOSE_FILES.matches(name):
         return Artifact(relative, "compose")
     client = client_for(relative)
     if client:
         return Artifact(relative, "client", client.client)
-    if any(glob_match(name, pattern) for pattern in SCRIPT_PATTERNS) or _is_documentation(path):
+    if _SCRIPTS.matches(name) or _is_documentation(path):
         return Artifact(relative, "runlines")
     if path.suffix in YAML_SUFFIXES:
         return Artifact(relative, "yaml")
