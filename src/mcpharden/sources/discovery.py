@@ -95,8 +95,8 @@ class Artifact:
 
 
 def classify(relative: str) -> Artifact | None:
-    path = PurePosixPath(relative)
-    name = path.name
+    # String operations, not PurePosixPath: asked of every file a walk meets.
+    name = relative.rsplit("/", 1)[-1]
     if name.endswith(".dockerignore"):
         return None
     if _DOCKERFILES.matches(name) and not name.lower().endswith(NOT_DOCKERFILE_SUFFIXES):
@@ -109,19 +109,26 @@ def classify(relative: str) -> Artifact | None:
     client = client_for(relative)
     if client:
         return Artifact(relative, "client", client.client)
-    if _SCRIPTS.matches(name) or _is_documentation(path):
+    suffix = _suffix(name)
+    if _SCRIPTS.matches(name) or _is_documentation(relative, name, suffix):
         return Artifact(relative, "runlines")
-    if path.suffix in YAML_SUFFIXES:
+    if suffix in YAML_SUFFIXES:
         return Artifact(relative, "yaml")
-    if path.suffix in source_extensions() and not name.endswith(".d.ts"):
+    if suffix in source_extensions() and not name.endswith(".d.ts"):
         return Artifact(relative, "source")
     return None
 
 
-def _is_documentation(path: PurePosixPath) -> bool:
-    if path.suffix.lower() not in (".md", ".markdown"):
+def _suffix(name: str) -> str:
+    """PurePosixPath(name).suffix: `.gz` of `a.tar.gz`, nothing for `.bashrc` or `a.`."""
+    dot = name.rfind(".")
+    return name[dot:] if 0 < dot < len(name) - 1 else ""
+
+
+def _is_documentation(relative: str, name: str, suffix: str) -> bool:
+    if suffix.lower() not in (".md", ".markdown"):
         return False
-    return path.name.upper().startswith("README") or "docs" in path.parts[:-1]
+    return name.upper().startswith("README") or "docs" in relative.split("/")[:-1]
 
 
 @dataclass(frozen=True)
