@@ -73,8 +73,8 @@ def parse_pipeline(path: str, system: str, text: str, read: FileReader) -> Pipel
     else:
         shell_keys = frozenset(_table()["shell_keys"].get(system, _table()["shell_keys"]["ci"]))
         for document in load_documents(text):
-            for line, string, key in _strings(document):
-                if key in shell_keys and _interesting_words().search(string):
+            for line, string, key in _strings(document, shell_keys):
+                if _interesting_words().search(string):
                     located.extend(_commands_in(path, line, string))
             if system == "github-actions":
                 scans_, builds_ = _github_steps(path, document)
@@ -112,24 +112,37 @@ def _action_build_arguments(path: str, document: Any) -> Iterator[BuildArguments
 # Walking YAML ----------------------------------------------------------------------------
 
 
-def _strings(node: Any, line: int = 1, key: str = "") -> Iterator[tuple[int, str, str]]:
-    """Every string value in a document with the line its text starts on and the mapping key
-    it hangs under (a list's items hang under the list's key)."""
-    if isinstance(node, YamlMap):
-        for name, value in node.items():
-            key_line = node.line_of(name)
-            if isinstance(value, str):
-                # Block scalars (`run: |`) start on the line after the key.
-                yield (key_line + 1 if "\n" in value.rstrip("\n") else key_line), value, str(name)
-            else:
-                yield from _strings(value, key_line, str(name))
-    elif isinstance(node, YamlList):
-        for index, item in enumerate(node):
-            item_line = node.line_of(index)
-            if isinstance(item, str):
-                yield item_line, item, key
-            else:
-                yield from _strings(item, item_line, key)
+def _strings(document: Any, keys: frozenset[str]) -> list[tuple[int, str, str]]:
+    """Every string value hanging under one of `keys` (a list's items hang under the list's
+    key), in document order, with the line its text starts on and its key. A walk with its own
+    stack, in the order a recursive walk takes: CI files nest deep, and most of their strings
+    are not asked for."""
+    found: list[tuple[int, str, str]] = []
+    stack: list[tuple[Any, str] | tuple[int, str, str]] = [(document, "")]
+    while stack:
+        item = stack.pop()
+        if len(item) == 3:  # a string, in its turn
+            found.append(item)
+            continue
+        node, key = item
+        children: list = []
+        if isinstance(node, YamlMap):
+            for name, value in node.items():
+                if isinstance(value, str):
+                    if str(name) in keys:  # block scalars (`run: |`) start on the line after the key
+                        key_line = node.line_of(name)
+                        children.append((key_line + 1 if "\n" in value.rstrip("\n") else key_line, value, str(name)))
+                elif isinstance(value, (YamlMap, YamlList)):
+                    children.append((value, str(name)))
+        elif isinstance(node, YamlList):
+            for index, value in enumerate(node):
+                if isinstance(value, str):
+                    if key in keys:
+                        children.append((node.line_of(index), value, key))
+                elif isinstance(value, (YamlMap, YamlList)):
+                    children.append((value, key))
+        stack.extend(reversed(children))
+    return found
 
 
 def _commands_in(path: str, first_line: int, script: str) -> list[_Located]:
