@@ -100,3 +100,33 @@ def test_header_checksum_sum_is_the_byte_sum(block):
     assert tarstream._byte_sum(block) == sum(block)
     noisy = bytes(random.Random(len(block) + block[0]).randrange(256) for _ in range(512))
     assert tarstream._byte_sum(noisy) == sum(noisy)
+
+
+def _gzip_outcome(decode, data: bytes):
+    try:
+        return "ok", decode(data)
+    except (OSError, EOFError, __import__("zlib").error):
+        return "error", None
+
+
+@pytest.mark.parametrize("case", ["one", "members", "padded", "truncated", "bad crc", "garbage after", "big"])
+def test_gzip_layers_decode_as_gzip_does(case):
+    """Layers are decoded by zlib in large steps rather than GzipFile; what comes out (and
+    what is refused) must not change."""
+    import gzip
+    import os
+
+    from mcpharden.sources.image import _gzip_chunks
+
+    one = gzip.compress(b"layer bytes " * 1000, mtime=0)
+    data = {
+        "one": one,
+        "members": one + gzip.compress(b"second member", mtime=0),
+        "padded": one + bytes(4096),
+        "truncated": one[:-5],
+        "bad crc": one[:-8] + bytes(4) + one[-4:],
+        "garbage after": one + b"not gzip",
+        "big": gzip.compress(os.urandom(3 * 1024 * 1024) + bytes(9 * 1024 * 1024), mtime=0),
+    }[case]
+    ours = _gzip_outcome(lambda blob: b"".join(_gzip_chunks(io.BytesIO(blob))), data)
+    assert ours == _gzip_outcome(gzip.decompress, data)

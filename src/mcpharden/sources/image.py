@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import bz2
 import contextlib
-import gzip
 import io
 import json
 import lzma
@@ -388,52 +387,97 @@ def _decompressed(raw: IO[bytes], what: str, budget: _Budget) -> IO[bytes]:
     head = raw.read(6)
     stream = io.BufferedReader(_Prefixed(head, raw), buffer_size=1024 * 1024)
     if head.startswith(b"\x1f\x8b"):
-        inner: IO[bytes] = gzip.GzipFile(fileobj=stream)
+        chunks: Iterator[bytes] = _gzip_chunks(stream)
     elif head.startswith(b"\x28\xb5\x2f\xfd"):
         try:
             import zstandard
         except ImportError:
             raise ImageError(f"{what} is zstd-compressed and the zstandard module is not installed") from None
-        inner = zstandard.ZstdDecompressor().stream_reader(stream, read_size=1024 * 1024)
+        chunks = _read_chunks(zstandard.ZstdDecompressor().stream_reader(stream, read_size=1024 * 1024))
     elif head.startswith(b"BZh"):
-        inner = bz2.BZ2File(stream)
+        chunks = _read_chunks(bz2.BZ2File(stream))
     elif head.startswith(b"\xfd7zXZ\x00"):
-        inner = lzma.LZMAFile(stream)
+        chunks = _read_chunks(lzma.LZMAFile(stream))
     else:
-        inner = stream
-    bounded = _Bounded(inner, MAX_LAYER_BYTES, what, budget)
-    if inner is stream:
-        return io.BufferedReader(bounded, buffer_size=1024 * 1024)
-    return io.BufferedReader(_Prefetched(bounded), buffer_size=1024 * 1024)
+        return io.BufferedReader(_Bounded(stream, MAX_LAYER_BYTES, what, budget), buffer_size=1024 * 1024)
+    return io.BufferedReader(_Prefetched(_bounded_chunks(chunks, what, budget)), buffer_size=1024 * 1024)
+
+
+# Decoded bytes handed over at a time. Large on purpose: the decoding thread needs the GIL
+# between two chunks, and while the parser holds it that wait is up to a switch interval.
+DECODED_CHUNK = 4 * 1024 * 1024
+COMPRESSED_READ = 1024 * 1024
+
+
+def _read_chunks(decoder: IO[bytes]) -> Iterator[bytes]:
+    while chunk := decoder.read(DECODED_CHUNK):
+        yield chunk
+
+
+def _gzip_chunks(stream: IO[bytes]) -> Iterator[bytes]:
+    """The members of a gzip stream one after another, as GzipFile reads them (zero bytes may
+    pad the end), decoded by zlib in one call per chunk; zlib checks each member's CRC and
+    length itself. GzipFile decodes in 128 KiB steps, each needing the GIL back."""
+    data = b""
+    while True:
+        decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        while not decoder.eof:
+            if not data:
+                data = stream.read(COMPRESSED_READ)
+            if not data:
+                rest = decoder.flush()  # what inflate holds back once the input is spent
+                if rest:
+                    yield rest
+                if not decoder.eof:
+                    raise EOFError("Compressed file ended before the end-of-stream marker was reached")
+                break
+            chunk = decoder.decompress(data, DECODED_CHUNK)
+            data = decoder.unconsumed_tail
+            if chunk:
+                yield chunk
+        data = decoder.unused_data.lstrip(b"\0")
+        while not data:
+            more = stream.read(COMPRESSED_READ)
+            if not more:
+                return
+            data = more.lstrip(b"\0")
+
+
+def _bounded_chunks(chunks: Iterator[bytes], what: str, budget: _Budget) -> Iterator[bytes]:
+    """Fails once a layer expands past MAX_LAYER_BYTES or the archive's budget is spent (checked
+    a chunk at a time, so at most one chunk past the bound)."""
+    left = MAX_LAYER_BYTES
+    for chunk in chunks:
+        left -= len(chunk)
+        if left < 0:
+            raise ImageError(f"{what} expands past {MAX_LAYER_BYTES} bytes (decompression bomb?)")
+        budget.spend(len(chunk), what)
+        yield chunk
 
 
 class _Prefetched(io.RawIOBase):
-    """Decompresses ahead in a thread while the caller parses: zlib, zstd, bz2 and lzma release
-    the GIL while they work, so on two cores a layer costs about the larger of the two instead
-    of their sum. At most a few chunks are held; errors (a corrupt stream, a spent budget)
-    reach the reader in order; closing stops the thread before the blob is closed."""
+    """Decodes ahead in a thread while the caller parses: zlib, zstd, bz2 and lzma release the
+    GIL while they work, so on two cores a layer costs about the larger of the two instead of
+    their sum. At most a few chunks are held; errors (a corrupt stream, a spent budget) reach
+    the reader in order; closing stops the thread before the blob is closed."""
 
-    CHUNK = 1024 * 1024
-
-    def __init__(self, inner: IO[bytes]) -> None:
+    def __init__(self, chunks: Iterator[bytes]) -> None:
         import queue
         import threading
 
-        self.inner = inner
         self.chunks: queue.Queue = queue.Queue(maxsize=4)
         self.stop = threading.Event()
         self.left = memoryview(b"")  # a view: handing out part of a chunk copies only that part
         self.done = False
-        self.thread = threading.Thread(target=self._produce, daemon=True)
+        self.thread = threading.Thread(target=self._produce, args=(chunks,), daemon=True)
         self.thread.start()
 
-    def _produce(self) -> None:
+    def _produce(self, chunks: Iterator[bytes]) -> None:
         try:
-            while not self.stop.is_set():
-                chunk = bytearray(self.CHUNK)
-                count = self.inner.readinto(chunk)
-                if not self._put(memoryview(chunk)[:count] if count else None) or not count:
+            for chunk in chunks:
+                if not self._put(memoryview(chunk)):
                     return
+            self._put(None)
         except BaseException as error:  # handed to the reader, raised there
             self._put(error)
 
