@@ -213,3 +213,46 @@ def test_glob_set_finds_the_first_pattern_that_matches(patterns, text):
 
     expected = next((index for index, pattern in enumerate(patterns) if fnmatchcase(text, pattern)), None)
     assert GlobSet(patterns).first(text) == expected
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.text(alphabet='ab "/\\*,\t{}[]é', max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(alphabet='ab"/*,', max_size=5), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def _with_comments_and_trailing_commas(value, draw_comment) -> str:
+    """VS Code-style JSON text of `value`: comments after separators, trailing commas, tabs."""
+    import json
+
+    if isinstance(value, list):
+        items = [_with_comments_and_trailing_commas(item, draw_comment) for item in value]
+        return "[" + draw_comment() + ",\t".join(items) + ("," if items else "") + "\n]"
+    if isinstance(value, dict):
+        items = [json.dumps(key) + ":" + draw_comment() + _with_comments_and_trailing_commas(item, draw_comment)
+                 for key, item in value.items()]
+        return "{\t" + ",\n".join(items) + ("," if items else "") + "}"
+    return json.dumps(value, ensure_ascii=False)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(_JSON_VALUES, st.lists(st.sampled_from(["", " // a, ] } \"x\n", " /* b, ]\n */ ", "\t"]), min_size=1))
+def test_json_with_comments_reads_as_the_json_it_holds(value, comments):
+    from itertools import cycle
+
+    from mcpharden.sources.jsonc import _blank_comments_and_trailing_commas, load_jsonc
+
+    text = _with_comments_and_trailing_commas({"root": value}, cycle(comments).__next__)
+    cleaned = _blank_comments_and_trailing_commas(text)
+    assert len(cleaned) == len(text) and [i for i, c in enumerate(cleaned) if c == "\n"] == [i for i, c in enumerate(text) if c == "\n"]
+    assert load_jsonc(text)["root"] == _as_read(value)
+
+
+def _as_read(value):
+    """A JSON value as the line-keeping reader gives it: numbers stay text, as in YAML files."""
+    if isinstance(value, list):
+        return [_as_read(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _as_read(item) for key, item in value.items()}
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value

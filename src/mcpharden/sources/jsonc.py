@@ -7,6 +7,7 @@ YAML files. Nesting is checked first, so a deeply nested file fails fast and saf
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from mcpharden.sources.yamlnodes import YamlError, load_documents
@@ -31,60 +32,55 @@ def load_jsonc(text: str) -> Any:
     return documents[0]
 
 
+# What the blanking pass stops at: a string, a comment, a tab, a bracket, a comma, or a run of
+# any other text (which ends a trailing-comma candidate); whitespace in between is passed over.
+_TOKEN = re.compile(r'(")|(//)|(/\*)|(\t)|([\[{])|([\]}])|(,)|[^\s"/\[\]{},]+|/')
+_STRING_BODY = re.compile(r'(?:[^"\\]|\\[\s\S])*"')
+
+
 def _blank_comments_and_trailing_commas(text: str) -> str:
     out = list(text)
     depth = 0
-    index = 0
     length = len(text)
     last_comma: int | None = None
-    while index < length:
-        char = text[index]
-        if char == '"':
-            index = _string_end(text, index)
+    search = _TOKEN.search
+    match = search(text)
+    while match:
+        index = match.start()
+        kind = match.lastindex
+        end = match.end()
+        if kind == 1:  # a string: skipped whole
+            body = _STRING_BODY.match(text, end)
+            if body is None:
+                raise YamlError("invalid JSON: unterminated string")
+            end = body.end()
             last_comma = None
-            continue
-        if char == "/" and text.startswith("//", index):
-            end = text.find("\n", index)
-            end = length if end < 0 else end
+        elif kind == 2:
+            newline = text.find("\n", index)
+            end = length if newline < 0 else newline
             _blank(out, index, end)
-            index = end
-            continue
-        if char == "/" and text.startswith("/*", index):
-            end = text.find("*/", index + 2)
-            end = length if end < 0 else end + 2
+        elif kind == 3:
+            close = text.find("*/", index + 2)
+            end = length if close < 0 else close + 2
             _blank(out, index, end)
-            index = end
-            continue
-        if char == "\t":
+        elif kind == 4:
             out[index] = " "  # YAML does not allow tabs where JSON does
-        elif char in "[{":
+        elif kind == 5:
             depth += 1
             if depth > MAX_DEPTH:
                 raise YamlError(f"invalid JSON: nested deeper than {MAX_DEPTH} levels")
             last_comma = None
-        elif char in "]}":
+        elif kind == 6:
             depth -= 1
             if last_comma is not None:
                 out[last_comma] = " "  # trailing comma
             last_comma = None
-        elif char == ",":
+        elif kind == 7:
             last_comma = index
-        elif not char.isspace():
+        else:  # other text
             last_comma = None
-        index += 1
+        match = search(text, end)
     return "".join(out)
-
-
-def _string_end(text: str, start: int) -> int:
-    index = start + 1
-    while index < len(text):
-        if text[index] == "\\":
-            index += 2
-        elif text[index] == '"':
-            return index + 1
-        else:
-            index += 1
-    raise YamlError("invalid JSON: unterminated string")
 
 
 def _blank(out: list[str], start: int, end: int) -> None:
