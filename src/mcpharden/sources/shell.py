@@ -5,8 +5,8 @@ Three layers, fastest first:
   which is what most RUN lines are; it hands anything else to
 - bashlex, a port of bash's own parser, for subshells, `if`/`for`/`case` bodies, command
   substitutions and heredocs;
-- and, for scripts bashlex rejects, a shlex-based lexer that still honours quoting and
-  control operators, so a scan never fails on exotic syntax.
+- and, for scripts bashlex rejects, a lexer with shlex's tokens that still honours quoting
+  and control operators, so a scan never fails on exotic syntax.
 """
 
 from __future__ import annotations
@@ -107,8 +107,8 @@ class _NeedsParser(Exception):
 
 class _ParserRejects(_NeedsParser):
     """Syntax bashlex rejects too, wherever it stands in a script: `[[ … ]]`, `$(( … ))`, array
-    assignments and a `(` after two words. Such scripts go straight to the shlex lexer: in CI files they are the
-    common case, and a failed bashlex parse costs more than the lexer."""
+    assignments and a `(` after two words. Such scripts go straight to the lexer fallback: in
+    CI files they are the common case, and a failed bashlex parse costs more than the lexer."""
 
 
 def plain_command_list(script: str) -> list[SimpleCommand] | None:
