@@ -45,11 +45,17 @@ def timed(command: list[str], **keywords) -> float:
 
 
 def ratio_row(name: str, ours, floor, repeats: int = REPEATS) -> tuple[str, list[float]]:
-    """Alternate the two measurements so that drift hits both alike; ratios per pair."""
-    ratios = []
+    """Alternate the two measurements so that drift hits both alike; ratios per pair. The
+    times themselves are printed too: where the floor is a few tens of milliseconds, the
+    ratio mostly says how long a Python process takes to start."""
+    ratios, mine_all, base_all = [], [], []
     for _ in range(repeats):
         mine, base = ours(), floor()
         ratios.append(mine / base)
+        mine_all.append(mine)
+        base_all.append(base)
+    print(f"  ({name}: {statistics.median(mine_all) * 1000:.0f} ms against {statistics.median(base_all) * 1000:.0f} ms, medians)",
+          flush=True)
     return name, ratios
 
 
