@@ -37,12 +37,21 @@ def _did_you_mean(message: str) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with `command`, only that subcommand gets its options (the others
+    are still listed for help and for "did you mean"): building every option costs a few
+    milliseconds of each start-up."""
     parser = _Parser(prog="mcpharden", description="Audit and harden the container setup of MCP servers.")
     parser.add_argument("--version", action="version", version=f"mcpharden {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name, (help_text, add_options) in _COMMANDS.items():
+        subcommand = commands.add_parser(name, help=help_text)
+        if command is None or command == name:
+            add_options(subcommand)
+    return parser
 
-    scan = commands.add_parser("scan", help="scan repositories, Dockerfiles and CI definitions")
+
+def _scan_options(scan: argparse.ArgumentParser) -> None:
     scan.add_argument("paths", nargs="*", metavar="PATH|FILE", help="directories or files (default: . unless --clients)")
     scan.add_argument("--format", choices=FORMAT_NAMES, default="text")
     scan.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
@@ -61,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--baseline", metavar="FILE", help="leave out the findings recorded in FILE (report only new ones)")
     scan.add_argument("--write-baseline", metavar="FILE", help="record the current findings in FILE as the baseline")
 
-    fix = commands.add_parser("fix", help="show (or --write) the changes that fix findings")
+
+def _fix_options(fix: argparse.ArgumentParser) -> None:
     fix.add_argument("paths", nargs="*", default=["."], metavar="PATH|FILE")
     fix.add_argument("--write", action="store_true", help="apply the changes (default: print a diff)")
     fix.add_argument("--quiet", "-q", action="store_true", help="with --write: no line per written file")
@@ -72,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="turn single-stage Node.js/Python Dockerfiles into build / production-deps / distroless stages")
     _add_shared_options(fix)
 
-    image = commands.add_parser("image", help="audit a built image: docker save tarball, oci-archive, OCI layout, or a registry image")
+
+def _image_options(image: argparse.ArgumentParser) -> None:
     image.add_argument("images", nargs="+", metavar="REF",
                        help="image archives, OCI layout directories, or references to pull (name:tag, name@sha256:...)")
     image.add_argument("--platform", metavar="OS/ARCH", help="audit only this platform of a multi-platform image")
@@ -87,14 +98,16 @@ def build_parser() -> argparse.ArgumentParser:
                        help="exit 1 when a finding is at or above this severity (default: high)")
     _add_shared_options(image)
 
-    serve = commands.add_parser("serve", help="run mcpharden as an MCP server (stdio, or streamable HTTP with --http)")
+
+def _serve_options(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--root", action="append", default=[], metavar="DIR",
                        help="a directory clients may scan (repeatable; default: the current directory)")
     serve.add_argument("--http", metavar="HOST:PORT", help="serve streamable HTTP at http://HOST:PORT/mcp (host defaults to 127.0.0.1)")
     serve.add_argument("--allow-host", action="append", default=[], metavar="NAME",
                        help="with --http: a Host header to accept besides loopback names (repeatable)")
 
-    batch = commands.add_parser("batch", help="audit many servers into an SQLite database (locally or on a Dask cluster)")
+
+def _batch_options(batch: argparse.ArgumentParser) -> None:
     batch.add_argument("directories", nargs="*", metavar="DIR", help="repository folders, each its own server")
     batch.add_argument("--list", metavar="FILE", help="a file of repository paths and git URLs, one per line")
     batch.add_argument("--catalog", metavar="DIR", help="a Docker MCP catalog servers/ folder (*/server.yaml)")
@@ -109,13 +122,15 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--cache", metavar="DIR", help="where git URLs are cloned (default: $XDG_CACHE_HOME/mcpharden/repos)")
     batch.add_argument("--quiet", "-q", action="store_true", help="no line per server, only the summary")
 
-    report = commands.add_parser("report", help="what a batch found: HTML (charts and server cards), Markdown, CSV")
+
+def _report_options(report: argparse.ArgumentParser) -> None:
     report.add_argument("--db", required=True, metavar="FILE", help="the results database `mcpharden batch` wrote")
     report.add_argument("--html", metavar="FILE", help="one standalone HTML file")
     report.add_argument("--markdown", metavar="FILE", help="the figures as Markdown")
     report.add_argument("--csv", metavar="FILE", help="every finding, one row each")
 
-    db = commands.add_parser("db", help="the vulnerability database cache (OSV dumps) for `image --vuln-db auto`")
+
+def _db_options(db: argparse.ArgumentParser) -> None:
     db_commands = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
     update = db_commands.add_parser("update", help="download the OSV dumps (conditional: unchanged dumps are kept)")
     update.add_argument("--dir", metavar="DIR", help="the cache (default: $XDG_CACHE_HOME/mcpharden/osv)")
@@ -125,10 +140,26 @@ def build_parser() -> argparse.ArgumentParser:
                         help="download what these images' packages need (repeatable)")
     update.add_argument("--url", default=None, metavar="URL", help="a mirror of the OSV bucket (default: OSV's own)")
 
-    commands.add_parser("rules", help="list the rules")
-    explain = commands.add_parser("explain", help="print a rule's documentation")
+
+def _no_options(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def _explain_options(explain: argparse.ArgumentParser) -> None:
     explain.add_argument("rule", metavar="RULE")
-    return parser
+
+
+_COMMANDS = {
+    "scan": ("scan repositories, Dockerfiles and CI definitions", _scan_options),
+    "fix": ("show (or --write) the changes that fix findings", _fix_options),
+    "image": ("audit a built image: docker save tarball, oci-archive, OCI layout, or a registry image", _image_options),
+    "serve": ("run mcpharden as an MCP server (stdio, or streamable HTTP with --http)", _serve_options),
+    "batch": ("audit many servers into an SQLite database (locally or on a Dask cluster)", _batch_options),
+    "report": ("what a batch found: HTML (charts and server cards), Markdown, CSV", _report_options),
+    "db": ("the vulnerability database cache (OSV dumps) for `image --vuln-db auto`", _db_options),
+    "rules": ("list the rules", _no_options),
+    "explain": ("print a rule's documentation", _explain_options),
+}
 
 
 def _add_report_options(parser: argparse.ArgumentParser) -> None:
@@ -175,7 +206,8 @@ def run() -> None:
 
 
 def _command(argv: list[str] | None) -> tuple[int, str]:
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else argv
+    parser = build_parser(words[0] if words and words[0] in _COMMANDS else None)
     arguments, unknown = parser.parse_known_args(argv)
     if unknown:  # the subcommand's own usage, not the top-level one
         _subcommand(parser, arguments.command).error(f"unrecognized arguments: {' '.join(unknown)}")
