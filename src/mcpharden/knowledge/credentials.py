@@ -28,6 +28,12 @@ def shape_pattern(source: str) -> re.Pattern[str]:
 
 
 @cache
+def shape_prefixes() -> re.Pattern[str]:
+    """Any token shape's literal prefix: most text has none, and one search tells."""
+    return re.compile("|".join(re.escape(prefix) for prefixes, _ in shape_searches() for prefix in prefixes) or "(?!)")
+
+
+@cache
 def name_stems() -> tuple[str, ...]:
     return tuple(_table()["name_stems"])
 

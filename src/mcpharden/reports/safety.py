@@ -15,7 +15,8 @@ import re
 from functools import lru_cache
 from urllib.parse import quote
 
-from mcpharden.knowledge.credentials import is_credential_name, is_reference, name_stems, shape_pattern, shape_searches
+from mcpharden.knowledge.credentials import (is_credential_name, is_reference, name_stems, shape_pattern, shape_prefixes,
+                                             shape_searches)
 
 MASK = "***"
 _NAME = r"[A-Za-z_][A-Za-z0-9_.\-]*"
@@ -48,9 +49,10 @@ def _mask_url(match: re.Match[str]) -> str:
 def redact_text(text: str) -> str:
     """`text` with every credential value it shows replaced by `***` (names kept). Reports run
     to megabytes, so each pattern runs only where a substring search says it can match."""
-    for prefixes, source in shape_searches():
-        if any(prefix in text for prefix in prefixes):
-            text = shape_pattern(source).sub(MASK, text)
+    if shape_prefixes().search(text):
+        for prefixes, source in shape_searches():
+            if any(prefix in text for prefix in prefixes):
+                text = shape_pattern(source).sub(MASK, text)
     if "://" in text:
         text = _URL_PASSWORD.sub(_mask_url, text)
     if "value:" in text:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from mcpharden.globs import glob_match
+from mcpharden.globs import GlobSet, glob_match
 from mcpharden.knowledge import load_table
 from mcpharden.model.container import BuildArguments, EnvSetting
 from mcpharden.model.pipeline import BuildStep, Pipeline, ScanStep
@@ -46,6 +46,11 @@ class _Located:
 @cache
 def _table() -> dict[str, Any]:
     return load_table("ci_scanners.toml")
+
+
+@cache
+def _build_actions() -> GlobSet:
+    return GlobSet(_table()["builds"]["actions"])
 
 
 @cache
@@ -351,7 +356,7 @@ def _github_steps(path: str, document: Any) -> tuple[list[ScanStep], list[BuildS
             continue
         action = uses.split("@", 1)[0].strip().lower().removeprefix("docker://")
         inputs = step.get("with") if isinstance(step.get("with"), YamlMap) else YamlMap()
-        if any(glob_match(action, pattern) for pattern in _table()["builds"]["actions"]):
+        if _build_actions().matches(action):
             builds.append(BuildStep(path, line, f"uses: {uses}"))
         for entry in _table()["actions"]:
             if action == entry["uses"] or action.startswith(entry["uses"] + "/"):
