@@ -120,6 +120,8 @@ def test_compose_extends_across_files_and_long_lists(tmp_path):
     "docker run " + "<your-token> " * 600,
     "case x in " + " ".join(f"a{i}) docker run x;;" for i in range(800)) + " esac",
     "docker run \\\n" * 3000,
+    # `[[` sends the block to the lexer fallback, which must piece a word together in linear time.
+    "[[ x ]] && docker run " + "'a'\"b\"\\c" * 60_000,
 ])
 def test_crafted_readme_blocks(tmp_path, block):
     (tmp_path / "README.md").write_text(f"# x\n\n```sh\n{block}\n```\n" * 3)

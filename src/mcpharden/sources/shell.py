@@ -341,72 +341,74 @@ _DOUBLE_QUOTED_RUN = re.compile(r'[^"\\]+')
 def shell_words(line: str) -> list[str]:
     """The tokens of `shlex.shlex(line, posix=True, punctuation_chars=";&|()")` with
     `whitespace_split` and `#` comments, and its ValueError on an open quote or a trailing
-    backslash; a run of text at a time instead of shlex's character at a time. The lexer
-    fallback meets the largest scripts (CI steps, README blocks), where shlex was the slowest
-    part of a scan; tests hold it to shlex's own output."""
+    backslash; a run of text at a time instead of shlex's character at a time, and in linear
+    time however a word is pieced together. The lexer fallback meets the largest scripts (CI
+    steps, README blocks), where shlex was the slowest part of a scan; tests hold it to shlex's
+    own output."""
     tokens: list[str] = []
-    token: str | None = None  # None between words
+    word: list[str] | None = None  # the pieces of the word being read; None between words
     position, length = 0, len(line)
     while position < length:
         char = line[position]
         if char in _BLANK:
-            if token is not None:
-                tokens.append(token)
-                token = None
+            if word is not None:
+                tokens.append("".join(word))
+                word = None
             position += 1
         elif char == "#":  # a comment, also inside a word: shlex drops the rest of the line
-            if token is not None:
-                tokens.append(token)
-                token = None
+            if word is not None:
+                tokens.append("".join(word))
+                word = None
             newline = line.find("\n", position)
             position = length if newline < 0 else newline + 1
-        elif char == "\\":
-            if position + 1 >= length:
-                raise ValueError("No escaped character")
-            token = (token or "") + line[position + 1]
-            position += 2
-        elif char == "'":
-            end = line.find("'", position + 1)
-            if end < 0:
-                raise ValueError("No closing quotation")
-            token = (token or "") + line[position + 1 : end]
-            position = end + 1
-        elif char == '"':
-            text, position = _double_quoted_word(line, position + 1)
-            token = (token or "") + text
         elif char in _PUNCTUATION:
-            if token is not None:
-                tokens.append(token)
-                token = None
+            if word is not None:
+                tokens.append("".join(word))
+                word = None
             run = _PUNCTUATION_RUN.match(line, position)
             tokens.append(run.group())
             position = run.end()
         else:
-            run = _WORD_RUN.match(line, position)
-            token = (token or "") + run.group()
-            position = run.end()
-    if token is not None:
-        tokens.append(token)
+            if word is None:
+                word = []
+            if char == "\\":
+                if position + 1 >= length:
+                    raise ValueError("No escaped character")
+                word.append(line[position + 1])
+                position += 2
+            elif char == "'":
+                end = line.find("'", position + 1)
+                if end < 0:
+                    raise ValueError("No closing quotation")
+                word.append(line[position + 1 : end])
+                position = end + 1
+            elif char == '"':
+                position = _double_quoted_word(line, position + 1, word)
+            else:
+                run = _WORD_RUN.match(line, position)
+                word.append(run.group())
+                position = run.end()
+    if word is not None:
+        tokens.append("".join(word))
     return tokens
 
 
-def _double_quoted_word(line: str, position: int) -> tuple[str, int]:
-    """The text of a double-quoted string opened before `position`, and the index past it: a
-    backslash escapes only `"` and itself, as in shlex's posix mode."""
-    parts: list[str] = []
+def _double_quoted_word(line: str, position: int, word: list[str]) -> int:
+    """Adds the text of a double-quoted string opened before `position` to `word`; the index
+    past it. A backslash escapes only `"` and itself, as in shlex's posix mode."""
     while True:
         run = _DOUBLE_QUOTED_RUN.match(line, position)
         if run:
-            parts.append(run.group())
+            word.append(run.group())
             position = run.end()
         if position >= len(line):
             raise ValueError("No closing quotation")
         if line[position] == '"':
-            return "".join(parts), position + 1
+            return position + 1
         if position + 1 >= len(line):  # a backslash as the last character
             raise ValueError("No escaped character")
         escaped = line[position + 1]
-        parts.append(escaped if escaped in '"\\' else "\\" + escaped)
+        word.append(escaped if escaped in '"\\' else "\\" + escaped)
         position += 2
 
 
