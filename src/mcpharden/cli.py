@@ -434,13 +434,14 @@ def _batch_line(outcome) -> str:
 
 def _vuln_dbs(values: list[str]) -> tuple[Path, ...]:
     """`--vuln-db auto` is every dump in the cache that `mcpharden db update` fills."""
-    from mcpharden.vulns.download import default_cache, dumps_in
-
     paths: list[Path] = []
     for value in values:
         if value != "auto":
             paths.append(Path(value))
             continue
+        # Only here: the downloader brings urllib's HTTP and TLS stack, tens of milliseconds.
+        from mcpharden.vulns.download import default_cache, dumps_in
+
         cached = dumps_in(default_cache())
         if not cached:
             raise ValueError(f"--vuln-db auto: no OSV dump in {default_cache()}: run `mcpharden db update` first")
