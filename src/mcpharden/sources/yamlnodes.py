@@ -122,6 +122,7 @@ def _convert(node: Any, budget: _Budget, depth: int) -> Any:
     if isinstance(node, MappingNode):
         result = YamlMap()
         result.line, result.tag = node.start_mark.line + 1, node.tag
+        key_lines = result.key_lines
         merged: list[YamlMap] = []
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
@@ -133,23 +134,24 @@ def _convert(node: Any, budget: _Budget, depth: int) -> Any:
                 result[key] = _scalar(value_node)
             else:
                 result[key] = _convert(value_node, budget, depth + 1)
-            result.key_lines[key] = key_node.start_mark.line + 1
+            key_lines[key] = key_node.start_mark.line + 1
         for source in merged:  # explicit keys win; earlier merge sources win over later ones
             for key, value in source.items():
                 if key not in result:
                     result[key] = value
-                    result.key_lines[key] = source.line_of(key)
+                    key_lines[key] = source.line_of(key)
         return result
     if isinstance(node, SequenceNode):
         result = YamlList()
         result.line, result.tag = node.start_mark.line + 1, node.tag
+        item_lines = result.item_lines
         for item in node.value:
             if type(item) is ScalarNode and depth < 200:
                 budget.spend()
                 result.append(_scalar(item))
             else:
                 result.append(_convert(item, budget, depth + 1))
-            result.item_lines.append(item.start_mark.line + 1)
+            item_lines.append(item.start_mark.line + 1)
         return result
     return _scalar(node)
 
