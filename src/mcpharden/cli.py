@@ -180,9 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     return _command(argv)[0]
 
 
-# Commands that are done once their output is written. serve and batch leave threads, worker
-# processes or a Dask client to wind down, and exit the usual way.
-_ONE_SHOT = frozenset({"scan", "fix", "image", "report", "db", "rules", "explain"})
+# Commands that leave threads, worker processes or a Dask client to wind down: they exit the
+# usual way. Every other command is done once its output is written.
+_LONG_RUNNING = frozenset({"serve", "batch"})
 
 
 def run() -> None:
@@ -193,7 +193,7 @@ def run() -> None:
     import os
 
     code, command = _command(None)
-    if command not in _ONE_SHOT:
+    if command in _LONG_RUNNING:
         raise SystemExit(code)
     try:
         sys.stdout.flush()

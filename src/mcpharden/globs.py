@@ -14,7 +14,10 @@ from functools import lru_cache
 
 def glob_match(text: str, pattern: str) -> bool:
     """fnmatchcase(text, pattern)."""
-    shape = _shape(pattern)
+    return _matches(text, pattern, _shape(pattern))
+
+
+def _matches(text: str, pattern: str, shape: tuple[str, str, str] | None) -> bool:
     if shape is None:
         from fnmatch import fnmatchcase
 
@@ -25,10 +28,6 @@ def glob_match(text: str, pattern: str) -> bool:
     if kind == "contains":
         return first in text
     return len(text) >= len(first) + len(last) and text.startswith(first) and text.endswith(last)
-
-
-def glob_any(text: str, patterns) -> bool:
-    return any(glob_match(text, pattern) for pattern in patterns)
 
 
 @lru_cache(maxsize=4096)
@@ -54,28 +53,21 @@ class GlobSet:
     def __init__(self, patterns: Iterable[str]) -> None:
         self.patterns = tuple(patterns)
         self._literals: dict[str, int] = {}
-        self._others: list[tuple[int, str, str, str, str]] = []  # index, kind, first, last, pattern
+        self._others: list[tuple[int, str, tuple[str, str, str] | None]] = []  # index, pattern, shape
         for index, pattern in enumerate(self.patterns):
             shape = _shape(pattern)
             if shape is not None and shape[0] == "literal":
                 self._literals.setdefault(pattern, index)
             else:
-                kind, first, last = shape or ("fnmatch", "", "")
-                self._others.append((index, kind, first, last, pattern))
+                self._others.append((index, pattern, shape))
 
     def first(self, text: str) -> int | None:
         """The index of the first pattern `text` matches, or None."""
         literal = self._literals.get(text)
-        for index, kind, first, last, pattern in self._others:
+        for index, pattern, shape in self._others:
             if literal is not None and index > literal:
                 break
-            if kind == "around":
-                if len(text) >= len(first) + len(last) and text.startswith(first) and text.endswith(last):
-                    return index
-            elif kind == "contains":
-                if first in text:
-                    return index
-            elif glob_match(text, pattern):
+            if _matches(text, pattern, shape):
                 return index
         return literal
 

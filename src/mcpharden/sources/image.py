@@ -590,9 +590,7 @@ class _LayerReader:
         try:
             with self.blobs.open(layer) as raw, contextlib.closing(_layer_stream(raw, what, self.budget)) as stream:
                 for member, read in tarstream.members(stream):
-                    self.entries += 1  # as _count does, inline: once per entry of every layer
-                    if self.entries > MAX_ENTRIES:
-                        raise _too_many(what)
+                    self._count(what)
                     entry = _entry(member, read)
                     if entry is None:
                         continue
@@ -613,11 +611,7 @@ class _LayerReader:
     def _count(self, what: str) -> None:
         self.entries += 1
         if self.entries > MAX_ENTRIES:
-            raise _too_many(what)
-
-
-def _too_many(what: str) -> ImageError:
-    return ImageError(f"{what}: more than {MAX_ENTRIES} entries in the archive's images")
+            raise ImageError(f"{what}: more than {MAX_ENTRIES} entries in the archive's images")
 
 
 # Tar type flags as the model names them; anything else (devices, FIFOs) is "other", recorded

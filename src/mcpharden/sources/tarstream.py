@@ -31,15 +31,6 @@ class Member:
     size: int
     linkname: str
 
-    def isdir(self) -> bool:
-        return self.type == b"5"
-
-    def issym(self) -> bool:
-        return self.type == b"2"
-
-    def islnk(self) -> bool:
-        return self.type == b"1"
-
     def isfile(self) -> bool:
         return self.type in FILE_TYPES
 
@@ -54,11 +45,8 @@ def members(stream: IO[bytes]) -> Iterator[tuple[Member, Callable[[int], bytes]]
         stream.seek(start)
     long_name = long_link = None
     pax: dict[str, str] = {}
-    read_header, seek = stream.read, stream.seek  # once per entry of every layer: bound here
     while True:
-        block = read_header(BLOCK)
-        if len(block) < BLOCK and block:
-            block += _exactly(stream, BLOCK - len(block))  # a short read; the end of data raises
+        block = _exactly(stream, BLOCK, allow_end=True)
         if not block or block == ZERO_BLOCK:
             return  # the end-of-archive marker (or an archive that stops at a header boundary)
         _check(block)
@@ -101,12 +89,7 @@ def members(stream: IO[bytes]) -> Iterator[tuple[Member, Callable[[int], bytes]]
             return data
 
         yield member, read
-        skipped = remaining[0] + _padding(member.size)
-        if end is not None and skipped > 0:  # _skip's seek, inline for the common case
-            if seek(skipped, 1) > end:
-                raise tarfile.ReadError("unexpected end of data")
-        else:
-            _skip(stream, skipped, end)
+        _skip(stream, remaining[0] + _padding(member.size), end)
 
 
 def _seekable(stream: IO[bytes]) -> bool:
