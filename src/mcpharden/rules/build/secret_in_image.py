@@ -60,7 +60,7 @@ def check(project: Project) -> Iterator[Finding]:
                                        name=declaration.name, kind=declaration.kind)
     for image in project.images:
         for secret in secrets(image):
-            yield RULE.finding(image.source_path, 1, f"image {image.label} contains a {secret.kind} in {secret.where}",
+            yield RULE.finding(image.source_path, 1, f"image {image.label} has a credential in {secret.where} ({secret.kind})",
                                image=image.reference, where=secret.where, kind=secret.kind)
 
 
