@@ -103,16 +103,35 @@ def test_header_checksum_sum_is_the_byte_sum(block):
 
 
 def _gzip_outcome(decode, data: bytes):
+    from zlib_ng import zlib_ng
+
     try:
         return "ok", decode(data)
-    except (OSError, EOFError, __import__("zlib").error):
+    except (OSError, EOFError, __import__("zlib").error, zlib_ng.error):
         return "error", None
 
 
+def _inflaters():
+    import zlib
+
+    from zlib_ng import zlib_ng
+
+    return [pytest.param(zlib_ng, id="zlib-ng"), pytest.param(zlib, id="zlib (where zlib-ng is not installed)")]
+
+
+def test_gzip_layers_use_zlib_ng_when_installed():
+    from zlib_ng import zlib_ng
+
+    from mcpharden.sources.image import _inflater
+
+    assert _inflater() is zlib_ng
+
+
+@pytest.mark.parametrize("inflater", _inflaters())
 @pytest.mark.parametrize("case", ["one", "members", "padded", "truncated", "bad crc", "garbage after", "big"])
-def test_gzip_layers_decode_as_gzip_does(case):
-    """Layers are decoded by zlib in large steps rather than GzipFile; what comes out (and
-    what is refused) must not change."""
+def test_gzip_layers_decode_as_gzip_does(case, inflater):
+    """Layers are decoded by zlib-ng (or zlib) in large steps rather than GzipFile; what comes
+    out (and what is refused) must not change."""
     import gzip
     import os
 
@@ -128,5 +147,5 @@ def test_gzip_layers_decode_as_gzip_does(case):
         "garbage after": one + b"not gzip",
         "big": gzip.compress(os.urandom(3 * 1024 * 1024) + bytes(9 * 1024 * 1024), mtime=0),
     }[case]
-    ours = _gzip_outcome(lambda blob: b"".join(_gzip_chunks(io.BytesIO(blob))), data)
+    ours = _gzip_outcome(lambda blob: b"".join(_gzip_chunks(io.BytesIO(blob), inflater)), data)
     assert ours == _gzip_outcome(gzip.decompress, data)

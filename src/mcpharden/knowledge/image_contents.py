@@ -24,8 +24,11 @@ def _table() -> dict:
 def _present(image: ImageModel, pattern: str) -> list[str]:
     if "*" not in pattern:
         return [pattern] if pattern in image.files else []
+    # Every path of the image is a candidate: the literal part before the first wildcard narrows
+    # them in C before the depth and the pattern are tried.
+    prefix = pattern[: min(i for i in (pattern.find(char) for char in "*?[") if i >= 0)]
     depth = pattern.count("/")
-    return sorted(p for p in image.files if p.count("/") == depth and glob_match(p, pattern))
+    return sorted(p for p in image.files if p.startswith(prefix) and p.count("/") == depth and glob_match(p, pattern))
 
 
 def shells(image: ImageModel) -> list[str]:

@@ -414,13 +414,24 @@ def _read_chunks(decoder: IO[bytes]) -> Iterator[bytes]:
         yield chunk
 
 
-def _gzip_chunks(stream: IO[bytes]) -> Iterator[bytes]:
+def _inflater():
+    """zlib-ng where it is installed (a dependency; it inflates about twice as fast as zlib,
+    with zlib's interface and checks), else the standard library's zlib."""
+    try:
+        from zlib_ng import zlib_ng
+    except ImportError:
+        return zlib
+    return zlib_ng
+
+
+def _gzip_chunks(stream: IO[bytes], inflater=None) -> Iterator[bytes]:
     """The members of a gzip stream one after another, as GzipFile reads them (zero bytes may
-    pad the end), decoded by zlib in one call per chunk; zlib checks each member's CRC and
+    pad the end), decoded in one call per chunk; the inflater checks each member's CRC and
     length itself. GzipFile decodes in 128 KiB steps, each needing the GIL back."""
+    inflater = inflater or _inflater()
     data = b""
     while True:
-        decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        decoder = inflater.decompressobj(16 + zlib.MAX_WBITS)
         while not decoder.eof:
             if not data:
                 data = stream.read(COMPRESSED_READ)
@@ -556,14 +567,10 @@ def _normalize(name: str) -> str | None:
 
 @dataclass(slots=True)  # one per tar entry of every layer: built fast, never shared
 class _Entry:
-    """One tar entry of a layer, with the part of its content the rules keep."""
+    """One tar entry of a layer: the file it puts in the tree and the part of its content the
+    rules keep. A layer listed again replays the same objects."""
 
-    path: str
-    kind: str
-    mode: int
-    uid: int
-    size: int
-    linkname: str
+    file: ImageFile
     text: str | None  # kept content (passwd, secret candidates, package databases)
     packages: tuple[Package, ...] | None = None  # parsed from package.json / METADATA as read
 
@@ -631,7 +638,7 @@ def _entry(member: tarstream.Member, read) -> _Entry | None:
     packages = None
     if text is not None and inventory.per_package(path):
         text, packages = None, tuple(inventory.packages_in(path, text))  # never held as text
-    return _Entry(path, kind, member.mode & 0o7777, member.uid, member.size, member.linkname, text, packages)
+    return _Entry(ImageFile(path, kind, member.mode & 0o7777, member.uid, member.size, member.linkname), text, packages)
 
 
 def _split(path: str) -> tuple[str, str]:
@@ -649,9 +656,10 @@ class _FileTree:
         self.files: dict[str, ImageFile] = {}
         self.children: dict[str, set[str]] = {}
 
-    def add(self, file: ImageFile) -> None:
+    def add(self, file: ImageFile, directory: str) -> None:
+        """`directory`: the file's parent (callers have split its path already)."""
         if file.path not in self.files:
-            self.children.setdefault(_split(file.path)[0], set()).add(file.path)
+            self.children.setdefault(directory, set()).add(file.path)
         self.files[file.path] = file
 
     def remove(self, path: str, keep: set[str] | frozenset[str] = frozenset(), itself: bool = True) -> list[str]:
@@ -750,19 +758,20 @@ def _content_limit(path: str, size: int) -> int:
 
 
 def _apply(entry: _Entry, state: _Layers, added: set[str]) -> None:
-    path = entry.path
+    file = entry.file
+    path = file.path
     tree = state.tree
     directory, base = _split(path)
-    if base == ".wh..wh..opq":  # opaque directory: hide what lower layers put inside
-        tree.remove(directory, keep=added, itself=False)
-        return
-    if base.startswith(".wh."):  # whiteout: delete the path and everything below it
-        tree.remove(posixpath.join(directory, base[len(".wh."):]))
+    if base.startswith(".wh."):
+        if base == ".wh..wh..opq":  # opaque directory: hide what lower layers put inside
+            tree.remove(directory, keep=added, itself=False)
+        else:  # whiteout: delete the path and everything below it
+            tree.remove(posixpath.join(directory, base[len(".wh."):]))
         return
     existing = tree.files.get(path)
-    if existing is not None and existing.kind == "dir" and entry.kind != "dir":
+    if existing is not None and existing.kind == "dir" and file.kind != "dir":
         tree.remove(path, itself=False)
-    tree.add(ImageFile(path, entry.kind, entry.mode, entry.uid, entry.size, entry.linkname))
+    tree.add(file, directory)
     added.add(path)
     if entry.packages is not None:
         state.packages[path] = entry.packages

@@ -19,6 +19,7 @@ from zlib import adler32
 BLOCK = 512
 ZERO_BLOCK = bytes(BLOCK)
 MAX_EXTENDED_HEADER = 1024 * 1024  # a GNU long name or a pax header larger than this is not an image
+SMALL_SKIP = 64 * 1024
 FILE_TYPES = frozenset({b"0", b"\0", b"7", b"S", b""})
 
 
@@ -35,6 +36,29 @@ class Member:
         return self.type in FILE_TYPES
 
 
+# Type flags of members whose size field is not content (links, devices, directories, FIFOs).
+_NO_CONTENT = frozenset({b"1", b"2", b"3", b"4", b"5", b"6"})
+# GNU long name and link, pax extended and global headers: records about the next member.
+_EXTENDED = frozenset({b"L", b"K", b"x", b"g"})
+
+
+class Content:
+    """Reads up to N bytes of the current member's content; what is left unread is skipped when
+    the next header is read. One per archive, so a member costs no closure."""
+
+    __slots__ = ("stream", "remaining")
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self.remaining = 0
+
+    def __call__(self, limit: int) -> bytes:
+        count = min(limit, self.remaining)
+        data = _exactly(self.stream, count)
+        self.remaining -= count
+        return data
+
+
 def members(stream: IO[bytes]) -> Iterator[tuple[Member, Callable[[int], bytes]]]:
     """Each member and a function reading up to N bytes of its content (before the next member)."""
     seekable = _seekable(stream)
@@ -43,10 +67,14 @@ def members(stream: IO[bytes]) -> Iterator[tuple[Member, Callable[[int], bytes]]
         start = stream.tell()
         end = stream.seek(0, 2)
         stream.seek(start)
+    read_block = stream.read
+    content = Content(stream)
     long_name = long_link = None
     pax: dict[str, str] = {}
     while True:
-        block = _exactly(stream, BLOCK, allow_end=True)
+        block = read_block(BLOCK)
+        if len(block) != BLOCK:
+            block = _rest_of_header(stream, block)
         if not block or block == ZERO_BLOCK:
             return  # the end-of-archive marker (or an archive that stops at a header boundary)
         _check(block)
@@ -54,7 +82,7 @@ def members(stream: IO[bytes]) -> Iterator[tuple[Member, Callable[[int], bytes]]
         size = _number(block[124:136])
         if size < 0:
             raise tarfile.ReadError("negative member size")
-        if kind in (b"L", b"K", b"x", b"g"):
+        if kind in _EXTENDED:
             if size > MAX_EXTENDED_HEADER:
                 raise tarfile.ReadError("an extended header larger than 1 MiB")
             data = _exactly(stream, size)
@@ -74,22 +102,23 @@ def members(stream: IO[bytes]) -> Iterator[tuple[Member, Callable[[int], bytes]]
             linkname = pax.get("linkpath", linkname)
             size = _pax_number(pax, "size", size)
             uid = _pax_number(pax, "uid", uid)
-        if kind in (b"0", b"\0") and name.endswith("/"):
-            kind = b"5"  # old tars mark a directory with a trailing slash
-        member = Member(name.rstrip("/") if kind == b"5" and name != "/" else name, kind, _number(block[100:108]), uid,
-                        size if kind not in (b"1", b"2", b"3", b"4", b"5", b"6") else 0, linkname)
+            pax = {}
+        if kind in _NO_CONTENT:
+            size = 0
+        elif kind in (b"0", b"\0") and name[-1:] == "/":
+            kind, size = b"5", 0  # old tars mark a directory with a trailing slash
+        if kind == b"5" and name != "/":
+            name = name.rstrip("/")
         long_name = long_link = None
-        pax = {}
-        remaining = [size if kind not in (b"1", b"2", b"3", b"4", b"5", b"6") else 0]
+        content.remaining = size
+        yield Member(name, kind, _number(block[100:108]), uid, size, linkname), content
+        _skip(stream, content.remaining + _padding(size), end)
+        content.remaining = 0
 
-        def read(limit: int, remaining=remaining) -> bytes:
-            count = min(limit, remaining[0])
-            data = _exactly(stream, count)
-            remaining[0] -= count
-            return data
 
-        yield member, read
-        _skip(stream, remaining[0] + _padding(member.size), end)
+def _rest_of_header(stream: IO[bytes], first: bytes) -> bytes:
+    """A header block after a short read: empty at the end of the archive."""
+    return first + _exactly(stream, BLOCK - len(first)) if first else b""
 
 
 def _seekable(stream: IO[bytes]) -> bool:
@@ -119,6 +148,10 @@ def _skip(stream: IO[bytes], count: int, end: int | None) -> None:
         if stream.seek(count, 1) > end:
             raise tarfile.ReadError("unexpected end of data")
         return
+    if count <= SMALL_SKIP:  # most files of a layer: one read, no scratch buffer
+        count -= len(stream.read(count))
+        if not count:
+            return
     readinto = getattr(stream, "readinto", None)
     scratch = memoryview(bytearray(min(count, 1024 * 1024))) if readinto else None
     while count > 0:
