@@ -5,6 +5,8 @@ import io
 import tarfile
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mcpharden.sources import tarstream
 
@@ -149,3 +151,18 @@ def test_gzip_layers_decode_as_gzip_does(case, inflater):
     }[case]
     ours = _gzip_outcome(lambda blob: b"".join(_gzip_chunks(io.BytesIO(blob), inflater)), data)
     assert ours == _gzip_outcome(gzip.decompress, data)
+
+
+def _number_outcome(parse, field: bytes):
+    try:
+        return "ok", parse(field)
+    except tarfile.ReadError:
+        return "refused", None
+
+
+@settings(max_examples=3000, deadline=None, derandomize=True)
+@given(st.binary(min_size=8, max_size=12) | st.lists(st.sampled_from(b"01234567 \0\x80\xff_+-9"), min_size=8, max_size=12).map(bytes))
+def test_header_numbers_fast_path_reads_what_the_full_parser_reads(field):
+    """Numbers are first tried as plain octal; whatever that refuses (base-256, a NUL inside,
+    blanks only) goes to the full parser, so the result must always be the full parser's."""
+    assert _number_outcome(tarstream._number, field) == _number_outcome(tarstream._unusual_number, field)

@@ -187,6 +187,15 @@ def _byte_sum(block: bytes) -> int:
 
 def _number(field: bytes) -> int:
     """An octal field, or GNU's base-256 for values that do not fit."""
+    try:
+        # Nearly every header: octal digits and NULs after them. A NUL left inside, a base-256
+        # byte or anything else int() refuses goes the long way.
+        return int(field.rstrip(b"\0"), 8)
+    except ValueError:
+        return _unusual_number(field)
+
+
+def _unusual_number(field: bytes) -> int:
     if field[:1] and field[0] & 0x80:
         value = int.from_bytes(field[1:], "big")
         return -((1 << (8 * len(field) - 1)) - value) if field[0] == 0xFF else value
