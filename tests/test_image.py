@@ -83,6 +83,20 @@ def test_whiteout_of_a_directory_removes_its_children(tmp_path):
     assert not any(p.startswith("/etc") for p in model.files) and "/etc/passwd" not in model.contents
 
 
+def test_wildcard_tool_paths_match_where_the_pattern_says(tmp_path):
+    """Package managers named by a pattern (`/usr/bin/pip3.*`, `/opt/yarn-*`) are found in the
+    pattern's directory, and not in a neighbour or under a longer name."""
+    from mcpharden.knowledge.image_contents import package_managers
+
+    found = layer(Entry("usr/bin/pip3.12", b"#!", mode=0o755), Entry("opt/yarn-v1.22.19/", kind="dir"))
+    near_misses = layer(Entry("usr/lib/pip3.12", b"#!"), Entry("usr/bin/xpip3.12", b"#!"),
+                        Entry("opt/yarn/", kind="dir"), Entry("opt/xyarn-1/", kind="dir"), Entry("srv/opt/yarn-2/", kind="dir"))
+    [model] = read_images(oci_layout(tmp_path / "a", Image([found, near_misses], {"User": "app"})))
+    assert package_managers(model) == {"pip": ["/usr/bin/pip3.12"], "yarn": ["/opt/yarn-v1.22.19"]}
+    [model] = read_images(oci_layout(tmp_path / "b", Image([near_misses], {"User": "app"})))
+    assert package_managers(model) == {}
+
+
 # root-user from the config and /etc/passwd -------------------------------------------------------------------
 
 
