@@ -83,6 +83,22 @@ def test_whiteout_of_a_directory_removes_its_children(tmp_path):
     assert not any(p.startswith("/etc") for p in model.files) and "/etc/passwd" not in model.contents
 
 
+def test_gzip_images_read_the_same_without_zlib_ng(tmp_path):
+    """zlib-ng is installed only where it ships wheels; elsewhere the standard zlib reads the
+    same layers into the same report."""
+    import subprocess
+    import sys
+
+    path = docker_archive_oci(tmp_path / "image.tar", Image([BASE, layer(Entry("app/.env", b"API_TOKEN=9f8e7d6c5b4a39281706\n"))],
+                                                           {"User": "app"}))
+    blocked = "import sys; sys.modules['zlib_ng'] = None; from mcpharden.cli import run; sys.argv[0] = 'mcpharden'; run()"
+    arguments = ["image", str(path), "--format", "json", "--fail-on", "never"]
+    without = subprocess.run([sys.executable, "-c", blocked, *arguments], capture_output=True, text=True, timeout=120)
+    with_zlib_ng = run_cli(*arguments)
+    assert without.returncode == with_zlib_ng.returncode == 0, without.stderr
+    assert json.loads(without.stdout)["findings"] == json.loads(with_zlib_ng.stdout)["findings"] != []
+
+
 def test_wildcard_tool_paths_match_where_the_pattern_says(tmp_path):
     """Package managers named by a pattern (`/usr/bin/pip3.*`, `/opt/yarn-*`) are found in the
     pattern's directory, and not in a neighbour or under a longer name."""

@@ -129,6 +129,16 @@ def test_gzip_layers_use_zlib_ng_when_installed():
     assert _inflater() is zlib_ng
 
 
+def test_gzip_layers_fall_back_to_zlib_without_zlib_ng(monkeypatch):
+    import sys
+    import zlib
+
+    from mcpharden.sources.image import _inflater
+
+    monkeypatch.setitem(sys.modules, "zlib_ng", None)  # as where no wheel was installed
+    assert _inflater() is zlib
+
+
 @pytest.mark.parametrize("inflater", _inflaters())
 @pytest.mark.parametrize("case", ["one", "members", "padded", "truncated", "bad crc", "garbage after", "big"])
 def test_gzip_layers_decode_as_gzip_does(case, inflater):
