@@ -74,6 +74,8 @@ def test_a_digest_is_audited_once(registry, tmp_path):
     assert "root-user" not in {rule for rule, _ in findings(first)}
     # Mark the cached audit: a second audit of the same digest must read it, not the registry.
     entry = tmp_path / "cache" / "mcpharden" / "images" / f"{digest.replace(':', '-')}-all.json"
+    # Audits hold what the secret check read from the image: only the user may read them.
+    assert entry.stat().st_mode & 0o777 == 0o600 and entry.parent.stat().st_mode & 0o777 == 0o700
     document = json.loads(entry.read_text())
     document["images"][0]["config_user"] = "0"
     entry.write_text(json.dumps(document))

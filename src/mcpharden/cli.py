@@ -331,7 +331,7 @@ def _image(arguments: argparse.Namespace) -> int:
 
     try:
         vuln_dbs = _vuln_dbs(arguments.vuln_db)
-    except ValueError as error:
+    except (ValueError, OSError) as error:  # OSError: no user cache to find `auto` in
         print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
         return EXIT_USAGE
     options = replace(_options(arguments), vuln_dbs=vuln_dbs, ignore_unfixed=arguments.ignore_unfixed)
@@ -373,14 +373,14 @@ def _batch(arguments: argparse.Namespace) -> int:
             raise InputError("nothing to audit: give folders, --list or --catalog")
         if arguments.workers is not None and arguments.workers < 1:
             raise InputError("--workers: at least 1")
+        cache = arguments.cache or str(user_cache("repos"))
         store = Store(Path(arguments.db))
-    except (InputError, StoreError) as error:
+    except (InputError, StoreError, OSError) as error:  # OSError: no user cache for the clones
         print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
         return EXIT_USAGE
     unique = list({task.key: task for task in tasks}.values())
     done = set() if arguments.rescan else store.done_keys()
     todo = [task for task in unique if task.key not in done]
-    cache = arguments.cache or str(user_cache("repos"))
     settings = BatchSettings(cache=cache, images=not arguments.no_images, platform=arguments.platform)
     executor = arguments.cluster or f"local:{arguments.workers or os.cpu_count() or 1}"
     run_id = store.start_run(executor, len(unique))
@@ -454,9 +454,9 @@ def _db(arguments: argparse.Namespace) -> int:
     from mcpharden.sources.image import ImageError
     from mcpharden.vulns.download import ECOSYSTEMS, OSV_URL, DownloadError, default_cache, ecosystems_of, update
 
-    directory = Path(arguments.dir).expanduser() if arguments.dir else default_cache()
     ecosystems = list(arguments.ecosystem)
     try:
+        directory = Path(arguments.dir).expanduser() if arguments.dir else default_cache()
         for archive in arguments.image:
             ecosystems += ecosystems_of(open_images(archive, None))
         outcomes = update(directory, sorted(set(ecosystems)) or list(ECOSYSTEMS), arguments.url or OSV_URL)

@@ -9,7 +9,14 @@ from pathlib import Path
 
 
 def user_cache(*parts: str) -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    """A path in the cache. OSError when there is no cache to have: no XDG_CACHE_HOME and no home
+    directory (an arbitrary container uid without HOME); callers then run without it."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:
+            raise OSError("no user cache: neither XDG_CACHE_HOME nor a home directory is set") from None
     return Path(base, "mcpharden", *parts)
 
 
@@ -18,7 +25,8 @@ def write_atomically(path: Path, text: str) -> bool:
     import tempfile  # only a first run writes: most start-ups never need it
 
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # Private: image audits hold file contents the secret check read (the files are 0600 too).
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as out:

@@ -41,9 +41,9 @@ def _cache_path(source: Path) -> Path | None:
 
     try:
         info = source.stat()
+        return user_cache("tables", f"{source.stem}-{__version__}-{info.st_size}-{info.st_mtime_ns}.json")
     except OSError:
         return None
-    return user_cache("tables", f"{source.stem}-{__version__}-{info.st_size}-{info.st_mtime_ns}.json")
 
 
 def _store(path: Path | None, table: dict[str, Any]) -> None:

@@ -70,9 +70,9 @@ def _cache_path() -> Path | None:
         spec = find_spec("bashlex.parser")
         grammar = Path(spec.origin).read_bytes() if spec and spec.origin else b""
         grammar += Path(find_spec("bashlex.yacc").origin).read_bytes()
+        return user_cache(f"bashlex-{hashlib.sha256(grammar).hexdigest()[:20]}.json")
     except (OSError, ImportError, AttributeError, ValueError):
         return None
-    return user_cache(f"bashlex-{hashlib.sha256(grammar).hexdigest()[:20]}.json")
 
 
 def _load(path: Path | None):

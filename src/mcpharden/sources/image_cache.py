@@ -31,7 +31,10 @@ def cached_registry_images(reference: str, platform: str | None) -> list[ImageMo
         digest = Repository(reference).digest()
     except RegistryError as error:
         raise ImageError(str(error)) from None
-    path = cache_directory() / f"{digest.replace(':', '-')}-{(platform or 'all').replace('/', '_')}.json"
+    try:
+        path = cache_directory() / f"{digest.replace(':', '-')}-{(platform or 'all').replace('/', '_')}.json"
+    except OSError:  # no user cache: pulled every time
+        return read_registry_images(reference, platform)
     cached = _load(path, reference)
     if cached is not None:
         return cached

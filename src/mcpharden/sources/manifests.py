@@ -83,10 +83,6 @@ def _package_json(path: str, text: str) -> ManifestVerdict | None:
     return ManifestVerdict(path, False, "declares no devDependencies")
 
 
-def _pyproject(path: str, text: str) -> dict | None:
-    return _parsed_toml(text)
-
-
 @lru_cache(maxsize=32)
 def _parsed_toml(text: str) -> dict | None:
     """One parse of a pyproject.toml for uv, poetry and pdm alike (read only, never changed)."""
@@ -111,7 +107,7 @@ def _non_empty_groups(groups: Mapping) -> set[str]:
 def _uv(path: str, text: str) -> ManifestVerdict | None:
     """`uv sync` installs the project, its `default-groups` (`dev` unless set), and
     `[tool.uv] dev-dependencies` as part of `dev`; extras only when asked."""
-    document = _pyproject(path, text)
+    document = _parsed_toml(text)
     if document is None:
         return None
     groups = _non_empty_groups(_table(document, "dependency-groups"))
@@ -126,7 +122,7 @@ def _uv(path: str, text: str) -> ManifestVerdict | None:
 
 def _poetry(path: str, text: str) -> ManifestVerdict | None:
     """`poetry install` installs every group not marked `optional = true`."""
-    document = _pyproject(path, text)
+    document = _parsed_toml(text)
     if document is None:
         return None
     poetry = _table(document, "tool", "poetry")
@@ -140,7 +136,7 @@ def _poetry(path: str, text: str) -> ManifestVerdict | None:
 
 def _pdm(path: str, text: str) -> ManifestVerdict | None:
     """`pdm install` installs every dev group (`[tool.pdm.dev-dependencies]`, `[dependency-groups]`)."""
-    document = _pyproject(path, text)
+    document = _parsed_toml(text)
     if document is None:
         return None
     groups = _non_empty_groups(_table(document, "tool", "pdm", "dev-dependencies")) | _non_empty_groups(_table(document, "dependency-groups"))
