@@ -43,7 +43,8 @@ def render(report: Report) -> str:
 
 
 _TICKS = re.compile(r"`+")
-_PROSE_SPECIAL = re.compile(r"([\\`*_\[\]~|])")  # backslash-escaped: literal in Markdown, and `\|` in a table
+_PROSE_SPECIAL = re.compile(r"([\\`*\[\]~|])")  # backslash-escaped: literal in Markdown, and `\|` in a table
+_UNDERSCORES = re.compile(r"_+")
 
 
 def text(value: object) -> str:
@@ -63,8 +64,16 @@ def code(value: object) -> str:
 
 
 def _prose(part: str) -> str:
-    escaped = _PROSE_SPECIAL.sub(r"\\\1", part)
+    escaped = _UNDERSCORES.sub(_underscores, _PROSE_SPECIAL.sub(r"\\\1", part))
     return escaped.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _underscores(match: re.Match[str]) -> str:
+    """Underscores between two letters or digits (`owner__name`) never emphasise: kept as written,
+    so names stay readable in the Markdown source; any other run is escaped."""
+    text, start, end = match.string, match.start(), match.end()
+    inside_word = start > 0 and end < len(text) and text[start - 1].isalnum() and text[end].isalnum()
+    return match.group() if inside_word else "\\_" * (end - start)
 
 
 def _code_spans(written: str) -> list[tuple[bool, str]]:
