@@ -108,6 +108,17 @@ def test_an_invalid_repository_configuration_fails_no_outside_audit(tmp_path):
     assert any("configuration" in message for (message,) in rows(db, "SELECT message FROM notices"))
 
 
+def test_a_catalog_entrys_own_comment_does_not_hide_its_socket(tmp_path):
+    catalog = write_tree(tmp_path / "servers", {"sock/server.yaml": "name: sock\nimage: mcp/sock\ntype: server\nrun:\n  volumes:\n"
+                                                                     "    # mcpharden: ignore=all\n"
+                                                                     "    - /var/run/docker.sock:/var/run/docker.sock\n"})
+    db = tmp_path / "r.sqlite"
+    assert run_cli("batch", "--catalog", str(catalog), "--no-images", "--db", str(db)).returncode == 0
+    assert rows(db, "SELECT source FROM findings WHERE rule_id = 'docker-socket-mount'") == [("catalog",)]
+    assert rows(db, "SELECT source, suppressed_by FROM suppressed WHERE rule_id = 'docker-socket-mount'") == [
+        ("catalog", "`mcpharden: ignore=all` (line 6)")]
+
+
 def test_the_report_shows_suppressed_findings_apart(tmp_path):
     repo = write_tree(tmp_path / "commented", COMMENTED)
     db = tmp_path / "r.sqlite"
