@@ -27,8 +27,8 @@ catalog, with the same two commands.
   server: its Dockerfiles, compose files, Kubernetes manifests, CI definitions, MCP client
   configurations, scripts and READMEs, with every rule at its default severity. The corpora hold the
   container, CI and deployment files of each repository (not its whole source), so transport
-  detection sees only the entry files they keep. A repository's own `.mcpharden.toml` is not
-  honoured: this is an outside audit.
+  detection sees only the entry files they keep. A repository's own `.mcpharden.toml` and
+  `# mcpharden: ignore=` comments are not honoured (they are listed, and counted): this is an outside audit.
 - **Catalog**: every `server` entry of Docker's MCP catalog ({catalog} entries; remote servers have no
   container to audit and are left out): the catalog's own `server.yaml` (how the gateway runs the
   server) and the source repository it names, where the corpora hold a copy of it (`--mirror`). The

@@ -120,6 +120,9 @@ def _batch_options(batch: argparse.ArgumentParser) -> None:
     batch.add_argument("--no-images", action="store_true", help="do not pull and audit the images catalog entries name")
     batch.add_argument("--platform", metavar="OS/ARCH", help="the image platform to audit (default: every one)")
     batch.add_argument("--cache", metavar="DIR", help="where git URLs are cloned (default: $XDG_CACHE_HOME/mcpharden/repos)")
+    batch.add_argument("--honour-repository-suppressions", action="store_true",
+                       help="let a repository's own `# mcpharden: ignore=` comments and .mcpharden.toml hide its findings "
+                            "(default: they are listed and still counted)")
     batch.add_argument("--quiet", "-q", action="store_true", help="no line per server, only the summary")
 
 
@@ -379,11 +382,18 @@ def _batch(arguments: argparse.Namespace) -> int:
         print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
         return EXIT_USAGE
     unique = list({task.key: task for task in tasks}.values())
-    done = set() if arguments.rescan else store.done_keys()
-    todo = [task for task in unique if task.key not in done]
-    settings = BatchSettings(cache=cache, images=not arguments.no_images, platform=arguments.platform)
+    honour = arguments.honour_repository_suppressions
+    settings = BatchSettings(cache=cache, images=not arguments.no_images, platform=arguments.platform,
+                             honour_repository_suppressions=honour)
     executor = arguments.cluster or f"local:{arguments.workers or os.cpu_count() or 1}"
-    run_id = store.start_run(executor, len(unique))
+    try:
+        done = set() if arguments.rescan else store.done_keys("honoured" if honour else "counted")
+        todo = [task for task in unique if task.key not in done]
+        run_id = store.start_run(executor, len(unique))
+    except StoreError as error:
+        store.close()
+        print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
+        return EXIT_USAGE
     started, failed = time.perf_counter(), 0
     outcomes = run_dask(todo, settings, arguments.cluster) if arguments.cluster else run_local(todo, settings, arguments.workers)
     try:
@@ -392,13 +402,19 @@ def _batch(arguments: argparse.Namespace) -> int:
             failed += outcome.status == "error"
             if not arguments.quiet:
                 print(_shown(f"[{number}/{len(todo)}] {outcome.name}: {_batch_line(outcome)}"), flush=True)
+        store.finish_run(run_id, len(todo), len(unique) - len(todo), failed)
+    except StoreError as error:  # the database failed under the batch (a full disk, a lock, a trigger)
+        print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
+        return EXIT_USAGE
     except OSError as error:  # a scheduler that cannot be reached
         print(_shown(f"mcpharden: error: {arguments.cluster or 'the worker pool'}: {error}"), file=sys.stderr)
-        store.finish_run(run_id, 0, len(done), 0)
-        store.close()
+        try:
+            store.finish_run(run_id, 0, len(done), 0)
+        except StoreError:
+            pass  # the scheduler's error is the one to show
         return EXIT_USAGE
-    store.finish_run(run_id, len(todo), len(unique) - len(todo), failed)
-    store.close()
+    finally:
+        store.close()
     seconds = time.perf_counter() - started
     print(f"Audited {len(todo)} server(s) in {seconds:.1f} s ({failed} failed), skipped {len(unique) - len(todo)} already done;"
           f" results in {arguments.db}")
@@ -412,13 +428,15 @@ def _ecosystem_report(arguments: argparse.Namespace) -> int:
     if not any(path for path, _ in outputs):
         print("mcpharden report: error: give --html, --markdown or --csv", file=sys.stderr)
         return EXIT_USAGE
+    from mcpharden.batch.store import StoreError
+
     try:
         ecosystem = load(Path(arguments.db))
         for path, render in outputs:
             if path:
                 Path(path).write_text(render(ecosystem), encoding="utf-8")
                 print(_shown(f"wrote {path}"))
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, StoreError) as error:
         print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
         return EXIT_USAGE
     return EXIT_OK
@@ -429,7 +447,10 @@ def _batch_line(outcome) -> str:
         return "error: " + "; ".join(f"{step}: {message}" for step, message in outcome.errors)
     counts = {s: sum(1 for f in outcome.findings if f["severity"] == s) for s in ("high", "medium", "low")}
     problems = f" ({'; '.join(f'{step}: {message}' for step, message in outcome.errors)})" if outcome.errors else ""
-    return f"score {outcome.score} (grade {outcome.grade}), {counts['high']} high, {counts['medium']} medium, {counts['low']} low{problems}"
+    hidden = len(outcome.suppressed)
+    suppressed = f", {hidden} suppressed by the repository ({outcome.repository_suppressions})" if hidden else ""
+    return (f"score {outcome.score} (grade {outcome.grade}), {counts['high']} high, {counts['medium']} medium, {counts['low']} low"
+            f"{suppressed}{problems}")
 
 
 def _vuln_dbs(values: list[str]) -> tuple[Path, ...]:

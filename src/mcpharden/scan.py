@@ -44,9 +44,20 @@ class ScanOptions:
     # OSV databases (directories or all.zip) to match image packages against.
     vuln_dbs: tuple[Path, ...] = ()
     ignore_unfixed: bool = False
-    # False for an outside audit (`mcpharden batch`): the repository's own .mcpharden.toml
-    # must not hide its findings from the people auditing it.
+    # False for an outside audit (`mcpharden batch`): nothing the repository says about its own
+    # findings (.mcpharden.toml, [tool.mcpharden], `# mcpharden: ignore=` comments) changes them,
+    # or the audited could grade themselves; what it would hide is listed, still counted, in
+    # TargetResult.repository_suppressions.
     use_repository_config: bool = True
+
+
+@dataclass(frozen=True)
+class RepositorySuppression:
+    """A finding the scanned repository's own comments or configuration hide (or lower), and
+    what does it: left out when they are honoured, listed and still counted when they are not."""
+
+    finding: Finding
+    by: str  # "`# mcpharden: ignore=all` (line 3)", "`ignore` in .mcpharden.toml"
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,9 @@ class TargetResult:
     cards: tuple = ()
     # Base-image families of the images the Dockerfiles ship (debian, distroless, ...).
     base_families: tuple[str, ...] = ()
+    # What the repository's own suppressions hide: left out of `findings` when honoured, kept in
+    # them (and listed here) when not (ScanOptions.use_repository_config).
+    repository_suppressions: tuple[RepositorySuppression, ...] = ()
 
 
 def scan_target(target: Path, options: ScanOptions) -> TargetResult:
@@ -80,6 +94,7 @@ def scan_target(target: Path, options: ScanOptions) -> TargetResult:
     config = load_config(root, options.config_path, rule_ids) if options.use_repository_config else Config()
     rules = _selected_rules(config, options, rule_ids)
     reader = RepoReader(root)
+    claimed = config if options.use_repository_config else _claimed_config(root, rule_ids, reader)
     if is_directory:
         discovery = discover(root, config.exclude, reader)
         artifacts, notices = discovery.artifacts, list(discovery.notices)
@@ -89,7 +104,7 @@ def scan_target(target: Path, options: ScanOptions) -> TargetResult:
             problem = reader.notices[0].message if reader.notices else "cannot be read"
             raise TargetError(f"{target}: {problem}")
     scope = "repository" if is_directory else "files"
-    return _judge(str(target), root, artifacts, reader, notices, config, rules, options, scope)
+    return _judge(str(target), root, artifacts, reader, notices, config, rules, options, scope, claimed)
 
 
 def scan_text(name: str, content: str, options: ScanOptions) -> TargetResult:
@@ -211,7 +226,9 @@ def _with_images(project: Project, options: ScanOptions, notices: list[Notice]) 
 
 
 def _judge(target: str, root: Path, artifacts, reader: RepoReader, notices: list[Notice], config: Config,
-           rules: list[Rule], options: ScanOptions, scope: str) -> TargetResult:
+           rules: list[Rule], options: ScanOptions, scope: str, claimed: Config | None = None) -> TargetResult:
+    """`config` is what the findings are judged by; `claimed` what the repository says of them
+    (its own configuration, when that is not honoured: see ScanOptions.use_repository_config)."""
     project = _build_project(artifacts, reader, options.target_stage or config.target, config, scope)
     if options.images:
         project = _with_images(project, options, notices)
@@ -219,7 +236,14 @@ def _judge(target: str, root: Path, artifacts, reader: RepoReader, notices: list
     for rule in rules:
         findings.extend(_run_rule(rule, project, notices))
     findings = [_with_severity(f, config) for f in findings]
-    kept = [f for f in findings if not config.ignores(f.rule_id, f.path) and not _suppressed(f, reader)]
+    if options.use_repository_config:
+        suppressions = [RepositorySuppression(f, by) for f in findings if (by := _hidden_by(f, config, reader))]
+        hidden = {id(suppression.finding) for suppression in suppressions}
+        kept = [f for f in findings if id(f) not in hidden]
+    else:  # an outside audit: every finding counts; what the repository would hide is listed
+        said = claimed or Config()
+        suppressions = [RepositorySuppression(f, by) for f in findings if (by := _claimed_by(f, said, reader))]
+        kept = findings
     return TargetResult(
         target=target,
         root=root.as_posix(),
@@ -233,6 +257,7 @@ def _judge(target: str, root: Path, artifacts, reader: RepoReader, notices: list
         servers=project.client_servers,
         cards=_cards(project, kept, Path(target).resolve().name or target),
         base_families=tuple(build.final.profile.family for build in project.builds),
+        repository_suppressions=tuple(sorted(suppressions, key=lambda s: Finding.sort_key(s.finding))),
     )
 
 
@@ -390,8 +415,60 @@ def _with_severity(finding: Finding, config: Config) -> Finding:
     return replace(finding, severity=override) if override is not None else finding
 
 
-def _suppressed(finding: Finding, reader: RepoReader) -> bool:
-    """`# mcpharden: ignore=RULE[,RULE]` in the comment block right above the finding's line."""
+def _claimed_config(root: Path, rule_ids: frozenset[str], reader: RepoReader) -> Config:
+    """The repository's own configuration, read to list what it would hide, never to judge: one
+    that cannot be read or is invalid claims nothing (a notice says so), it fails no audit."""
+    try:
+        return load_config(root, None, rule_ids)
+    except ConfigError as error:
+        reader.notices.append(Notice(".", f"the repository's own configuration is not valid ({error}): it hides nothing"))
+    except Exception as error:  # nested past what the TOML parser bears, or shapes no check foresaw
+        reader.notices.append(Notice(".", f"the repository's own configuration cannot be read ({type(error).__name__}): "
+                                          "it hides nothing"))
+    return Config()
+
+
+def _hidden_by(finding: Finding, config: Config, reader: RepoReader) -> str | None:
+    """What hides `finding` once its rule ran on a file that was read: an inline comment above
+    it, or `per-file-ignores` of the configuration; None when nothing does."""
+    comment = _suppression_comment(finding, reader)
+    if comment:
+        return comment
+    if config.ignores(finding.rule_id, finding.path):
+        return f"`per-file-ignores` in {_config_name(config)}"
+    return None
+
+
+def _claimed_by(finding: Finding, config: Config, reader: RepoReader) -> str | None:
+    """What in the repository would hide or lower `finding` if it were honoured: besides
+    `_hidden_by`, the settings that keep a rule from running (`ignore`, `select`), a file from
+    being read (`exclude`), or lower a severity."""
+    hidden = _hidden_by(finding, config, reader)
+    if hidden:
+        return hidden
+    where = _config_name(config)
+    if finding.rule_id in config.ignore:
+        return f"`ignore` in {where}"
+    if config.select is not None and finding.rule_id not in config.select:
+        return f"`select` in {where} leaves the rule out"
+    if config.exclude:
+        from mcpharden.sources.discovery import _excluded  # the matcher discovery skips files with
+
+        if _excluded(finding.path, config.exclude):
+            return f"`exclude` in {where}"
+    lowered = config.severity.get(finding.rule_id)
+    if lowered is not None and lowered < finding.severity:  # lowering changes the grade as hiding does
+        return f"`severity` in {where} lowers it to {lowered.label}"
+    return None
+
+
+def _config_name(config: Config) -> str:
+    return Path(config.source).name if config.source else "the configuration"
+
+
+def _suppression_comment(finding: Finding, reader: RepoReader) -> str | None:
+    """`# mcpharden: ignore=RULE[,RULE]` in the comment block right above the finding's line,
+    as written (shortened), with its line; None when there is none for this rule."""
     lines = reader.suppression_lines(finding.path)
     index = finding.line - 2
     while 0 <= index < len(lines):
@@ -402,9 +479,10 @@ def _suppressed(finding: Finding, reader: RepoReader) -> bool:
         if match:
             rules = {r.strip() for r in match.group(1).split(",")}
             if finding.rule_id in rules or "all" in rules:
-                return True
+                written = " ".join(match.group(0).split())
+                return f"`{written[:120]}{'…' if len(written) > 120 else ''}` (line {index + 1})"
         index -= 1
-    return False
+    return None
 
 
 def ensure_valid_config(path: Path | None) -> None:

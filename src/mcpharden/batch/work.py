@@ -26,6 +26,9 @@ class BatchSettings:
     cache: str  # where URLs are cloned
     images: bool = True  # audit the image a catalog entry names
     platform: str | None = None
+    # An outside audit: a repository's own `# mcpharden: ignore=` comments and configuration change
+    # nothing (they are listed); True honours them, as the repository's own `mcpharden scan` would.
+    honour_repository_suppressions: bool = False
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,10 @@ class ServerOutcome:
     base_families: tuple[str, ...] = ()
     timings: tuple[tuple[str, float], ...] = ()
     errors: tuple[tuple[str, str], ...] = field(default=())
+    # What the repository's own comments and configuration hide (findings, each with `suppressed_by`),
+    # and whether that was honoured ("honoured": left out of the score) or not ("counted").
+    suppressed: tuple[dict, ...] = ()
+    repository_suppressions: str = "counted"
 
 
 def audit_server(task: ServerTask, settings: BatchSettings) -> ServerOutcome:
@@ -70,11 +77,11 @@ def audit_server(task: ServerTask, settings: BatchSettings) -> ServerOutcome:
         root = step("clone", lambda: _checkout(task, settings)) if task.is_url else Path(task.location)
     if root is not None:
         target = root / task.subdirectory if task.subdirectory else root
-        found = step("scan", lambda: _scan(target))
+        found = step("scan", lambda: _scan(target, settings.honour_repository_suppressions))
         if found is not None:
             results.append(found)
     if task.catalog_entry:
-        found = step("catalog", lambda: _scan_catalog_entry(Path(task.catalog_entry)))
+        found = step("catalog", lambda: _scan_catalog_entry(Path(task.catalog_entry), settings.honour_repository_suppressions))
         if found is not None:
             results.append(found)
     if task.image and settings.images:
@@ -86,22 +93,22 @@ def audit_server(task: ServerTask, settings: BatchSettings) -> ServerOutcome:
     elif results and not any(result.files_scanned for _, result in results) and not errors:
         errors.append(("scan", "nothing to judge: no Dockerfile, compose file, manifest, CI definition or client "
                                "configuration could be read"))
-    return _outcome(task, results, timings, errors)
+    return _outcome(task, results, timings, errors, settings.honour_repository_suppressions)
 
 
-def _scan(target: Path):
+def _scan(target: Path, honour: bool):
     from mcpharden.scan import ScanOptions, TargetError, scan_target
 
     if not target.is_dir():
         raise TargetError(f"{target.name or target}: not a directory")
-    return "repository", scan_target(target, ScanOptions(use_repository_config=False))
+    return "repository", scan_target(target, ScanOptions(use_repository_config=honour))
 
 
-def _scan_catalog_entry(entry: Path):
+def _scan_catalog_entry(entry: Path, honour: bool):
     from mcpharden.scan import ScanOptions, scan_text
 
     text = entry.read_text(encoding="utf-8", errors="replace")
-    return "catalog", scan_text("server.yaml", text, ScanOptions(use_repository_config=False))
+    return "catalog", scan_text("server.yaml", text, ScanOptions(use_repository_config=honour))
 
 
 def _audit_image(reference: str, platform: str | None):
@@ -144,7 +151,7 @@ def _checkout(task: ServerTask, settings: BatchSettings) -> Path:
     return target
 
 
-def _outcome(task: ServerTask, results, timings, errors) -> ServerOutcome:
+def _outcome(task: ServerTask, results, timings, errors, honoured: bool = False) -> ServerOutcome:
     from mcpharden.scoring import score
 
     findings = [(source, result, finding) for source, result in results for finding in result.findings]
@@ -153,9 +160,7 @@ def _outcome(task: ServerTask, results, timings, errors) -> ServerOutcome:
         key=task.key, name=task.name, location=task.location, commit=task.commit, image=task.image,
         # Done when something was read and judged; a server whose every file failed to parse is an error.
         status="done" if any(result.files_scanned for _, result in results) else "error",
-        findings=tuple({"source": source, "rule_id": f.rule_id, "severity": f.severity.label, "path": _safe(f.path),
-                        "line": f.line, "message": _safe(f.message), "fingerprint": f.fingerprint}
-                       for source, _, f in findings),
+        findings=tuple(_finding_row(source, f) for source, _, f in findings),
         notices=tuple({"path": _safe(n.path), "line": n.line, "message": _safe(n.message)}
                       for _, result in results for n in result.notices),
         cards=tuple(_redacted(card.document()) for _, result in results for card in result.cards),
@@ -163,7 +168,15 @@ def _outcome(task: ServerTask, results, timings, errors) -> ServerOutcome:
         files_scanned=sum(result.files_scanned for _, result in results),
         base_families=tuple(family for _, result in results for family in result.base_families),
         timings=tuple(timings), errors=tuple(errors),
+        suppressed=tuple({**_finding_row(source, s.finding), "suppressed_by": _safe(s.by)}
+                         for source, result in results for s in result.repository_suppressions),
+        repository_suppressions="honoured" if honoured else "counted",
     )
+
+
+def _finding_row(source: str, f) -> dict:
+    return {"source": source, "rule_id": f.rule_id, "severity": f.severity.label, "path": _safe(f.path), "line": f.line,
+            "message": _safe(f.message), "fingerprint": f.fingerprint}
 
 
 def _safe(text: str) -> str:

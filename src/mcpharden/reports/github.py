@@ -7,7 +7,7 @@ import posixpath
 
 from mcpharden.model.findings import Severity
 from mcpharden.reports import Report
-from mcpharden.reports.safety import escape_bytes
+from mcpharden.reports.safety import escape_control
 
 LEVEL = {Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "notice", Severity.INFO: "notice"}
 
@@ -27,9 +27,12 @@ def render(report: Report) -> str:
 
 
 def _data(text: str) -> str:
-    """A command's message: `%`, CR and LF are the characters that would end or forge it."""
-    return escape_bytes(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A command's message, escaped as GitHub's toolkit escapes it (`%`, CR and LF would end or
+    forge the command); then every other control character is shown as an escape: the log is a
+    terminal to whoever reads it, and an ESC or an OSC sequence (`ESC ] 8 ;; url BEL`) acts in it."""
+    return escape_control(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _property(text: str) -> str:
+    """A property's value (file, title): `:` and `,` would also end it."""
     return _data(text).replace(":", "%3A").replace(",", "%2C")
