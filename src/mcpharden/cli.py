@@ -361,7 +361,7 @@ def _batch(arguments: argparse.Namespace) -> int:
     from mcpharden.batch.runners import run_dask, run_local
     from mcpharden.batch.store import Store, StoreError
     from mcpharden.batch.work import BatchSettings
-    from mcpharden.usercache import user_cache
+    from mcpharden.usercache import cache_folder
 
     try:
         tasks = from_directories(arguments.directories)
@@ -373,9 +373,9 @@ def _batch(arguments: argparse.Namespace) -> int:
             raise InputError("nothing to audit: give folders, --list or --catalog")
         if arguments.workers is not None and arguments.workers < 1:
             raise InputError("--workers: at least 1")
-        cache = arguments.cache or str(user_cache("repos"))
+        cache = arguments.cache or str(cache_folder("repos"))
         store = Store(Path(arguments.db))
-    except (InputError, StoreError, OSError) as error:  # OSError: no user cache for the clones
+    except (InputError, StoreError, OSError) as error:  # OSError: no user cache for the clones, or not the user's alone
         print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
         return EXIT_USAGE
     unique = list({task.key: task for task in tasks}.values())

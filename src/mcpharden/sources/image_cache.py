@@ -3,8 +3,9 @@ and platform is kept as JSON in `$XDG_CACHE_HOME/mcpharden/images`, so a second 
 same image (a batch rerun, a catalog that lists one image twice) pulls nothing but the digest.
 
 A tag is resolved to its digest every time (tags move); a digest never changes what it names,
-so its entry never goes stale. Entries are data, never code: JSON, read with the same shape
-checks as any input, and ignored when unreadable.
+so its entry never goes stale. Entries are data, never code: JSON that carries its own digest
+(a damaged entry is pulled again), read with the same shape checks as any input, and ignored
+when unreadable.
 """
 
 from __future__ import annotations
@@ -16,11 +17,7 @@ from types import MappingProxyType
 
 from mcpharden import __version__
 from mcpharden.model.image import ImageFile, ImageModel, Package
-from mcpharden.usercache import user_cache, write_atomically
-
-
-def cache_directory() -> Path:
-    return user_cache("images")
+from mcpharden.usercache import optional_cache_folder, read_entry, write_entry
 
 
 def cached_registry_images(reference: str, platform: str | None) -> list[ImageModel]:
@@ -31,10 +28,10 @@ def cached_registry_images(reference: str, platform: str | None) -> list[ImageMo
         digest = Repository(reference).digest()
     except RegistryError as error:
         raise ImageError(str(error)) from None
-    try:
-        path = cache_directory() / f"{digest.replace(':', '-')}-{(platform or 'all').replace('/', '_')}.json"
-    except OSError:  # no user cache: pulled every time
+    folder = optional_cache_folder("images")
+    if folder is None:  # no user cache, or one that is not the user's alone: pulled every time
         return read_registry_images(reference, platform)
+    path = folder / f"{digest.replace(':', '-')}-{(platform or 'all').replace('/', '_')}.json"
     cached = _load(path, reference)
     if cached is not None:
         return cached
@@ -44,8 +41,11 @@ def cached_registry_images(reference: str, platform: str | None) -> list[ImageMo
 
 
 def _load(path: Path, reference: str) -> list[ImageModel] | None:
+    text = read_entry(path)
+    if text is None:
+        return None
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(text)
         if document.get("mcpharden") != __version__:
             return None  # an older reader may have seen less
         return [_image(entry, reference) for entry in document["images"]]
@@ -54,7 +54,7 @@ def _load(path: Path, reference: str) -> list[ImageModel] | None:
 
 
 def _store(path: Path, images: list[ImageModel]) -> None:
-    write_atomically(path, json.dumps({"mcpharden": __version__, "images": [_entry(image) for image in images]}))
+    write_entry(path, json.dumps({"mcpharden": __version__, "images": [_entry(image) for image in images]}))
 
 
 def _entry(image: ImageModel) -> dict:

@@ -38,9 +38,11 @@ class Outcome:
 
 
 def default_cache() -> Path:
-    from mcpharden.usercache import user_cache
+    """The user cache's `osv/` folder, created 0700 or checked (UnsafeCacheError, an OSError,
+    when it is not the user's alone: `db update` and `--vuln-db auto` then stop with it)."""
+    from mcpharden.usercache import cache_folder
 
-    return user_cache("osv")
+    return cache_folder("osv")
 
 
 def dumps_in(directory: Path) -> list[Path]:
