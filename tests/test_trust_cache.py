@@ -272,3 +272,64 @@ def test_an_unsafe_image_cache_is_not_used(registry, tmp_path, how):
     result = mcpharden(tmp_path, "image", f"{registry}/mcp/rooted:1", "--format", "json")
     assert "root-user" in rule_ids(result)  # pulled and audited, the planted answer unused
     assert result.stderr.count("notice") == 1 and "running without the cache" in result.stderr
+
+
+# --- what entries hold --------------------------------------------------------------------------
+
+GITHUB_TOKEN = "ghp_" + "Zq8Lw3" * 6
+ENV_FILE_KEY = "sk-live-9fK2mQ7xLp4Rt8Vw"
+GIT_PASSWORD = "Hx7pQ2rT9vLm4Bn6"
+KEY_MATERIAL = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtz"
+DELETED_TOKEN = "Wq3eR5tY7uI9oP1aZx2c"
+DATABASE_PASSWORD = "Pg4sQ8wE2rT6yU0i"
+PASSWORD_HASH = "$6$Nq7RtQ2m$Xk29Lp0Vb3Hg5Fd7Sa1Jz8Mc4Ne6"
+VALUES = [GITHUB_TOKEN, ENV_FILE_KEY, GIT_PASSWORD, KEY_MATERIAL, DELETED_TOKEN, DATABASE_PASSWORD, PASSWORD_HASH]
+
+
+def test_an_image_audit_in_the_cache_holds_no_credential_value(registry, tmp_path):
+    layers = [
+        layer(Entry("app/deploy.env", f"DEPLOY_TOKEN={DELETED_TOKEN}\n".encode())),
+        layer(
+            Entry("app/.wh.deploy.env"),  # deleted by a later layer: still in the image for anyone who pulls it
+            Entry("app/.env", f"API_KEY={ENV_FILE_KEY}\n".encode()),
+            Entry("root/.git-credentials", f"https://bob:{GIT_PASSWORD}@github.com\n".encode()),
+            Entry("root/.ssh/id_ed25519", f"-----BEGIN OPENSSH PRIVATE KEY-----\n{KEY_MATERIAL}\n"
+                                          "-----END OPENSSH PRIVATE KEY-----\n".encode(), mode=0o600),
+            Entry("etc/passwd", f"root:x:0:0:root:/root:/bin/sh\napp:{PASSWORD_HASH}:1000:1000::/app:/bin/sh\n".encode()),
+            Entry("server", b"\x7fELF", mode=0o755),
+        ),
+    ]
+    config = {"User": "app", "Env": [f"GITHUB_TOKEN={GITHUB_TOKEN}", f"DATABASE_URL=postgres://svc:{DATABASE_PASSWORD}@db/app",
+                                     "PATH=/usr/bin"]}
+    digest = push_image(registry, "mcp/leaky", "1", layers, config)
+
+    def secrets(result):
+        found = json.loads(result.stdout)["findings"]
+        return sorted((f["details"]["where"], f["details"]["kind"]) for f in found if f["rule_id"] == "secret-in-image"), \
+            {f["rule_id"] for f in found}
+
+    cache = tmp_path / "xdg"  # the registry keeps its blobs in tmp_path/data
+    fresh, fresh_rules = secrets(mcpharden(cache, "image", f"{registry}/mcp/leaky:1", "--format", "json"))
+    assert [where for where, _ in fresh] == ["/app/.env", "/app/deploy.env (deleted by a later layer, still in the image's layers)",
+                                             "/root/.git-credentials", "/root/.ssh/id_ed25519", "ENV GITHUB_TOKEN"]
+    assert "root-user" not in fresh_rules  # `app` is uid 1000 by the image's /etc/passwd
+    files = every_file(cache)
+    assert any(path.parent.name == "images" for path in files)
+    for path in files:
+        text = path.read_bytes().decode("utf-8", "replace")
+        assert not [value for value in VALUES if value in text], path
+    # Read back from the cache alone (a registry that cannot be reached): the same findings, where and what kind.
+    cached = mcpharden(cache, "image", f"127.0.0.1:9/mcp/leaky@{digest}", "--format", "json")
+    assert secrets(cached) == (fresh, fresh_rules)
+    assert not [value for value in VALUES if value in cached.stdout + cached.stderr]
+
+
+def test_image_audits_from_earlier_builds_are_removed(registry, tmp_path):
+    """Entries written before they carried a digest kept the files the secret check read."""
+    images = tmp_path / "mcpharden" / "images"
+    images.mkdir(mode=0o700, parents=True)
+    old = images / f"sha256-{'1' * 64}-all.json"
+    old.write_text(json.dumps({"mcpharden": "0.1.0", "images": [{"contents": {"/app/.env": f"API_KEY={ENV_FILE_KEY}"}}]}))
+    push_image(registry, "mcp/any", "1", NON_ROOT, {"User": "65532"})
+    assert "root-user" not in rule_ids(mcpharden(tmp_path, "image", f"{registry}/mcp/any:1", "--format", "json"))
+    assert not old.exists() and len(list(images.iterdir())) == 1
