@@ -13,6 +13,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from conftest import write_tree
 from imagebuilder import Entry, Image, layer
 from test_fix_registry import _push_blob, registry  # noqa: F401  (the registry fixture: Debian's docker-registry on loopback)
 from test_image_registry import push_manifest
+from test_image_vulns import database, debian_image, osv_server  # noqa: F401  (an OSV dump server on loopback)
 
 CLOSED = "http://127.0.0.1:9"  # nothing listens: a command that should have stopped earlier fails here, offline
 REPOSITORY = {
@@ -333,3 +335,28 @@ def test_image_audits_from_earlier_builds_are_removed(registry, tmp_path):
     push_image(registry, "mcp/any", "1", NON_ROOT, {"User": "65532"})
     assert "root-user" not in rule_ids(mcpharden(tmp_path, "image", f"{registry}/mcp/any:1", "--format", "json"))
     assert not old.exists() and len(list(images.iterdir())) == 1
+
+
+# --- OSV dumps -----------------------------------------------------------------------------------
+
+
+def test_a_cut_short_osv_dump_is_not_used_and_db_update_fetches_it_again(tmp_path, osv_server):
+    url, served, _ = osv_server
+    image = debian_image(tmp_path)
+    update = mcpharden(tmp_path / "xdg", "db", "update", "--image", str(image), "--url", url)
+    assert update.returncode == 0, update.stderr
+    osv = tmp_path / "xdg" / "mcpharden" / "osv"
+    assert mode(osv) == 0o700
+    debian = osv / "Debian-all.zip"
+    whole = debian.read_bytes()
+    debian.write_bytes(whole[: len(whole) // 2])
+    auto = mcpharden(tmp_path / "xdg", "image", str(image), "--vuln-db", "auto", "--format", "json", "--fail-on", "never",
+                     "--select", "known-vulnerability")
+    assert auto.returncode == 0, auto.stderr
+    assert f"{debian}: damaged" in auto.stderr and "`mcpharden db update` fetches it again" in auto.stderr
+    advisories = {f["details"]["advisory"] for f in json.loads(auto.stdout)["findings"]}
+    assert "GHSA-aaaa-bbbb-cccc" in advisories and "DSA-5678-1" not in advisories  # npm's dump used, Debian's not
+    before = len(served)
+    again = mcpharden(tmp_path / "xdg", "db", "update", "--ecosystem", "Debian", "--url", url)
+    assert again.returncode == 0 and "Debian: downloaded" in again.stdout  # not "unchanged" on its ETag
+    assert served[before:] == ["/Debian/all.zip"] and debian.read_bytes() == whole and zipfile.is_zipfile(debian)

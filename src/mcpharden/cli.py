@@ -440,9 +440,13 @@ def _vuln_dbs(values: list[str]) -> tuple[Path, ...]:
             paths.append(Path(value))
             continue
         # Only here: the downloader brings urllib's HTTP and TLS stack, tens of milliseconds.
-        from mcpharden.vulns.download import default_cache, dumps_in
+        from mcpharden.vulns.download import default_cache, dumps_in, intact_dump
 
         cached = dumps_in(default_cache())
+        for damaged in [path for path in cached if not intact_dump(path)]:
+            print(_shown(f"mcpharden: notice: {damaged}: damaged (no zip directory at its end): not used;"
+                         " `mcpharden db update` fetches it again"), file=sys.stderr)
+            cached.remove(damaged)
         if not cached:
             raise ValueError(f"--vuln-db auto: no OSV dump in {default_cache()}: run `mcpharden db update` first")
         paths.extend(cached)
