@@ -138,13 +138,14 @@ def _sha256():
     OpenSSL's is five times faster, so it is taken when something already loaded it."""
     if "hashlib" in sys.modules:  # bashlex's tables (142 KB) are hashed after their module imports it
         return sys.modules["hashlib"].sha256
+    # Named by version: a failed import walks the whole sys.path, costing more than the hash.
     try:
-        from _sha2 import sha256  # Python 3.12 and later
-    except ImportError:
-        try:
-            from _sha256 import sha256  # Python 3.11
-        except ImportError:
-            from hashlib import sha256  # an interpreter built without them
+        if sys.version_info >= (3, 12):
+            from _sha2 import sha256
+        else:
+            from _sha256 import sha256
+    except ImportError:  # an interpreter built without it
+        from hashlib import sha256
     return sha256
 
 
