@@ -76,16 +76,18 @@ def test_a_digest_is_audited_once(registry, tmp_path):
     entry = tmp_path / "cache" / "mcpharden" / "images" / f"{digest.replace(':', '-')}-all.json"
     # Audits hold what the secret check read from the image: only the user may read them.
     assert entry.stat().st_mode & 0o777 == 0o600 and entry.parent.stat().st_mode & 0o777 == 0o700
-    document = json.loads(entry.read_text())
+    _, text = entry.read_text().split("\n", 1)  # an entry starts with the digest of the rest
+    document = json.loads(text)
     document["images"][0]["config_user"] = "0"
-    entry.write_text(json.dumps(document))
+    text = json.dumps(document)
+    entry.write_text(f"sha256:{hashlib.sha256(text.encode()).hexdigest()}\n{text}")
     by_digest = mcpharden(tmp_path, "image", f"{registry}/mcp/cached@{digest}", "--format", "json", "--fail-on", "never")
     assert "root-user" in {rule for rule, _ in findings(by_digest)}
     # A cache entry that is not an audit is ignored, and the image is pulled again.
     entry.write_text("not json")
     again = mcpharden(tmp_path, "image", f"{registry}/mcp/cached:1", "--format", "json", "--fail-on", "never")
     assert "root-user" not in {rule for rule, _ in findings(again)}
-    assert json.loads(entry.read_text())["images"][0]["config_user"] == "65532"
+    assert json.loads(entry.read_text().split("\n", 1)[1])["images"][0]["config_user"] == "65532"
 
 
 def test_unknown_images_and_registries_are_errors_not_tracebacks(registry, tmp_path):

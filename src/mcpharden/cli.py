@@ -364,7 +364,7 @@ def _batch(arguments: argparse.Namespace) -> int:
     from mcpharden.batch.runners import run_dask, run_local
     from mcpharden.batch.store import Store, StoreError
     from mcpharden.batch.work import BatchSettings
-    from mcpharden.usercache import user_cache
+    from mcpharden.usercache import cache_folder
 
     try:
         tasks = from_directories(arguments.directories)
@@ -376,9 +376,9 @@ def _batch(arguments: argparse.Namespace) -> int:
             raise InputError("nothing to audit: give folders, --list or --catalog")
         if arguments.workers is not None and arguments.workers < 1:
             raise InputError("--workers: at least 1")
-        cache = arguments.cache or str(user_cache("repos"))
+        cache = arguments.cache or str(cache_folder("repos"))
         store = Store(Path(arguments.db))
-    except (InputError, StoreError, OSError) as error:  # OSError: no user cache for the clones
+    except (InputError, StoreError, OSError) as error:  # OSError: no user cache for the clones, or not the user's alone
         print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
         return EXIT_USAGE
     unique = list({task.key: task for task in tasks}.values())
@@ -461,9 +461,13 @@ def _vuln_dbs(values: list[str]) -> tuple[Path, ...]:
             paths.append(Path(value))
             continue
         # Only here: the downloader brings urllib's HTTP and TLS stack, tens of milliseconds.
-        from mcpharden.vulns.download import default_cache, dumps_in
+        from mcpharden.vulns.download import default_cache, dumps_in, intact_dump
 
         cached = dumps_in(default_cache())
+        for damaged in [path for path in cached if not intact_dump(path)]:
+            print(_shown(f"mcpharden: notice: {damaged}: damaged (no zip directory at its end): not used;"
+                         " `mcpharden db update` fetches it again"), file=sys.stderr)
+            cached.remove(damaged)
         if not cached:
             raise ValueError(f"--vuln-db auto: no OSV dump in {default_cache()}: run `mcpharden db update` first")
         paths.extend(cached)

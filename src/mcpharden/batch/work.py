@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mcpharden.batch.inputs import ServerTask
+from mcpharden.usercache import private_folder
 
 CLONE_SECONDS = 300
 # Transports git may use: never `ext::` (it runs a command) or anything else unusual.
@@ -134,6 +135,7 @@ def _checkout(task: ServerTask, settings: BatchSettings) -> Path:
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_LFS_SKIP_SMUDGE": "1", "GIT_CONFIG_NOSYSTEM": "1"}
     partial = target.with_name(target.name + ".part")
     shutil.rmtree(partial, ignore_errors=True)  # a clone an earlier run left half done
+    private_folder(partial)  # 0700: git clones into the empty folder, which keeps its mode
     command = ["git", *protocols, *safe, "clone", "--quiet", "--depth", "1", "--no-tags", "--", task.location, str(partial)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=CLONE_SECONDS, env=env, stdin=subprocess.DEVNULL)
     if done.returncode != 0:

@@ -20,14 +20,19 @@ def load_table(name: str) -> dict[str, Any]:
 
     The TOML files are the source of truth; parsing them with the pure-Python tomllib costs
     every process about 15 ms, so each table is also kept as JSON in the user's cache, under
-    a name that changes whenever the TOML file does (size, mtime and mcpharden's version)."""
+    a name that changes whenever the TOML file does (size, mtime and mcpharden's version), and
+    used only when its digest matches (a damaged entry is parsed again)."""
     source = Path(__file__).with_name(name)
     cached = _cache_path(source)
     if cached is not None:
-        try:
-            return json.loads(cached.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            pass
+        from mcpharden.usercache import read_entry
+
+        text = read_entry(cached)
+        if text is not None:
+            try:
+                return json.loads(text)
+            except ValueError:
+                pass
     import tomllib
 
     table = tomllib.loads(source.read_text(encoding="utf-8"))
@@ -37,17 +42,20 @@ def load_table(name: str) -> dict[str, Any]:
 
 def _cache_path(source: Path) -> Path | None:
     from mcpharden import __version__
-    from mcpharden.usercache import user_cache
+    from mcpharden.usercache import optional_cache_folder
 
+    folder = optional_cache_folder("tables")
+    if folder is None:
+        return None
     try:
         info = source.stat()
-        return user_cache("tables", f"{source.stem}-{__version__}-{info.st_size}-{info.st_mtime_ns}.json")
     except OSError:
         return None
+    return folder / f"{source.stem}-{__version__}-{info.st_size}-{info.st_mtime_ns}.json"
 
 
 def _store(path: Path | None, table: dict[str, Any]) -> None:
-    from mcpharden.usercache import write_atomically
+    from mcpharden.usercache import write_entry
 
     if path is None:
         return
@@ -55,4 +63,4 @@ def _store(path: Path | None, table: dict[str, Any]) -> None:
         text = json.dumps(table)
     except (TypeError, ValueError):
         return  # a table JSON cannot hold (dates): parsed each time
-    write_atomically(path, text)
+    write_entry(path, text)

@@ -89,8 +89,9 @@ def _secret_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
 def secrets(image: ImageModel) -> list[Secret]:
     """Credential-looking ENV values and credential files. Only where and what: never the value."""
     table = _table()["secrets"]
-    found = [Secret(f"ENV {name}", "credential-looking value") for name, value in sorted(image.env.items())
-             if any(glob_match(name.upper(), p) for p in table["env_names"]) and _looks_real(value, table["placeholders"])]
+    found = list(image.cached_secrets)
+    found += [Secret(f"ENV {name}", "credential-looking value") for name, value in sorted(image.env.items())
+              if any(glob_match(name.upper(), p) for p in table["env_names"]) and _looks_real(value, table["placeholders"])]
     for contents, note in ((image.contents, ""), (image.shadowed_contents, " (deleted by a later layer, still in the image's layers)")):
         for path, text in sorted(contents.items()):
             if not secret_candidate(path):

@@ -59,6 +59,9 @@ class ImageModel:
     distro_version: str = ""
     # Known vulnerabilities of its packages (with --vuln-db): mcpharden.vulns.osv.Vulnerability
     vulnerabilities: tuple = ()
+    # Credentials the secret check found before this model was cached (image_contents.Secret: where
+    # and what kind): an audit read back from the user's cache keeps neither the files nor the values.
+    cached_secrets: tuple = ()
 
     @property
     def source_path(self) -> str:

@@ -3,8 +3,8 @@
 bashlex builds its LALR tables at import (its bundled ply never reads the tables it writes),
 which costs about 80 ms in every process that parses a script. The tables depend only on
 bashlex's grammar, so they are computed once and kept as JSON in
-`$XDG_CACHE_HOME/mcpharden/bashlex-<version>-<grammar hash>.json`; later imports load them.
-A missing, stale or malformed cache entry only means the tables are built again.
+`$XDG_CACHE_HOME/mcpharden/bashlex-<grammar hash>.json`; later imports load them. A missing,
+stale, malformed or damaged (digest mismatch) entry only means the tables are built again.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sys
 from importlib.util import find_spec
 from pathlib import Path
 
-from mcpharden.usercache import user_cache, write_atomically
+from mcpharden.usercache import optional_cache_folder, read_entry, write_entry
 
 
 def import_bashlex():
@@ -66,20 +66,26 @@ def import_bashlex():
 
 
 def _cache_path() -> Path | None:
+    folder = optional_cache_folder()
+    if folder is None:
+        return None
     try:
         spec = find_spec("bashlex.parser")
         grammar = Path(spec.origin).read_bytes() if spec and spec.origin else b""
         grammar += Path(find_spec("bashlex.yacc").origin).read_bytes()
-        return user_cache(f"bashlex-{hashlib.sha256(grammar).hexdigest()[:20]}.json")
     except (OSError, ImportError, AttributeError, ValueError):
         return None
+    return folder / f"bashlex-{hashlib.sha256(grammar).hexdigest()[:20]}.json"
 
 
 def _load(path: Path | None):
     if path is None:
         return None
+    text = read_entry(path)
+    if text is None:
+        return None
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(text)
         action = {int(state): {str(k): int(v) for k, v in row.items()} for state, row in document["action"].items()}
         goto = {int(state): {str(k): int(v) for k, v in row.items()} for state, row in document["goto"].items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -89,4 +95,4 @@ def _load(path: Path | None):
 
 def _store(path: Path | None, action, goto) -> None:
     if path is not None:
-        write_atomically(path, json.dumps({"action": action, "goto": goto}))
+        write_entry(path, json.dumps({"action": action, "goto": goto}))

@@ -38,14 +38,22 @@ class Outcome:
 
 
 def default_cache() -> Path:
-    from mcpharden.usercache import user_cache
+    """The user cache's `osv/` folder, created 0700 or checked (UnsafeCacheError, an OSError,
+    when it is not the user's alone: `db update` and `--vuln-db auto` then stop with it)."""
+    from mcpharden.usercache import cache_folder
 
-    return user_cache("osv")
+    return cache_folder("osv")
 
 
 def dumps_in(directory: Path) -> list[Path]:
     """The dumps a cache holds (what `--vuln-db auto` matches against)."""
     return sorted(path for path in directory.glob("*-all.zip") if path.is_file() and not path.is_symlink())
+
+
+def intact_dump(path: Path) -> bool:
+    """Whether a dump is whole as far as a cheap look tells: a zip's directory is at its end, so a
+    truncated download has none. An altered member fails its CRC-32 when matching reads it."""
+    return path.is_file() and not path.is_symlink() and zipfile.is_zipfile(path)
 
 
 def ecosystems_of(images) -> list[str]:
@@ -77,7 +85,7 @@ def _fetch(directory: Path, ecosystem: str, base_url: str) -> Outcome:
         raise DownloadError(f"unknown ecosystem {ecosystem!r} (known: {', '.join(ECOSYSTEMS)})")
     target = directory / f"{ecosystem}-all.zip"
     meta_path = directory / f"{ecosystem}-all.json"
-    meta = _read_meta(meta_path) if target.is_file() else {}
+    meta = _read_meta(meta_path) if intact_dump(target) else {}  # a damaged dump is fetched again, not kept by a 304
     request = urllib.request.Request(f"{base_url.rstrip('/')}/{urllib.parse.quote(ecosystem)}/all.zip",
                                      headers={"User-Agent": "mcpharden"})
     if meta.get("etag"):
