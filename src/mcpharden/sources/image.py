@@ -22,7 +22,7 @@ import os
 import posixpath
 import tarfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -39,9 +39,11 @@ MAX_CONTENT_BYTES = 1024**2  # small files kept for the rules (/etc/passwd)
 KEPT_CONTENTS = frozenset({"/etc/passwd", "/etc/group"})
 MAX_SECRET_CANDIDATE_BYTES = 64 * 1024
 MAX_IMAGES = 64  # images (platforms) one archive may hold
-MAX_DESCRIPTORS = 1024  # index entries visited, at every depth together
+MAX_DESCRIPTORS = 1024  # index entries visited, at every depth together; entries of one index
+MAX_LAYERS = 1000  # layers of one image (Docker's own limit is 125)
 # All layers of an archive together may expand to this much, or to 100 times the archive's own
 # size if that is more: a small archive cannot make mcpharden decompress gigabytes many times.
+# For a pull, the bytes that arrived stand for the archive's size (never what a manifest says).
 MIN_EXPANSION_BUDGET = 4 * 1024**3
 EXPANSION_RATIO = 100
 # A layer listed again is replayed from memory when it was at most this large.
@@ -99,6 +101,12 @@ class _Blobs:
         except (tarfile.TarError, OSError, EOFError) as error:
             raise ImageError(f"{path}: not a readable image archive ({error})") from None
 
+    # The errors of this source that say in full what failed (a registry's); none for files.
+    errors: tuple[type[Exception], ...] = ()
+
+    def finish(self, handle: IO[bytes]) -> None:
+        """A layer read to its end: nothing to check in an archive (a registry's blobs are)."""
+
     def has(self, name: str) -> bool:
         return name in self.members if self.tar else (self.path / name).is_file()
 
@@ -140,16 +148,21 @@ class _Blobs:
 class _RegistryBlobs:
     """The blobs of an image in a registry, read as the archive readers read theirs: manifests
     and configs fetched when asked (and checked against their digests), layers streamed from
-    the registry as they are read and never stored."""
+    the registry as they are read and never stored, each checked against its digest and its
+    descriptor's size once read (`finish`). One pull, one deadline (sources.http)."""
 
-    def __init__(self, reference: str) -> None:
-        from mcpharden.sources.registry import Repository
+    def __init__(self, reference: str, digest: str | None = None) -> None:
+        from mcpharden.sources import http
+        from mcpharden.sources.registry import RegistryError, Repository
 
         self.path = reference  # how messages name the source
-        self.repository = Repository(reference)
+        self.errors = (RegistryError,)
+        self.repository = Repository(reference, http.PULL_SECONDS)
+        self.pinned = digest  # what the caller resolved the tag to: the pull must be of that manifest
         self.documents: dict[str, dict[str, Any]] = {}
         self.manifests: set[str] = set()
-        self.layer_bytes = 0
+        self.sizes: dict[str, int] = {}  # blob digest -> the size its descriptor states
+        self.received = 0  # bytes of layers that arrived: the expansion budget's measure
         self.root_digest = ""
 
     def has(self, name: str) -> bool:
@@ -158,6 +171,8 @@ class _RegistryBlobs:
     def json(self, name: str) -> Any:
         if name == "index.json":
             self.root_digest, document = self.repository.manifest(self.repository.tag_or_digest)
+            if self.pinned and self.root_digest != self.pinned:
+                raise ImageError(f"{self.path}: the tag moved from {self.pinned} to {self.root_digest} during the pull: not audited")
             self._remember(self.root_digest, document)
             media_type = document.get("mediaType") or ("application/vnd.oci.image.index.v1+json" if "manifests" in document else "")
             return {"manifests": [{"digest": self.root_digest, "mediaType": media_type,
@@ -169,20 +184,32 @@ class _RegistryBlobs:
             _, document = self.repository.manifest(digest)
             self._remember(digest, document)
             return document
-        return self.repository.blob_json(digest)
+        return self.repository.blob_json(digest, self.sizes.get(digest))
 
     def open(self, name: str) -> IO[bytes]:
-        return self.repository.blob(self._digest(name))
+        digest = self._digest(name)
+        return self.repository.blob(digest, self.sizes.get(digest), self._count)
+
+    def finish(self, handle) -> None:
+        handle.verify()
+
+    def _count(self, count: int) -> None:
+        self.received += count
 
     def _remember(self, digest: str, document: dict[str, Any]) -> None:
         self.documents[digest] = document
         self.manifests.add(digest)
-        for child in document.get("manifests") or []:
+        children = document.get("manifests") or []
+        if isinstance(children, list) and len(children) > MAX_DESCRIPTORS:
+            raise ImageError(f"{self.path}: more than {MAX_DESCRIPTORS} entries in one image index")
+        for child in children:
             if isinstance(child, dict) and isinstance(child.get("digest"), str):
                 self.manifests.add(child["digest"])
-        for layer in document.get("layers") or []:
-            if isinstance(layer, dict) and isinstance(layer.get("size"), int):
-                self.layer_bytes += max(layer["size"], 0)
+        layers = document.get("layers") or []
+        for descriptor in [document.get("config"), *(layers if isinstance(layers, list) else [])]:
+            if isinstance(descriptor, dict) and isinstance(descriptor.get("digest"), str) \
+                    and type(descriptor.get("size")) is int and descriptor["size"] >= 0:
+                self.sizes.setdefault(descriptor["digest"], descriptor["size"])
 
     @staticmethod
     def _digest(name: str) -> str:
@@ -194,16 +221,19 @@ def read_images(path: Path, platform: str | None = None) -> list[ImageModel]:
     """Every image (or platform) in `path`; raises ImageError for unreadable input."""
     if not path.exists():
         raise ImageError(f"{path}: no such file or directory")
-    return _guarded(path, lambda: _read_images(_Blobs(path), platform, lambda: _archive_size(path)))
+    import functools
+
+    return _guarded(path, lambda: _read_images(_Blobs(path), platform, functools.cache(lambda: _archive_size(path))))
 
 
-def read_registry_images(reference: str, platform: str | None = None) -> list[ImageModel]:
-    """Every image (or platform) `reference` names in its registry, pulled as a stream."""
+def read_registry_images(reference: str, platform: str | None = None, digest: str | None = None) -> list[ImageModel]:
+    """Every image (or platform) `reference` names in its registry, pulled as a stream; with
+    `digest` (what the caller resolved the tag to), a manifest of another digest is an error."""
     from mcpharden.sources.registry import RegistryError
 
     def pull() -> list[ImageModel]:
-        blobs = _RegistryBlobs(reference)
-        return _read_images(blobs, platform, lambda: blobs.layer_bytes)
+        blobs = _RegistryBlobs(reference, digest)
+        return _read_images(blobs, platform, lambda: blobs.received)
 
     try:
         return _guarded(reference, pull)
@@ -232,7 +262,9 @@ def _guarded(source, read):
         raise ImageError(f"{source}: malformed image metadata ({type(error).__name__}: {error})") from None
 
 
-def _read_images(blobs, platform: str | None, size) -> list[ImageModel]:
+def _read_images(blobs, platform: str | None, size: Callable[[], int]) -> list[ImageModel]:
+    """`size`: the bytes the layers come from (an archive's size; the bytes a pull received so
+    far), asked as the layers are read: the expansion budget grows with it."""
     path = blobs.path
     refs = []
     for ref in _image_refs(blobs, _Visits(blobs.path)):
@@ -245,7 +277,7 @@ def _read_images(blobs, platform: str | None, size) -> list[ImageModel]:
             raise ImageError(f"{path}: no image for platform {platform}")
     if not refs:
         raise ImageError(f"{path}: no image manifest found")
-    reader = _LayerReader(blobs, size())
+    reader = _LayerReader(blobs, size)
     return [_model(path, reader, ref) for ref in refs]
 
 
@@ -305,7 +337,7 @@ def _from_index(blobs: _Blobs, index: Any, reference: str, depth: int, visits: _
         config = _mapping(blobs.json(_Blobs.digest_path(config_digest)), f"{blobs.path}: config {config_digest}")
         layers = tuple(_Blobs.digest_path(_text(_mapping(layer, f"{blobs.path}: a layer descriptor").get("digest", ""),
                                                 f"{blobs.path}: a layer digest"))
-                       for layer in _array(document.get("layers"), f"{blobs.path}: manifest {digest} layers"))
+                       for layer in _layer_list(document.get("layers"), f"{blobs.path}: manifest {digest}"))
         yield _ImageRef(name or digest[:19], _platform(config, descriptor), config, layers)
 
 
@@ -318,8 +350,16 @@ def _from_docker_manifest(blobs: _Blobs) -> Iterator[_ImageRef]:
         config_path = _text(entry.get("Config", ""), f"{blobs.path}: manifest.json Config")
         config = _mapping(blobs.json(config_path), f"{blobs.path}: {config_path}")
         tags = _array(entry.get("RepoTags"), f"{blobs.path}: manifest.json RepoTags", str)
-        layers = _array(entry.get("Layers"), f"{blobs.path}: manifest.json Layers", str)
+        layers = _layer_list(entry.get("Layers"), f"{blobs.path}: manifest.json", str)
         yield _ImageRef(tags[0] if tags else config_path[:19], _platform(config, {}), config, tuple(layers))
+
+
+def _layer_list(value: Any, what: str, of: type | None = None) -> list[Any]:
+    """A manifest's layers, at most MAX_LAYERS: each one is a request to a registry."""
+    layers = _array(value, f"{what} layers", of)
+    if len(layers) > MAX_LAYERS:
+        raise ImageError(f"{what}: more than {MAX_LAYERS} layers in one image")
+    return layers
 
 
 def _platform(config: dict[str, Any], descriptor: dict[str, Any]) -> str:
@@ -333,15 +373,20 @@ def _platform(config: dict[str, Any], descriptor: dict[str, Any]) -> str:
 
 
 class _Budget:
-    """Uncompressed bytes every layer of an archive may still produce, together."""
+    """Uncompressed bytes all layers of an archive may produce together: the larger of
+    MIN_EXPANSION_BUDGET and EXPANSION_RATIO times `source_bytes()`, the bytes they came from."""
 
-    def __init__(self, limit: int) -> None:
-        self.limit = self.left = limit
+    def __init__(self, source_bytes: Callable[[], int]) -> None:
+        self.source_bytes = source_bytes
+        self.spent = 0
+
+    def limit(self) -> int:
+        return max(MIN_EXPANSION_BUDGET, EXPANSION_RATIO * self.source_bytes())
 
     def spend(self, count: int, what: str) -> None:
-        self.left -= count
-        if self.left < 0:
-            raise ImageError(f"{what}: the archive's layers expand past {self.limit} bytes (decompression bomb?)")
+        self.spent += count
+        if self.spent > MIN_EXPANSION_BUDGET and self.spent > self.limit():  # the cheap test first
+            raise ImageError(f"{what}: the archive's layers expand past {self.limit()} bytes (decompression bomb?)")
 
 
 class _Bounded(io.RawIOBase):
@@ -579,9 +624,9 @@ class _LayerReader:
     """Streams layers as entries; a layer listed again (in this image or another of the
     archive) is replayed from memory instead of being decompressed again."""
 
-    def __init__(self, blobs: _Blobs, archive_size: int) -> None:
+    def __init__(self, blobs: _Blobs, source_bytes: Callable[[], int]) -> None:
         self.blobs = blobs
-        self.budget = _Budget(max(MIN_EXPANSION_BUDGET, EXPANSION_RATIO * archive_size))
+        self.budget = _Budget(source_bytes)
         self.replays: dict[str, list[_Entry] | None] = {}
         self.entries = 0
 
@@ -595,18 +640,23 @@ class _LayerReader:
         kept: list[_Entry] | None = []
         kept_text = 0
         try:
-            with self.blobs.open(layer) as raw, contextlib.closing(_layer_stream(raw, what, self.budget)) as stream:
-                for member, read in tarstream.members(stream):
-                    self._count(what)
-                    entry = _entry(member, read)
-                    if entry is None:
-                        continue
-                    kept_text += len(entry.text or "")
-                    if kept is not None and (len(kept) >= MAX_REPLAYED_ENTRIES or kept_text > MAX_REPLAYED_TEXT):
-                        kept = None  # too large to hold: read it again if it is listed again
-                    if kept is not None:
-                        kept.append(entry)
-                    yield entry
+            with self.blobs.open(layer) as raw:
+                with contextlib.closing(_layer_stream(raw, what, self.budget)) as stream:
+                    for member, read in tarstream.members(stream):
+                        self._count(what)
+                        entry = _entry(member, read)
+                        if entry is None:
+                            continue
+                        kept_text += len(entry.text or "")
+                        if kept is not None and (len(kept) >= MAX_REPLAYED_ENTRIES or kept_text > MAX_REPLAYED_TEXT):
+                            kept = None  # too large to hold: read it again if it is listed again
+                        if kept is not None:
+                            kept.append(entry)
+                        yield entry
+                # After the decoder (and its thread) stopped reading: the rest, and the checks.
+                self.blobs.finish(raw)
+        except self.blobs.errors as error:  # a registry's: the message says what failed
+            raise ImageError(str(error)) from None
         except (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError) as error:
             raise ImageError(f"{what}: corrupt or truncated ({error})") from None
         except Exception as error:  # zstandard.ZstdError and other decoder errors

@@ -40,7 +40,7 @@ def cached_registry_images(reference: str, platform: str | None) -> list[ImageMo
     cached = _load(path, reference)
     if cached is not None:
         return cached
-    images = read_registry_images(reference, platform)
+    images = read_registry_images(reference, platform, digest)  # the manifest the key names, checked
     _store(path, images)
     return images
 

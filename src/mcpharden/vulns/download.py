@@ -2,18 +2,19 @@
 `mcpharden image --vuln-db auto` matches offline.
 
 Each download is conditional (the ETag of the copy in the cache goes in `If-None-Match`; a 304
-keeps it), bounded in size, written beside the target and moved into place only when complete,
-and must be a zip archive. HTTPS only, except for a server on this machine (tests, mirrors).
+keeps it), bounded in size and time (sources.http: a deadline per dump, redirects never down to
+plain http), written beside the target and moved into place only when complete, and must be a
+zip archive. HTTPS only, except for a server on this machine (tests, mirrors). Nothing is
+written through a symbolic link: a linked cache folder, dump or metadata file is refused.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
-import urllib.error
 import urllib.parse
-import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +22,8 @@ from pathlib import Path
 OSV_URL = "https://osv-vulnerabilities.storage.googleapis.com"
 ECOSYSTEMS = ("Debian", "Ubuntu", "Alpine", "npm", "PyPI")
 MAX_DOWNLOAD_BYTES = 2 * 1024 ** 3  # the largest dump (Debian) is well under this
-TIMEOUT_SECONDS = 60
-_LOOPBACK = ("localhost", "127.0.0.1", "::1")
+TIMEOUT_SECONDS = 60  # one read waiting for data; each dump has an overall deadline too
+_ETAG = re.compile(r'(W/)?"[\x21\x23-\x7e]{0,256}"')  # what is sent back in If-None-Match
 
 
 class DownloadError(Exception):
@@ -68,41 +69,60 @@ def ecosystems_of(images) -> list[str]:
 
 
 def update(directory: Path, ecosystems: list[str], base_url: str = OSV_URL) -> list[Outcome]:
-    _check_url(base_url)
+    from mcpharden.sources import http
+
+    try:
+        http.check_url(base_url)
+    except http.HttpError as error:
+        raise DownloadError(str(error)) from None
+    _refuse_link(directory, "the cache folder")
     directory.mkdir(parents=True, exist_ok=True)
     return [_fetch(directory, ecosystem, base_url) for ecosystem in ecosystems]
 
 
-def _check_url(base_url: str) -> None:
-    parts = urllib.parse.urlsplit(base_url)
-    if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK):
-        return
-    raise DownloadError(f"{base_url}: only https (or http on this machine) is used")
+def _refuse_link(path: Path, what: str) -> None:
+    if path.is_symlink():
+        raise DownloadError(f"{path}: {what} is a symbolic link: refused (db update never writes through one)")
 
 
 def _fetch(directory: Path, ecosystem: str, base_url: str) -> Outcome:
+    from mcpharden.sources import http
+
     if ecosystem not in ECOSYSTEMS:
         raise DownloadError(f"unknown ecosystem {ecosystem!r} (known: {', '.join(ECOSYSTEMS)})")
     target = directory / f"{ecosystem}-all.zip"
     meta_path = directory / f"{ecosystem}-all.json"
+    _refuse_link(target, "the dump")
+    _refuse_link(meta_path, "the dump's metadata")
     meta = _read_meta(meta_path) if intact_dump(target) else {}  # a damaged dump is fetched again, not kept by a 304
-    request = urllib.request.Request(f"{base_url.rstrip('/')}/{urllib.parse.quote(ecosystem)}/all.zip",
-                                     headers={"User-Agent": "mcpharden"})
-    if meta.get("etag"):
-        request.add_header("If-None-Match", meta["etag"])
+    url = f"{base_url.rstrip('/')}/{urllib.parse.quote(ecosystem)}/all.zip"
+    etag = meta.get("etag") if isinstance(meta.get("etag"), str) and _ETAG.fullmatch(meta["etag"]) else None
     try:
-        response = urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS)
-    except urllib.error.HTTPError as error:
-        if error.code == 304:
-            return Outcome(ecosystem, target, "unchanged", target.stat().st_size)
-        raise DownloadError(f"{ecosystem}: the server answered {error.code} {error.reason}") from None
-    except (urllib.error.URLError, OSError) as error:
-        raise DownloadError(f"{ecosystem}: {getattr(error, 'reason', error)}") from None
-    with response:
-        size = _save(response, target, ecosystem)
-        etag = response.headers.get("ETag")
-    meta_path.write_text(json.dumps({"etag": etag, "url": request.full_url}) + "\n", encoding="utf-8")
+        with http.request(url, http.Deadline.after(http.DOWNLOAD_SECONDS), idle=TIMEOUT_SECONDS,
+                          headers={"If-None-Match": etag} if etag else {}) as response:
+            if response.status == 304 and etag:
+                return Outcome(ecosystem, target, "unchanged", target.stat().st_size)
+            if response.status != 200:
+                raise DownloadError(f"{ecosystem}: the server answered {response.status} {response.reason}".rstrip())
+            size = _save(response, target, ecosystem)
+            etag = response.headers.get("ETag")
+    except http.HttpError as error:
+        raise DownloadError(f"{ecosystem}: {error}") from None
+    kept = etag if isinstance(etag, str) and _ETAG.fullmatch(etag) else None
+    _write_beside(meta_path, (json.dumps({"etag": kept, "url": http.shown(url)}) + "\n").encode(), ecosystem)
     return Outcome(ecosystem, target, "downloaded", size)
+
+
+def _write_beside(target: Path, data: bytes, ecosystem: str) -> None:
+    """Written to a new file beside the target, then moved over it: never through a link."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{ecosystem}-", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
 
 
 def _save(response, target: Path, ecosystem: str) -> int:

@@ -2,15 +2,19 @@
 `all.zip` dumps, matched against an image's packages with each ecosystem's version order.
 
 Only advisories that name a package the image has are kept, so a full dump streams
-through in one pass without being held in memory.
+through in one pass without being held in memory. A dump is read with bounds on what it really
+holds, not on what its zip directory says: the directory's size and entries are bounded before
+it is loaded, and each member is inflated a chunk at a time, counting the bytes that come out.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +23,12 @@ from mcpharden.model.image import ImageModel, Package
 from mcpharden.vulns.versions import COMPARATORS, InvalidVersion
 
 MAX_ADVISORY_BYTES = 8 * 1024**2
+# A dump: entries, zip directory (loaded whole, one object per entry) and all its advisories
+# inflated together. OSV's largest dumps hold a few hundred thousand advisories.
+MAX_ARCHIVE_MEMBERS = 1_000_000
+MAX_DIRECTORY_BYTES = 64 * 1024**2
+MAX_ARCHIVE_BYTES = 8 * 1024**3
+READ_CHUNK = 64 * 1024
 # OSV ecosystem (before any ":release") for each of our package ecosystems and distros.
 OSV_ECOSYSTEMS = {"npm": "npm", "pypi": "PyPI", ("deb", "debian"): "Debian", ("deb", "ubuntu"): "Ubuntu", "apk": "Alpine"}
 GHSA_SEVERITY = {"LOW": "low", "MODERATE": "medium", "MEDIUM": "medium", "HIGH": "high", "CRITICAL": "critical"}
@@ -67,12 +77,64 @@ def _documents(path: Path) -> Iterator[bytes]:
                 yield file.read_bytes()
         return
     try:
+        _check_directory(path)
         with zipfile.ZipFile(path) as archive:
-            for info in archive.infolist():
+            infos = archive.infolist()
+            if len(infos) > MAX_ARCHIVE_MEMBERS:
+                raise VulnDbError(f"{path}: more than {MAX_ARCHIVE_MEMBERS:,} entries")
+            left = MAX_ARCHIVE_BYTES
+            for info in infos:
                 if info.filename.endswith(".json") and info.file_size <= MAX_ADVISORY_BYTES:
-                    yield archive.read(info)
-    except (zipfile.BadZipFile, OSError) as error:
+                    data = _member(archive, info, path)
+                    left -= len(data)
+                    if left < 0:
+                        raise VulnDbError(f"{path}: its advisories inflate past {MAX_ARCHIVE_BYTES:,} bytes")
+                    yield data
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as error:
         raise VulnDbError(f"{path}: not a directory of OSV JSON files or an OSV all.zip ({error})") from None
+
+
+def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> bytes:
+    """One advisory, inflated a chunk at a time: a member whose directory entry understates its
+    size is stopped at the bound (zipfile would inflate it whole in one call first)."""
+    if info.flag_bits & 0x1:
+        raise VulnDbError(f"{path}: {info.filename[:200]!r} is encrypted")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        # bzip2 and lzma inflate without an output bound per call; OSV writes deflate.
+        raise VulnDbError(f"{path}: {info.filename[:200]!r} uses compression method {info.compress_type}, which is not read")
+    parts, total = [], 0
+    with archive.open(info) as member:
+        while chunk := member.read(READ_CHUNK):
+            total += len(chunk)
+            if total > MAX_ADVISORY_BYTES:
+                raise VulnDbError(f"{path}: {info.filename[:200]!r} inflates past {MAX_ADVISORY_BYTES} bytes")
+            parts.append(chunk)
+    return b"".join(parts)
+
+
+def _check_directory(path: Path) -> None:
+    """The zip directory's entries and size as its end record (or the zip64 one just before it,
+    where zipfile reads it) states them, checked before zipfile loads the directory into memory."""
+    with open(path, "rb") as handle:
+        end = handle.seek(0, os.SEEK_END)
+        start = max(0, end - 22 - 65535 - 76)
+        handle.seek(start)
+        tail = handle.read()
+    # Where zipfile looks: the end record with no comment, else the last one in the tail.
+    no_comment = len(tail) >= 22 and tail[-22:-18] == b"PK\x05\x06" and tail[-2:] == b"\0\0"
+    at = len(tail) - 22 if no_comment else tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < 22:
+        return  # not a zip: zipfile says so
+    entries = int.from_bytes(tail[at + 10:at + 12], "little")
+    size = int.from_bytes(tail[at + 12:at + 16], "little")
+    record = tail[at - 76:at - 20] if at >= 76 and tail[at - 20:at - 16] == b"PK\x06\x07" else b""
+    if record[:4] == b"PK\x06\x06":  # zip64: the real values are there
+        entries = int.from_bytes(record[32:40], "little")
+        size = int.from_bytes(record[40:48], "little")
+    if entries > MAX_ARCHIVE_MEMBERS:
+        raise VulnDbError(f"{path}: more than {MAX_ARCHIVE_MEMBERS:,} entries")
+    if size > MAX_DIRECTORY_BYTES:
+        raise VulnDbError(f"{path}: a zip directory larger than {MAX_DIRECTORY_BYTES // 1024**2} MiB")
 
 
 def match(images: list[ImageModel], databases: list[Path], ignore_unfixed: bool = False) -> dict[int, list[Vulnerability]]:
