@@ -14,6 +14,7 @@ import pytest
 
 from conftest import run_cli, write_tree
 from mcpharden.fixes.plan import plan_fixes
+from mcpharden.reports.safety import redact_text
 from mcpharden.scan import ScanOptions
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
@@ -113,3 +114,94 @@ def test_fix_resolve_against_a_registry_that_answers_no_digest_writes_nothing(tm
     assert result.returncode == 0 and "Traceback" not in result.stderr
     assert "Not fixed automatically" in result.stderr and image in result.stderr
     assert (repo / "Dockerfile").read_text() == dockerfile
+
+
+# The credential gate: argument shapes ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("RUN curl -u admin:s3cr3tP4ss https://example.com/a", "RUN curl -u admin:*** https://example.com/a"),
+    ("curl --user 'admin:s3cr3tP4ss' https://example.com", "curl --user 'admin:***' https://example.com"),
+    ("/usr/bin/curl -uadmin:s3cr3tP4ss https://x", "/usr/bin/curl -uadmin:*** https://x"),
+    ("mysql -uroot -pS3cretPass db", "mysql -uroot -p*** db"),
+    ("mysql --password=S3cretPass db", "mysql --password=*** db"),
+    ('["CMD", "mysqladmin", "ping", "-u", "root", "-pS3cretPass"]', '["CMD", "mysqladmin", "ping", "-u", "root", "-p***"]'),
+    ("sshpass -p S3cretPass ssh deploy@host", "sshpass -p *** ssh deploy@host"),
+    ("--api-key VALUEabc123", "--api-key ***"),
+    ("--api-key=VALUEabc123", "--api-key=***"),
+    ("--token VALUEabc123", "--token ***"),
+    ("--password=VALUEabc123", "--password=***"),
+    ("--password VALUEabc123", "--password ***"),
+    ("PGPASSWORD=S3cretPass psql -h db", "PGPASSWORD=*** psql -h db"),
+    ("redis-cli -h cache -a S3cretPass ping", "redis-cli -h cache -a *** ping"),
+    ("docker login -u me -p S3cretPass registry.example.com", "docker login -u me -p *** registry.example.com"),
+    ('"args": ["login", "-u", "me", "-p", "S3cretPass"]', '"args": ["login", "-u", "me", "-p", "***"]'),
+    ('command: ["node", "server.js", "--api-key", "sk-live-51HqLyj"]', 'command: ["node", "server.js", "--api-key", "***"]'),
+    ("command: [node, server.js, --token, abc123xyz]", "command: [node, server.js, --token, ***]"),
+    ("command:\n  - --api-key\n  - sk-live-51HqLyj", "command:\n  - --api-key\n  - ***"),
+    ("RUN mysql \\\n    -pS3cretPass -e 'select 1'", "RUN mysql \\\n    -p*** -e 'select 1'"),
+    ("docker run -p 3000:3000 img; sshpass -p S3cretPass ssh h", "docker run -p 3000:3000 img; sshpass -p *** ssh h"),
+])
+def test_credential_arguments_are_masked(text, shown):
+    assert redact_text(text) == shown
+
+
+@pytest.mark.parametrize("text", [
+    "docker run -p 3000:3000 -p 127.0.0.1:8080:80 mysql",
+    '"args": ["run", "-i", "--rm", "-p", "3000:3000", "mcp/server"]',
+    "echo \"$TOKEN\" | docker login --password-stdin -u me",
+    "echo \"$TOKEN\" | docker login --password-stdin registry.example.com",
+    "mysql -p db_name",
+    "curl -u admin https://example.com",
+    'curl -u "admin:${ADMIN_PASSWORD}" https://example.com',
+    "curl -u $USER:$PASS https://example.com",
+    "mysql -p$MYSQL_PASSWORD", "sshpass -p \"$SSHPASS\" ssh h", "redis-cli -a ${REDIS_PASSWORD} ping",
+    "--password ${DB_PASSWORD}", "--api-key $API_KEY", '"--token", "${input:token}"',
+    "RUN useradd -m -s /sbin/nologin app && curl -fsSL https://example.com/x | sh",
+])
+def test_ports_stdin_references_and_plain_options_are_not_masked(text):
+    assert redact_text(text) == text
+
+
+# End to end: scan, fix (dry run and --write), preview_fix ----------------------------------------
+
+
+DOCKERFILE = f"""\
+FROM node:22
+WORKDIR /app
+RUN curl -u admin:{CURL_PASSWORD} https://downloads.example.com/install.sh | sh
+COPY . .
+CMD ["node", "server.js"]
+"""
+COMPOSE = f"""\
+services:
+  app:
+    image: example/app:1
+    command: ["node", "server.js", "--api-key", "{API_KEY}"]
+    ports:
+      - "3000:3000"
+  worker:
+    image: example/app:1
+    command: node worker.js --api-key {API_KEY}
+"""
+
+
+def _leaks(text: str) -> list[str]:
+    return [secret for secret in (CURL_PASSWORD, API_KEY) if secret in text]
+
+
+@pytest.fixture
+def credential_repository(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "Dockerfile").write_text(DOCKERFILE)
+    (repo / "compose.yaml").write_text(COMPOSE)
+    return repo
+
+
+@pytest.mark.parametrize("format_name", ["text", "json", "sarif", "markdown", "github"])
+def test_scan_shows_no_credential_argument_in_any_format(credential_repository, format_name):
+    result = run_cli("scan", str(credential_repository), "--format", format_name, "--fail-on", "never")
+    assert result.returncode == 0, result.stderr
+    assert "curl -u admin:***" in result.stdout  # the finding that quotes the line is there
+    assert not _leaks(result.stdout + result.stderr)
