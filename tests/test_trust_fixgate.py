@@ -5,7 +5,12 @@ written only when they are digests; credentials given as command-line arguments 
 
 from __future__ import annotations
 
+import difflib
 import json
+import os
+import shutil
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -13,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli, write_tree
+from mcpharden.fixes import REDACTED_HUNK, Decision, Edit, FilePlan, shown_decisions
 from mcpharden.fixes.plan import plan_fixes
 from mcpharden.reports.safety import redact_text
 from mcpharden.scan import ScanOptions
@@ -163,6 +169,11 @@ def test_ports_stdin_references_and_plain_options_are_not_masked(text):
     assert redact_text(text) == text
 
 
+def test_decisions_pass_the_same_gate():
+    shown = shown_decisions([Decision("Dockerfile", 3, "x", "run `sshpass -p S3cretPass ssh h`\x1b[2J by hand")])
+    assert shown == "Not fixed automatically:\n  Dockerfile:3: x: run `sshpass -p *** ssh h`\\x1b[2J by hand\n"
+
+
 # End to end: scan, fix (dry run and --write), preview_fix ----------------------------------------
 
 
@@ -205,3 +216,90 @@ def test_scan_shows_no_credential_argument_in_any_format(credential_repository, 
     assert result.returncode == 0, result.stderr
     assert "curl -u admin:***" in result.stdout  # the finding that quotes the line is there
     assert not _leaks(result.stdout + result.stderr)
+
+
+def test_fix_dry_run_masks_and_says_the_hunk_is_redacted(credential_repository):
+    result = run_cli("fix", str(credential_repository))
+    assert result.returncode == 0, result.stderr
+    assert not _leaks(result.stdout + result.stderr)
+    assert "+USER node" in result.stdout and "curl -u admin:***" in result.stdout
+    assert f'"--api-key", "***"' in result.stdout and "--api-key ***" in result.stdout
+    lines = result.stdout.splitlines()
+    for header in ("+++ b/Dockerfile", "+++ b/compose.yaml"):  # the note is right above the hunk it is about
+        at = lines.index(header)
+        assert lines[at + 1] == REDACTED_HUNK.rstrip("\n") and lines[at + 2].startswith("@@ ")
+    workflow = lines.index("+++ b/.github/workflows/mcpharden-image-scan.yml")
+    assert lines[workflow + 1].startswith("@@ ")  # nothing masked there, no note
+
+
+def test_fix_write_keeps_the_real_bytes(credential_repository):
+    result = run_cli("fix", str(credential_repository), "--write")
+    assert result.returncode == 0, result.stderr
+    assert not _leaks(result.stdout + result.stderr)
+    dockerfile = (credential_repository / "Dockerfile").read_text()
+    assert dockerfile == DOCKERFILE.replace("COPY . .\n", "COPY . .\nUSER node\n")
+    compose = (credential_repository / "compose.yaml").read_text()
+    assert "***" not in compose
+    kept = [line for line in compose.splitlines() if line in COMPOSE.splitlines()]
+    assert kept == [line for line in COMPOSE.splitlines() if "3000:3000" not in line]  # every other line as it was
+    assert f'    command: ["node", "server.js", "--api-key", "{API_KEY}"]' in kept
+
+
+def test_redacted_diff_does_not_apply_silently_and_a_clean_diff_still_does(credential_repository, tmp_path):
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    clean = write_tree(tmp_path / "clean", {"Dockerfile": "FROM node:22\nWORKDIR /app\nCOPY . .\nCMD [\"node\", \"s.js\"]\n"})
+    for repo, applies in ((credential_repository, False), (clean, True)):
+        diff = run_cli("fix", str(repo), "--select", "root-user").stdout
+        assert diff
+        subprocess.run(["git", "init", "-q", str(repo)], check=True)
+        check = subprocess.run(["git", "apply", "--check", "-"], cwd=repo, input=diff, capture_output=True, text=True,
+                               timeout=60)
+        assert (check.returncode == 0) is applies, check.stderr
+
+
+def test_a_diff_without_credentials_is_difflibs_byte_for_byte():
+    """Two hunks, an escaped control character, no final newline: as `fix` showed it before."""
+    original = "".join(f"# line {n}\n" for n in range(12)) + "FROM node:22\x1b[2J\nCOPY . .\nCMD [\"node\", \"s.js\"]"
+    plan = FilePlan("Dockerfile", original, (Edit(2, 2, ("# changed",), "x"), Edit(15, 14, ("USER node",), "x")))
+    shown = [line.replace("\x1b", "\\x1b") for line in original.splitlines(keepends=True)]
+    fixed = [line.replace("\x1b", "\\x1b") for line in plan.fixed_text().splitlines(keepends=True)]
+    expected = "".join(line if line.endswith("\n") else line + "\n" for line in difflib.unified_diff(
+        shown, fixed, fromfile="a/Dockerfile", tofile="b/Dockerfile"))
+    assert plan.diff() == expected and expected.count("@@ -") == 2
+
+
+@pytest.mark.parametrize("text, secret", [
+    # The `name:` that makes the value a credential is above the hunk's context.
+    ("env:\n  - name: API_TOKEN\n    value: hunter2hunter2\n  # a\n  # b\nx: 1\n", "hunter2hunter2"),
+    # A private key that begins above the hunk: its body lines are in the context.
+    ("-----BEGIN RSA PRIVATE KEY-----\nMIIEpQIBAAKCAQEA1tHeBody\nQk9ESUxJTkVUV09LZXk\nc2VjcmV0cGFydA\n-----END RSA "
+     "PRIVATE KEY-----\nx: 1\n", "c2VjcmV0cGFydA"),
+])
+def test_a_shown_line_is_judged_in_its_whole_file(text, secret):
+    lines = text.splitlines()
+    plan = FilePlan("k8s.yaml", text, (Edit(len(lines), len(lines), ("x: 2",), "x"),), "yaml")
+    diff = plan.diff()
+    assert secret not in diff and "+x: 2" in diff
+    assert diff.splitlines()[2] == REDACTED_HUNK.rstrip("\n")
+    assert secret in plan.fixed_text()
+
+
+def test_preview_fix_answers_through_the_same_gate(credential_repository):
+    import anyio
+    from mcp import Client
+    from mcp.client.stdio import StdioServerParameters
+
+    server = StdioServerParameters(command=sys.executable, args=["-m", "mcpharden", "serve", "--root", str(credential_repository)],
+                                   env=dict(os.environ))
+
+    async def go():
+        async with Client(server, read_timeout_seconds=120) as client:
+            return await client.call_tool("preview_fix", {"path": "."})
+
+    answer = "".join(getattr(block, "text", "") for block in anyio.run(go).content)
+    assert "+USER node" in answer and "Not fixed automatically" in answer
+    assert REDACTED_HUNK.rstrip("\n") in answer
+    assert not _leaks(answer)
+    assert answer == run_cli("fix", str(credential_repository)).stdout + shown_decisions(
+        plan_fixes(credential_repository, ScanOptions(), {}).decisions)
