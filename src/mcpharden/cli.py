@@ -509,6 +509,7 @@ def _fix(arguments: argparse.Namespace) -> int:
     except (ConfigError, TargetError) as error:
         print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
         return EXIT_USAGE
+    from mcpharden.fixes import shown_decisions
     from mcpharden.fixes.writer import write_plan
 
     failed = False
@@ -526,9 +527,7 @@ def _fix(arguments: argparse.Namespace) -> int:
                 print(_shown(f"mcpharden: not written: {plan.path}: {outcome.reason}"), file=sys.stderr)
         if report.decisions:
             sys.stdout.flush()  # the diff first, then what was left, when both go to one terminal
-            print("Not fixed automatically:", file=sys.stderr)
-            for decision in report.decisions:
-                print(_shown(f"  {decision.path}:{decision.line}: {decision.rule_id}: {decision.message}"), file=sys.stderr)
+            sys.stderr.write(shown_decisions(report.decisions))
     return EXIT_USAGE if failed else EXIT_OK
 
 

@@ -180,15 +180,13 @@ def _audit_image(roots: Roots, path: str, platform: str | None):
 
 
 def _preview_fix(roots: Roots, path: str, rules: list[str] | None) -> str:
+    from mcpharden.fixes import shown_decisions
     from mcpharden.fixes.plan import plan_fixes
-    from mcpharden.reports.safety import escape_control, redact_text
 
     report = plan_fixes(roots.confine(path), _options(rules), {})
-    parts = [plan.diff() for plan in report.plans]
-    if report.decisions:
-        parts.append("Not fixed automatically:\n" + "".join(
-            f"  {escape_control(d.path)}:{d.line}: {d.rule_id}: {escape_control(d.message)}\n" for d in report.decisions))
-    return redact_text("".join(parts) or "Nothing to fix.\n")
+    # What `fix` prints, gated as it gates it: each diff judged in its whole file (a redacted hunk
+    # says so), each decision line on its own.
+    return "".join([*(plan.diff() for plan in report.plans), shown_decisions(report.decisions)]) or "Nothing to fix.\n"
 
 
 def _list_rules() -> list[dict[str, str]]:

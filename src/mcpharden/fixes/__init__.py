@@ -7,10 +7,14 @@ planned file must still parse before anything is written.
 
 from __future__ import annotations
 
-import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mcpharden.sources.text import SourceText, has_ending, newline_of, split_lines, strip_ending
+
+# Above a hunk of a dry-run diff that shows a masked value: it no longer applies as a patch.
+REDACTED_HUNK = ("# mcpharden: the next hunk is shown with credential values masked (***), so it does not apply as a patch; "
+                 "`mcpharden fix --write` applies the real change\n")
 
 
 @dataclass(frozen=True)
@@ -70,18 +74,74 @@ class FilePlan:
         return SourceText(self.original, self.bom).encode()
 
     def diff(self) -> str:
-        """A unified diff for people: credential values masked, other control characters
-        escaped (the diff is a report, not a patch to apply byte for byte)."""
+        """A unified diff for people: control characters escaped, credential values masked, each
+        line judged in its whole file (a `name:` above the hunk, a private key that starts before
+        it). A hunk that shows a masked value no longer applies as a patch: a line above it says so,
+        and stops `git apply` where it would otherwise write `***`. A diff with nothing to mask is
+        difflib's unified diff, byte for byte."""
+        from difflib import SequenceMatcher
+
         from mcpharden.reports.safety import redact_text
 
         before = [_display(line) for line in split_lines(self.original, self.breaks)]
         after = [_display(line) for line in split_lines(self.fixed_text(), self.breaks)]
-        diff = "".join(_terminated(difflib.unified_diff(
-            before, after,
-            fromfile=f"a/{_display(self.path)}" if self.original else "/dev/null",
-            tofile=f"b/{_display(self.path)}",
-        )))
-        return redact_text(diff)
+        shown_before, shown_after = _redacted(before), _redacted(after)
+        header = [f"--- {f'a/{_display(self.path)}' if self.original else '/dev/null'}\n", f"+++ b/{_display(self.path)}\n"]
+        shown = [redact_text(line) for line in header]
+        renamed = shown != header  # a path that shows a credential: the patch would name another file
+        for group in SequenceMatcher(None, before, after).get_grouped_opcodes(3):
+            hunk = _hunk(group, shown_before, shown_after)
+            if renamed or hunk != _hunk(group, before, after):
+                shown.append(REDACTED_HUNK)
+            shown += hunk
+            renamed = False
+        return "".join(shown) if len(shown) > len(header) else ""
+
+
+def shown_decisions(decisions: Sequence[Decision]) -> str:
+    """What `fix` leaves to a person, as `fix` prints it and `preview_fix` answers it: every line
+    through the credential gate (values masked, control characters escaped)."""
+    from mcpharden.reports.safety import shown_line
+
+    if not decisions:
+        return ""
+    return "Not fixed automatically:\n" + "".join(
+        shown_line(f"  {d.path}:{d.line}: {d.rule_id}: {d.message}") + "\n" for d in decisions)
+
+
+def _redacted(lines: list[str]) -> list[str]:
+    """Display lines (each with its "\\n" where the file had an ending) as the credential gate shows
+    them, judged together in their file."""
+    from mcpharden.reports.safety import redact_lines
+
+    bodies = [line.removesuffix("\n") for line in lines]
+    shown = redact_lines(bodies)
+    if shown == bodies:
+        return lines
+    return [body + line[len(original):] for body, line, original in zip(shown, lines, bodies)]
+
+
+def _hunk(group, before: list[str], after: list[str]) -> list[str]:
+    """One hunk of a unified diff as difflib.unified_diff writes it, every line ending in "\\n"."""
+    first, last = group[0], group[-1]
+    lines = [f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n"]
+    for tag, i1, i2, j1, j2 in group:
+        if tag == "equal":
+            lines += [" " + line for line in before[i1:i2]]
+            continue
+        if tag in ("replace", "delete"):
+            lines += ["-" + line for line in before[i1:i2]]
+        if tag in ("replace", "insert"):
+            lines += ["+" + line for line in after[j1:j2]]
+    return [line if line.endswith("\n") else line + "\n" for line in lines]
+
+
+def _range(start: int, stop: int) -> str:
+    """A hunk's line range as unified diffs write it (difflib's own formatting)."""
+    length = stop - start
+    if length == 1:
+        return f"{start + 1}"
+    return f"{start if not length else start + 1},{length}"
 
 
 def _ending_of(line: str, breaks: str) -> str:
@@ -93,9 +153,3 @@ def _display(line: str) -> str:
 
     body = strip_ending(line, "yaml")
     return escape_control(body) + ("\n" if body != line else "")
-
-
-def _terminated(lines):
-    """difflib joins lines as given; each of ours has no ending, so add one per line."""
-    for line in lines:
-        yield line if line.endswith("\n") else line + "\n"

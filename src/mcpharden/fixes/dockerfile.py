@@ -91,15 +91,8 @@ class DockerfileFixer:
         if "$" in written:
             self._decide(finding, f"`{written}` comes from a build argument: pin its default value instead")
             return
-        digest = self._digest_for(use.ref.resolved)
-        if digest is None and self.resolve is not None:
-            try:
-                digest = self.resolve(use.ref.resolved)
-            except Exception as error:  # RegistryError, or anything the network throws
-                self._decide(finding, f"could not resolve `{use.ref.resolved}`: {error}")
-                return
+        digest = self._digest(finding, use.ref.resolved)
         if digest is None:
-            self._decide(finding, f"no digest known for `{use.ref.resolved}`: pass --digests FILE or --resolve")
             return
         line = self.lines[finding.line - 1]
         pinned = f"{written.split('@', 1)[0]}@{digest}"
@@ -107,6 +100,29 @@ class DockerfileFixer:
             self._decide(finding, f"`{written}` appears more than once on the line: pin it by hand")
             return
         self.edits.append(Edit(finding.line, finding.line, (line.replace(written, pinned),), finding.rule_id))
+
+    def _digest(self, finding: Finding, reference: str) -> str | None:
+        """The digest to pin `reference` to, from the map or else the resolver: the one way a
+        digest enters a fix, so it is checked here (a digest is written into the file) whichever
+        source gave it. None, with a decision, when there is none that can be written."""
+        from mcpharden.fixes.digests import digest_problem
+
+        digest, source = self._digest_for(reference), "the --digests map"
+        if digest is None and self.resolve is not None:
+            source = "the registry"
+            try:
+                digest = self.resolve(reference)
+            except Exception as error:  # RegistryError, or anything the network throws
+                self._decide(finding, f"could not resolve `{reference}`: {error}")
+                return None
+        if digest is None:
+            self._decide(finding, f"no digest known for `{reference}`: pass --digests FILE or --resolve")
+            return None
+        problem = digest_problem(digest)
+        if problem is not None:
+            self._decide(finding, f"not pinned: the digest {source} gave for `{reference}` is {problem}")
+            return None
+        return digest
 
     def _digest_for(self, reference: str) -> str | None:
         name = parse_image_name(reference)

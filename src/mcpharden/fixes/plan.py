@@ -28,13 +28,18 @@ class FixReport:
 
 
 def load_digests(path: Path) -> dict[str, str]:
-    """A JSON object mapping image references (`node:22`) to digests (`sha256:...`)."""
+    """A JSON object mapping image references (`node:22`) to digests (`sha256:...`); a file with
+    any other entry is refused whole (nothing is pinned from a map that is not what it says)."""
+    from mcpharden.fixes.digests import map_problems
+
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise TargetError(f"{path}: cannot read digests: {error}") from None
-    if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.startswith("sha256:") for k, v in data.items()):
-        raise TargetError(f"{path}: digests must be a JSON object of \"image:tag\": \"sha256:...\"")
+    problems = map_problems(data)
+    if problems:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise TargetError(f"{path}: digests refused, nothing changed: {'; '.join(problems[:3])}{more}")
     return data
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 
 from mcpharden.knowledge import load_table
@@ -36,6 +37,22 @@ def shape_prefixes() -> re.Pattern[str]:
 @cache
 def name_stems() -> tuple[str, ...]:
     return tuple(_table()["name_stems"])
+
+
+@dataclass(frozen=True)
+class CredentialOption:
+    """Options of some commands whose value is a credential though their name does not say so."""
+
+    commands: tuple[str, ...]
+    options: tuple[str, ...]
+    joined_only: bool  # `-pPASS` only: the next argument is not the option's value
+    userinfo: bool  # `user:password`: only the part after the first colon is the credential
+
+
+@cache
+def credential_options() -> tuple[CredentialOption, ...]:
+    return tuple(CredentialOption(tuple(row["commands"]), tuple(row["options"]), row.get("joined_only", False),
+                                  row.get("userinfo", False)) for row in _table().get("options", ()))
 
 
 def _first_shape(value: str) -> str | None:
