@@ -5,8 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from mcpharden.model.container import ContainerSpec
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.project import Project
+
+
+# The phases a rule can judge (Rule.phase). "run", not "runtime": in rule ids and messages
+# "runtime" names the stage or image that ships (dev-dependencies-in-runtime).
+PHASES = ("build", "run", "image", "pipeline")
 
 
 @dataclass(frozen=True)
@@ -22,6 +28,11 @@ class Rule:
     fix: str  # one sentence: how to fix, shown under each finding
     page: str  # the rule page (Markdown): what it does, why it is bad, example, fix
     check: Callable[[Project], Iterable[Finding]]
+    # What the rule judges, one of PHASES: "build" (how an image is built: Dockerfiles, and the
+    # same facts in built images), "run" (how a container is run: compose, Kubernetes, docker
+    # run lines, client configurations), "image" (what only a built image can tell), "pipeline"
+    # (CI definitions and git hooks).
+    phase: str
     # For the run-time defaults a container keeps (capabilities, a writable root, ...): what it
     # keeps, in a few words. Text and Markdown reports gather one container's findings of
     # these rules into one entry ("keeps: the default capabilities, a writable root file system").
@@ -42,3 +53,9 @@ def listing(items: list[str], limit: int = 8) -> str:
     """`a, b, c and 12 more`: long lists in messages stay readable."""
     shown = ", ".join(items[:limit])
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def container_finding(rule: Rule, spec: ContainerSpec, line: int, message: str, **details: str) -> Finding:
+    """A finding about one container, naming it in the details so reports can gather the
+    container's run-time hardening findings."""
+    return rule.finding(spec.path, line, message, container=spec.where, container_line=str(spec.line), **details)

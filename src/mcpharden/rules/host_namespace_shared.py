@@ -1,0 +1,69 @@
+"""## What it does
+Finds containers that share a namespace with the host: the network (`--network host`,
+`--net=host`, `network_mode: host`, `hostNetwork: true`), the process table (`--pid host`,
+`pid: host`, `hostPID: true`), IPC (`--ipc host`, `ipc: host`, `hostIPC: true`), the user
+namespace (`--userns=host`, `userns_mode: host`), UTS (`--uts=host`, `uts: host`) or the
+cgroup namespace (`--cgroupns=host`, `cgroup: host`).
+
+## Why is this bad?
+With the host's network a compromised server reaches every service bound to localhost on
+the host (databases, cloud metadata proxies, the Docker API on TCP) and can listen on any
+port. With the host's PID namespace it sees, signals and (with ptrace) enters host
+processes. With the host's IPC namespace it reads shared memory of host processes. With the
+host's user namespace a daemon that remaps users (`userns-remap`) no longer does, and root in
+the container is root on the host; the UTS namespace lets it rename the host; the cgroup
+namespace shows, and with a writable cgroupfs changes, the host's cgroup tree.
+
+## Example
+```yaml
+services:
+  mcp:
+    image: ghcr.io/example/mcp-server
+    network_mode: host
+```
+
+Use instead:
+```yaml
+services:
+  mcp:
+    image: ghcr.io/example/mcp-server
+    ports:
+      - "127.0.0.1:8080:8080"
+```
+
+## How to fix
+Use the default bridge network and publish only the server's port (bound to 127.0.0.1 for
+local clients); remove `--pid`/`--ipc`/`--userns`/`--uts`/`--cgroupns` `host` (compose `pid`,
+`ipc`, `userns_mode`, `uts`, `cgroup`; Kubernetes `hostPID`, `hostIPC`, `hostNetwork`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from mcpharden.model.findings import Finding, Severity
+from mcpharden.model.project import Project
+from mcpharden.rules.base import Rule
+
+_NAMESPACES = (("host_network", "network"), ("host_pid", "process (PID)"), ("host_ipc", "IPC"), ("host_userns", "user"),
+               ("host_uts", "UTS (host name)"), ("host_cgroupns", "cgroup"))
+
+
+def check(project: Project) -> Iterator[Finding]:
+    for spec in project.containers:
+        for field_name, label in _NAMESPACES:
+            if getattr(spec, field_name):
+                yield RULE.finding(spec.path, spec.line_of(field_name), f"{spec.where} shares the host's {label} namespace", namespace=label)
+
+
+RULE = Rule(
+    id="host-namespace-shared",
+    title="Host namespace shared",
+    severity=Severity.HIGH,
+    category="privilege",
+    why="Sharing a host namespace (network, PID, IPC, user, UTS, cgroup) exposes host services, processes or users to a compromised server.",
+    fix="Use the default namespaces; publish only the server's port, bound to 127.0.0.1 for local clients.",
+    page=__doc__,
+    check=check,
+    phase="run",
+)

@@ -1,0 +1,53 @@
+"""## What it does
+Checks that processes in the container cannot gain privileges: `--security-opt
+no-new-privileges` (also `=true` and `:true`), compose `security_opt:
+[no-new-privileges:true]`, Kubernetes `allowPrivilegeEscalation: false`.
+
+## Why is this bad?
+Without `no-new-privileges`, a process can gain privileges through setuid and setgid
+binaries (`su`, `sudo`, `passwd`, `mount` in full-OS images) or file capabilities. An
+attacker who gets a shell as the server's non-root user uses them to become root inside
+the container.
+
+## Example
+```sh
+docker run -i --rm --user 1000 ghcr.io/example/mcp-server
+```
+
+Use instead:
+```sh
+docker run -i --rm --user 1000 --security-opt no-new-privileges ghcr.io/example/mcp-server
+```
+
+## How to fix
+Set `no-new-privileges` (Docker, Podman, compose) or `allowPrivilegeEscalation: false`
+(Kubernetes) on every container.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from mcpharden.model.findings import Finding, Severity
+from mcpharden.model.project import Project
+from mcpharden.rules.base import Rule, container_finding
+
+
+def check(project: Project) -> Iterator[Finding]:
+    for spec in project.containers:
+        if spec.can_set("no_new_privileges") and not spec.no_new_privileges and not spec.privileged:
+            yield container_finding(RULE, spec, spec.line_of("no_new_privileges"), f"{spec.where} allows privilege escalation (no `no-new-privileges`)")
+
+
+RULE = Rule(
+    id="privilege-escalation-allowed",
+    title="Privilege escalation allowed",
+    severity=Severity.LOW,
+    category="privilege",
+    why="Without no-new-privileges, setuid binaries and file capabilities let a non-root attacker become root.",
+    fix="Set --security-opt no-new-privileges (security_opt in compose, allowPrivilegeEscalation: false in Kubernetes).",
+    page=__doc__,
+    check=check,
+    phase="run",
+    keeps="privilege escalation",
+)
