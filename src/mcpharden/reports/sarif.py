@@ -70,7 +70,7 @@ def _rule(rule: Rule) -> dict:
         "shortDescription": {"text": rule.title},
         "fullDescription": {"text": rule.why},
         "helpUri": page_url(rule.id),
-        "help": {"text": rule.fix, "markdown": page_markdown(rule).strip()},
+        "help": {"text": rule.remedy, "markdown": page_markdown(rule).strip()},
         "defaultConfiguration": {"level": LEVEL[rule.severity]},
         "properties": properties,
     }

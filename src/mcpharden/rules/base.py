@@ -25,7 +25,7 @@ class Rule:
     # What the rule protects: "privilege", "attack-surface", "supply-chain" or "operations".
     category: str
     why: str  # one sentence: why it matters, shown under each finding
-    fix: str  # one sentence: how to fix, shown under each finding
+    remedy: str  # one sentence: how to fix, shown under each finding ("fix:" in the reports)
     page: str  # the rule page (Markdown): what it does, why it is bad, example, fix
     check: Callable[[Project], Iterable[Finding]]
     # What the rule judges, one of PHASES: "build" (how an image is built: Dockerfiles, and the

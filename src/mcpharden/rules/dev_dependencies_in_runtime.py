@@ -104,7 +104,7 @@ RULE = Rule(
     severity=Severity.MEDIUM,
     category="supply-chain",
     why="Test runners, bundlers and linters in the runtime image are code an attacker can use and vulnerabilities you must patch.",
-    fix="Install with a production flag (npm ci --omit=dev, uv sync --no-dev, poetry install --only main) or prune before copying.",
+    remedy="Install with a production flag (npm ci --omit=dev, uv sync --no-dev, poetry install --only main) or prune before copying.",
     page=__doc__,
     check=check,
     phase="build",

@@ -53,7 +53,7 @@ RULE = Rule(
     severity=Severity.MEDIUM,
     category="supply-chain",
     why="Code piped from the network into a shell runs as root in the build, unchecked and unrecorded.",
-    fix="Use a base image or distribution package; otherwise pin the download and check its digest (ADD --checksum=).",
+    remedy="Use a base image or distribution package; otherwise pin the download and check its digest (ADD --checksum=).",
     page=__doc__,
     check=check,
     phase="build",

@@ -71,7 +71,7 @@ RULE = Rule(
     severity=Severity.HIGH,
     category="privilege",
     why="seccomp, AppArmor and SELinux block the system calls and host paths most container escapes need.",
-    fix="Keep the runtime's default profiles (remove unconfined / label=disable; Kubernetes RuntimeDefault).",
+    remedy="Keep the runtime's default profiles (remove unconfined / label=disable; Kubernetes RuntimeDefault).",
     page=__doc__,
     check=check,
     phase="run",
