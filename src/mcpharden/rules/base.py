@@ -14,6 +14,25 @@ from mcpharden.model.project import Project
 # "runtime" names the stage or image that ships (dev-dependencies-in-runtime).
 PHASES = ("build", "run", "image", "pipeline")
 
+# The models a rule can read (Rule.reads), in this order, with the fields of Project that hold
+# them. A test runs every rule on its samples and holds its declaration to the fields it used.
+READS = {
+    "BuildModel": ("builds", "image_dockerfile"),  # Dockerfiles; with `scan --image`, the one built
+    "ServerFacts": ("servers",),  # transport and ports of the server a Dockerfile packages
+    "Pipeline": ("pipelines",),  # CI definitions and git hooks
+    "ContainerSpec": ("containers",),  # compose services, Kubernetes containers, docker run lines
+    "BuildArguments": ("build_arguments",),  # `--build-arg` values given to image builds
+    "ClientServer": ("client_servers",),  # the servers MCP client configurations start
+    "ImageModel": ("images",),  # built images
+}
+# What Project holds besides models: context a rule may consult without reading a source.
+PROJECT_CONTEXT = ("scope", "parsed_files")
+
+# Whether `mcpharden fix` edits files for a rule's findings (Rule.fix), as Ruff's
+# FixAvailability: "always"; "sometimes" (some formats or cases, else it leaves a decision that
+# says why); "none" (it never edits, and may leave a decision that says what to change by hand).
+FIX_AVAILABILITY = ("always", "sometimes", "none")
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -33,6 +52,9 @@ class Rule:
     # run lines, client configurations), "image" (what only a built image can tell), "pipeline"
     # (CI definitions and git hooks).
     phase: str
+    reads: tuple[str, ...]  # the models it reads: keys of READS, in that order
+    fix: str  # one of FIX_AVAILABILITY
+    since: str  # the mcpharden version the rule appeared in
     # For the run-time defaults a container keeps (capabilities, a writable root, ...): what it
     # keeps, in a few words. Text and Markdown reports gather one container's findings of
     # these rules into one entry ("keeps: the default capabilities, a writable root file system").

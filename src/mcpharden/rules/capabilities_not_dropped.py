@@ -51,5 +51,8 @@ RULE = Rule(
     page=__doc__,
     check=check,
     phase="run",
+    reads=("ContainerSpec",),
+    fix="sometimes",
+    since="0.1.0",
     keeps="the default capabilities",
 )

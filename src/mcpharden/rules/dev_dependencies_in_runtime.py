@@ -108,4 +108,7 @@ RULE = Rule(
     page=__doc__,
     check=check,
     phase="build",
+    reads=("BuildModel", "ImageModel"),
+    fix="sometimes",
+    since="0.1.0",
 )

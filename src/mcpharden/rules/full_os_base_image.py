@@ -77,4 +77,7 @@ RULE = Rule(
     page=__doc__,
     check=check,
     phase="build",
+    reads=("BuildModel",),
+    fix="sometimes",
+    since="0.1.0",
 )

@@ -71,4 +71,7 @@ RULE = Rule(
     page=__doc__,
     check=check,
     phase="image",
+    reads=("BuildModel", "ImageModel"),
+    fix="none",
+    since="0.1.0",
 )

@@ -82,4 +82,7 @@ RULE = Rule(
     page=__doc__,
     check=check,
     phase="build",
+    reads=("BuildModel", "ContainerSpec"),
+    fix="sometimes",
+    since="0.1.0",
 )

@@ -90,4 +90,7 @@ RULE = Rule(
     page=__doc__,
     check=check,
     phase="build",
+    reads=("BuildModel", "ServerFacts", "ImageModel"),
+    fix="sometimes",
+    since="0.1.0",
 )

@@ -103,4 +103,7 @@ RULE = Rule(
     page=__doc__,
     check=check,
     phase="pipeline",
+    reads=("BuildModel", "Pipeline"),
+    fix="always",
+    since="0.1.0",
 )

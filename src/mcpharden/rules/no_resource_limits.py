@@ -57,5 +57,8 @@ RULE = Rule(
     page=__doc__,
     check=check,
     phase="run",
+    reads=("ContainerSpec",),
+    fix="none",
+    since="0.1.0",
     keeps="no resource limits",
 )

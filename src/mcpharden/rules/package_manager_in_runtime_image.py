@@ -59,4 +59,7 @@ RULE = Rule(
     page=__doc__,
     check=check,
     phase="image",
+    reads=("ImageModel",),
+    fix="none",
+    since="0.1.0",
 )

@@ -49,5 +49,8 @@ RULE = Rule(
     page=__doc__,
     check=check,
     phase="run",
+    reads=("ContainerSpec",),
+    fix="sometimes",
+    since="0.1.0",
     keeps="privilege escalation",
 )

@@ -57,4 +57,7 @@ RULE = Rule(
     page=__doc__,
     check=check,
     phase="build",
+    reads=("BuildModel",),
+    fix="none",
+    since="0.1.0",
 )

@@ -54,5 +54,8 @@ RULE = Rule(
     page=__doc__,
     check=check,
     phase="run",
+    reads=("ContainerSpec",),
+    fix="sometimes",
+    since="0.1.0",
     keeps="a writable root file system",
 )

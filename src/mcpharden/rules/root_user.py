@@ -135,4 +135,7 @@ RULE = Rule(
     page=__doc__,
     check=check,
     phase="build",
+    reads=("BuildModel", "ContainerSpec", "ImageModel"),
+    fix="sometimes",
+    since="0.1.0",
 )

@@ -85,4 +85,7 @@ RULE = Rule(
     page=__doc__,
     check=check,
     phase="build",
+    reads=("BuildModel", "ImageModel"),
+    fix="none",
+    since="0.1.0",
 )

@@ -86,4 +86,7 @@ RULE = Rule(
     page=__doc__,
     check=check,
     phase="run",
+    reads=("ContainerSpec", "BuildArguments", "ClientServer"),
+    fix="none",
+    since="0.1.0",
 )

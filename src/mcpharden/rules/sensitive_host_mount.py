@@ -65,4 +65,7 @@ RULE = Rule(
     page=__doc__,
     check=check,
     phase="run",
+    reads=("ContainerSpec",),
+    fix="none",
+    since="0.1.0",
 )

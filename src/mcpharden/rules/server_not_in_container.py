@@ -67,4 +67,7 @@ RULE = Rule(
     page=__doc__,
     check=check,
     phase="run",
+    reads=("ClientServer",),
+    fix="none",
+    since="0.1.0",
 )
