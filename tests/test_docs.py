@@ -4,7 +4,7 @@ import re
 
 from conftest import ROOT, run_cli
 from mcpharden.rules import all_rules
-from mcpharden.rules.pages import page_markdown, references
+from mcpharden.rules.pages import page_markdown
 
 
 def test_rule_pages_are_generated_from_the_rules():
@@ -31,8 +31,8 @@ SOURCES_BY_PHASE = {
 def test_every_page_gives_a_fix_for_every_source_its_rule_reads():
     for rule in all_rules():
         expected = {"client config"} if rule.id == "server-not-in-container" else SOURCES_BY_PHASE[rule.phase]
-        fixes = references(rule.id).get("fix", {})
-        assert expected <= set(fixes), (rule.id, expected - set(fixes))
+        sources = {source for source, _ in rule.remedy_by_source}
+        assert expected <= sources, (rule.id, expected - sources)
         page = page_markdown(rule)
         assert "### Fix by source" in page and all(f"| {source} |" in page for source in expected), rule.id
 
@@ -41,18 +41,10 @@ def test_every_page_has_suppression_and_references():
     for rule in all_rules():
         page = page_markdown(rule)
         assert f"# mcpharden: ignore={rule.id}" in page and f'ignore = ["{rule.id}"]' in page, rule.id
-        entry = references(rule.id)
-        if entry.get("cwe") or entry.get("cis") or entry.get("peers"):
+        if rule.cwe or rule.cis or rule.peers:
             assert "## References" in page, rule.id
-        for cwe in entry.get("cwe", []):
+        for cwe in rule.cwe:
             assert re.fullmatch(r"CWE-\d+", cwe), (rule.id, cwe)
-
-
-def test_every_reference_entry_names_a_rule():
-    import tomllib
-
-    table = tomllib.loads((ROOT / "src" / "mcpharden" / "knowledge" / "rule_references.toml").read_text())
-    assert set(table) == {rule.id for rule in all_rules()}
 
 
 def test_explain_prints_the_page():

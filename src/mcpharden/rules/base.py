@@ -55,10 +55,19 @@ class Rule:
     reads: tuple[str, ...]  # the models it reads: keys of READS, in that order
     fix: str  # one of FIX_AVAILABILITY
     since: str  # the mcpharden version the rule appeared in
+    # The page's "Fix by source": (source format, how to fix it there), for every format whose
+    # models the rule reads ("Dockerfile", "compose", "Kubernetes", "docker run", ...).
+    remedy_by_source: tuple[tuple[str, str], ...]
     # For the run-time defaults a container keeps (capabilities, a writable root, ...): what it
     # keeps, in a few words. Text and Markdown reports gather one container's findings of
     # these rules into one entry ("keeps: the default capabilities, a writable root file system").
     keeps: str = ""
+    # References on the page. `cwe`: the weaknesses (also SARIF tags); `cis`: CIS Docker Benchmark
+    # recommendations by title (their numbers move between versions); `peers`: the checks of
+    # other scanners that overlap (hadolint DL*, Trivy AVD-DS-*/KSV*, Checkov CKV_*, KICS by name).
+    cwe: tuple[str, ...] = ()
+    cis: tuple[str, ...] = ()
+    peers: tuple[str, ...] = ()
 
     def finding(self, path: str, line: int, message: str, **details: str) -> Finding:
         return Finding(

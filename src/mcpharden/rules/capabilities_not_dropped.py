@@ -54,5 +54,14 @@ RULE = Rule(
     reads=("ContainerSpec",),
     fix="sometimes",
     since="0.1.0",
+    remedy_by_source=(
+        ("compose", "`cap_drop: [ALL]`"),
+        ("Kubernetes", "`securityContext: {capabilities: {drop: [\"ALL\"]}}`"),
+        ("docker run", "`--cap-drop ALL`"),
+        ("client config", "`\"--cap-drop\", \"ALL\"` in `args`; `mcpharden fix`"),
+    ),
+    cwe=("CWE-250",),
+    cis=("Ensure that Linux kernel capabilities are restricted within containers",),
+    peers=("Trivy KSV003", "Checkov CKV_K8S_28", "Checkov CKV_K8S_37", "KICS Container Capabilities Unrestricted"),
     keeps="the default capabilities",
 )

@@ -62,4 +62,16 @@ RULE = Rule(
     reads=("ContainerSpec",),
     fix="none",
     since="0.1.0",
+    remedy_by_source=(
+        ("compose", "remove the capability from `cap_add`"),
+        ("Kubernetes", "remove it from `securityContext.capabilities.add`"),
+        ("docker run", "remove `--cap-add SYS_ADMIN` (and the like)"),
+        ("client config", "remove `--cap-add` from `args`"),
+    ),
+    cwe=("CWE-250",),
+    cis=("Ensure that Linux kernel capabilities are restricted within containers",),
+    peers=(
+        "Trivy KSV005", "Trivy KSV022", "Checkov CKV_K8S_25", "Checkov CKV_K8S_39",
+        "KICS Container Capabilities Unrestricted",
+    ),
 )

@@ -111,4 +111,9 @@ RULE = Rule(
     reads=("BuildModel", "ImageModel"),
     fix="sometimes",
     since="0.1.0",
+    remedy_by_source=(
+        ("Dockerfile", "`npm ci --omit=dev`, `pnpm install --prod`, `uv sync --no-dev`, `poetry install --only main`, or `npm prune --omit=dev` before the copy"),
+        ("built image", "rebuild with a production install; remove test and lint packages from the runtime stage"),
+    ),
+    cis=("Ensure that unnecessary packages are not installed in the container",),
 )

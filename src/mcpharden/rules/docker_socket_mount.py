@@ -77,4 +77,13 @@ RULE = Rule(
     reads=("ContainerSpec",),
     fix="none",
     since="0.1.0",
+    remedy_by_source=(
+        ("compose", "remove the `/var/run/docker.sock` volume; talk to a socket proxy that allows only the calls the server needs"),
+        ("Kubernetes", "remove the `hostPath` volume of the socket"),
+        ("docker run", "remove `-v /var/run/docker.sock:...` (and `--use-api-socket`)"),
+        ("client config", "remove the socket `-v` from `args`"),
+    ),
+    cwe=("CWE-250",),
+    cis=("Ensure that the Docker socket is not mounted inside any containers",),
+    peers=("Trivy KSV006", "Checkov CKV_K8S_27", "KICS Docker Socket Mounted In Container"),
 )

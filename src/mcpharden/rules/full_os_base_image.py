@@ -80,4 +80,9 @@ RULE = Rule(
     reads=("BuildModel",),
     fix="sometimes",
     since="0.1.0",
+    remedy_by_source=(
+        ("Dockerfile", "a final `FROM gcr.io/distroless/nodejs22-debian12:nonroot` (or Chainguard, or Alpine with a non-root `USER`) that copies in the built server; `mcpharden fix --rewrite-distroless`"),
+    ),
+    cis=("Ensure that unnecessary packages are not installed in the container",),
+    peers=("Trivy (image scan finds the OS packages)",),
 )

@@ -59,4 +59,12 @@ RULE = Rule(
     reads=("ContainerSpec",),
     fix="none",
     since="0.1.0",
+    remedy_by_source=(
+        ("compose", "remove `devices:` entries the server does not need"),
+        ("Kubernetes", "remove `hostPath` volumes under `/dev`"),
+        ("docker run", "remove `--device` and `--device-cgroup-rule`"),
+        ("client config", "remove `--device` from `args`"),
+    ),
+    cwe=("CWE-668",),
+    cis=("Ensure that host devices are not directly exposed to containers",),
 )

@@ -69,4 +69,20 @@ RULE = Rule(
     reads=("ContainerSpec",),
     fix="none",
     since="0.1.0",
+    remedy_by_source=(
+        ("compose", "remove `network_mode: host`, `pid: host`, `ipc: host`, `userns_mode: host`, `uts: host`, `cgroup: host`; publish ports instead"),
+        ("Kubernetes", "remove `hostNetwork`, `hostPID` and `hostIPC`; `hostUsers: false` gives the pod its own user namespace"),
+        ("docker run", "remove `--network host`, `--pid host`, `--ipc host`, `--userns host`, `--uts host`, `--cgroupns host`"),
+        ("client config", "remove those flags from `args`"),
+    ),
+    cwe=("CWE-653",),
+    cis=(
+        "Ensure that the host's network namespace is not shared",
+        "Ensure that the host's process namespace is not shared", "Ensure that the host's IPC namespace is not shared",
+        "Ensure that the host's UTS namespace is not shared", "Ensure that the host's user namespaces are not shared",
+    ),
+    peers=(
+        "Trivy KSV008", "Trivy KSV009", "Trivy KSV010", "Checkov CKV_K8S_17", "Checkov CKV_K8S_18",
+        "Checkov CKV_K8S_19", "KICS Host Namespace is Shared",
+    ),
 )

@@ -74,4 +74,7 @@ RULE = Rule(
     reads=("BuildModel", "ImageModel"),
     fix="none",
     since="0.1.0",
+    remedy_by_source=(
+        ("built image", "rebuild from the Dockerfile as it is, or find what changed the image after the build"),
+    ),
 )

@@ -85,4 +85,17 @@ RULE = Rule(
     reads=("BuildModel", "ContainerSpec"),
     fix="sometimes",
     since="0.1.0",
+    remedy_by_source=(
+        ("Dockerfile", "`FROM node:22@sha256:<digest>`; `mcpharden fix --resolve`"),
+        ("compose", "`image: ghcr.io/org/server:1.2@sha256:<digest>`"),
+        ("Kubernetes", "`image: ghcr.io/org/server:1.2@sha256:<digest>`"),
+        ("docker run", "`docker run ... ghcr.io/org/server:1.2@sha256:<digest>`"),
+        ("client config", "the image argument with `@sha256:<digest>`"),
+    ),
+    cwe=("CWE-494",),
+    peers=(
+        "hadolint DL3006", "hadolint DL3007", "Trivy AVD-DS-0001", "Trivy KSV013", "Checkov CKV_DOCKER_7",
+        "Checkov CKV_K8S_14", "Checkov CKV_K8S_43", "KICS Image Version Not Explicit",
+        "KICS Image Version Using 'latest'",
+    ),
 )

@@ -93,4 +93,10 @@ RULE = Rule(
     reads=("BuildModel", "ServerFacts", "ImageModel"),
     fix="sometimes",
     since="0.1.0",
+    remedy_by_source=(
+        ("Dockerfile", "`HEALTHCHECK CMD [\"/nodejs/bin/node\", \"-e\", \"...probe the port...\"]` (exec form, no curl needed); `mcpharden fix`"),
+        ("built image", "rebuild from a Dockerfile with a `HEALTHCHECK`"),
+    ),
+    cis=("Ensure that HEALTHCHECK instructions have been added to container images",),
+    peers=("hadolint DL3057", "Trivy AVD-DS-0026", "Checkov CKV_DOCKER_2", "KICS Healthcheck Instruction Missing"),
 )

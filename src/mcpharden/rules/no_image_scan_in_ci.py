@@ -106,4 +106,9 @@ RULE = Rule(
     reads=("BuildModel", "Pipeline"),
     fix="always",
     since="0.1.0",
+    remedy_by_source=(
+        ("CI definition", "a job that builds the image and runs `trivy image --exit-code 1 --ignore-unfixed --severity HIGH,CRITICAL` (or Grype, Docker Scout); `mcpharden fix` writes one"),
+    ),
+    cwe=("CWE-1395",),
+    cis=("Ensure images are scanned and rebuilt to include security patches",),
 )

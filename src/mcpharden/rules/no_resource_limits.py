@@ -60,5 +60,14 @@ RULE = Rule(
     reads=("ContainerSpec",),
     fix="none",
     since="0.1.0",
+    remedy_by_source=(
+        ("compose", "`mem_limit: 512m` and `pids_limit: 256` (or `deploy.resources.limits`)"),
+        ("Kubernetes", "`resources: {limits: {memory: 512Mi}}`"),
+        ("docker run", "`--memory 512m --pids-limit 256`"),
+        ("client config", "`\"--memory\", \"512m\", \"--pids-limit\", \"256\"` in `args`"),
+    ),
+    cwe=("CWE-770",),
+    cis=("Ensure that the memory usage for containers is limited", "Ensure that the PIDs cgroup limit is used"),
+    peers=("Checkov CKV_K8S_13", "Trivy KSV018"),
     keeps="no resource limits",
 )

@@ -62,4 +62,9 @@ RULE = Rule(
     reads=("ImageModel",),
     fix="none",
     since="0.1.0",
+    remedy_by_source=(
+        ("built image", "a runtime stage without apt, apk, pip or npm (distroless, Chainguard)"),
+        ("Dockerfile", "install in a build stage, copy the result into a distroless final stage"),
+    ),
+    cis=("Ensure that unnecessary packages are not installed in the container",),
 )

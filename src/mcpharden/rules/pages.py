@@ -1,4 +1,5 @@
-"""Rule pages: docs/rules/<id>.md is generated from each rule's docstring and metadata.
+"""Rule pages: docs/rules/<id>.md is generated from each rule's docstring and metadata
+(fix by source and references, declared on its Rule).
 
 `python -m mcpharden.rules.pages docs/rules` rewrites them (`make docs`); a test fails
 when a page is out of date, so `mcpharden explain` and the repository never disagree.
@@ -20,13 +21,6 @@ def page_url(rule_id: str) -> str:
     return f"{PAGES_URL}{rule_id}.md"
 
 
-def references(rule_id: str) -> dict:
-    """The rule's entry in knowledge/rule_references.toml: fix by source, CWE, CIS, peers."""
-    from mcpharden.knowledge import load_table
-
-    return load_table("rule_references.toml").get(rule_id, {})
-
-
 def page_markdown(rule: Rule) -> str:
     header = (
         f"# {rule.id}\n\n"
@@ -36,10 +30,9 @@ def page_markdown(rule: Rule) -> str:
 
 
 def _fix_by_source(rule: Rule) -> str:
-    fixes = references(rule.id).get("fix", {})
-    if not fixes:
+    if not rule.remedy_by_source:
         return ""
-    rows = "".join(f"| {source} | {fix} |\n" for source, fix in fixes.items())
+    rows = "".join(f"| {source} | {remedy} |\n" for source, remedy in rule.remedy_by_source)
     return f"\n### Fix by source\n\n| where | fix |\n| --- | --- |\n{rows}"
 
 
@@ -55,11 +48,10 @@ def _suppression(rule: Rule) -> str:
 
 
 def _references(rule: Rule) -> str:
-    entry = references(rule.id)
-    lines = [f"- CIS Docker Benchmark: {title}" for title in entry.get("cis", [])]
-    lines += [f"- [{cwe}](https://cwe.mitre.org/data/definitions/{cwe.split('-')[1]}.html)" for cwe in entry.get("cwe", [])]
-    if entry.get("peers"):
-        lines.append("- Overlapping checks of other scanners: " + ", ".join(entry["peers"]))
+    lines = [f"- CIS Docker Benchmark: {title}" for title in rule.cis]
+    lines += [f"- [{cwe}](https://cwe.mitre.org/data/definitions/{cwe.split('-')[1]}.html)" for cwe in rule.cwe]
+    if rule.peers:
+        lines.append("- Overlapping checks of other scanners: " + ", ".join(rule.peers))
     if not lines:
         return ""
     return "\n## References\n\n" + "\n".join(lines) + "\n"

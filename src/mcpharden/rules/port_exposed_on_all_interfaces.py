@@ -68,4 +68,12 @@ RULE = Rule(
     reads=("ContainerSpec",),
     fix="sometimes",
     since="0.1.0",
+    remedy_by_source=(
+        ("compose", "`ports: [\"127.0.0.1:8080:8080\"]`; `mcpharden fix`"),
+        ("Kubernetes", "no `hostPort`: a `Service` (ClusterIP) reaches the pod"),
+        ("docker run", "`-p 127.0.0.1:8080:8080`; `mcpharden fix`"),
+        ("client config", "`\"-p\", \"127.0.0.1:8080:8080\"` in `args`"),
+    ),
+    cwe=("CWE-1327",),
+    cis=("Ensure that incoming container traffic is bound to a specific host interface",),
 )

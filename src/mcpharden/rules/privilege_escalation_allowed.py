@@ -52,5 +52,14 @@ RULE = Rule(
     reads=("ContainerSpec",),
     fix="sometimes",
     since="0.1.0",
+    remedy_by_source=(
+        ("compose", "`security_opt: [\"no-new-privileges:true\"]`"),
+        ("Kubernetes", "`securityContext: {allowPrivilegeEscalation: false}`"),
+        ("docker run", "`--security-opt no-new-privileges`"),
+        ("client config", "`\"--security-opt\", \"no-new-privileges\"` in `args`; `mcpharden fix`"),
+    ),
+    cwe=("CWE-269",),
+    cis=("Ensure that the container is restricted from acquiring additional privileges",),
+    peers=("Trivy KSV001", "Checkov CKV_K8S_20", "KICS No New Privileges Not Set"),
     keeps="privilege escalation",
 )

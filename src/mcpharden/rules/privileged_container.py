@@ -50,4 +50,13 @@ RULE = Rule(
     reads=("ContainerSpec",),
     fix="none",
     since="0.1.0",
+    remedy_by_source=(
+        ("compose", "remove `privileged: true`; add the one capability or device needed"),
+        ("Kubernetes", "`securityContext: {privileged: false}`"),
+        ("docker run", "remove `--privileged`"),
+        ("client config", "remove `--privileged` from `args`"),
+    ),
+    cwe=("CWE-250",),
+    cis=("Ensure that privileged containers are not used",),
+    peers=("Trivy KSV017", "Checkov CKV_K8S_16", "KICS Privileged Containers Enabled"),
 )

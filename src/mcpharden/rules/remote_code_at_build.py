@@ -60,4 +60,10 @@ RULE = Rule(
     reads=("BuildModel",),
     fix="none",
     since="0.1.0",
+    remedy_by_source=(
+        ("Dockerfile", "download, check the published sha256 (`sha256sum -c`), then run; `ADD --checksum=sha256:... https://...`"),
+    ),
+    cwe=("CWE-494",),
+    cis=("Ensure that COPY is used instead of ADD in Dockerfiles",),
+    peers=("Checkov CKV_DOCKER_4", "hadolint DL3020"),
 )

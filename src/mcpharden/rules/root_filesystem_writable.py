@@ -57,5 +57,14 @@ RULE = Rule(
     reads=("ContainerSpec",),
     fix="sometimes",
     since="0.1.0",
+    remedy_by_source=(
+        ("compose", "`read_only: true` and `tmpfs: [/tmp]`"),
+        ("Kubernetes", "`securityContext: {readOnlyRootFilesystem: true}` and an `emptyDir` for `/tmp`"),
+        ("docker run", "`--read-only --tmpfs /tmp`"),
+        ("client config", "`\"--read-only\", \"--tmpfs\", \"/tmp\"` in `args`; `mcpharden fix`"),
+    ),
+    cwe=("CWE-732",),
+    cis=("Ensure that the container's root filesystem is mounted as read only",),
+    peers=("Trivy KSV014", "Checkov CKV_K8S_22"),
     keeps="a writable root file system",
 )

@@ -138,4 +138,17 @@ RULE = Rule(
     reads=("BuildModel", "ContainerSpec", "ImageModel"),
     fix="sometimes",
     since="0.1.0",
+    remedy_by_source=(
+        ("Dockerfile", "`USER node` / `USER 65532:65532` at the end of the final stage, or a `:nonroot` distroless base"),
+        ("compose", "`user: \"65532:65532\"`"),
+        ("Kubernetes", "`securityContext: {runAsNonRoot: true, runAsUser: 65532}`"),
+        ("docker run", "`--user 65532:65532`"),
+        ("client config", "`\"args\": [\"run\", \"-i\", \"--rm\", \"--user\", \"65532:65532\", ...]`"),
+    ),
+    cwe=("CWE-250",),
+    cis=("Ensure that a user for the container has been created",),
+    peers=(
+        "hadolint DL3002", "Trivy AVD-DS-0002", "Trivy KSV012", "Checkov CKV_DOCKER_3", "Checkov CKV_DOCKER_8",
+        "Checkov CKV_K8S_23", "KICS Missing User Instruction", "KICS Last User Is 'root'",
+    ),
 )

@@ -88,4 +88,11 @@ RULE = Rule(
     reads=("BuildModel", "ImageModel"),
     fix="none",
     since="0.1.0",
+    remedy_by_source=(
+        ("Dockerfile", "`RUN --mount=type=secret,id=token ...` instead of `ARG`/`ENV`; pass the value at run time"),
+        ("built image", "rotate the credential, rebuild without it (deleting it in a later layer does not remove it)"),
+    ),
+    cwe=("CWE-798", "CWE-538"),
+    cis=("Ensure secrets are not stored in Dockerfiles",),
+    peers=("Docker build check SecretsUsedInArgOrEnv", "Trivy secret scanning", "KICS Passwords And Secrets"),
 )

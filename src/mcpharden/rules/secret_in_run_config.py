@@ -89,4 +89,13 @@ RULE = Rule(
     reads=("ContainerSpec", "BuildArguments", "ClientServer"),
     fix="none",
     since="0.1.0",
+    remedy_by_source=(
+        ("compose", "`env_file:` kept out of git, or `secrets:`; `environment: [GITHUB_TOKEN]` passes the host's value"),
+        ("Kubernetes", "`valueFrom: {secretKeyRef: {name: ..., key: ...}}`"),
+        ("docker run", "`-e GITHUB_TOKEN` (the name only) with the value in the environment"),
+        ("client config", "`\"-e\", \"GITHUB_TOKEN\"` in `args` and the value in the client's `env` or `inputs` (`${input:token}`)"),
+        ("MCP manifest", "declare the variable with `isSecret: true` and no default"),
+    ),
+    cwe=("CWE-798", "CWE-214"),
+    peers=("KICS Passwords And Secrets", "Checkov CKV_SECRET_*"),
 )

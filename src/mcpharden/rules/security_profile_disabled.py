@@ -78,4 +78,17 @@ RULE = Rule(
     reads=("ContainerSpec",),
     fix="none",
     since="0.1.0",
+    remedy_by_source=(
+        ("compose", "remove `seccomp:unconfined`, `apparmor:unconfined`, `label:disable` from `security_opt`"),
+        ("Kubernetes", "`seccompProfile: {type: RuntimeDefault}`; no `Unconfined` AppArmor profile"),
+        ("docker run", "remove `--security-opt seccomp=unconfined` (and the like)"),
+        ("client config", "remove those `--security-opt` values from `args`"),
+    ),
+    cwe=("CWE-693",),
+    cis=(
+        "Ensure that the default seccomp profile is not disabled",
+        "Ensure that, if applicable, an AppArmor Profile is enabled",
+        "Ensure that, if applicable, SELinux security options are set",
+    ),
+    peers=("Checkov CKV_K8S_31", "Trivy KSV104"),
 )

@@ -68,4 +68,13 @@ RULE = Rule(
     reads=("ContainerSpec",),
     fix="none",
     since="0.1.0",
+    remedy_by_source=(
+        ("compose", "mount only the project folder the server works on, `:ro` where it only reads"),
+        ("Kubernetes", "replace the `hostPath` volume with a `persistentVolumeClaim` or a narrow, `readOnly` path"),
+        ("docker run", "`-v \"$PWD/project:/projects/project:ro\"` instead of `/`, `/etc`, `~` or `~/.ssh`"),
+        ("client config", "the narrow `-v` in `args`"),
+    ),
+    cwe=("CWE-668",),
+    cis=("Ensure sensitive host system directories are not mounted on containers",),
+    peers=("Trivy KSV121", "KICS Volume Has Sensitive Host Directory"),
 )

@@ -70,4 +70,8 @@ RULE = Rule(
     reads=("ClientServer",),
     fix="none",
     since="0.1.0",
+    remedy_by_source=(
+        ("client config", "`\"command\": \"docker\", \"args\": [\"run\", \"-i\", \"--rm\", \"--cap-drop\", \"ALL\", \"--read-only\", \"--security-opt\", \"no-new-privileges\", \"<the server's image>\"]`"),
+    ),
+    cwe=("CWE-653",),
 )

@@ -55,4 +55,10 @@ RULE = Rule(
     reads=("ImageModel",),
     fix="none",
     since="0.1.0",
+    remedy_by_source=(
+        ("built image", "a distroless runtime, or `RUN find / -perm /6000 -type f -exec chmod a-s {} +` in the final stage"),
+        ("Dockerfile", "the same `chmod a-s` step, or a base without setuid tools"),
+    ),
+    cwe=("CWE-250",),
+    cis=("Ensure setuid and setgid permissions are removed",),
 )

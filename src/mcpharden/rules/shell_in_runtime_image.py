@@ -57,4 +57,9 @@ RULE = Rule(
     reads=("ImageModel",),
     fix="none",
     since="0.1.0",
+    remedy_by_source=(
+        ("built image", "a distroless or Chainguard runtime stage (no `/bin/sh`)"),
+        ("Dockerfile", "a final `FROM gcr.io/distroless/...:nonroot` that copies in only the server"),
+    ),
+    cis=("Ensure that unnecessary packages are not installed in the container",),
 )

@@ -67,4 +67,10 @@ RULE = Rule(
     reads=("BuildModel", "ImageModel"),
     fix="none",
     since="0.1.0",
+    remedy_by_source=(
+        ("Dockerfile", "no `openssh-server`/`dropbear`, no `EXPOSE 22`; use `docker exec` for access"),
+        ("built image", "rebuild without an SSH server"),
+    ),
+    cis=("Ensure sshd is not run within containers",),
+    peers=("Checkov CKV_DOCKER_1", "KICS Exposing Port 22 (SSH)"),
 )

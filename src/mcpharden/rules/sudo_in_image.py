@@ -66,4 +66,10 @@ RULE = Rule(
     reads=("BuildModel", "ImageModel"),
     fix="none",
     since="0.1.0",
+    remedy_by_source=(
+        ("Dockerfile", "do not install sudo or doas; run the steps that need root before `USER`"),
+        ("built image", "rebuild without sudo"),
+    ),
+    cwe=("CWE-250",),
+    peers=("hadolint DL3004",),
 )

@@ -58,4 +58,9 @@ RULE = Rule(
     reads=("ImageModel",),
     fix="none",
     since="0.1.0",
+    remedy_by_source=(
+        ("built image", "`chmod o-w` the paths in the Dockerfile; give the server's user its own writable folder"),
+        ("Dockerfile", "`COPY --chmod=755` / `RUN chmod o-w ...`"),
+    ),
+    cwe=("CWE-732",),
 )

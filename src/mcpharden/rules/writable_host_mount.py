@@ -62,4 +62,11 @@ RULE = Rule(
     reads=("ContainerSpec",),
     fix="none",
     since="0.1.0",
+    remedy_by_source=(
+        ("compose", "`./data:/data:ro` where the server only reads"),
+        ("Kubernetes", "`volumeMounts: [{..., readOnly: true}]`"),
+        ("docker run", "`-v \"$PWD:/workspace:ro\"` or `--mount type=bind,src=...,dst=...,readonly`"),
+        ("client config", "the same `:ro` in `args`"),
+    ),
+    cwe=("CWE-668",),
 )
