@@ -11,12 +11,12 @@ craft raw packets on the container network, or become another user.
 
 ## Example
 ```sh
-docker run -i --rm mcp/fetch
+<!-- sample: bad.sh -->
 ```
 
 Use instead:
 ```sh
-docker run -i --rm --cap-drop ALL mcp/fetch
+<!-- sample: good.sh -->
 ```
 
 ## How to fix

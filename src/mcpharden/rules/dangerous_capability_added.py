@@ -14,18 +14,12 @@ escape); `BPF` loads programs into the kernel.
 
 ## Example
 ```yaml
-services:
-  mcp:
-    image: ghcr.io/example/mcp-server
-    cap_add: [SYS_ADMIN]
+<!-- sample: bad.compose.yaml -->
 ```
 
 Use instead:
 ```yaml
-services:
-  mcp:
-    image: ghcr.io/example/mcp-server
-    cap_drop: [ALL]
+<!-- sample: good.compose.yaml -->
 ```
 
 ## How to fix

@@ -31,26 +31,12 @@ which then ship inside your runtime image.
 
 ## Example
 ```dockerfile
-FROM node:22 AS build
-WORKDIR /app
-COPY . .
-RUN npm ci && npm run build
-
-FROM gcr.io/distroless/nodejs22-debian12:nonroot
-COPY --from=build /app /app
-CMD ["/app/dist/index.js"]
+<!-- sample: bad.Dockerfile -->
 ```
 
 Use instead:
 ```dockerfile
-FROM node:22 AS build
-WORKDIR /app
-COPY . .
-RUN npm ci && npm run build && npm prune --omit=dev
-
-FROM gcr.io/distroless/nodejs22-debian12:nonroot
-COPY --from=build /app /app
-CMD ["/app/dist/index.js"]
+<!-- sample: good.Dockerfile -->
 ```
 
 ## How to fix

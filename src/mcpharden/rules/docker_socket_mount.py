@@ -14,24 +14,12 @@ hardening (non-root user, dropped capabilities, read-only root) survives that.
 
 ## Example
 ```yaml
-services:
-  docker-mcp:
-    image: mcp/docker
-    volumes:
-      - /var/run/docker.sock:/var/run/docker.sock:ro
+<!-- sample: bad.compose.yaml -->
 ```
 
 Use instead:
 ```yaml
-services:
-  socket-proxy:
-    image: tecnativa/docker-socket-proxy
-    environment: { CONTAINERS: 1, POST: 0 }
-    volumes:
-      - /var/run/docker.sock:/var/run/docker.sock:ro
-  docker-mcp:
-    image: mcp/docker
-    environment: { DOCKER_HOST: tcp://socket-proxy:2375 }
+<!-- sample: good.compose.yaml -->
 ```
 
 ## How to fix

@@ -17,23 +17,12 @@ uses them.
 
 ## Example
 ```dockerfile
-FROM python:3.12-slim
-COPY . /app
-RUN pip install /app
-USER 1000
-CMD ["python", "-m", "server"]
+<!-- sample: bad.Dockerfile -->
 ```
 
 Use instead:
 ```dockerfile
-FROM python:3.12-slim AS build
-COPY . /app
-RUN pip install --target /deps /app
-
-FROM gcr.io/distroless/python3-debian12:nonroot
-COPY --from=build /deps /deps
-ENV PYTHONPATH=/deps
-CMD ["-m", "server"]
+<!-- sample: good.Dockerfile -->
 ```
 
 ## How to fix

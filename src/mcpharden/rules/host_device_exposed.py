@@ -10,11 +10,7 @@ past the container boundary.
 
 ## Example
 ```yaml
-services:
-  mcp:
-    image: ghcr.io/example/mcp-server
-    devices:
-      - /dev/sda:/dev/sda
+<!-- sample: bad.compose.yaml -->
 ```
 
 Use instead:

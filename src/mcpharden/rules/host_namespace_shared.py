@@ -16,19 +16,12 @@ namespace shows, and with a writable cgroupfs changes, the host's cgroup tree.
 
 ## Example
 ```yaml
-services:
-  mcp:
-    image: ghcr.io/example/mcp-server
-    network_mode: host
+<!-- sample: bad.compose.yaml -->
 ```
 
 Use instead:
 ```yaml
-services:
-  mcp:
-    image: ghcr.io/example/mcp-server
-    ports:
-      - "127.0.0.1:8080:8080"
+<!-- sample: good.compose.yaml -->
 ```
 
 ## How to fix

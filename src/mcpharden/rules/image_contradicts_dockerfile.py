@@ -15,17 +15,16 @@ Dockerfile is then about an image nobody runs.
 
 ## Example
 ```dockerfile
-FROM node:22 AS build
+<!-- sample: bad/Dockerfile, line 1 -->
 ...
-FROM gcr.io/distroless/nodejs22-debian12:nonroot
-USER nonroot
+<!-- sample: bad/Dockerfile, lines 5-6 -->
 ```
 built with `docker build --target build -t app .`: the image is the root, full-OS
 build stage.
 
 Use instead:
 ```sh
-docker build -t app .     # the final stage, as reviewed
+<!-- sample: good/build.sh -->
 ```
 
 ## How to fix

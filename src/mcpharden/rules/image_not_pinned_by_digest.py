@@ -14,12 +14,12 @@ reproducible and a tampered image cannot slip in.
 
 ## Example
 ```dockerfile
-FROM node:22-alpine
+<!-- sample: bad.Dockerfile -->
 ```
 
 Use instead:
 ```dockerfile
-FROM node:22-alpine@sha256:9bef0ef1e268f60627da9ba7d7605e8831d5b56ad07487d24d1aa386336d1944
+<!-- sample: good.Dockerfile -->
 ```
 
 ## How to fix

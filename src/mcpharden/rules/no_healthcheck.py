@@ -24,19 +24,12 @@ is gone.
 
 ## Example
 ```dockerfile
-FROM gcr.io/distroless/nodejs22-debian12:nonroot
-COPY --from=build /app /app
-EXPOSE 8080
-CMD ["/app/dist/http.js"]
+<!-- sample: bad.Dockerfile -->
 ```
 
 Use instead:
 ```dockerfile
-FROM gcr.io/distroless/nodejs22-debian12:nonroot
-COPY --from=build /app /app
-EXPOSE 8080
-HEALTHCHECK --interval=30s --timeout=3s CMD ["/nodejs/bin/node", "/app/dist/healthcheck.js"]
-CMD ["/app/dist/http.js"]
+<!-- sample: good.Dockerfile -->
 ```
 
 ## How to fix

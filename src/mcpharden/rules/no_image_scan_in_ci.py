@@ -27,28 +27,12 @@ or npm package until someone exploits it.
 
 ## Example
 ```yaml
-jobs:
-  image:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-      - run: docker build -t my-mcp-server .
+<!-- sample: bad/.github/workflows/image.yml -->
 ```
 
 Use instead:
 ```yaml
-jobs:
-  image:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-      - run: docker build -t my-mcp-server .
-      - uses: aquasecurity/trivy-action@0.33.1
-        with:
-          image-ref: my-mcp-server
-          severity: HIGH,CRITICAL
-          ignore-unfixed: true
-          exit-code: "1"
+<!-- sample: good/.github/workflows/image.yml -->
 ```
 
 ## How to fix

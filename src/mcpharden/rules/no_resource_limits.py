@@ -13,12 +13,12 @@ application on it.
 
 ## Example
 ```sh
-docker run -i --rm ghcr.io/example/mcp-server
+<!-- sample: bad.sh -->
 ```
 
 Use instead:
 ```sh
-docker run -i --rm --memory 512m --pids-limit 128 ghcr.io/example/mcp-server
+<!-- sample: good.sh -->
 ```
 
 ## How to fix

@@ -9,20 +9,12 @@ run arbitrary install scripts. The server itself never needs them at run time.
 
 ## Example
 ```dockerfile
-FROM python:3.12-slim
-RUN pip install mcp-server-x
-CMD ["mcp-server-x"]
+<!-- sample: bad/Dockerfile -->
 ```
 
 Use instead:
 ```dockerfile
-FROM python:3.11-slim AS build
-RUN pip install --target /deps mcp-server-x
-
-FROM gcr.io/distroless/python3-debian12:nonroot
-COPY --from=build /deps /deps
-ENV PYTHONPATH=/deps
-CMD ["-m", "mcp_server_x"]
+<!-- sample: good/Dockerfile -->
 ```
 
 ## How to fix

@@ -11,20 +11,12 @@ anyone who can reach the port can call their tools.
 
 ## Example
 ```yaml
-services:
-  mcp:
-    image: ghcr.io/example/mcp-server
-    ports:
-      - "8080:8080"
+<!-- sample: bad.compose.yaml -->
 ```
 
 Use instead:
 ```yaml
-services:
-  mcp:
-    image: ghcr.io/example/mcp-server
-    ports:
-      - "127.0.0.1:8080:8080"
+<!-- sample: good.compose.yaml -->
 ```
 
 ## How to fix

@@ -11,12 +11,12 @@ the container.
 
 ## Example
 ```sh
-docker run -i --rm --user 1000 ghcr.io/example/mcp-server
+<!-- sample: bad.sh -->
 ```
 
 Use instead:
 ```sh
-docker run -i --rm --user 1000 --security-opt no-new-privileges ghcr.io/example/mcp-server
+<!-- sample: good.sh -->
 ```
 
 ## How to fix

@@ -9,12 +9,12 @@ disk. A compromised MCP server in one owns the machine.
 
 ## Example
 ```sh
-docker run -i --rm --privileged mcp/filesystem /projects
+<!-- sample: bad.sh -->
 ```
 
 Use instead:
 ```sh
-docker run -i --rm --cap-drop ALL --security-opt no-new-privileges --read-only mcp/filesystem /projects
+<!-- sample: good.sh -->
 ```
 
 ## How to fix

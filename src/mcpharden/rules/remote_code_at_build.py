@@ -13,14 +13,14 @@ poisons the MCP server's supply chain.
 
 ## Example
 ```dockerfile
-RUN curl -fsSL https://deb.nodesource.com/setup_22.x | bash -
+<!-- sample: bad.Dockerfile, line 2 -->
 ```
 
 Use instead:
 an official base image or a package from the distribution, or a download
 checked against a known digest:
 ```dockerfile
-ADD --checksum=sha256:<digest> https://example.com/tool-1.2.3.tar.gz /tmp/tool.tar.gz
+<!-- sample: good.Dockerfile, line 2 -->
 ```
 
 ## How to fix

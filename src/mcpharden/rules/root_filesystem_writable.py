@@ -10,18 +10,12 @@ every such change fail; the server writes only where a volume or tmpfs allows it
 
 ## Example
 ```yaml
-services:
-  mcp:
-    image: ghcr.io/example/mcp-server
+<!-- sample: bad.compose.yaml -->
 ```
 
 Use instead:
 ```yaml
-services:
-  mcp:
-    image: ghcr.io/example/mcp-server
-    read_only: true
-    tmpfs: [/tmp]
+<!-- sample: good.compose.yaml -->
 ```
 
 ## How to fix

@@ -28,21 +28,12 @@ the host with root privileges.
 
 ## Example
 ```dockerfile
-FROM node:22-slim
-WORKDIR /app
-COPY . .
-RUN npm ci --omit=dev
-CMD ["node", "server.js"]
+<!-- sample: bad.Dockerfile -->
 ```
 
 Use instead:
 ```dockerfile
-FROM node:22-slim
-WORKDIR /app
-COPY --chown=node:node . .
-RUN npm ci --omit=dev
-USER node
-CMD ["node", "server.js"]
+<!-- sample: good.Dockerfile -->
 ```
 
 ## How to fix

@@ -18,14 +18,12 @@ server.
 
 ## Example
 ```dockerfile
-ARG NPM_TOKEN
-ENV GITHUB_TOKEN=ghp_8Hq0example0token0value0000
-RUN echo "//registry.npmjs.org/:_authToken=${NPM_TOKEN}" > .npmrc && npm ci
+<!-- sample: bad.Dockerfile, lines 2-4 -->
 ```
 
 Use instead:
 ```dockerfile
-RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci
+<!-- sample: good.Dockerfile, line 2 -->
 ```
 (built with `docker build --secret id=npmrc,src=$HOME/.npmrc .`)
 and pass `GITHUB_TOKEN` at run time (`docker run -e GITHUB_TOKEN`, or the MCP client's

@@ -17,17 +17,13 @@ can read, and a literal `-e TOKEN=value` also shows in the process list (`ps`) a
 
 ## Example
 ```json
-{"mcpServers": {"github": {"command": "docker",
-  "args": ["run", "-i", "--rm", "-e", "GITHUB_PERSONAL_ACCESS_TOKEN=ghp_…", "ghcr.io/github/github-mcp-server"]}}}
+<!-- sample: bad/.cursor/mcp.json -->
 ```
 
 Use instead:
 an input the client asks for once and keeps in its secret storage (VS Code):
 ```json
-{"inputs": [{"id": "github_token", "type": "promptString", "password": true}],
- "servers": {"github": {"command": "docker",
-   "args": ["run", "-i", "--rm", "-e", "GITHUB_PERSONAL_ACCESS_TOKEN", "ghcr.io/github/github-mcp-server"],
-   "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "${input:github_token}"}}}}
+<!-- sample: good/.vscode/mcp.json -->
 ```
 
 ## How to fix

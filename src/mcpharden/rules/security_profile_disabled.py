@@ -16,12 +16,12 @@ closer to the host.
 
 ## Example
 ```sh
-docker run --security-opt seccomp=unconfined ghcr.io/example/mcp-server
+<!-- sample: bad.sh -->
 ```
 
 Use instead:
 ```sh
-docker run --security-opt no-new-privileges --cap-drop ALL ghcr.io/example/mcp-server
+<!-- sample: good.sh -->
 ```
 
 ## How to fix

@@ -15,14 +15,12 @@ host's configuration or read every process's memory.
 
 ## Example
 ```json
-{"mcpServers": {"files": {"command": "docker",
-  "args": ["run", "-i", "--rm", "-v", "${HOME}:/projects", "mcp/filesystem", "/projects"]}}}
+<!-- sample: bad/.cursor/mcp.json -->
 ```
 
 Use instead:
 ```json
-{"mcpServers": {"files": {"command": "docker",
-  "args": ["run", "-i", "--rm", "-v", "${HOME}/work/notes:/projects/notes:ro", "mcp/filesystem", "/projects"]}}}
+<!-- sample: good/.cursor/mcp.json -->
 ```
 
 ## How to fix

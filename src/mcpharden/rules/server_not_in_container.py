@@ -13,15 +13,12 @@ container limits that to what you mount and pass in.
 
 ## Example
 ```json
-{"mcpServers": {"filesystem": {"command": "npx",
-  "args": ["-y", "@modelcontextprotocol/server-filesystem", "/Users/me"]}}}
+<!-- sample: bad/claude_desktop_config.json -->
 ```
 
 Use instead:
 ```json
-{"mcpServers": {"filesystem": {"command": "docker",
-  "args": ["run", "-i", "--rm", "--cap-drop", "ALL", "--read-only", "--security-opt", "no-new-privileges",
-           "-v", "/Users/me/project:/projects/project:ro", "mcp/filesystem", "/projects"]}}}
+<!-- sample: good/claude_desktop_config.json -->
 ```
 
 ## How to fix

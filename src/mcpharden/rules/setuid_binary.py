@@ -9,15 +9,12 @@ inside the container, which undoes the non-root user.
 
 ## Example
 ```dockerfile
-FROM debian:12-slim
-USER 10001
+<!-- sample: bad/Dockerfile -->
 ```
 
 Use instead:
 ```dockerfile
-FROM debian:12-slim
-RUN find / -xdev -perm /6000 -type f -exec chmod a-s {} + || true
-USER 10001
+<!-- sample: good/Dockerfile -->
 ```
 
 ## How to fix

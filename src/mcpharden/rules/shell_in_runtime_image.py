@@ -9,16 +9,12 @@ Chainguard, scratch) turns many exploits into dead ends.
 
 ## Example
 ```dockerfile
-FROM node:22-slim
-COPY dist /app
-CMD ["node", "/app/index.js"]
+<!-- sample: bad/Dockerfile -->
 ```
 
 Use instead:
 ```dockerfile
-FROM gcr.io/distroless/nodejs22-debian12:nonroot
-COPY dist /app
-CMD ["/app/index.js"]
+<!-- sample: good/Dockerfile -->
 ```
 
 ## How to fix

@@ -11,8 +11,7 @@ and its own vulnerabilities (regreSSHion, CVE-2024-6387). Containers are entered
 
 ## Example
 ```dockerfile
-RUN apt-get install -y openssh-server
-EXPOSE 22 8080
+<!-- sample: bad.Dockerfile, lines 2-3 -->
 ```
 
 Use instead:

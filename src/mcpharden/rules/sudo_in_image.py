@@ -10,17 +10,13 @@ host.
 
 ## Example
 ```dockerfile
-FROM debian:12-slim
-RUN apt-get update && apt-get install -y sudo && echo "app ALL=(ALL) NOPASSWD:ALL" >> /etc/sudoers
-USER app
+<!-- sample: bad.Dockerfile -->
 ```
 
 Use instead:
 the root work in `RUN` steps before `USER`, and no `sudo`:
 ```dockerfile
-FROM debian:12-slim
-RUN useradd --system app
-USER app
+<!-- sample: good.Dockerfile -->
 ```
 
 ## How to fix

@@ -10,12 +10,12 @@ will later load, which turns a foothold into persistence or privilege escalation
 
 ## Example
 ```dockerfile
-RUN chmod -R 777 /app
+<!-- sample: bad/Dockerfile, line 2 -->
 ```
 
 Use instead:
 ```dockerfile
-RUN chown -R 10001:10001 /app/data
+<!-- sample: good/Dockerfile, line 2 -->
 ```
 
 ## How to fix

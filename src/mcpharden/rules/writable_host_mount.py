@@ -11,13 +11,13 @@ all turn a write into code execution on the host, outside the container.
 
 ## Example
 ```sh
-docker run -i --rm -v "$PWD":/workspace mcp/filesystem /workspace
+<!-- sample: bad.sh -->
 ```
 
 Use instead:
 when the server only reads,
 ```sh
-docker run -i --rm -v "$PWD":/workspace:ro mcp/filesystem /workspace
+<!-- sample: good.sh -->
 ```
 
 ## How to fix
