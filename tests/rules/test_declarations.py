@@ -129,3 +129,11 @@ def test_fix_declares_what_mcpharden_fix_does_on_the_bad_samples(rule, tmp_path)
             assert gone, f"{rule.id} declares fix='always', but `mcpharden fix` does not fix {name}"
         else:
             assert gone or decided, f"{name}: neither fixed nor a decision that says why"
+
+
+def test_rules_added_after_the_first_release_have_a_test_module_of_their_own():
+    """The first 31 rules are tested by their samples and by tests shared between rules; every
+    rule since has its own module here."""
+    for rule in RULES:
+        if Version(rule.since) > Version("0.1.0"):
+            assert (Path(__file__).parent / f"test_{rule.id.replace('-', '_')}.py").is_file(), rule.id
