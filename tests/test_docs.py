@@ -19,18 +19,28 @@ def test_every_page_has_the_sections_of_a_rule_page():
             assert section in rule.page, (rule.id, section)
 
 
-# The formats the rules of each phase read, and so must give a fix for.
+# The formats a rule judges in, by what it judges (Rule.phase) and by what it reads (Rule.reads):
+# its page gives a fix for every format in both.
 SOURCES_BY_PHASE = {
     "run": {"compose", "Kubernetes", "docker run", "client config"},
     "build": {"Dockerfile"},
     "image": {"built image"},
     "pipeline": {"CI definition"},
 }
+SOURCES_BY_MODEL = {
+    "BuildModel": {"Dockerfile"},
+    "ContainerSpec": {"compose", "Kubernetes", "docker run", "client config"},
+    "ClientServer": {"client config"},
+    "ImageModel": {"built image"},
+    "Pipeline": {"CI definition"},
+}
 
 
-def test_every_page_gives_a_fix_for_every_source_its_rule_reads():
+def test_every_page_gives_a_fix_for_every_source_its_rule_judges():
     for rule in all_rules():
-        expected = {"client config"} if rule.id == "server-not-in-container" else SOURCES_BY_PHASE[rule.phase]
+        read = set().union(*(SOURCES_BY_MODEL.get(model, set()) for model in rule.reads))
+        expected = SOURCES_BY_PHASE[rule.phase] & read
+        assert expected, rule.id
         sources = {source for source, _ in rule.remedy_by_source}
         assert expected <= sources, (rule.id, expected - sources)
         page = page_markdown(rule)
