@@ -17,6 +17,8 @@ def test_every_page_has_the_sections_of_a_rule_page():
     for rule in all_rules():
         for section in ("## What it does", "## Why is this bad?", "## Example", "Use instead:", "## How to fix"):
             assert section in rule.page, (rule.id, section)
+        for generated in ("### Fix by source", "## Suppression", "## References"):  # pages.py writes these once
+            assert generated not in rule.page, (rule.id, generated)
 
 
 # The formats a rule judges in, by what it judges (Rule.phase) and by what it reads (Rule.reads):

@@ -41,9 +41,6 @@ Add a `USER` with a non-root user as the last `USER` of the final stage (officia
 images ship a `node` user; on Alpine create one with `adduser -S`, on Debian with
 `useradd --system`), or build on a base image that runs as non-root, such as a distroless
 `:nonroot` tag. Keep `USER root` only in builder stages.
-
-## Suppression
-`# mcpharden: ignore=root-user` on the line before the reported instruction.
 """
 
 from __future__ import annotations
