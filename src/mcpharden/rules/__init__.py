@@ -1,5 +1,23 @@
 """The rule registry: one flat module per rule, named after its id, each defining RULE.
-The order here is the order of `mcpharden rules` and of the reports."""
+The order here is the order of `mcpharden rules` and of the reports.
+
+Adding a rule:
+
+1. `rules/<rule_id>.py`: the module docstring is the page (What it does, Why is this bad?,
+   Example, Use instead, How to fix; its examples are `<!-- sample: NAME -->` lines), `check`
+   reads models only, and `RULE = Rule(...)` declares every fact about the rule: id, title,
+   severity, category, why, remedy, phase, reads, fix, since (the next version),
+   remedy_by_source and its references (rules/base.py says what each means). Add the module
+   to RULE_MODULES.
+2. `tests/data/<rule-id>/`: at least one `bad` sample (the rule fires) and one `good` sample
+   (it does not), each a file or a repository folder (tests/rules/rule_samples.py).
+3. `tests/rules/test_<rule_id>.py`: the rule's own tests.
+4. `make docs` writes docs/rules/<rule-id>.md; the README's table gets the rule's row.
+
+The tests hold it together: the samples are scanned (tests/rules/test_samples.py), `reads`
+is compared with what the check reads on them and `fix` with what `mcpharden fix` does on the
+bad ones (tests/rules/test_declarations.py), the pages with docs/rules and the README's table
+with `mcpharden rules` (tests/test_docs.py)."""
 
 from __future__ import annotations
 
