@@ -1,5 +1,5 @@
 """Rule pages: docs/rules/<id>.md is generated from each rule's docstring and metadata
-(fix by source and references, declared on its Rule).
+(the remedy for each source format and the references, declared on its Rule).
 
 The page's examples are the rule's samples, files that a test scans (the rule fires on every
 `bad` sample and on no `good` one). A line `<!-- sample: NAME -->` in the docstring, or
@@ -88,10 +88,11 @@ def page_markdown(rule: Rule) -> str:
         f"# {rule.id}\n\n"
         f"**{rule.title}** · severity `{rule.severity.name}` · category `{rule.category}`\n\n"
     )
-    return header + page_text(rule).strip() + "\n" + _fix_by_source(rule) + _suppression(rule) + _references(rule)
+    return header + page_text(rule).strip() + "\n" + _remedies(rule) + _suppression(rule) + _references(rule)
 
 
-def _fix_by_source(rule: Rule) -> str:
+def _remedies(rule: Rule) -> str:
+    """The "Fix by source" table."""
     if not rule.remedy_by_source:
         return ""
     rows = "".join(f"| {source} | {remedy} |\n" for source, remedy in rule.remedy_by_source)
