@@ -9,7 +9,6 @@ from mcpharden.model.container import ContainerSpec
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.project import Project
 
-
 # The phases a rule can judge (Rule.phase). "run", not "runtime": in rule ids and messages
 # "runtime" names the stage or image that ships (dev-dependencies-in-runtime).
 PHASES = ("build", "run", "image", "pipeline")
@@ -45,7 +44,9 @@ class Rule:
     category: str
     why: str  # one sentence: why it matters, shown under each finding
     remedy: str  # one sentence: how to fix, shown under each finding ("fix:" in the reports)
-    page: str  # the rule page (Markdown): what it does, why it is bad, example, fix
+    # The rule page (Markdown): what it does, why it is bad, example, fix; its examples are
+    # `<!-- sample: NAME -->` lines that rules.pages replaces with the rule's samples.
+    page: str
     check: Callable[[Project], Iterable[Finding]]
     # What the rule judges, one of PHASES: "build" (how an image is built: Dockerfiles, and the
     # same facts in built images), "run" (how a container is run: compose, Kubernetes, docker
@@ -55,8 +56,8 @@ class Rule:
     reads: tuple[str, ...]  # the models it reads: keys of READS, in that order
     fix: str  # one of FIX_AVAILABILITY
     since: str  # the mcpharden version the rule appeared in
-    # The page's "Fix by source": (source format, how to fix it there), for every format whose
-    # models the rule reads ("Dockerfile", "compose", "Kubernetes", "docker run", ...).
+    # The page's "Fix by source": (source format, how to fix it there), for every format the
+    # rule judges in ("Dockerfile", "compose", "Kubernetes", "docker run", "client config", ...).
     remedy_by_source: tuple[tuple[str, str], ...]
     # For the run-time defaults a container keeps (capabilities, a writable root, ...): what it
     # keeps, in a few words. Text and Markdown reports gather one container's findings of
