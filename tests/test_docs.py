@@ -4,7 +4,7 @@ import re
 
 from conftest import ROOT, run_cli
 from mcpharden.rules import all_rules
-from mcpharden.rules.pages import page_markdown, references
+from mcpharden.rules.pages import page_markdown
 
 
 def test_rule_pages_are_generated_from_the_rules():
@@ -17,23 +17,34 @@ def test_every_page_has_the_sections_of_a_rule_page():
     for rule in all_rules():
         for section in ("## What it does", "## Why is this bad?", "## Example", "Use instead:", "## How to fix"):
             assert section in rule.page, (rule.id, section)
+        for generated in ("### Fix by source", "## Suppression", "## References"):  # pages.py writes these once
+            assert generated not in rule.page, (rule.id, generated)
 
 
-# The formats each group of rules reads, and so must give a fix for.
-SOURCES_BY_GROUP = {
-    "runtime": {"compose", "Kubernetes", "docker run", "client config"},
+# The formats a rule judges in, by what it judges (Rule.phase) and by what it reads (Rule.reads):
+# its page gives a fix for every format in both.
+SOURCES_BY_PHASE = {
+    "run": {"compose", "Kubernetes", "docker run", "client config"},
     "build": {"Dockerfile"},
     "image": {"built image"},
     "pipeline": {"CI definition"},
 }
+SOURCES_BY_MODEL = {
+    "BuildModel": {"Dockerfile"},
+    "ContainerSpec": {"compose", "Kubernetes", "docker run", "client config"},
+    "ClientServer": {"client config"},
+    "ImageModel": {"built image"},
+    "Pipeline": {"CI definition"},
+}
 
 
-def test_every_page_gives_a_fix_for_every_source_its_rule_reads():
+def test_every_page_gives_a_fix_for_every_source_its_rule_judges():
     for rule in all_rules():
-        group = rule.check.__module__.split(".")[2]
-        expected = {"client config"} if rule.id == "server-not-in-container" else SOURCES_BY_GROUP[group]
-        fixes = references(rule.id).get("fix", {})
-        assert expected <= set(fixes), (rule.id, expected - set(fixes))
+        read = set().union(*(SOURCES_BY_MODEL.get(model, set()) for model in rule.reads))
+        expected = SOURCES_BY_PHASE[rule.phase] & read
+        assert expected, rule.id
+        sources = {source for source, _ in rule.remedy_by_source}
+        assert expected <= sources, (rule.id, expected - sources)
         page = page_markdown(rule)
         assert "### Fix by source" in page and all(f"| {source} |" in page for source in expected), rule.id
 
@@ -42,18 +53,10 @@ def test_every_page_has_suppression_and_references():
     for rule in all_rules():
         page = page_markdown(rule)
         assert f"# mcpharden: ignore={rule.id}" in page and f'ignore = ["{rule.id}"]' in page, rule.id
-        entry = references(rule.id)
-        if entry.get("cwe") or entry.get("cis") or entry.get("peers"):
+        if rule.cwe or rule.cis or rule.peers:
             assert "## References" in page, rule.id
-        for cwe in entry.get("cwe", []):
+        for cwe in rule.cwe:
             assert re.fullmatch(r"CWE-\d+", cwe), (rule.id, cwe)
-
-
-def test_every_reference_entry_names_a_rule():
-    import tomllib
-
-    table = tomllib.loads((ROOT / "src" / "mcpharden" / "knowledge" / "rule_references.toml").read_text())
-    assert set(table) == {rule.id for rule in all_rules()}
 
 
 def test_explain_prints_the_page():
@@ -61,10 +64,16 @@ def test_explain_prints_the_page():
         assert run_cli("explain", rule.id).stdout == page_markdown(rule)
 
 
-def test_readme_rule_table_matches_the_rules():
+def test_readme_rule_table_matches_mcpharden_rules():
+    """The README's table lists every rule once, with the severity `mcpharden rules` gives, and
+    nothing else (its third column is the README's own summary)."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for rule in all_rules():
-        assert re.search(rf"\| `{re.escape(rule.id)}` \| {rule.severity.name} \|", readme), rule.id
+    table = readme.split("\n## Rules\n", 1)[1].strip().split("\n\n", 1)[0].splitlines()
+    rows = [re.fullmatch(r"\| `([a-z-]+)` \| ([A-Z]+) \| .+ \|", line) for line in table[2:]]
+    assert table[0] == "| rule | severity | finds |" and all(rows), table  # every row but the header names a rule
+    rows = [row.groups() for row in rows]
+    listed = run_cli("rules").stdout.splitlines()
+    assert dict(rows) == {line.split()[0]: line.split()[1] for line in listed} and len(rows) == len(listed) == len(all_rules())
 
 
 def test_readme_starts_with_the_two_commands():

@@ -88,6 +88,7 @@ def built(buildah, tmp_path_factory):
     for name in ("Dockerfile", ".dockerignore", "pyproject.toml", "constraints.txt", "README.md", "LICENSE"):
         shutil.copy(ROOT / name, context / name)
     shutil.copytree(ROOT / "src", context / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    shutil.copytree(ROOT / "tests" / "data", context / "tests" / "data")  # the rules' samples, shipped in the wheel
     wheelhouse = context / "wheelhouse"
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
     backend = subprocess.run([*pip, "download", "--only-binary=:all:", "-d", str(wheelhouse), "hatchling==1.33.0"],

@@ -34,6 +34,8 @@ def test_wheel_metadata_and_files(dist):
     assert f"mcpharden-{__version__}.dist-info/licenses/LICENSE" in names
     knowledge = {path.name for path in (ROOT / "src" / "mcpharden" / "knowledge").glob("*.toml")}
     assert {f"mcpharden/knowledge/{name}" for name in knowledge} <= names  # the data the rules read
+    samples = {path.relative_to(ROOT / "tests" / "data").as_posix() for path in (ROOT / "tests" / "data").rglob("*") if path.is_file()}
+    assert samples and {f"mcpharden/rules/samples/{name}" for name in samples} <= names  # what the rule pages show
     assert metadata["Version"] == __version__ and metadata["License-Expression"] == "MIT"
     assert any(url.startswith("Repository, https://") for url in metadata.get_all("Project-URL"))
     assert "Topic :: Security" in metadata.get_all("Classifier")

@@ -69,7 +69,7 @@ def _rewrite(path: str, source: SourceText, build, findings, digests, resolve, s
     from mcpharden.fixes import Edit
     from mcpharden.fixes.distroless import CannotRewrite, rewrite_distroless
     from mcpharden.model.project import Project
-    from mcpharden.rules.build.image_not_pinned_by_digest import RULE as PIN_RULE
+    from mcpharden.rules.image_not_pinned_by_digest import RULE as PIN_RULE
 
     full_os = next(f for f in findings if f.rule_id == "full-os-base-image")
     text = source.text

@@ -39,7 +39,7 @@ def entries(findings: Iterable[Finding], rule_of: Callable[[str], Rule]) -> list
         key = _hardening_key(finding, rule_of(finding.rule_id))
         if key is None or len(groups[key]) == 1:
             rule = rule_of(finding.rule_id)
-            listed.append(Entry(finding.severity, (finding.rule_id,), finding.path, finding.line, finding.message, rule.why, rule.fix))
+            listed.append(Entry(finding.severity, (finding.rule_id,), finding.path, finding.line, finding.message, rule.why, rule.remedy))
         elif key not in done:
             done.add(key)
             listed.append(_gathered(groups[key], rule_of))
@@ -65,6 +65,6 @@ def _gathered(group: list[Finding], rule_of: Callable[[str], Rule]) -> Entry:
         message=f"{details['container']} at {first.path}:{details.get('container_line') or first.line} keeps: "
                 + ", ".join(rule.keeps for rule in rules),
         why=" ".join(rule.why for rule in rules),
-        fix=" ".join(rule.fix for rule in rules) + " (`mcpharden fix` adds these settings to compose files, "
+        fix=" ".join(rule.remedy for rule in rules) + " (`mcpharden fix` adds these settings to compose files, "
             "Kubernetes manifests and client configurations.)",
     )

@@ -26,7 +26,7 @@ def document(report: Report) -> dict:
                 "message": shown(finding.message),
                 "title": report.rule(finding.rule_id).title,
                 "why": report.rule(finding.rule_id).why,
-                "fix": report.rule(finding.rule_id).fix,
+                "fix": report.rule(finding.rule_id).remedy,
                 "target": shown(result.target),
                 "details": {key: shown(value) if isinstance(value, str) else value for key, value in finding.details},
                 "fingerprint": finding.fingerprint,

@@ -15,7 +15,7 @@ from mcpharden.reports import Report
 ENSURE_ASCII = False
 from mcpharden.reports.safety import escape_bytes, uri_path
 from mcpharden.rules.base import Rule
-from mcpharden.rules.pages import page_markdown, page_url, references
+from mcpharden.rules.pages import page_markdown, page_url
 from mcpharden.scan import TargetResult
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -61,7 +61,7 @@ def _category(report: Report) -> str:
 
 
 def _rule(rule: Rule) -> dict:
-    cwes = [f"external/cwe/{cwe.lower()}" for cwe in references(rule.id).get("cwe", [])]
+    cwes = [f"external/cwe/{cwe.lower()}" for cwe in rule.cwe]
     properties: dict = {"tags": ["security", "container", rule.category, *cwes], "precision": "high",
                         "security-severity": SECURITY_SEVERITY[rule.severity]}
     return {
@@ -70,7 +70,7 @@ def _rule(rule: Rule) -> dict:
         "shortDescription": {"text": rule.title},
         "fullDescription": {"text": rule.why},
         "helpUri": page_url(rule.id),
-        "help": {"text": rule.fix, "markdown": page_markdown(rule).strip()},
+        "help": {"text": rule.remedy, "markdown": page_markdown(rule).strip()},
         "defaultConfiguration": {"level": LEVEL[rule.severity]},
         "properties": properties,
     }

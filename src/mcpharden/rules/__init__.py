@@ -1,6 +1,23 @@
-"""The rule registry. One module per rule, each defining RULE, grouped by the model it reads:
-build/ (Dockerfiles), runtime/ (how containers are run), image/ (built images), pipeline/ (CI).
-The order here is the order of `mcpharden rules` and of the reports."""
+"""The rule registry: one flat module per rule, named after its id, each defining RULE.
+The order here is the order of `mcpharden rules` and of the reports.
+
+Adding a rule:
+
+1. `rules/<rule_id>.py`: the module docstring is the page (What it does, Why is this bad?,
+   Example, Use instead, How to fix; its examples are `<!-- sample: NAME -->` lines), `check`
+   reads models only, and `RULE = Rule(...)` declares every fact about the rule: id, title,
+   severity, category, why, remedy, phase, reads, fix, since (the next version),
+   remedy_by_source and its references (rules/base.py says what each means). Add the module
+   to RULE_MODULES.
+2. `tests/data/<rule-id>/`: at least one `bad` sample (the rule fires) and one `good` sample
+   (it does not), each a file or a repository folder (tests/rules/rule_samples.py).
+3. `tests/rules/test_<rule_id>.py`: the rule's own tests.
+4. `make docs` writes docs/rules/<rule-id>.md; the README's table gets the rule's row.
+
+The tests hold it together: the samples are scanned (tests/rules/test_samples.py), `reads`
+is compared with what the check reads on them and `fix` with what `mcpharden fix` does on the
+bad ones (tests/rules/test_declarations.py), the pages with docs/rules and the README's table
+with `mcpharden rules` (tests/test_docs.py)."""
 
 from __future__ import annotations
 
@@ -10,37 +27,37 @@ from importlib import import_module
 from mcpharden.rules.base import Rule
 
 RULE_MODULES = (
-    "build.root_user",
-    "build.full_os_base_image",
-    "build.dev_dependencies_in_runtime",
-    "build.image_not_pinned_by_digest",
-    "build.no_healthcheck",
-    "pipeline.no_image_scan_in_ci",
-    "runtime.docker_socket_mount",
-    "runtime.privileged_container",
-    "runtime.host_namespace_shared",
-    "runtime.dangerous_capability_added",
-    "runtime.sensitive_host_mount",
-    "runtime.capabilities_not_dropped",
-    "runtime.root_filesystem_writable",
-    "runtime.privilege_escalation_allowed",
-    "image.shell_in_runtime_image",
-    "image.package_manager_in_runtime_image",
-    "image.setuid_binary",
-    "image.world_writable_path",
-    "build.secret_in_image",
-    "image.image_contradicts_dockerfile",
-    "image.known_vulnerability",
-    "runtime.secret_in_run_config",
-    "runtime.security_profile_disabled",
-    "runtime.host_device_exposed",
-    "runtime.port_exposed_on_all_interfaces",
-    "runtime.writable_host_mount",
-    "runtime.no_resource_limits",
-    "build.remote_code_at_build",
-    "build.sudo_in_image",
-    "build.ssh_server_in_image",
-    "runtime.server_not_in_container",
+    "root_user",
+    "full_os_base_image",
+    "dev_dependencies_in_runtime",
+    "image_not_pinned_by_digest",
+    "no_healthcheck",
+    "no_image_scan_in_ci",
+    "docker_socket_mount",
+    "privileged_container",
+    "host_namespace_shared",
+    "dangerous_capability_added",
+    "sensitive_host_mount",
+    "capabilities_not_dropped",
+    "root_filesystem_writable",
+    "privilege_escalation_allowed",
+    "shell_in_runtime_image",
+    "package_manager_in_runtime_image",
+    "setuid_binary",
+    "world_writable_path",
+    "secret_in_image",
+    "image_contradicts_dockerfile",
+    "known_vulnerability",
+    "secret_in_run_config",
+    "security_profile_disabled",
+    "host_device_exposed",
+    "port_exposed_on_all_interfaces",
+    "writable_host_mount",
+    "no_resource_limits",
+    "remote_code_at_build",
+    "sudo_in_image",
+    "ssh_server_in_image",
+    "server_not_in_container",
 )
 
 

@@ -1,2 +1,0 @@
-"""Rules that judge Dockerfiles (BuildModel, ServerFacts); those that also apply to built images
-(secret-in-image, sudo, SSH, root user, health check) read ImageModels too."""

@@ -1,0 +1,77 @@
+"""## What it does
+Finds a container engine socket mounted into a container: Docker's
+`/var/run/docker.sock` (or `/run/docker.sock`), rootless Docker's
+`$XDG_RUNTIME_DIR/docker.sock`, Docker Desktop's `~/.docker/run/docker.sock`, Podman,
+containerd and CRI-O sockets, and Docker's Windows named pipe. A mount of a directory that
+holds one (`/var/run`, `/run`, `/`) counts, and so does a read-only mount: `:ro` stops
+writes to the socket file, not API calls through it. Every syntax is read: compose short
+and long volumes, `-v`, `--volume=`, `--mount`, Kubernetes `hostPath`.
+
+## Why is this bad?
+The socket is the engine's full API. A compromised MCP server that can reach it starts a
+privileged container with the host's root file system mounted, and owns the host. No other
+hardening (non-root user, dropped capabilities, read-only root) survives that.
+
+## Example
+```yaml
+<!-- sample: bad.compose.yaml -->
+```
+
+Use instead:
+```yaml
+<!-- sample: good.compose.yaml -->
+```
+
+## How to fix
+Give the server only the API calls it needs through a socket proxy that allows them (and
+nothing that creates containers or mounts), or a rootless engine dedicated to it. Never
+mount the host's socket into a server that handles untrusted input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from mcpharden.knowledge.runtime import sensitive_mount, socket_exposed
+from mcpharden.model.findings import Finding, Severity
+from mcpharden.model.project import Project
+from mcpharden.rules.base import Rule
+
+
+def check(project: Project) -> Iterator[Finding]:
+    for spec in project.containers:
+        for mount in spec.mounts:
+            if mount.kind not in ("bind", "npipe"):
+                continue
+            socket = socket_exposed(mount.source)
+            if socket is None or sensitive_mount(mount.source):
+                continue  # one host path, one finding: sensitive-host-mount names the socket too
+            what = "the socket" if mount.source.rstrip("/").endswith((".sock", "docker_engine")) else f"a directory that holds {socket}"
+            read_only = " (read-only does not limit API calls)" if mount.read_only else ""
+            message = f"{spec.where} mounts {what}: `{mount.source}` at `{mount.target}`{read_only}"
+            yield RULE.finding(spec.path, mount.line, message, source=mount.source, target=mount.target)
+
+
+RULE = Rule(
+    id="docker-socket-mount",
+    title="Container engine socket mounted",
+    severity=Severity.HIGH,
+    category="privilege",
+    why="The engine socket is root on the host: a compromised server starts a privileged container and escapes.",
+    remedy="Use a socket proxy that allows only the API calls the server needs, or a dedicated rootless engine.",
+    page=__doc__,
+    check=check,
+    phase="run",
+    reads=("ContainerSpec",),
+    fix="none",
+    since="0.1.0",
+    remedy_by_source=(
+        ("compose", "remove the `/var/run/docker.sock` volume; talk to a socket proxy that allows only the calls the server needs"),
+        ("Kubernetes", "remove the `hostPath` volume of the socket"),
+        ("docker run", "remove `-v /var/run/docker.sock:...` (and `--use-api-socket`)"),
+        ("client config", "remove the socket `-v` from `args`"),
+    ),
+    cwe=("CWE-250",),
+    cis=("Ensure that the Docker socket is not mounted inside any containers",),
+    peers=("Trivy KSV006", "Checkov CKV_K8S_27", "KICS Docker Socket Mounted In Container"),
+)

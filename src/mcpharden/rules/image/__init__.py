@@ -1,1 +1,0 @@
-"""Rules that only a built image can answer (ImageModel: files, packages, configuration)."""

@@ -1,0 +1,101 @@
+"""## What it does
+Checks that every external image is pinned by digest: in Dockerfiles, `FROM` lines (builder
+stages included), `COPY --from=<image>` and `RUN --mount=from=<image>`; and the images that
+compose services, Kubernetes containers, `docker run` lines and MCP manifests run. `ARG`
+defaults and compose `${VAR:-default}` values are resolved, so `ARG BASE=node:22` then
+`FROM ${BASE}` is checked as `node:22`. Stage names, `scratch` and images that compose
+builds from the repository are not pulled, so they are not checked.
+
+## Why is this bad?
+A tag is a pointer the publisher (or whoever compromised their registry account) can move
+at any time. An unpinned build silently picks up a different image: a new version with
+new bugs, or a malicious one. A digest names exactly one image content, so builds are
+reproducible and a tampered image cannot slip in.
+
+## Example
+```dockerfile
+<!-- sample: bad.Dockerfile -->
+```
+
+Use instead:
+```dockerfile
+<!-- sample: good.Dockerfile -->
+```
+
+## How to fix
+Append the digest of the image you tested (`docker buildx imagetools inspect node:22-alpine`
+prints it) and let Dependabot or Renovate update tag and digest together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from mcpharden.model.findings import Finding, Severity
+from mcpharden.model.images import ImageRef
+from mcpharden.model.project import Project
+from mcpharden.rules.base import Rule
+
+
+def check(project: Project) -> Iterator[Finding]:
+    for build in project.builds:
+        for use in build.image_uses:
+            problem = _problem(use.ref)
+            if problem:
+                yield RULE.finding(build.path, use.line, f"{use.context} `{use.ref.display}` {problem}",
+                                   image=use.ref.resolved or use.ref.written)
+    for spec in project.containers:
+        if spec.image is None or spec.built_locally or "{{" in spec.image.written:
+            continue
+        problem = _problem(spec.image)
+        if problem:
+            yield RULE.finding(spec.path, spec.line_of("image"), f"{spec.where} runs `{spec.image.display}`, which {problem}",
+                               image=spec.image.resolved or spec.image.written)
+
+
+def _problem(ref: ImageRef) -> str | None:
+    """What keeps the reference from naming one image for good, in words; None when pinned."""
+    if ref.resolved is None or "$" in ref.resolved:
+        if "@" in ref.written:
+            return None  # a digest is written; only the name is variable
+        return ("depends on a build argument with no default: nothing pins the image it names unless every build "
+                "passes a digest")
+    name = ref.name
+    if name is None or name.is_pinned or ref.resolved.lower() == "scratch":
+        return None
+    if name.digest_problem:
+        return f"has a malformed digest: {name.digest_problem}"
+    if name.tag == "latest":
+        return "uses the tag `latest`, which moves with every release: pin a digest"
+    if not name.tag:
+        return "has neither tag nor digest: it follows `latest`, which moves with every release"
+    return "is pinned by tag, not by digest"
+
+
+RULE = Rule(
+    id="image-not-pinned-by-digest",
+    title="Image not pinned by digest",
+    severity=Severity.LOW,
+    category="supply-chain",
+    why="A tag can be moved to a different (or malicious) image at any time; a digest cannot.",
+    remedy="Append @sha256:<digest> to the reference and let Dependabot or Renovate keep tag and digest current.",
+    page=__doc__,
+    check=check,
+    phase="build",
+    reads=("BuildModel", "ContainerSpec"),
+    fix="sometimes",
+    since="0.1.0",
+    remedy_by_source=(
+        ("Dockerfile", "`FROM node:22@sha256:<digest>`; `mcpharden fix --resolve`"),
+        ("compose", "`image: ghcr.io/org/server:1.2@sha256:<digest>`"),
+        ("Kubernetes", "`image: ghcr.io/org/server:1.2@sha256:<digest>`"),
+        ("docker run", "`docker run ... ghcr.io/org/server:1.2@sha256:<digest>`"),
+        ("client config", "the image argument with `@sha256:<digest>`"),
+    ),
+    cwe=("CWE-494",),
+    peers=(
+        "hadolint DL3006", "hadolint DL3007", "Trivy AVD-DS-0001", "Trivy KSV013", "Checkov CKV_DOCKER_7",
+        "Checkov CKV_K8S_14", "Checkov CKV_K8S_43", "KICS Image Version Not Explicit",
+        "KICS Image Version Using 'latest'",
+    ),
+)

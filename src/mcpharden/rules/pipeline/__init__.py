@@ -1,1 +1,0 @@
-"""Rules that judge CI definitions and git hooks (Pipeline)."""

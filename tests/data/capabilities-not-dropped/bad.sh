@@ -1,0 +1,1 @@
+docker run -i --rm mcp/fetch

@@ -1,0 +1,1 @@
+docker run -i --rm --cap-drop ALL mcp/fetch

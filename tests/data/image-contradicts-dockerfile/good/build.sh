@@ -1,0 +1,1 @@
+docker build -t app .     # the final stage, as reviewed

@@ -1,0 +1,1 @@
+docker run -i --rm --user 1000 ghcr.io/example/mcp-server

@@ -1,0 +1,1 @@
+docker run -i --rm --privileged mcp/filesystem /projects

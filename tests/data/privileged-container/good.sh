@@ -1,0 +1,1 @@
+docker run -i --rm --cap-drop ALL --security-opt no-new-privileges --read-only mcp/filesystem /projects

@@ -1,0 +1,2 @@
+FROM node:22-slim
+RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci

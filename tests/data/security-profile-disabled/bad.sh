@@ -1,0 +1,1 @@
+docker run --security-opt seccomp=unconfined ghcr.io/example/mcp-server

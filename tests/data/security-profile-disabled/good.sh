@@ -1,0 +1,1 @@
+docker run --security-opt no-new-privileges --cap-drop ALL ghcr.io/example/mcp-server

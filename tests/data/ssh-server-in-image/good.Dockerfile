@@ -1,0 +1,4 @@
+FROM debian:12-slim
+RUN useradd --system app
+USER app
+EXPOSE 8080

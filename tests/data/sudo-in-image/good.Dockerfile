@@ -1,0 +1,3 @@
+FROM debian:12-slim
+RUN useradd --system app
+USER app

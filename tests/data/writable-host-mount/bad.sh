@@ -1,0 +1,1 @@
+docker run -i --rm -v "$PWD":/workspace mcp/filesystem /workspace
