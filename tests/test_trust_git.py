@@ -1,9 +1,11 @@
 """`mcpharden batch` treats every catalog field and list line as hostile: nothing from them becomes
-an option or a command, a folder outside the repository, a stored credential or a crash."""
+an option or a command, a folder outside the repository, a stored credential or a crash; a
+server that hangs is stopped at its deadline."""
 
 import base64
 import os
 import resource
+import select
 import shutil
 import sqlite3
 import subprocess
@@ -312,3 +314,101 @@ def test_a_list_that_is_not_a_regular_file_is_a_usage_error_not_a_hang(tmp_path)
                              "--db", str(tmp_path / "r.sqlite")], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "not a regular file" in result.stderr
     assert time.monotonic() - started < 30
+
+
+# The per-server deadline -----------------------------------------------------------------------------------
+
+
+class _Stalls(BaseHTTPRequestHandler):
+    """Accepts a request and never answers; notes when the client hangs up (bounded at 60 s)."""
+
+    def do_GET(self):
+        self.server.connected.set()
+        self.connection.setblocking(False)
+        limit = time.monotonic() + 60
+        while time.monotonic() < limit:
+            readable, _, _ = select.select([self.connection], [], [], 0.2)
+            try:
+                if readable and not self.connection.recv(1024):
+                    break
+            except (BlockingIOError, ConnectionError):
+                break
+        self.server.hung_up.append(time.monotonic())
+        self.close_connection = True
+
+    def log_message(self, *arguments):
+        pass
+
+
+@needs_git
+def test_a_server_past_its_deadline_is_an_error_row_and_the_batch_goes_on(tmp_path):
+    server = http_server(_Stalls, connected=threading.Event(), hung_up=[])
+    write_tree(tmp_path / "good", ROOT_IMAGE)
+    listing = tmp_path / "servers.txt"
+    listing.write_text(f"http://127.0.0.1:{server.server_address[1]}/stalls.git\ngood\n")
+    try:
+        started = time.monotonic()
+        result = batch(tmp_path, "--list", str(listing), "--workers", "2", "--server-timeout", "3")
+        finished = time.monotonic()
+        assert result.returncode == 0, result.stderr
+        assert finished - started < 40  # not the clone's own 300 s
+        assert server.connected.is_set()
+        deadline = time.monotonic() + 10
+        while not server.hung_up and time.monotonic() < deadline:
+            time.sleep(0.1)
+        # The worker's `git` died with it: nobody is left talking to the stalling server.
+        assert server.hung_up and server.hung_up[0] - started < 30
+    finally:
+        server.shutdown()
+    db = tmp_path / "r.sqlite"
+    assert statuses(db) == {"stalls": "error", "good": "done"}
+    [(step, message)] = errors_of(db, "stalls")
+    assert step == "deadline" and "3 s" in message
+    assert rows(db, "SELECT servers_audited, servers_failed FROM runs") == [(2, 1)]
+
+
+def _processes() -> dict[int, tuple[int, str]]:
+    """{pid: (parent pid, command line)} of this machine's processes (Linux /proc)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            found[int(entry.name)] = (int(stat.rsplit(")", 1)[1].split()[1]), command)
+    return found
+
+
+@needs_git
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_a_worker_killed_mid_audit_loses_only_its_server(tmp_path):
+    from mcpharden.batch.inputs import from_directories, from_list
+    from mcpharden.batch.runners import run_local
+    from mcpharden.batch.work import BatchSettings
+
+    server = http_server(_Stalls, connected=threading.Event(), hung_up=[])
+    url = f"http://127.0.0.1:{server.server_address[1]}/stalls.git"
+    (tmp_path / "servers.txt").write_text(url + "\n")
+    tasks = from_list(tmp_path / "servers.txt") + from_directories([str(write_tree(tmp_path / "good", ROOT_IMAGE))])
+
+    def kill_the_stalled_worker():  # as the OOM killer would: the worker process, not its group
+        assert server.connected.wait(60)
+        processes = _processes()
+        [pid] = [pid for pid, (_, command) in processes.items() if url in command and "remote" in command][:1]
+        while processes[pid][0] != os.getpid():
+            pid = processes[pid][0]
+        os.kill(pid, 9)
+
+    killer = threading.Thread(target=kill_the_stalled_worker, daemon=True)
+    killer.start()
+    try:
+        settings = BatchSettings(cache=str(tmp_path / "cache"), images=False)
+        outcomes = {o.name: o for o in run_local(tasks, settings, 1, 60)}  # 60: a deadline far past the kill
+    finally:
+        server.shutdown()
+    killer.join(5)
+    assert outcomes["good"].status == "done"
+    assert outcomes["stalls"].status == "error"
+    assert outcomes["stalls"].errors == (("worker", "the worker process died while auditing it"),)

@@ -116,6 +116,8 @@ def _batch_options(batch: argparse.ArgumentParser) -> None:
     batch.add_argument("--db", default="results.sqlite", metavar="FILE", help="the results database (default: results.sqlite)")
     batch.add_argument("--workers", type=int, default=None, metavar="N", help="local worker processes (default: every core)")
     batch.add_argument("--cluster", metavar="tcp://HOST:PORT", help="run on this Dask distributed scheduler instead")
+    batch.add_argument("--server-timeout", type=float, default=None, metavar="SECONDS",
+                       help="stop a server's audit after this long, record it as an error and go on (default: 900)")
     batch.add_argument("--rescan", action="store_true", help="audit every server again, also those already done")
     batch.add_argument("--no-images", action="store_true", help="do not pull and audit the images catalog entries name")
     batch.add_argument("--platform", metavar="OS/ARCH", help="the image platform to audit (default: every one)")
@@ -358,7 +360,7 @@ def _batch(arguments: argparse.Namespace) -> int:
     import time
 
     from mcpharden.batch.inputs import InputError, from_catalog, from_directories, from_list
-    from mcpharden.batch.runners import run_dask, run_local
+    from mcpharden.batch.runners import SERVER_SECONDS, run_dask, run_local
     from mcpharden.batch.store import Store, StoreError
     from mcpharden.batch.work import BatchSettings
     from mcpharden.usercache import user_cache
@@ -373,6 +375,9 @@ def _batch(arguments: argparse.Namespace) -> int:
             raise InputError("nothing to audit: give folders, --list or --catalog")
         if arguments.workers is not None and arguments.workers < 1:
             raise InputError("--workers: at least 1")
+        seconds = SERVER_SECONDS if arguments.server_timeout is None else arguments.server_timeout
+        if not 0 < seconds < float("inf"):
+            raise InputError("--server-timeout: a number of seconds above 0")
         cache = arguments.cache or str(user_cache("repos"))
         store = Store(Path(arguments.db))
     except (InputError, StoreError, OSError) as error:  # OSError: no user cache for the clones
@@ -385,7 +390,8 @@ def _batch(arguments: argparse.Namespace) -> int:
     executor = arguments.cluster or f"local:{arguments.workers or os.cpu_count() or 1}"
     run_id = store.start_run(executor, len(unique))
     started, failed = time.perf_counter(), 0
-    outcomes = run_dask(todo, settings, arguments.cluster) if arguments.cluster else run_local(todo, settings, arguments.workers)
+    outcomes = (run_dask(todo, settings, arguments.cluster, seconds) if arguments.cluster
+                else run_local(todo, settings, arguments.workers, seconds))
     try:
         for number, outcome in enumerate(outcomes, start=1):
             store.record(run_id, outcome)
