@@ -1,8 +1,10 @@
 """`mcpharden batch` treats every catalog field and list line as hostile: nothing from them becomes
 an option or a command, a folder outside the repository, a stored credential or a crash; a
-server that hangs is stopped at its deadline."""
+server that hangs is stopped at its deadline; a Dask cluster is reached over TLS, or plain TCP
+on this machine only."""
 
 import base64
+import ipaddress
 import os
 import resource
 import select
@@ -412,3 +414,120 @@ def test_a_worker_killed_mid_audit_loses_only_its_server(tmp_path):
     assert outcomes["good"].status == "done"
     assert outcomes["stalls"].status == "error"
     assert outcomes["stalls"].errors == (("worker", "the worker process died while auditing it"),)
+
+
+# Dask: TLS, or plain TCP on this machine only --------------------------------------------------------------
+
+
+def test_plain_tcp_to_another_machine_is_refused_before_connecting(tmp_path):
+    write_tree(tmp_path / "a", ROOT_IMAGE)
+    started = time.monotonic()
+    # 0.0.0.0 is not a loopback address (were it dialled, Linux would dial this machine).
+    result = run_cli("batch", str(tmp_path / "a"), "--db", str(tmp_path / "r.sqlite"), "--cluster", "tcp://0.0.0.0:9")
+    assert result.returncode == 2
+    assert "tls://" in result.stderr and "--insecure-cluster" in result.stderr
+    assert time.monotonic() - started < 20
+    assert not (tmp_path / "r.sqlite").exists()  # refused before anything ran
+
+
+def test_cluster_addresses_and_tls_options(tmp_path):
+    pytest.importorskip("distributed")
+    from mcpharden.batch.inputs import InputError
+    from mcpharden.batch.runners import cluster
+
+    for address in ("tcp://127.0.0.1:8786", "127.0.0.1:8786", "tcp://localhost:8786", "tcp://[::1]:8786"):
+        assert cluster(address).address == address
+    for address in ("tcp://10.0.0.5:8786", "scheduler.example:8786", "tcp://[2001:db8::1]:8786"):
+        with pytest.raises(InputError, match="--insecure-cluster"):
+            cluster(address)
+        assert cluster(address, insecure=True).address == address  # the user said so
+    for address in ("inproc://x", "ws://h:1", "tls://:8786"):
+        with pytest.raises(InputError):
+            cluster(address)
+    ca, cert, key = (write_tree(tmp_path, {name: "x"}) / name for name in ("ca.pem", "cert.pem", "key.pem"))
+    with pytest.raises(InputError, match="only for a tls://"):
+        cluster("tcp://127.0.0.1:1", tls_ca_file=str(ca))
+    with pytest.raises(InputError, match="--tls-cert"):
+        cluster("tls://h:1", tls_ca_file=str(ca), tls_key=str(key))
+    with pytest.raises(InputError, match="no such file"):
+        cluster("tls://h:1", tls_ca_file=str(tmp_path / "missing.pem"))
+    with pytest.raises(InputError, match="go with --cluster"):
+        cluster(None, tls_cert=str(cert))
+    assert cluster(None) is None
+
+
+def test_tls_options_or_dasks_configuration_become_security_that_requires_encryption(tmp_path):
+    pytest.importorskip("distributed")
+    import dask
+
+    from mcpharden.batch.inputs import InputError
+    from mcpharden.batch.runners import cluster, security
+
+    ca, cert, key = (write_tree(tmp_path, {name: "x"}) / name for name in ("ca.pem", "cert.pem", "key.pem"))
+    given = security(cluster("tls://scheduler.example:8786", str(ca), str(cert), str(key)))
+    assert (given.tls_ca_file, given.tls_client_cert, given.tls_client_key) == (str(ca), str(cert), str(key))
+    assert given.require_encryption
+    with dask.config.set({"distributed.comm.tls.ca-file": None, "distributed.comm.tls.client.cert": None}):
+        with pytest.raises(InputError, match="--tls-ca-file"):  # TLS with nothing to verify the scheduler by
+            cluster("tls://scheduler.example:8786")
+    with dask.config.set({"distributed.comm.tls.ca-file": str(ca), "distributed.comm.tls.client.cert": str(cert)}):
+        configured = security(cluster("tls://scheduler.example:8786"))
+    assert (configured.tls_ca_file, configured.tls_client_cert) == (str(ca), str(cert))
+    assert configured.require_encryption
+    assert security(cluster("tcp://127.0.0.1:8786")) is None
+
+
+def _certificates(folder: Path) -> dict[str, Path]:
+    """A CA and one certificate it signs for 127.0.0.1 (scheduler, workers and client alike)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+
+    def build(subject, issuer, key, signer, ca):
+        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+                   .not_valid_after(now + datetime.timedelta(hours=1))
+                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if not ca:
+            builder = builder.add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                                                      x509.DNSName("localhost")]), critical=False).add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mcpharden test CA")])
+    ca = build(ca_name, ca_name, ca_key, ca_key, True)
+    leaf = build(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]), ca_name, key, ca_key, False)
+    paths = {"ca": folder / "ca.pem", "cert": folder / "cert.pem", "key": folder / "key.pem"}
+    paths["ca"].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths["cert"].write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    paths["key"].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+    return paths
+
+
+def test_a_batch_on_a_tls_dask_cluster(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    pytest.importorskip("cryptography")
+    from distributed.security import Security
+
+    files = _certificates(tmp_path)
+    write_tree(tmp_path / "a", ROOT_IMAGE)
+    write_tree(tmp_path / "b", NONROOT_IMAGE)
+    tls = {f"tls_{role}_{part}": str(files[part]) for role in ("scheduler", "worker", "client") for part in ("cert", "key")}
+    cluster_security = Security(tls_ca_file=str(files["ca"]), require_encryption=True, **tls)
+    db = tmp_path / "r.sqlite"
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tls://", host="127.0.0.1",
+                                  security=cluster_security, dashboard_address=None) as local:
+        address = local.scheduler_address
+        assert address.startswith("tls://127.0.0.1:")
+        result = run_cli("batch", str(tmp_path / "a"), str(tmp_path / "b"), "--db", str(db), "--cluster", address,
+                         "--tls-ca-file", str(files["ca"]), "--tls-cert", str(files["cert"]), "--tls-key", str(files["key"]))
+    assert result.returncode == 0, result.stderr
+    assert statuses(db) == {"a": "done", "b": "done"}
+    assert rows(db, "SELECT executor FROM runs") == [(address,)]

@@ -11,6 +11,7 @@ Dask worker thread either."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import pickle
 import signal
@@ -18,9 +19,11 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from mcpharden.batch.inputs import ServerTask
+from mcpharden.batch.inputs import InputError, ServerTask
 from mcpharden.batch.work import BatchSettings, ServerOutcome, audit_server
 
 SERVER_SECONDS = 900.0  # `--server-timeout`: a clone, a scan and an image pull of a large server fit well inside
@@ -44,12 +47,82 @@ def run_local(tasks: list[ServerTask], settings: BatchSettings, workers: int | N
             pool.close()
 
 
-def run_dask(tasks: list[ServerTask], settings: BatchSettings, address: str,
+@dataclass(frozen=True)
+class Cluster:
+    """A Dask scheduler to run on, and how to reach it safely."""
+
+    address: str
+    tls_ca_file: str | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.address.lower().startswith("tls://")
+
+
+def cluster(address: str | None, tls_ca_file: str | None = None, tls_cert: str | None = None, tls_key: str | None = None,
+            insecure: bool = False) -> Cluster | None:
+    """The scheduler `--cluster` names (None: run locally), checked before anything connects. Dask
+    moves pickles: whoever can talk to the scheduler runs code on its workers and, through the
+    results, on this machine. So plain `tcp://` is for this machine only, unless the user says
+    `--insecure-cluster`."""
+    if not address:
+        if tls_ca_file or tls_cert or tls_key or insecure:
+            raise InputError("--tls-ca-file, --tls-cert, --tls-key and --insecure-cluster go with --cluster")
+        return None
+    scheme = address.split("://", 1)[0].lower() if "://" in address else "tcp"
+    if scheme not in ("tcp", "tls"):
+        raise InputError(f"--cluster {address}: use tls://HOST:PORT (or tcp:// on this machine)")
+    try:
+        host = urlsplit(f"{scheme}://{address.split('://', 1)[-1]}").hostname or ""
+    except ValueError:
+        host = ""
+    if not host:
+        raise InputError(f"--cluster {address}: not a scheduler address (tls://HOST:PORT)")
+    given = [name for name, value in (("--tls-ca-file", tls_ca_file), ("--tls-cert", tls_cert), ("--tls-key", tls_key)) if value]
+    if given and scheme != "tls":
+        raise InputError(f"{given[0]}: only for a tls:// scheduler")
+    if tls_key and not tls_cert:
+        raise InputError("--tls-key: give the certificate too (--tls-cert)")
+    for name, value in (("--tls-ca-file", tls_ca_file), ("--tls-cert", tls_cert), ("--tls-key", tls_key)):
+        if value and not Path(value).is_file():
+            raise InputError(f"{name} {value}: no such file")
+    if scheme == "tcp" and not _loopback(host) and not insecure:
+        raise InputError(f"--cluster {address}: plain tcp:// to another machine lets anyone on the network run code on"
+                         " the workers and on this machine; use tls:// (--tls-ca-file, --tls-cert, --tls-key), or"
+                         " --insecure-cluster if that network is trusted")
+    target = Cluster(address, tls_ca_file, tls_cert, tls_key)
+    try:
+        client_security = security(target)
+    except ImportError:
+        raise InputError("--cluster needs Dask's distributed: pip install 'mcpharden[cluster]'") from None
+    if client_security is not None and not (client_security.tls_ca_file or client_security.tls_client_cert):
+        raise InputError(f"--cluster {address}: give --tls-ca-file (and --tls-cert, --tls-key), or set"
+                         " distributed.comm.tls.ca-file and .client.cert in Dask's configuration")
+    return target
+
+
+def security(target: Cluster):
+    """Dask's `Security` for the client: from the TLS options, else from Dask's own configuration
+    (`distributed.comm.tls.*`); with TLS, encryption is required on every connection."""
+    from distributed.security import Security
+
+    if not target.uses_tls:
+        return None
+    if not (target.tls_ca_file or target.tls_cert):
+        return Security(require_encryption=True)  # Dask's configuration says where the files are
+    return Security(tls_ca_file=target.tls_ca_file, tls_client_cert=target.tls_cert, tls_client_key=target.tls_key,
+                    require_encryption=True)
+
+
+def run_dask(tasks: list[ServerTask], settings: BatchSettings, target: Cluster | str,
              seconds: float = SERVER_SECONDS) -> Iterator[ServerOutcome]:
-    """The same work on an existing Dask scheduler (`tcp://HOST:PORT`); workers need mcpharden."""
+    """The same work on an existing Dask scheduler; workers need mcpharden."""
     from distributed import Client, as_completed
 
-    with Client(address, timeout="30s") as client:
+    target = target if isinstance(target, Cluster) else Cluster(target)
+    with Client(target.address, timeout="30s", security=security(target)) as client:
         futures = client.map(audit_in_worker, tasks, settings=settings, seconds=seconds, pure=False,
                              key=[f"mcpharden-{i}" for i in range(len(tasks))])
         by_key = {future.key: task for future, task in zip(futures, tasks)}
@@ -216,6 +289,15 @@ def worker_main() -> None:
             return
         pickle.dump(audit_server(task, settings), results, protocol=pickle.HIGHEST_PROTOCOL)
         results.flush()
+
+
+def _loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _failed(task: ServerTask, step: str, message: str) -> ServerOutcome:
