@@ -414,6 +414,10 @@ def test_a_worker_killed_mid_audit_loses_only_its_server(tmp_path):
     assert outcomes["good"].status == "done"
     assert outcomes["stalls"].status == "error"
     assert outcomes["stalls"].errors == (("worker", "the worker process died while auditing it"),)
+    deadline = time.monotonic() + 10
+    while not server.hung_up and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert server.hung_up  # the git the dead worker left behind was killed too, not left to stall
 
 
 # Dask: TLS, or plain TCP on this machine only --------------------------------------------------------------

@@ -254,10 +254,12 @@ class _Worker:
         """The worker and every process it started. A read blocked on its pipe then ends (no
         writer is left), so this never waits for the thread that uses the worker."""
         self.usable = False
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)  # its own group (start_new_session)
-            except (AttributeError, OSError):
+        try:
+            # Its own group (start_new_session), which outlives a worker killed alone (by the OOM
+            # killer): the git it left behind goes too. The id is not reused while the group exists.
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (AttributeError, OSError):  # no process groups here, or the group is gone
+            if self.process.poll() is None:
                 self.process.kill()
         try:
             self.process.wait(timeout=10)
