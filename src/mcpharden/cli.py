@@ -115,7 +115,14 @@ def _batch_options(batch: argparse.ArgumentParser) -> None:
                        help="where catalog repositories are already checked out as owner__name (repeatable)")
     batch.add_argument("--db", default="results.sqlite", metavar="FILE", help="the results database (default: results.sqlite)")
     batch.add_argument("--workers", type=int, default=None, metavar="N", help="local worker processes (default: every core)")
-    batch.add_argument("--cluster", metavar="tcp://HOST:PORT", help="run on this Dask distributed scheduler instead")
+    batch.add_argument("--cluster", metavar="tls://HOST:PORT", help="run on this Dask distributed scheduler instead")
+    batch.add_argument("--tls-ca-file", metavar="FILE", help="with --cluster tls://: the CA that signed the scheduler's certificate")
+    batch.add_argument("--tls-cert", metavar="FILE", help="with --cluster tls://: this client's certificate (may hold the key too)")
+    batch.add_argument("--tls-key", metavar="FILE", help="with --cluster tls://: this client's private key")
+    batch.add_argument("--insecure-cluster", action="store_true",
+                       help="allow --cluster tcp:// to another machine (anyone who reaches it can run code here)")
+    batch.add_argument("--server-timeout", type=float, default=None, metavar="SECONDS",
+                       help="stop a server's audit after this long, record it as an error and go on (default: 900)")
     batch.add_argument("--rescan", action="store_true", help="audit every server again, also those already done")
     batch.add_argument("--no-images", action="store_true", help="do not pull and audit the images catalog entries name")
     batch.add_argument("--platform", metavar="OS/ARCH", help="the image platform to audit (default: every one)")
@@ -361,7 +368,7 @@ def _batch(arguments: argparse.Namespace) -> int:
     import time
 
     from mcpharden.batch.inputs import InputError, from_catalog, from_directories, from_list
-    from mcpharden.batch.runners import run_dask, run_local
+    from mcpharden.batch.runners import SERVER_SECONDS, cluster, run_dask, run_local
     from mcpharden.batch.store import Store, StoreError
     from mcpharden.batch.work import BatchSettings
     from mcpharden.usercache import cache_folder
@@ -376,6 +383,10 @@ def _batch(arguments: argparse.Namespace) -> int:
             raise InputError("nothing to audit: give folders, --list or --catalog")
         if arguments.workers is not None and arguments.workers < 1:
             raise InputError("--workers: at least 1")
+        seconds = SERVER_SECONDS if arguments.server_timeout is None else arguments.server_timeout
+        if not 0 < seconds < float("inf"):
+            raise InputError("--server-timeout: a number of seconds above 0")
+        target = cluster(arguments.cluster, arguments.tls_ca_file, arguments.tls_cert, arguments.tls_key, arguments.insecure_cluster)
         cache = arguments.cache or str(cache_folder("repos"))
         store = Store(Path(arguments.db))
     except (InputError, StoreError, OSError) as error:  # OSError: no user cache for the clones, or not the user's alone
@@ -395,7 +406,7 @@ def _batch(arguments: argparse.Namespace) -> int:
         print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
         return EXIT_USAGE
     started, failed = time.perf_counter(), 0
-    outcomes = run_dask(todo, settings, arguments.cluster) if arguments.cluster else run_local(todo, settings, arguments.workers)
+    outcomes = run_dask(todo, settings, target, seconds) if target else run_local(todo, settings, arguments.workers, seconds)
     try:
         for number, outcome in enumerate(outcomes, start=1):
             store.record(run_id, outcome)

@@ -1,14 +1,20 @@
-"""What a batch audits: one ServerTask per server, from folders, a list file or a catalog."""
+"""What a batch audits: one ServerTask per server, from folders, a list file or a catalog.
+
+A list file and every catalog `server.yaml` are read as a repository's files are (bounded, regular
+files only, no symlink out of the catalog, YAML under the node budget): an entry that cannot be
+read is a task with a `problem`, an error row of its own, and the others are audited."""
 
 from __future__ import annotations
 
+import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+from mcpharden.batch.clone import split_credentials
 
 _URL = re.compile(r"^(https?|ssh|git|file)://|^[\w.-]+@[\w.-]+:")
+MAX_LIST_BYTES = 32 * 1024 * 1024  # a few hundred thousand paths and URLs
 
 
 class InputError(ValueError):
@@ -19,11 +25,14 @@ class InputError(ValueError):
 class ServerTask:
     key: str  # what identifies the server across runs (a resolved path, a URL, catalog:<name>)
     name: str
-    location: str  # a folder, or a git URL to clone
+    location: str  # a folder, or a git URL to clone (never with a credential in it)
     subdirectory: str = ""  # the server's folder inside the repository (catalog `source.directory`)
     commit: str = ""
     image: str = ""  # an image reference to pull and audit
     catalog_entry: str = ""  # the catalog's server.yaml, scanned as the catalog's run configuration
+    branch: str = ""  # the catalog's `source.branch`: what is cloned when no commit is named
+    credential: str = field(default="", repr=False)  # a list URL's `user:token`: only ever in git's environment
+    problem: str = ""  # why the entry cannot be audited as it was read: an error row, nothing of it runs
 
     @property
     def is_url(self) -> bool:
@@ -40,18 +49,23 @@ def from_directories(directories: list[str]) -> list[ServerTask]:
 
 def from_list(list_file: Path) -> list[ServerTask]:
     """One path or git URL per line; blank lines and `#` comments are skipped."""
-    try:
-        lines = list_file.read_text(encoding="utf-8").splitlines()
-    except OSError as error:
-        raise InputError(f"--list {list_file}: {error.strerror or error}") from None
+    real = Path(os.path.realpath(list_file))  # the user's own file: a symlink to it is fine
+    text, problem = read_bounded(real.parent, real.name, MAX_LIST_BYTES)
+    if text is None:
+        raise InputError(f"--list {list_file}: {problem}")
     tasks = []
-    for line in lines:
+    for number, line in enumerate(text.split("\n"), start=1):
         entry = line.split("#", 1)[0].strip() if not line.lstrip().startswith("#") else ""
         if not entry:
             continue
-        if _URL.match(entry):
-            name = entry.rstrip("/").removesuffix(".git").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
-            tasks.append(ServerTask(key=entry, name=name, location=entry))
+        if "\ufffd" in entry:  # a byte that is not UTF-8: this line names nothing reliably
+            key = f"{real}:{number}"
+            tasks.append(ServerTask(key=key, name=f"{list_file.name} line {number}", location="",
+                                    problem=f"line {number} of {list_file.name} is not valid UTF-8"))
+        elif _URL.match(entry):
+            url, credential = split_credentials(entry)
+            name = url.rstrip("/").removesuffix(".git").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+            tasks.append(ServerTask(key=url, name=name, location=url, credential=credential))
         else:
             tasks.extend(from_directories([str((list_file.parent / entry) if not Path(entry).is_absolute() else entry)]))
     return tasks
@@ -66,26 +80,61 @@ def from_catalog(catalog: Path, mirrors: list[Path]) -> list[ServerTask]:
         raise InputError(f"--catalog {catalog}: no */server.yaml in it")
     tasks = []
     for entry in entries:
-        try:
-            document = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError, RecursionError):
-            document = {}
-        if not isinstance(document, dict):
-            document = {}
+        document, problem = _catalog_document(catalog, entry)
         if document.get("type", "server") != "server":
             continue  # remote servers run elsewhere: no container of theirs to audit
         source = document.get("source") if isinstance(document.get("source"), dict) else {}
-        project = str(source.get("project") or "")
-        name = str(document.get("name") or entry.parent.name)
+        project, credential = split_credentials(_text(source.get("project")))
+        name = _text(document.get("name")) or entry.parent.name
         location = _mirrored(project, mirrors) or project
+        if location == project and project and not _URL.match(project) and not problem:
+            # Only a URL or a mirror: a catalog never names a folder of the machine running the batch.
+            problem = f"source.project {project[:120]!r}: not a git URL"
         tasks.append(ServerTask(
-            key=f"catalog:{name}", name=name, location=location,
-            subdirectory=str(source.get("directory") or "").strip("/"),
-            commit=str(source.get("commit") or ""),
-            image=str(document.get("image") or ""),
-            catalog_entry=str(entry),
+            key=f"catalog:{name}", name=name, location="" if problem else location,
+            subdirectory=_text(source.get("directory")).strip("/"),
+            commit=_text(source.get("commit")), branch=_text(source.get("branch")),
+            image=_text(document.get("image")),
+            catalog_entry=str(entry), credential=credential, problem=problem,
         ))
     return tasks
+
+
+def _catalog_document(catalog: Path, entry: Path) -> tuple[dict, str]:
+    """The entry's mapping, or {} and why it cannot be used."""
+    from mcpharden.sources.yamlnodes import YamlError, load_documents
+
+    relative = f"{entry.parent.name}/{entry.name}"
+    if not Path(os.path.realpath(entry.parent)).is_relative_to(os.path.realpath(catalog)):
+        return {}, f"{relative}: a symlink out of the catalog: not followed"
+    text, problem = read_bounded(catalog, relative)
+    if text is None or problem:
+        return {}, f"{relative}: {problem}"
+    try:
+        documents = load_documents(text)
+    except YamlError as error:
+        return {}, f"{relative}: {error}"
+    if len(documents) != 1 or not isinstance(documents[0], dict):
+        return {}, f"{relative}: not one YAML mapping"
+    return documents[0], ""
+
+
+def read_bounded(root: Path, relative: str, limit: int | None = None) -> tuple[str | None, str]:
+    """(text, "") or (text or None, why it is not usable), read as a repository's files are: a
+    regular file below `root`, at most `limit` bytes, no symlink out; not UTF-8 is a problem."""
+    from mcpharden.sources.discovery import MAX_CONFIG_BYTES, RepoReader
+
+    reader = RepoReader(root)
+    text = reader.read(relative, limit or MAX_CONFIG_BYTES)
+    if text is None:
+        return None, reader.notices[-1].message.removesuffix(": skipped") if reader.notices else "no such file"
+    # The one notice a read that returns text can give: bytes that are not UTF-8, read as U+FFFD.
+    return text, "not valid UTF-8" if reader.notices else ""
+
+
+def _text(value: object) -> str:
+    """A scalar setting as text; a mapping or list where a scalar belongs is no value."""
+    return str(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
 
 
 def _mirrored(project: str, mirrors: list[Path]) -> str:

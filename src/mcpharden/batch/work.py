@@ -5,21 +5,12 @@ exception that would stop the batch."""
 
 from __future__ import annotations
 
-import hashlib
-import os
-import re
-import shutil
-import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mcpharden.batch.inputs import ServerTask
-from mcpharden.usercache import private_folder
-
-CLONE_SECONDS = 300
-# Transports git may use: never `ext::` (it runs a command) or anything else unusual.
-_GIT_PROTOCOLS = ("https", "http", "ssh", "git", "file")
+from mcpharden.batch.clone import EntryError, checkout, inside
+from mcpharden.batch.inputs import ServerTask, read_bounded
 
 
 @dataclass(frozen=True)
@@ -65,6 +56,9 @@ def audit_server(task: ServerTask, settings: BatchSettings) -> ServerOutcome:
         started = time.perf_counter()
         try:
             return action()
+        except EntryError as error:  # a value of the entry mcpharden refuses: the entry is not audited
+            errors.append(("inputs", _safe(str(error))))
+            return None
         except BaseException as error:  # a hostile repository must not stop the batch
             if isinstance(error, KeyboardInterrupt):
                 raise
@@ -73,12 +67,17 @@ def audit_server(task: ServerTask, settings: BatchSettings) -> ServerOutcome:
         finally:
             timings.append((name, round(time.perf_counter() - started, 4)))
 
+    if task.problem:
+        return _outcome(task, [], timings, [("inputs", _safe(task.problem))])
     root = None
     if task.location:
         root = step("clone", lambda: _checkout(task, settings)) if task.is_url else Path(task.location)
+    if root is not None and task.subdirectory:
+        root = step("scan", lambda: inside(root, task.subdirectory))
+    if any(name == "inputs" for name, _ in errors):
+        return _outcome(task, [], timings, errors)
     if root is not None:
-        target = root / task.subdirectory if task.subdirectory else root
-        found = step("scan", lambda: _scan(target, settings.honour_repository_suppressions))
+        found = step("scan", lambda: _scan(root, settings.honour_repository_suppressions))
         if found is not None:
             results.append(found)
     if task.catalog_entry:
@@ -108,7 +107,9 @@ def _scan(target: Path, honour: bool):
 def _scan_catalog_entry(entry: Path, honour: bool):
     from mcpharden.scan import ScanOptions, scan_text
 
-    text = entry.read_text(encoding="utf-8", errors="replace")
+    text, problem = read_bounded(entry.parent, entry.name)  # bounded, as the batch read it
+    if text is None:
+        raise ValueError(f"server.yaml: {problem}")
     return "catalog", scan_text("server.yaml", text, ScanOptions(use_repository_config=honour))
 
 
@@ -119,38 +120,7 @@ def _audit_image(reference: str, platform: str | None):
 
 
 def _checkout(task: ServerTask, settings: BatchSettings) -> Path:
-    """A shallow clone in the cache (reused when it is there): no hooks, no submodules, no LFS
-    filters, only plain transports; nothing of the repository ever runs."""
-    scheme = task.location.split("://", 1)[0] if "://" in task.location else "ssh"
-    if scheme not in _GIT_PROTOCOLS:
-        raise ValueError(f"{task.location}: not a git URL mcpharden clones")
-    slug = re.sub(r"[^\w.-]+", "_", task.name)[:60] + "-" + hashlib.sha256(f"{task.location}@{task.commit}".encode()).hexdigest()[:12]
-    target = Path(settings.cache) / slug
-    if (target / ".git").is_dir():
-        return target
-    Path(settings.cache).mkdir(parents=True, exist_ok=True)
-    protocols = ["-c", "protocol.allow=never", *[arg for p in _GIT_PROTOCOLS for arg in ("-c", f"protocol.{p}.allow=always")]]
-    safe = ["-c", "core.hooksPath=/dev/null", "-c", "filter.lfs.smudge=", "-c", "filter.lfs.process=",
-            "-c", "filter.lfs.required=false", "-c", "submodule.recurse=false", "-c", "core.fsmonitor=false"]
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_LFS_SKIP_SMUDGE": "1", "GIT_CONFIG_NOSYSTEM": "1"}
-    partial = target.with_name(target.name + ".part")
-    shutil.rmtree(partial, ignore_errors=True)  # a clone an earlier run left half done
-    private_folder(partial)  # 0700: git clones into the empty folder, which keeps its mode
-    command = ["git", *protocols, *safe, "clone", "--quiet", "--depth", "1", "--no-tags", "--", task.location, str(partial)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=CLONE_SECONDS, env=env, stdin=subprocess.DEVNULL)
-    if done.returncode != 0:
-        raise RuntimeError(f"git clone failed: {done.stderr.strip()[-300:]}")
-    if task.commit:
-        head = subprocess.run(["git", "-C", str(partial), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=60)
-        if head.stdout.strip() != task.commit:
-            fetch = subprocess.run(["git", *protocols, *safe, "-C", str(partial), "fetch", "--quiet", "--depth", "1", "origin",
-                                    task.commit], capture_output=True, text=True, timeout=CLONE_SECONDS, env=env,
-                                   stdin=subprocess.DEVNULL)
-            if fetch.returncode == 0:
-                subprocess.run(["git", *safe, "-C", str(partial), "checkout", "--quiet", "FETCH_HEAD"], capture_output=True,
-                               timeout=60, env=env)
-    os.replace(partial, target)
-    return target
+    return checkout(task.location, task.credential, task.commit, task.branch, settings.cache, task.name)
 
 
 def _outcome(task: ServerTask, results, timings, errors, honoured: bool = False) -> ServerOutcome:
