@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from mcpharden.globs import GlobIndex
 from mcpharden.knowledge.base_images import ImageEntry, entry_from_table, families
 from mcpharden.model.findings import Severity, fail_threshold
 
@@ -50,9 +52,17 @@ class Config:
     source: str | None = None  # the file it came from, for messages
 
     def ignores(self, rule_id: str, path: str) -> bool:
-        from fnmatch import fnmatchcase
+        index = self._per_file_index.get(rule_id)
+        return index is not None and index.matches(path)
 
-        return any(rule_id in rules and fnmatchcase(path, pattern) for pattern, rules in self.per_file_ignores)
+    @cached_property
+    def _per_file_index(self) -> dict[str, GlobIndex]:
+        """rule id -> its `per-file-ignores` patterns, indexed once: every finding is asked."""
+        patterns: dict[str, list[str]] = {}
+        for pattern, rules in self.per_file_ignores:
+            for rule_id in rules:
+                patterns.setdefault(rule_id, []).append(pattern)
+        return {rule_id: GlobIndex(found) for rule_id, found in patterns.items()}
 
 
 def load_config(directory: Path, explicit: Path | None, rule_ids: frozenset[str]) -> Config:

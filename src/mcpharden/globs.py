@@ -73,3 +73,83 @@ class GlobSet:
 
     def matches(self, text: str) -> bool:
         return self.first(text) is not None
+
+
+class GlobIndex:
+    """Whether any of many patterns matches: `any(glob_match(text, p) for p in patterns)` at a
+    cost that does not grow with the number of patterns, for lists a repository writes itself
+    (`exclude`: thousands of entries, asked of every file). Each shape has its own index:
+    literals in a set, `first*last` by `first` then `last`, `*part*` by `part`, each looked up
+    once per length it holds (never more lengths than the text has characters); the rest, rare
+    in practice, in one regular expression."""
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        literals: set[str] = set()
+        around: dict[str, set[str]] = {}  # first -> the lasts that go with it
+        parts: set[str] = set()
+        others: list[str] = []
+        for pattern in dict.fromkeys(patterns):  # once each, in order
+            shape = _shape(pattern)
+            if shape is None:
+                others.append(pattern)
+            elif shape[0] == "literal":
+                literals.add(pattern)
+            elif shape[0] == "contains":
+                parts.add(shape[1])
+            else:
+                around.setdefault(shape[1], set()).add(shape[2])
+        self._literals = frozenset(literals)
+        self._around = {first: _Strings(lasts) for first, lasts in around.items()}
+        self._first_lengths = sorted({len(first) for first in around})
+        self._parts = _Strings(parts)
+        self._others = _one_expression(others)
+
+    def matches(self, text: str) -> bool:
+        if text in self._literals:
+            return True
+        size = len(text)
+        for length in self._first_lengths:
+            if length > size:
+                break
+            lasts = self._around.get(text[:length])
+            if lasts is not None and lasts.ends(text, size - length):
+                return True
+        return self._parts.inside(text) or (self._others is not None and self._others.match(text) is not None)
+
+
+class _Strings:
+    """A set of strings found in a text by one set look-up per length the set holds."""
+
+    def __init__(self, strings: set[str]) -> None:
+        self.strings = frozenset(strings)
+        self.lengths = sorted({len(string) for string in strings})
+
+    def ends(self, text: str, room: int) -> bool:
+        """Whether one of the strings ends `text` within its last `room` characters."""
+        size = len(text)
+        for length in self.lengths:
+            if length > room:
+                return False
+            if text[size - length:] in self.strings:
+                return True
+        return False
+
+    def inside(self, text: str) -> bool:
+        """Whether one of the strings occurs anywhere in `text`."""
+        size = len(text)
+        for length in self.lengths:
+            if length > size:
+                return False
+            if any(text[start:start + length] in self.strings for start in range(size - length + 1)):
+                return True
+        return False
+
+
+def _one_expression(patterns: list[str]):
+    """fnmatch's translations joined into one compiled alternative (None for no patterns)."""
+    if not patterns:
+        return None
+    import re
+    from fnmatch import translate
+
+    return re.compile("|".join(f"(?:{translate(pattern)})" for pattern in patterns))

@@ -1,0 +1,97 @@
+"""Cost bounds on hostile sizes (issue 18): many client files, many `exclude` patterns, a
+compose value that expands past the variable budget, a huge `scan_text` file name. Each is
+linear and bounded; what is left out is named in a notice, never a traceback.
+
+No test here asserts wall-clock time: inputs are large enough that a quadratic regression
+runs past `run_cli`'s 120 s timeout, or the work is counted."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import random
+from pathlib import Path
+
+
+from conftest import run_cli, write_tree
+from mcpharden import globs
+from mcpharden.config import Config
+from mcpharden.globs import GlobIndex
+from mcpharden.sources.discovery import RepoReader, discover
+
+CONTINUE_SERVER = "name: s{i}\nmcpServers:\n  - name: srv{i}\n    command: docker\n    args: [run, -i, --rm, --privileged, ghcr.io/acme/s{i}:1]\n"
+
+
+def _exclude_repository(root: Path, filler: int) -> tuple[set[str], list[str]]:
+    """A repository of 10,000 files whose `exclude` holds `filler` patterns that match nothing
+    (in every shape) and six that each exclude one root-user Dockerfile; returns the
+    Dockerfiles that stay and the patterns."""
+    dockerfile = 'FROM debian:12\nCMD ["server"]\n'
+    kept = {"keep/Dockerfile", "pkg000/Dockerfile", "skip-prefix/Dockerfile"}
+    files = {path: dockerfile for path in kept}
+    files |= {path: dockerfile for path in ("skip-literal/Dockerfile", "skip-prefix-a/Dockerfile", "deep/x/skip.Dockerfile",
+                                            "mid/partSKIPpart/Dockerfile", "q7/Dockerfile", "pkg001/Dockerfile")}
+    write_tree(root, files)
+    for n in range(10_000):
+        path = root / f"pkg{n % 100:03d}" / f"mod{n:05d}.txt"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("x\n", encoding="utf-8")
+    shapes = ("gen{i}", "gen{i}/*", "*.gen{i}", "*gen{i}x*", "g[e]n{i}?", "gen{i}/*/Dockerfile", "*/gen{i}/*")
+    patterns = [shapes[i % len(shapes)].format(i=i) for i in range(filler)]
+    patterns += ["skip-literal/", "skip-prefix-*", "*/skip.Dockerfile", "*SKIP*", "q[0-9]", "pkg001/Dockerfile"]
+    (root / ".mcpharden.toml").write_text("exclude = [" + ", ".join(json.dumps(p) for p in patterns) + "]\n", encoding="utf-8")
+    return kept, patterns
+
+
+def test_two_thousand_exclude_patterns_over_ten_thousand_files(tmp_path):
+    kept, _ = _exclude_repository(tmp_path, 2_000)
+    result = run_cli("scan", str(tmp_path), "--format", "json", "--select", "root-user")
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    document = json.loads(result.stdout)
+    assert {f["path"] for f in document["findings"]} == kept
+
+
+def test_exclude_patterns_are_not_each_tried_on_every_path(tmp_path, monkeypatch):
+    """The work of excluding grows with the files, not with files × patterns: no pattern is
+    tried one by one on a path (it was 2,000 tries per path and per folder of it)."""
+    kept, patterns = _exclude_repository(tmp_path, 2_000)
+    tries = []
+    real_matches, real_fnmatchcase = globs._matches, fnmatch.fnmatchcase
+    monkeypatch.setattr(globs, "_matches", lambda *a: tries.append(a) or real_matches(*a))
+    monkeypatch.setattr(fnmatch, "fnmatchcase", lambda *a: tries.append(a) or real_fnmatchcase(*a))
+    discover(tmp_path, (), RepoReader(tmp_path))
+    classifying = len(tries)  # what naming the files' kinds costs, with nothing to exclude
+    found = discover(tmp_path, tuple(patterns), RepoReader(tmp_path))
+    assert {a.path for a in found.artifacts if a.kind == "dockerfile"} == kept
+    excluding = len(tries) - 2 * classifying
+    assert excluding < 1_000, f"{excluding} pattern tries to exclude among {10_000 + len(kept)} paths"
+
+
+def test_per_file_ignores_answer_without_trying_each_pattern(monkeypatch):
+    """`per-file-ignores` is asked of every finding: thousands of patterns must not multiply."""
+    entries = tuple((f"gen{i}/*", frozenset({"root-user"})) for i in range(2_000))
+    config = Config(per_file_ignores=entries + (("docs/*", frozenset({"root-user", "no-healthcheck"})),))
+    tries = []
+    real_matches, real_fnmatchcase = globs._matches, fnmatch.fnmatchcase
+    monkeypatch.setattr(globs, "_matches", lambda *a: tries.append(a) or real_matches(*a))
+    monkeypatch.setattr(fnmatch, "fnmatchcase", lambda *a: tries.append(a) or real_fnmatchcase(*a))
+    answers = [config.ignores(rule, path) for rule in ("root-user", "no-healthcheck", "privileged-container")
+               for path in (f"src/f{n}.py" for n in range(500))]
+    assert not any(answers) and len(tries) < 100
+    assert config.ignores("root-user", "docs/a/Dockerfile") and config.ignores("root-user", "gen1999/x")
+    assert config.ignores("no-healthcheck", "docs/Dockerfile") and not config.ignores("no-healthcheck", "gen3/x")
+    assert not config.ignores("privileged-container", "docs/Dockerfile")
+
+
+def test_glob_index_answers_as_fnmatch_does():
+    """Every shape the index splits patterns into gives fnmatchcase's answer."""
+    chance = random.Random(18)
+    alphabet = "ab/.*?[]!-"
+    patterns = ["".join(chance.choice(alphabet) for _ in range(chance.randint(0, 6))) for _ in range(400)]
+    texts = ["".join(chance.choice("ab/.-*?[]") for _ in range(chance.randint(0, 8))) for _ in range(400)]
+    for start in range(0, len(patterns), 7):
+        group = patterns[start:start + 7]
+        index = GlobIndex(group)
+        for text in texts:
+            assert index.matches(text) == any(fnmatch.fnmatchcase(text, p) for p in group), (text, group)
+    assert not GlobIndex([]).matches("anything")
