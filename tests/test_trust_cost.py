@@ -17,6 +17,7 @@ from conftest import run_cli, write_tree
 from mcpharden import globs
 from mcpharden.config import Config
 from mcpharden.globs import GlobIndex
+from mcpharden.sources.compose import MAX_FILE_EXPANDED_CHARS, parse_compose
 from mcpharden.sources.discovery import RepoReader, discover
 
 CONTINUE_SERVER = "name: s{i}\nmcpServers:\n  - name: srv{i}\n    command: docker\n    args: [run, -i, --rm, --privileged, ghcr.io/acme/s{i}:1]\n"
@@ -95,3 +96,48 @@ def test_glob_index_answers_as_fnmatch_does():
         for text in texts:
             assert index.matches(text) == any(fnmatch.fnmatchcase(text, p) for p in group), (text, group)
     assert not GlobIndex([]).matches("anything")
+
+
+def test_compose_value_past_the_variable_budget_is_a_notice_and_the_rest_is_judged(tmp_path):
+    """`${A}` (40,000 characters in .env) twice through a default: past the 64 KiB a value may
+    expand to. It was an uncaught error that lost the whole scan."""
+    write_tree(tmp_path, {
+        ".env": "A=" + "x" * 40_000 + "\n",
+        "compose.yaml": """
+            services:
+              web:
+                image: nginx:1
+                privileged: true
+                volumes:
+                  - "${B:-$A$A}:/data"
+              other:
+                image: redis:7
+                volumes:
+                  - /var/run/docker.sock:/var/run/docker.sock
+        """,
+    })
+    result = run_cli("scan", str(tmp_path), "--format", "json")
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    document = json.loads(result.stdout)
+    found = {(f["rule_id"], f["line"]) for f in document["findings"]}
+    assert {("privileged-container", 4), ("docker-socket-mount", 10)} <= found
+    [notice] = document["notices"]
+    assert notice["path"] == "compose.yaml" and notice["line"] == 2
+    assert "service web: 1 value(s) expand past the variable budget" in notice["message"] and "x" * 100 not in notice["message"]
+    text = run_cli("scan", str(tmp_path))
+    assert text.returncode == 1 and "Traceback" not in text.stderr and "judged as written" in text.stdout
+
+
+def test_compose_values_together_stay_within_the_file_budget():
+    """Each `${A}` (60,000 characters) is under the 64 KiB a value may reach, but 40 of them
+    would hold 2.4 MB from a 1 KB file (20,000 of them a gigabyte): past the file's budget the
+    values stay as written."""
+    files = {"app/.env": "A=" + "y" * 60_000 + "\n"}
+    text = "services:\n  web:\n    image: nginx:1\n    volumes:\n" + "".join(f'      - "${{A}}:/d{i}"\n' for i in range(40))
+    notices = []
+    [spec] = parse_compose("app/compose.yaml", text, files.get, notices=notices)
+    assert len(spec.mounts) == 40
+    assert sum(len(m.source) for m in spec.mounts) <= MAX_FILE_EXPANDED_CHARS + 64 * 1024
+    assert spec.mounts[0].source == "y" * 60_000 and spec.mounts[-1].source == "${A}"
+    [notice] = notices
+    assert notice.path == "app/compose.yaml" and notice.line == 2 and "value(s) expand past the variable budget" in notice.message

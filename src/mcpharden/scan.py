@@ -325,7 +325,7 @@ class _ProjectBuilder:
         from mcpharden.sources.compose import parse_compose
 
         if artifact.path not in self.compose_seen:  # already read through another file's `include`
-            self.containers.extend(parse_compose(artifact.path, text, self.reader.read, self.compose_seen))
+            self.containers.extend(parse_compose(artifact.path, text, self.reader.read, self.compose_seen, self.reader.notices))
 
     def _client(self, artifact: Artifact, text: str) -> None:
         from mcpharden.knowledge.client_files import client_for
