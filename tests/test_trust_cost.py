@@ -12,11 +12,13 @@ import json
 import random
 from pathlib import Path
 
+import pytest
 
 from conftest import run_cli, write_tree
 from mcpharden import globs
 from mcpharden.config import Config
 from mcpharden.globs import GlobIndex
+from mcpharden.scan import TargetError
 from mcpharden.sources.compose import MAX_FILE_EXPANDED_CHARS, parse_compose
 from mcpharden.sources.discovery import RepoReader, discover
 
@@ -141,3 +143,29 @@ def test_compose_values_together_stay_within_the_file_budget():
     assert spec.mounts[0].source == "y" * 60_000 and spec.mounts[-1].source == "${A}"
     [notice] = notices
     assert notice.path == "app/compose.yaml" and notice.line == 2 and "value(s) expand past the variable budget" in notice.message
+
+
+@pytest.mark.parametrize("name, problem", [
+    ("a" * (1024 * 1024), "a file name of 1048576 characters: at most 4096"),
+    ("/".join(["d"] * 60) + "/Dockerfile", "a file name of 61 parts: at most 49"),
+])
+def test_scan_text_refuses_a_file_name_past_its_bounds(name, problem):
+    """A megabyte name took minutes (each of its parts classified as a path of all the
+    parts after it); it is refused at once, without echoing the name."""
+    from mcpharden.serve import _scan_text
+
+    with pytest.raises(TargetError) as raised:
+        _scan_text(name, 'FROM debian:12\nCMD ["x"]\n', None, "high")
+    assert str(raised.value).startswith(problem) and len(str(raised.value)) < 120
+
+
+def test_scan_text_classifies_a_name_at_its_bounds_by_its_trailing_parts():
+    from mcpharden.serve import _scan_text
+
+    deepest = "/".join(["d" * 70] * 48) + "/Dockerfile"
+    assert len(deepest) <= 4096
+    result = _scan_text(deepest, 'FROM debian:12\nCMD ["x"]\n', ["root-user"], "high")
+    assert [f["rule_id"] for f in result.structured_content["findings"]] == ["root-user"]
+    hook = "/".join(["d"] * 40) + "/.husky/pre-push"  # a git hook by its last two parts only
+    result = _scan_text(hook, "#!/bin/sh\ndocker build -t a .\n", None, "high")
+    assert result.structured_content["summary"]["files_scanned"] == 1 and result.structured_content["notices"] == []

@@ -102,18 +102,30 @@ def scan_text(name: str, content: str, options: ScanOptions) -> TargetResult:
     config = Config()
     rules = _selected_rules(config, options, rule_ids)
     reader = MemoryReader({relative: content.encode("utf-8")})
-    parts = relative.split("/")
-    artifact = next((replace(found, path=relative) for start in range(len(parts))
-                     if (found := classify("/".join(parts[start:]))) and found.kind != "source"),
+    # Classified by its trailing parts (`x/.github/workflows/ci.yml`), as a file on disk is.
+    starts = [0] + [index + 1 for index, char in enumerate(relative) if char == "/"]
+    artifact = next((replace(found, path=relative) for start in starts
+                     if (found := classify(relative[start:])) and found.kind != "source"),
                     Artifact(relative, "dockerfile"))
     return _judge(relative, Path("."), (artifact,), reader, [], config, rules, options, "files")
 
 
+# A name is a path, not a payload: PATH_MAX characters, and no deeper than discovery walks
+# (each part is one classification of the trailing parts).
+MAX_NAME_CHARS = 4096
+
+
 def _memory_name(name: str) -> str:
     """A relative posix path made from a user's file name: no root, no `..`, no empty parts."""
+    from mcpharden.sources.discovery import MAX_DEPTH
+
+    if len(name) > MAX_NAME_CHARS:
+        raise TargetError(f"a file name of {len(name)} characters: at most {MAX_NAME_CHARS}")
     parts = [part for part in name.replace("\\", "/").split("/") if part not in ("", ".", "..")]
     if not parts or any("\x00" in part for part in parts):
         raise TargetError(f"{name!r}: not a usable file name")
+    if len(parts) > MAX_DEPTH + 1:
+        raise TargetError(f"a file name of {len(parts)} parts: at most {MAX_DEPTH + 1} (folders and the file)")
     return "/".join(parts)
 
 
