@@ -18,11 +18,39 @@ from conftest import run_cli, write_tree
 from mcpharden import globs
 from mcpharden.config import Config
 from mcpharden.globs import GlobIndex
-from mcpharden.scan import TargetError
+from mcpharden.scan import MAX_CLIENT_FILES, TargetError
 from mcpharden.sources.compose import MAX_FILE_EXPANDED_CHARS, parse_compose
 from mcpharden.sources.discovery import RepoReader, discover
 
 CONTINUE_SERVER = "name: s{i}\nmcpServers:\n  - name: srv{i}\n    command: docker\n    args: [run, -i, --rm, --privileged, ghcr.io/acme/s{i}:1]\n"
+
+
+def _write_continue_servers(home: Path, count: int) -> list[str]:
+    folder = home / ".continue" / "mcpServers"
+    folder.mkdir(parents=True)
+    paths = []
+    for i in range(count):
+        (folder / f"s{i:05d}.yaml").write_text(CONTINUE_SERVER.format(i=i), encoding="utf-8")
+        paths.append(f".continue/mcpServers/s{i:05d}.yaml")
+    return paths
+
+
+def test_clients_audit_of_ten_thousand_continue_files_judges_each_once_and_caps_the_rest(tmp_path):
+    """Was quadratic (10,000 files: over two minutes); now every file up to the cap is
+    judged, the ones past it are named in a notice, and other clients are still read."""
+    paths = _write_continue_servers(tmp_path, MAX_CLIENT_FILES + 7)
+    write_tree(tmp_path, {".codex/config.toml": '[mcp_servers.gh]\ncommand = "docker"\n'
+                                                'args = ["run", "-v", "/var/run/docker.sock:/var/run/docker.sock", "gh:1"]\n'})
+    result = run_cli("scan", "--clients", "--home", str(tmp_path), "--format", "json")
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    document = json.loads(result.stdout)
+    privileged = {f["path"] for f in document["findings"] if f["rule_id"] == "privileged-container"}
+    assert privileged == set(paths[:MAX_CLIENT_FILES])
+    assert {f["path"] for f in document["findings"] if f["rule_id"] == "docker-socket-mount"} == {".codex/config.toml"}
+    assert len(document["servers"]) == MAX_CLIENT_FILES + 1 and len(document["cards"]) == MAX_CLIENT_FILES + 1
+    [notice] = [n for n in document["notices"] if n["path"] == ".continue/mcpServers/*.yaml"]
+    assert f"the first {MAX_CLIENT_FILES:,} by name were read, 7 were not" in notice["message"]
+    assert paths[MAX_CLIENT_FILES] in notice["message"]
 
 
 def _exclude_repository(root: Path, filler: int) -> tuple[set[str], list[str]]:

@@ -139,12 +139,34 @@ def scan_clients(home: Path, options: ScanOptions) -> TargetResult:
     config = load_config(home, options.config_path, rule_ids) if options.config_path else Config()
     rules = _selected_rules(config, options, rule_ids)
     seen: dict[str, Artifact] = {}
+    notices: list[Notice] = []
     for client, pattern in home_locations():
-        for match in sorted(home.glob(pattern)):
-            relative = match.relative_to(home).as_posix()
+        for relative in _home_matches(home, pattern, notices):
             seen.setdefault(relative, Artifact(relative, "client", client))
     reader = RepoReader(home)
-    return _judge(str(home), home, tuple(seen.values()), reader, [], config, rules, options, "clients")
+    return _judge(str(home), home, tuple(seen.values()), reader, notices, config, rules, options, "clients")
+
+
+# Client files one home pattern may bring (Continue keeps one file per server in a folder): a
+# laptop has a handful, and this many keep a laptop audit within the README's 30 s and 512 MB.
+MAX_CLIENT_FILES = 10_000
+
+
+def _home_matches(home: Path, pattern: str, notices: list[Notice]) -> list[str]:
+    """The first MAX_CLIENT_FILES paths (by name) that match `pattern` in `home`, of at most
+    MAX_WALKED_FILES looked at; a notice says what was left out."""
+    from itertools import islice
+
+    from mcpharden.sources.discovery import MAX_WALKED_FILES
+
+    found = sorted(match.relative_to(home).as_posix() for match in islice(home.glob(pattern), MAX_WALKED_FILES + 1))
+    if len(found) > MAX_WALKED_FILES:
+        notices.append(Notice(pattern, f"more than {MAX_WALKED_FILES:,} files match: the first {MAX_CLIENT_FILES:,} "
+                                       f"by name of {MAX_WALKED_FILES:,} looked at were read, the rest were not"))
+    elif len(found) > MAX_CLIENT_FILES:
+        notices.append(Notice(pattern, f"{len(found):,} files match: the first {MAX_CLIENT_FILES:,} by name were read, "
+                                       f"{len(found) - MAX_CLIENT_FILES:,} were not (from {found[MAX_CLIENT_FILES]})"))
+    return found[:MAX_CLIENT_FILES]
 
 
 def scan_image(path: Path | str, options: ScanOptions, platform: str | None = None) -> TargetResult:
