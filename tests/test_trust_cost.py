@@ -16,7 +16,7 @@ import pytest
 
 from conftest import run_cli, write_tree
 from mcpharden import globs
-from mcpharden.config import Config
+from mcpharden.config import MAX_COMPLEX_PATTERNS, Config
 from mcpharden.globs import GlobIndex
 from mcpharden.scan import MAX_CLIENT_FILES, TargetError
 from mcpharden.sources.compose import MAX_FILE_EXPANDED_CHARS, parse_compose
@@ -67,8 +67,9 @@ def _exclude_repository(root: Path, filler: int) -> tuple[set[str], list[str]]:
         path = root / f"pkg{n % 100:03d}" / f"mod{n:05d}.txt"
         path.parent.mkdir(exist_ok=True)
         path.write_text("x\n", encoding="utf-8")
-    shapes = ("gen{i}", "gen{i}/*", "*.gen{i}", "*gen{i}x*", "g[e]n{i}?", "gen{i}/*/Dockerfile", "*/gen{i}/*")
-    patterns = [shapes[i % len(shapes)].format(i=i) for i in range(filler)]
+    plain = ("gen{i}", "gen{i}/*", "*.gen{i}", "*gen{i}x*", "*/gen{i}/*")
+    matched_by_expression = ("g[e]n{i}?", "gen{i}/*/Dockerfile")  # 200 of these, within their bound
+    patterns = [(matched_by_expression if i < 200 else plain)[i % (2 if i < 200 else 5)].format(i=i) for i in range(filler)]
     patterns += ["skip-literal/", "skip-prefix-*", "*/skip.Dockerfile", "*SKIP*", "q[0-9]", "pkg001/Dockerfile"]
     (root / ".mcpharden.toml").write_text("exclude = [" + ", ".join(json.dumps(p) for p in patterns) + "]\n", encoding="utf-8")
     return kept, patterns
@@ -96,6 +97,24 @@ def test_exclude_patterns_are_not_each_tried_on_every_path(tmp_path, monkeypatch
     assert {a.path for a in found.artifacts if a.kind == "dockerfile"} == kept
     excluding = len(tries) - 2 * classifying
     assert excluding < 1_000, f"{excluding} pattern tries to exclude among {10_000 + len(kept)} paths"
+
+
+def test_too_many_patterns_matched_by_expression_are_a_clear_configuration_error(tmp_path):
+    """Patterns with `?`, `[...]` or several `*` cost each path a regular expression per
+    pattern: past MAX_COMPLEX_PATTERNS the configuration is refused (exit 2), as unknown keys are."""
+    write_tree(tmp_path, {"Dockerfile": 'FROM debian:12\nCMD ["x"]\n'})
+    many = ", ".join(f'"*a{i}*b*"' for i in range(MAX_COMPLEX_PATTERNS + 1))
+    (tmp_path / ".mcpharden.toml").write_text(f"exclude = [{many}]\n", encoding="utf-8")
+    result = run_cli("scan", str(tmp_path))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"`exclude`: {MAX_COMPLEX_PATTERNS + 1} patterns with `?`, `[...]` or several `*`; at most {MAX_COMPLEX_PATTERNS}" in result.stderr
+    plain = ", ".join(f'"gen{i}/*", "*.gen{i}"' for i in range(2_000))
+    (tmp_path / ".mcpharden.toml").write_text(f"exclude = [{plain}]\n", encoding="utf-8")
+    assert run_cli("scan", str(tmp_path)).returncode == 1  # plain patterns: no bound
+    table = ", ".join(f'"d[0-9]{i}" = ["root-user"]' for i in range(MAX_COMPLEX_PATTERNS + 1))
+    (tmp_path / ".mcpharden.toml").write_text(f"per-file-ignores = {{ {table} }}\n", encoding="utf-8")
+    result = run_cli("scan", str(tmp_path))
+    assert result.returncode == 2 and "`per-file-ignores`: 257 patterns" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_per_file_ignores_answer_without_trying_each_pattern(monkeypatch):
