@@ -12,7 +12,9 @@ Rows:
 - plain / zstd / gzip: `mcpharden image` on a docker save of uncompressed, zstd and gzip layers,
   against `tar -tf`, `zstd -dc` and `gzip -dc` over the same layers;
 - whiteouts: a layer deleting 16,000 of 40,000 files, against the same image without deletions;
-- memory: peak RSS scanning a 10,000-file repository, in MB.
+- memory: peak RSS scanning a 10,000-file repository, in MB;
+- scaling: `scan --clients` over 10,000 Continue server files against 5,000 (2 when linear), and a
+  10,000-file repository with 2,000 `exclude` patterns against none (1 when patterns cost no time per file).
 """
 
 from __future__ import annotations
@@ -214,9 +216,31 @@ def memory_rows(work: Path) -> list[tuple[str, list[float]]]:
     return [("peak RSS scanning a 10,000-file repository, MB", peaks)]
 
 
+def scaling_rows(work: Path) -> list[tuple[str, list[float]]]:
+    homes = {count: work / f"home-{count}" for count in (5_000, 10_000)}
+    for count, home in homes.items():
+        (home / ".continue" / "mcpServers").mkdir(parents=True)
+        for number in range(count):
+            (home / ".continue" / "mcpServers" / f"s{number:05d}.yaml").write_text(
+                f"mcpServers:\n  - name: s{number}\n    command: docker\n    args: [run, -i, --rm, ghcr.io/a/s{number}:1]\n")
+    repository = work / "excluding"
+    for number in range(10_000):
+        (repository / f"pkg{number // 100}").mkdir(parents=True, exist_ok=True)
+        (repository / f"pkg{number // 100}" / f"m{number}.txt").write_text("x\n")
+    config = work / "exclude.toml"
+    plain = [pattern for n in range(600) for pattern in (f"gen{n}/*", f"*.gen{n}", f"*gen{n}x*")]
+    config.write_text("exclude = " + json.dumps(plain + [f"g[e]n{n}?" for n in range(200)]) + "\n")
+    clients = [PYTHON, "-m", "mcpharden", "scan", "--clients", "--format", "json", "--fail-on", "never", "--home"]
+    scan = [PYTHON, "-m", "mcpharden", "scan", str(repository), "--format", "json", "--fail-on", "never"]
+    return [ratio_row("scan --clients, 10,000 Continue files / 5,000 (2 when linear)",
+                      lambda: timed([*clients, str(homes[10_000])]), lambda: timed([*clients, str(homes[5_000])])),
+            ratio_row("scan, 10,000 files with 2,000 exclude patterns / with none",
+                      lambda: timed([*scan, "--config", str(config)]), lambda: timed(scan))]
+
+
 def main(selected: list[str]) -> int:
     groups = {"corpus": lambda w: corpus_rows(), "process": lambda w: process_rows(), "image": image_rows,
-              "whiteouts": whiteout_rows, "memory": memory_rows}
+              "whiteouts": whiteout_rows, "memory": memory_rows, "scaling": scaling_rows}
     names = selected or list(groups)
     if any(n in ("corpus", "process") for n in names) and not CORPUS.is_dir():
         print(f"the shared corpus is absent ({CORPUS}): corpus rows skipped")

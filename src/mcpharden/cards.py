@@ -22,7 +22,10 @@ NAMESPACES = (("host_network", "network"), ("host_pid", "pid"), ("host_ipc", "ip
 def cards_for(project: Project, findings: Iterable[Finding], name: str) -> tuple[ServerCard, ...]:
     findings = tuple(findings)
     if project.scope == "clients":
-        return tuple(_card(f"{spec.name} ({spec.path})", project, (spec,), findings, builds=False)
+        by_path: dict[str, list[Finding]] = {}  # one pass: a laptop audit may hold thousands of servers
+        for finding in findings:
+            by_path.setdefault(finding.path, []).append(finding)
+        return tuple(_card(f"{spec.name} ({spec.path})", project, (spec,), tuple(by_path.get(spec.path, ())), builds=False)
                      for spec in project.containers)
     if not (project.builds or project.containers or project.images):
         return ()

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from mcpharden.globs import GlobIndex, is_plain
 from mcpharden.knowledge.base_images import ImageEntry, entry_from_table, families
 from mcpharden.model.findings import Severity, fail_threshold
 
@@ -50,9 +52,17 @@ class Config:
     source: str | None = None  # the file it came from, for messages
 
     def ignores(self, rule_id: str, path: str) -> bool:
-        from fnmatch import fnmatchcase
+        index = self._per_file_index.get(rule_id)
+        return index is not None and index.matches(path)
 
-        return any(rule_id in rules and fnmatchcase(path, pattern) for pattern, rules in self.per_file_ignores)
+    @cached_property
+    def _per_file_index(self) -> dict[str, GlobIndex]:
+        """rule id -> its `per-file-ignores` patterns, indexed once: every finding is asked."""
+        patterns: dict[str, list[str]] = {}
+        for pattern, rules in self.per_file_ignores:
+            for rule_id in rules:
+                patterns.setdefault(rule_id, []).append(pattern)
+        return {rule_id: GlobIndex(found) for rule_id, found in patterns.items()}
 
 
 def load_config(directory: Path, explicit: Path | None, rule_ids: frozenset[str]) -> Config:
@@ -113,7 +123,7 @@ def parse_config(table: dict[str, Any], rule_ids: frozenset[str], source: str) -
         return Config(
             select=frozenset(_rule_list(table, "select", rule_ids)) if "select" in table else None,
             ignore=frozenset(_rule_list(table, "ignore", rule_ids)),
-            exclude=tuple(_string_list(table, "exclude")),
+            exclude=tuple(_bounded_patterns(_string_list(table, "exclude"), "exclude")),
             fail_on=_fail_on(table.get("fail-on")),
             target=_optional_string(table, "target"),
             severity=MappingProxyType(_severities(table.get("severity", {}), rule_ids)),
@@ -128,7 +138,21 @@ def parse_config(table: dict[str, Any], rule_ids: frozenset[str], source: str) -
 def _per_file_ignores(value: Any, rule_ids: frozenset[str]) -> tuple[tuple[str, frozenset[str]], ...]:
     if not isinstance(value, dict):
         raise ConfigError("`per-file-ignores` must be a table of path pattern = [rule ids]")
+    _bounded_patterns(list(value), "per-file-ignores")
     return tuple((pattern, frozenset(_rule_list(value, pattern, rule_ids))) for pattern in value)
+
+
+# Patterns with `?`, `[...]` or several `*` are matched by regular expression, at a cost per
+# path that grows with their number (the plain ones are looked up: any number of them is fine).
+MAX_COMPLEX_PATTERNS = 256
+
+
+def _bounded_patterns(patterns: list[str], key: str) -> list[str]:
+    complex_ones = [pattern for pattern in patterns if not is_plain(pattern)]
+    if len(complex_ones) > MAX_COMPLEX_PATTERNS:
+        raise ConfigError(f"`{key}`: {len(complex_ones)} patterns with `?`, `[...]` or several `*`; at most "
+                          f"{MAX_COMPLEX_PATTERNS} (plain names and `dir/*`, `*.ext`, `*part*` have no limit)")
+    return patterns
 
 
 def _string_list(table: dict[str, Any], key: str) -> list[str]:

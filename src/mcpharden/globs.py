@@ -8,7 +8,7 @@ operations; anything else goes to fnmatch. As in fnmatch, `*` also matches `/`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 
@@ -73,3 +73,125 @@ class GlobSet:
 
     def matches(self, text: str) -> bool:
         return self.first(text) is not None
+
+
+class GlobIndex:
+    """Whether any of many patterns matches: `any(glob_match(text, p) for p in patterns)` at a
+    cost that does not grow with the number of patterns, for lists a repository writes itself
+    (`exclude`: thousands of entries, asked of every file). Each shape has its own index:
+    literals in a set, `first*last` by `first` then `last`, `*part*` by `part`, each looked up
+    once per length it holds (never more lengths than the text has characters). The rest (`?`,
+    `[...]`, several `*`) are grouped by their longest literal run, which any match contains:
+    only the groups whose run occurs in the text are tried, each as one regular expression."""
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        literals: set[str] = set()
+        around: dict[str, set[str]] = {}  # first -> the lasts that go with it
+        parts: set[str] = set()
+        anchored: dict[str, list[str]] = {}  # longest literal run -> the patterns that hold it
+        for pattern in dict.fromkeys(patterns):  # once each, in order
+            shape = _shape(pattern)
+            if shape is None:
+                anchored.setdefault(max(_literal_runs(pattern), key=len, default=""), []).append(pattern)
+            elif shape[0] == "literal":
+                literals.add(pattern)
+            elif shape[0] == "contains":
+                parts.add(shape[1])
+            else:
+                around.setdefault(shape[1], set()).add(shape[2])
+        self._literals = frozenset(literals)
+        self._around = {first: _Strings(lasts) for first, lasts in around.items()}
+        self._first_lengths = sorted({len(first) for first in around})
+        self._parts = _Strings(parts)
+        unanchored = anchored.pop("", [])
+        self._anchors = _Strings(set(anchored))
+        self._anchored = {anchor: _one_expression(group) for anchor, group in anchored.items()}
+        self._unanchored = _one_expression(unanchored) if unanchored else None
+
+    def matches(self, text: str) -> bool:
+        if text in self._literals:
+            return True
+        size = len(text)
+        for length in self._first_lengths:
+            if length > size:
+                break
+            lasts = self._around.get(text[:length])
+            if lasts is not None and lasts.ends(text, size - length):
+                return True
+        if next(self._parts.occurring(text), None) is not None:
+            return True
+        if any(self._anchored[anchor].match(text) for anchor in self._anchors.occurring(text)):
+            return True
+        return self._unanchored is not None and self._unanchored.match(text) is not None
+
+
+class _Strings:
+    """A set of strings found in a text by one set look-up per length the set holds."""
+
+    def __init__(self, strings: set[str]) -> None:
+        self.strings = frozenset(strings)
+        self.lengths = sorted({len(string) for string in strings})
+        self.firsts = frozenset(string[:1] for string in strings)  # where `occurring` may start
+
+    def ends(self, text: str, room: int) -> bool:
+        """Whether one of the strings ends `text` within its last `room` characters."""
+        size = len(text)
+        for length in self.lengths:
+            if length > room:
+                return False
+            if text[size - length:] in self.strings:
+                return True
+        return False
+
+    def occurring(self, text: str) -> Iterator[str]:
+        """The strings that occur in `text`, each once."""
+        if not self.strings:
+            return
+        size, found = len(text), set()
+        for start, char in enumerate(text):
+            if char not in self.firsts:
+                continue
+            for length in self.lengths:
+                if start + length > size:
+                    break
+                piece = text[start:start + length]
+                if piece in self.strings and piece not in found:
+                    found.add(piece)
+                    yield piece
+
+
+def _literal_runs(pattern: str) -> list[str]:
+    """The runs of plain characters between `*`, `?` and `[...]` classes, as fnmatch reads
+    them (a `[` without its `]` is a plain character): any text the pattern matches holds each."""
+    runs, run, index, size = [], [], 0, len(pattern)
+    while index < size:
+        char = pattern[index]
+        index += 1
+        if char in "*?":
+            runs.append("".join(run))
+            run = []
+        elif char == "[":
+            end = index + (index < size and pattern[index] == "!")
+            end += end < size and pattern[end] == "]"
+            end = pattern.find("]", end)
+            if end < 0:
+                run.append(char)
+            else:
+                runs.append("".join(run))
+                run, index = [], end + 1
+        else:
+            run.append(char)
+    return [*runs, "".join(run)]
+
+
+def is_plain(pattern: str) -> bool:
+    """Whether GlobIndex answers `pattern` by look-ups alone (no regular expression)."""
+    return _shape(pattern) is not None
+
+
+def _one_expression(patterns: list[str]):
+    """fnmatch's translations joined into one compiled alternative."""
+    import re
+    from fnmatch import translate
+
+    return re.compile("|".join(f"(?:{translate(pattern)})" for pattern in patterns))

@@ -117,18 +117,30 @@ def scan_text(name: str, content: str, options: ScanOptions) -> TargetResult:
     config = Config()
     rules = _selected_rules(config, options, rule_ids)
     reader = MemoryReader({relative: content.encode("utf-8")})
-    parts = relative.split("/")
-    artifact = next((replace(found, path=relative) for start in range(len(parts))
-                     if (found := classify("/".join(parts[start:]))) and found.kind != "source"),
+    # Classified by its trailing parts (`x/.github/workflows/ci.yml`), as a file on disk is.
+    starts = [0] + [index + 1 for index, char in enumerate(relative) if char == "/"]
+    artifact = next((replace(found, path=relative) for start in starts
+                     if (found := classify(relative[start:])) and found.kind != "source"),
                     Artifact(relative, "dockerfile"))
     return _judge(relative, Path("."), (artifact,), reader, [], config, rules, options, "files")
 
 
+# A name is a path, not a payload: PATH_MAX characters, and no deeper than discovery walks
+# (each part is one classification of the trailing parts).
+MAX_NAME_CHARS = 4096
+
+
 def _memory_name(name: str) -> str:
     """A relative posix path made from a user's file name: no root, no `..`, no empty parts."""
+    from mcpharden.sources.discovery import MAX_DEPTH
+
+    if len(name) > MAX_NAME_CHARS:
+        raise TargetError(f"a file name of {len(name)} characters: at most {MAX_NAME_CHARS}")
     parts = [part for part in name.replace("\\", "/").split("/") if part not in ("", ".", "..")]
     if not parts or any("\x00" in part for part in parts):
         raise TargetError(f"{name!r}: not a usable file name")
+    if len(parts) > MAX_DEPTH + 1:
+        raise TargetError(f"a file name of {len(parts)} parts: at most {MAX_DEPTH + 1} (folders and the file)")
     return "/".join(parts)
 
 
@@ -142,12 +154,34 @@ def scan_clients(home: Path, options: ScanOptions) -> TargetResult:
     config = load_config(home, options.config_path, rule_ids) if options.config_path else Config()
     rules = _selected_rules(config, options, rule_ids)
     seen: dict[str, Artifact] = {}
+    notices: list[Notice] = []
     for client, pattern in home_locations():
-        for match in sorted(home.glob(pattern)):
-            relative = match.relative_to(home).as_posix()
+        for relative in _home_matches(home, pattern, notices):
             seen.setdefault(relative, Artifact(relative, "client", client))
     reader = RepoReader(home)
-    return _judge(str(home), home, tuple(seen.values()), reader, [], config, rules, options, "clients")
+    return _judge(str(home), home, tuple(seen.values()), reader, notices, config, rules, options, "clients")
+
+
+# Client files one home pattern may bring (Continue keeps one file per server in a folder): a
+# laptop has a handful, and this many keep a laptop audit within the README's 30 s and 512 MB.
+MAX_CLIENT_FILES = 10_000
+
+
+def _home_matches(home: Path, pattern: str, notices: list[Notice]) -> list[str]:
+    """The first MAX_CLIENT_FILES paths (by name) that match `pattern` in `home`, of at most
+    MAX_WALKED_FILES looked at; a notice says what was left out."""
+    from itertools import islice
+
+    from mcpharden.sources.discovery import MAX_WALKED_FILES
+
+    found = sorted(match.relative_to(home).as_posix() for match in islice(home.glob(pattern), MAX_WALKED_FILES + 1))
+    if len(found) > MAX_WALKED_FILES:
+        notices.append(Notice(pattern, f"more than {MAX_WALKED_FILES:,} files match: the first {MAX_CLIENT_FILES:,} "
+                                       f"by name of {MAX_WALKED_FILES:,} looked at were read, the rest were not"))
+    elif len(found) > MAX_CLIENT_FILES:
+        notices.append(Notice(pattern, f"{len(found):,} files match: the first {MAX_CLIENT_FILES:,} by name were read, "
+                                       f"{len(found) - MAX_CLIENT_FILES:,} were not (from {found[MAX_CLIENT_FILES]})"))
+    return found[:MAX_CLIENT_FILES]
 
 
 def scan_image(path: Path | str, options: ScanOptions, platform: str | None = None) -> TargetResult:
@@ -350,7 +384,7 @@ class _ProjectBuilder:
         from mcpharden.sources.compose import parse_compose
 
         if artifact.path not in self.compose_seen:  # already read through another file's `include`
-            self.containers.extend(parse_compose(artifact.path, text, self.reader.read, self.compose_seen))
+            self.containers.extend(parse_compose(artifact.path, text, self.reader.read, self.compose_seen, self.reader.notices))
 
     def _client(self, artifact: Artifact, text: str) -> None:
         from mcpharden.knowledge.client_files import client_for

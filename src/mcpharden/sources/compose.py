@@ -16,8 +16,9 @@ from types import MappingProxyType
 from typing import Any
 
 from mcpharden.model.container import ContainerSpec, EnvSetting, Mount, PublishedPort
+from mcpharden.model.findings import Notice
 from mcpharden.model.images import ImageRef
-from mcpharden.sources.variables import expand
+from mcpharden.sources.variables import MAX_EXPANDED_CHARS, ExpansionTooLong, expand
 from mcpharden.sources.runargs import is_host_path, is_no_new_privileges, published_port, short_volume
 from mcpharden.sources.yamlnodes import YamlList, YamlMap, load_documents
 
@@ -25,16 +26,21 @@ FileReader = Callable[[str], "str | None"]
 MAX_EXTENDS_DEPTH = 10
 
 
-def parse_compose(path: str, text: str, read: FileReader, seen: set[str] | None = None) -> list[ContainerSpec]:
-    """Specs of every service of a compose file and of the files it includes."""
+def parse_compose(path: str, text: str, read: FileReader, seen: set[str] | None = None,
+                  notices: list[Notice] | None = None) -> list[ContainerSpec]:
+    """Specs of every service of a compose file and of the files it includes; values that
+    expand past the variable budget are judged as written and named in `notices`."""
     seen = seen if seen is not None else set()
     seen.add(path)
+    notices = notices if notices is not None else []
     documents = load_documents(text)
     document = documents[0] if documents else None
     if not isinstance(document, YamlMap):
         return []
-    environment = _dotenv(read(posixpath.join(posixpath.dirname(path), ".env")))
+    environment = Environment(_dotenv(read(posixpath.join(posixpath.dirname(path), ".env"))))
     specs: list[ContainerSpec] = []
+    bound = _bound_volumes(document, environment)
+    _note_over_budget(path, "top-level `volumes`", None, environment, notices)
     services = document.get("services")
     if isinstance(services, YamlMap):
         for name, service in services.items():
@@ -42,13 +48,14 @@ def parse_compose(path: str, text: str, read: FileReader, seen: set[str] | None 
                 continue
             resolved = _resolve_extends(path, service, services, read, environment, depth=0)
             spec = _spec(path, str(name), services.line_of(name), resolved, environment)
-            specs.append(_with_bound_volumes(spec, _bound_volumes(document, environment)))
+            specs.append(_with_bound_volumes(spec, bound))
+            _note_over_budget(path, f"service {name}", services.line_of(name), environment, notices)
     for included in _includes(path, document):
         if included in seen:
             continue
         included_text = read(included)
         if included_text:
-            specs.extend(parse_compose(included, included_text, read, seen))
+            specs.extend(parse_compose(included, included_text, read, seen, notices))
     return specs
 
 
@@ -65,10 +72,46 @@ def _dotenv(text: str | None) -> dict[str, str]:
     return values
 
 
+# A value may expand to MAX_EXPANDED_CHARS, and all values of a file together to this much:
+# 300 KB of `- ${A}:/dN` lines naming a 60 KB variable would otherwise hold over a gigabyte
+# (real files add a few KiB; a repository of compose files stays well within 512 MB).
+MAX_FILE_EXPANDED_CHARS = 1024 * 1024
+
+
+class Environment(dict[str, str]):
+    """A compose file's variables (its `.env`), and what interpolating its values has cost:
+    a value past the budget is kept as written (its variables unexpanded) and counted."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        super().__init__(values)
+        self.added = 0  # characters expansion added to the file's values
+        self.over_budget = 0  # values kept as written
+        self.noted = 0  # of those, the ones a notice already named
+
+
 def interpolate(text: str, environment: dict[str, str]) -> str:
     """Compose interpolation with defaults; unknown variables stay as written, so that
-    `${HOME}/.ssh` is still recognizably a home path."""
-    return expand(text, environment, syntax="compose", keep_unknown=True)
+    `${HOME}/.ssh` is still recognizably a home path. Past the budget a value stays as written."""
+    tally = environment if isinstance(environment, Environment) else Environment({})
+    if tally.added > MAX_FILE_EXPANDED_CHARS:
+        tally.over_budget += 1
+        return text
+    try:
+        value = expand(text, environment, syntax="compose", keep_unknown=True)
+    except ExpansionTooLong:
+        tally.over_budget += 1
+        return text
+    tally.added += max(0, len(value) - len(text))
+    return value
+
+
+def _note_over_budget(path: str, where: str, line: int | None, environment: Environment, notices: list[Notice]) -> None:
+    """One notice for the values of `where` kept as written since the last notice."""
+    count = environment.over_budget - environment.noted
+    if count:
+        environment.noted = environment.over_budget
+        notices.append(Notice(path, f"{where}: {count} value(s) expand past the variable budget ({MAX_EXPANDED_CHARS // 1024} KiB "
+                                    f"a value, {MAX_FILE_EXPANDED_CHARS // 1024 // 1024} MiB a file): judged as written", line))
 
 
 # extends, include, merging -----------------------------------------------------------------

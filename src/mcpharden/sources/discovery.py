@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from mcpharden.globs import GlobSet, glob_match
+from mcpharden.globs import GlobIndex, GlobSet
 from mcpharden.model.findings import Notice
 from mcpharden.knowledge.client_files import client_for
 from mcpharden.sources.text import SourceText, content_lines, decode, line_breaks_for
@@ -251,6 +251,9 @@ def discover(root: Path, exclude: tuple[str, ...], reader: RepoReader) -> Discov
     notices: list[Notice] = []
     walked = 0
     sources = 0
+    # One index for all patterns, and each path asked once: a folder that matches is not
+    # entered, so a path's own folders were asked before it (the walk is top-down).
+    excluded = GlobIndex(pattern.rstrip("/") for pattern in exclude)
 
     def on_error(error: OSError) -> None:
         where = Path(error.filename) if error.filename else root
@@ -264,7 +267,7 @@ def discover(root: Path, exclude: tuple[str, ...], reader: RepoReader) -> Discov
         kept = []
         for name in sorted(subdirectories):
             relative = _relative(base / name, root)
-            if name in SKIPPED_DIRECTORIES or _excluded(relative, exclude):
+            if name in SKIPPED_DIRECTORIES or excluded.matches(relative):
                 continue
             if (base / name).is_symlink():
                 if not Path(os.path.realpath(base / name)).is_relative_to(reader.real_root):
@@ -278,7 +281,7 @@ def discover(root: Path, exclude: tuple[str, ...], reader: RepoReader) -> Discov
                 notices.append(Notice(".", f"more than {MAX_WALKED_FILES} files: the rest were not looked at"))
                 return Discovery(tuple(artifacts), tuple(notices))
             relative = _relative(base / name, root)
-            if _excluded(relative, exclude):
+            if excluded.matches(relative):
                 continue
             artifact = classify(relative)
             if artifact is None:
@@ -294,9 +297,3 @@ def discover(root: Path, exclude: tuple[str, ...], reader: RepoReader) -> Discov
 def _relative(path: Path, root: Path) -> str:
     relative = path.relative_to(root).as_posix()
     return relative or "."
-
-
-def _excluded(relative: str, patterns: tuple[str, ...]) -> bool:
-    parts = PurePosixPath(relative).parts
-    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
-    return any(glob_match(prefix, pattern.rstrip("/")) for pattern in patterns for prefix in prefixes)
