@@ -486,9 +486,9 @@ def _claimed_by(finding: Finding, config: Config, reader: RepoReader) -> str | N
     if config.select is not None and finding.rule_id not in config.select:
         return f"`select` in {where} leaves the rule out"
     if config.exclude:
-        from mcpharden.sources.discovery import _excluded  # the matcher discovery skips files with
+        from mcpharden.sources.discovery import excluded_path  # the matcher discovery skips files with
 
-        if _excluded(finding.path, config.exclude):
+        if excluded_path(finding.path, config.exclude):
             return f"`exclude` in {where}"
     lowered = config.severity.get(finding.rule_id)
     if lowered is not None and lowered < finding.severity:  # lowering changes the grade as hiding does

@@ -7,6 +7,7 @@ problem into a Notice instead of an exception.
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 from dataclasses import dataclass
@@ -292,6 +293,18 @@ def discover(root: Path, exclude: tuple[str, ...], reader: RepoReader) -> Discov
                     continue
             artifacts.append(artifact)
     return Discovery(tuple(artifacts), tuple(notices))
+
+
+def excluded_path(relative: str, exclude: tuple[str, ...]) -> bool:
+    """Whether discovery would skip `relative` for `exclude`: the path or one of its folders matches."""
+    index = _exclude_index(exclude)
+    parts = relative.split("/")
+    return any(index.matches("/".join(parts[: i + 1])) for i in range(len(parts)))
+
+
+@functools.cache
+def _exclude_index(exclude: tuple[str, ...]) -> GlobIndex:
+    return GlobIndex(pattern.rstrip("/") for pattern in exclude)
 
 
 def _relative(path: Path, root: Path) -> str:
