@@ -19,7 +19,8 @@ from mcpharden.rules import all_rules
 from mcpharden.rules.base import Rule
 from mcpharden.knowledge.client_files import ClientFile
 from mcpharden.model.container import ClientServer, ContainerSpec
-from mcpharden.sources.discovery import MAX_CONFIG_BYTES, MAX_SOURCE_BYTES, Artifact, RepoReader, classify, discover
+from mcpharden.sources.discovery import (MAX_CONFIG_BYTES, MAX_SOURCE_BYTES, Artifact, OpenedTarget, RepoReader, classify,
+                                         discover)
 
 _SUPPRESSION = re.compile(r"mcpharden:\s*ignore\s*=\s*([A-Za-z0-9_,\- ]+)")
 _COMMENT_PREFIXES = ("#", "//", "<!--", ";")
@@ -71,15 +72,18 @@ class TargetResult:
     base_families: tuple[str, ...] = ()
 
 
-def scan_target(target: Path, options: ScanOptions) -> TargetResult:
-    if not target.exists() and not target.is_symlink():
+def scan_target(target: Path, options: ScanOptions, opened: OpenedTarget | None = None) -> TargetResult:
+    """`opened`: the target already resolved and opened race-free (`mcpharden serve`); every
+    file is then read through its descriptor."""
+    if opened is None and not target.exists() and not target.is_symlink():
         raise TargetError(f"{target}: no such file or directory")
-    is_directory = target.is_dir()
+    is_directory = target.is_dir() if opened is None else opened.name is None
     root = target if is_directory else target.parent
+    directory = opened.directory if opened else None
     rule_ids = frozenset(rule.id for rule in all_rules())
-    config = load_config(root, options.config_path, rule_ids) if options.use_repository_config else Config()
+    config = load_config(root, options.config_path, rule_ids, directory) if options.use_repository_config else Config()
     rules = _selected_rules(config, options, rule_ids)
-    reader = RepoReader(root)
+    reader = RepoReader(root, directory)
     if is_directory:
         discovery = discover(root, config.exclude, reader)
         artifacts, notices = discovery.artifacts, list(discovery.notices)
