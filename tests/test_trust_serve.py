@@ -123,3 +123,10 @@ def test_symlinks_that_stay_inside_are_still_followed(tmp_path):
     assert {("root-user", "docker/Dockerfile"), ("root-user", "abs.Dockerfile"),
             ("privileged-container", "alias/compose.yaml")} <= paths, paths
 
+
+def test_the_cli_image_command_refuses_a_fifo_instead_of_waiting(tmp_path):
+    os.mkfifo(tmp_path / "image.tar")
+    done = subprocess.run([sys.executable, "-m", "mcpharden", "image", str(tmp_path / "image.tar")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "not a regular file" in done.stderr and "Traceback" not in done.stderr
+

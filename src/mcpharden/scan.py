@@ -139,13 +139,14 @@ def scan_clients(home: Path, options: ScanOptions) -> TargetResult:
     return _judge(str(home), home, tuple(seen.values()), reader, [], config, rules, options, "clients")
 
 
-def scan_image(path: Path | str, options: ScanOptions, platform: str | None = None) -> TargetResult:
+def scan_image(path: Path | str, options: ScanOptions, platform: str | None = None, opened: int | None = None) -> TargetResult:
     """Audit a built image: a docker save tarball, an oci-archive or an OCI layout, read
-    offline, or an image reference pulled from its registry as a stream."""
+    offline, or an image reference pulled from its registry as a stream. `opened`: the
+    archive or layout already opened race-free (`mcpharden serve`), read only through it."""
     from mcpharden.sources.image import ImageError
 
     try:
-        images = _with_vulnerabilities(open_images(str(path), platform), options)
+        images = _with_vulnerabilities(open_images(str(path), platform, opened), options)
     except ImageError as error:
         raise TargetError(str(error)) from None
     path = Path(path)
@@ -163,14 +164,14 @@ def scan_image(path: Path | str, options: ScanOptions, platform: str | None = No
     )
 
 
-def open_images(target: str, platform: str | None) -> list:
+def open_images(target: str, platform: str | None, opened: int | None = None) -> list:
     """The images a file or layout holds, or that an image reference names in its registry
     (audited once per digest and platform: sources.image_cache keeps the result)."""
     from mcpharden.sources.image import is_image_reference, read_images
 
     path = Path(target)
-    if path.exists() or path.is_symlink() or not is_image_reference(target):
-        return read_images(path, platform)
+    if opened is not None or path.exists() or path.is_symlink() or not is_image_reference(target):
+        return read_images(path, platform, opened)
     from mcpharden.sources.image_cache import cached_registry_images
 
     return cached_registry_images(target, platform)
