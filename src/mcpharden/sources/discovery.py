@@ -295,6 +295,29 @@ class RepoReader:
         with self.opened() as directory:
             return open_beneath(directory, relative, self.names)
 
+    def symlink_leads_out(self, relative: str) -> bool | None:
+        """None if `relative` is not a symlink (or is gone); else whether it leads out of the root."""
+        parent, _, name = relative.rpartition("/")
+        try:
+            descriptor = self.open(parent)
+        except OSError:
+            return None
+        try:
+            if not stat.S_ISLNK(os.stat(name, dir_fd=descriptor, follow_symlinks=False).st_mode):
+                return None
+        except OSError:
+            return None
+        finally:
+            os.close(descriptor)
+        try:
+            with self.opened() as root:
+                os.close(resolve_beneath(root, relative, self.names)[0])
+        except LeavesRoot:
+            return True
+        except OSError:
+            pass  # dangling, or changed meanwhile: nothing outside was named
+        return False
+
     def exists(self, relative: str) -> bool:
         """Whether `relative` names anything below the root (a symlink, whatever it points to)."""
         parent, _, name = relative.rpartition("/")
@@ -424,8 +447,9 @@ def discover(root: Path, exclude: tuple[str, ...], reader: RepoReader) -> Discov
             relative = _relative(base / name, root)
             if name in SKIPPED_DIRECTORIES or _excluded(relative, exclude):
                 continue
-            if (base / name).is_symlink():
-                if not Path(os.path.realpath(base / name)).is_relative_to(reader.real_root):
+            linked_out = reader.symlink_leads_out(relative)
+            if linked_out is not None:
+                if linked_out:
                     notices.append(Notice(relative, "symlink to a directory outside the scanned directory: not followed"))
                 continue
             kept.append(name)
