@@ -85,11 +85,13 @@ def test_unreadable_file_as_non_root(tmp_path):
 def test_unreadable_file_reports_and_continues(tmp_path, monkeypatch):
     write_tree(tmp_path, {**GOOD, "locked/Dockerfile": "FROM node:22\n"})
     real_open = os.open
+    locked = os.stat(tmp_path / "locked")
 
-    def deny(path, flags, *args):
-        if str(path).endswith("locked/Dockerfile"):
+    def deny(path, flags, *args, dir_fd=None, **kwargs):
+        # Files are opened by name from their folder's descriptor: deny the one in locked/.
+        if path == "Dockerfile" and dir_fd is not None and os.path.samestat(os.fstat(dir_fd), locked):
             raise PermissionError(13, "Permission denied")
-        return real_open(path, flags, *args)
+        return real_open(path, flags, *args, dir_fd=dir_fd, **kwargs)
 
     monkeypatch.setattr(os, "open", deny)
     result = scan_files(tmp_path, {})

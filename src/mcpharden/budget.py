@@ -5,6 +5,9 @@ A budget is a timer signal (SIGALRM) that raises BudgetExceeded in the Python co
 when it fires, so it interrupts pure-Python work (a parser in a pathological case) and takes
 effect when C code returns. Signals exist only in the main thread; elsewhere (a worker
 thread of the MCP server) a budget does nothing, and the size bounds still hold.
+
+Work in such a thread stops instead when its caller gives up: `cancellable(stop)` makes
+`checkpoint()`, called between files and folders, raise Cancelled once `stop` is set.
 """
 
 from __future__ import annotations
@@ -49,3 +52,26 @@ def time_budget(seconds: float) -> Iterator[None]:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
         _active.seconds = None
+
+
+class Cancelled(BaseException):
+    """The caller gave up on the work (a cancelled `mcpharden serve` call). A BaseException
+    for the reason BudgetExceeded is one: nothing on the way may carry on."""
+
+
+@contextmanager
+def cancellable(stop: threading.Event) -> Iterator[None]:
+    """Run the block so that checkpoint() in this thread raises Cancelled once `stop` is set."""
+    previous = getattr(_active, "stop", None)
+    _active.stop = stop
+    try:
+        yield
+    finally:
+        _active.stop = previous
+
+
+def checkpoint() -> None:
+    """A place long work may stop at: raises Cancelled if this thread's caller gave up."""
+    stop = getattr(_active, "stop", None)
+    if stop is not None and stop.is_set():
+        raise Cancelled()

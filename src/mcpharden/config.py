@@ -17,16 +17,18 @@ family = "chainguard"
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from mcpharden.globs import GlobIndex, is_plain
 from mcpharden.knowledge.base_images import ImageEntry, entry_from_table, families
 from mcpharden.model.findings import Severity, fail_threshold
+
+if TYPE_CHECKING:
+    from mcpharden.sources.discovery import RepoReader
 
 CONFIG_FILE = ".mcpharden.toml"
 _KEYS = {"select", "ignore", "exclude", "fail-on", "target", "severity", "base-images", "per-file-ignores"}
@@ -65,25 +67,30 @@ class Config:
         return {rule_id: GlobIndex(found) for rule_id, found in patterns.items()}
 
 
-def load_config(directory: Path, explicit: Path | None, rule_ids: frozenset[str]) -> Config:
+def load_config(directory: Path, explicit: Path | None, rule_ids: frozenset[str], descriptor: int | None = None) -> Config:
     """The configuration for a scan of `directory`: `explicit` if given, else
-    `.mcpharden.toml`, else `[tool.mcpharden]` in `pyproject.toml`, else defaults."""
+    `.mcpharden.toml`, else `[tool.mcpharden]` in `pyproject.toml`, else defaults.
+    `descriptor`: the directory opened race-free by the caller (`mcpharden serve`)."""
+    from mcpharden.sources.discovery import RepoReader
+
     if explicit is not None:
         return _from_file(explicit, explicit.parent, rule_ids,
                           table_path=("tool", "mcpharden") if explicit.name == "pyproject.toml" else ())
     # The scanned repository's own files are read like every other file of it: bounded, and
     # never through a symlink that leaves it (a linked config could turn a failing scan green).
-    if os.path.lexists(directory / CONFIG_FILE):
-        return _from_file(directory / CONFIG_FILE, directory, rule_ids, table_path=())
-    if os.path.lexists(directory / "pyproject.toml"):
-        return _from_file(directory / "pyproject.toml", directory, rule_ids, table_path=("tool", "mcpharden"), optional=True)
+    reader = RepoReader(directory, descriptor)
+    if reader.exists(CONFIG_FILE):
+        return _from_file(directory / CONFIG_FILE, directory, rule_ids, table_path=(), reader=reader)
+    if reader.exists("pyproject.toml"):
+        return _from_file(directory / "pyproject.toml", directory, rule_ids, table_path=("tool", "mcpharden"), optional=True,
+                          reader=reader)
     return Config()
 
 
-def _read(path: Path, root: Path) -> str:
+def _read(path: Path, root: Path, reader: RepoReader | None = None) -> str:
     from mcpharden.sources.discovery import RepoReader
 
-    reader = RepoReader(root)
+    reader = reader or RepoReader(root)
     text = reader.read(path.name)
     if text is None:
         problem = reader.notices[0].message if reader.notices else "no such file"
@@ -91,11 +98,12 @@ def _read(path: Path, root: Path) -> str:
     return text
 
 
-def _from_file(path: Path, root: Path, rule_ids: frozenset[str], table_path: tuple[str, ...], optional: bool = False) -> Config:
+def _from_file(path: Path, root: Path, rule_ids: frozenset[str], table_path: tuple[str, ...], optional: bool = False,
+               reader: RepoReader | None = None) -> Config:
     import tomllib  # loaded only when a TOML file is read
 
     try:
-        text = _read(path, root)
+        text = _read(path, root, reader)
         if optional and "mcpharden" not in text:
             return Config()  # a pyproject.toml without a [tool.mcpharden] table: nothing to parse
         document = tomllib.loads(text)

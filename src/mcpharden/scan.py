@@ -19,7 +19,8 @@ from mcpharden.rules import all_rules
 from mcpharden.rules.base import Rule
 from mcpharden.knowledge.client_files import ClientFile
 from mcpharden.model.container import ClientServer, ContainerSpec
-from mcpharden.sources.discovery import MAX_CONFIG_BYTES, MAX_SOURCE_BYTES, Artifact, RepoReader, classify, discover
+from mcpharden.sources.discovery import (MAX_CONFIG_BYTES, MAX_SOURCE_BYTES, Artifact, OpenedTarget, RepoReader, classify,
+                                         discover)
 
 _SUPPRESSION = re.compile(r"mcpharden:\s*ignore\s*=\s*([A-Za-z0-9_,\- ]+)")
 _COMMENT_PREFIXES = ("#", "//", "<!--", ";")
@@ -85,15 +86,18 @@ class TargetResult:
     repository_suppressions: tuple[RepositorySuppression, ...] = ()
 
 
-def scan_target(target: Path, options: ScanOptions) -> TargetResult:
-    if not target.exists() and not target.is_symlink():
+def scan_target(target: Path, options: ScanOptions, opened: OpenedTarget | None = None) -> TargetResult:
+    """`opened`: the target already resolved and opened race-free (`mcpharden serve`); every
+    file is then read through its descriptor."""
+    if opened is None and not target.exists() and not target.is_symlink():
         raise TargetError(f"{target}: no such file or directory")
-    is_directory = target.is_dir()
+    is_directory = target.is_dir() if opened is None else opened.name is None
     root = target if is_directory else target.parent
+    directory = opened.directory if opened else None
     rule_ids = frozenset(rule.id for rule in all_rules())
-    config = load_config(root, options.config_path, rule_ids) if options.use_repository_config else Config()
+    config = load_config(root, options.config_path, rule_ids, directory) if options.use_repository_config else Config()
     rules = _selected_rules(config, options, rule_ids)
-    reader = RepoReader(root)
+    reader = RepoReader(root, directory)
     claimed = config if options.use_repository_config else _claimed_config(root, rule_ids, reader)
     if is_directory:
         discovery = discover(root, config.exclude, reader)
@@ -184,13 +188,14 @@ def _home_matches(home: Path, pattern: str, notices: list[Notice]) -> list[str]:
     return found[:MAX_CLIENT_FILES]
 
 
-def scan_image(path: Path | str, options: ScanOptions, platform: str | None = None) -> TargetResult:
+def scan_image(path: Path | str, options: ScanOptions, platform: str | None = None, opened: int | None = None) -> TargetResult:
     """Audit a built image: a docker save tarball, an oci-archive or an OCI layout, read
-    offline, or an image reference pulled from its registry as a stream."""
+    offline, or an image reference pulled from its registry as a stream. `opened`: the
+    archive or layout already opened race-free (`mcpharden serve`), read only through it."""
     from mcpharden.sources.image import ImageError
 
     try:
-        images = _with_vulnerabilities(open_images(str(path), platform), options)
+        images = _with_vulnerabilities(open_images(str(path), platform, opened), options)
     except ImageError as error:
         raise TargetError(str(error)) from None
     path = Path(path)
@@ -208,14 +213,14 @@ def scan_image(path: Path | str, options: ScanOptions, platform: str | None = No
     )
 
 
-def open_images(target: str, platform: str | None) -> list:
+def open_images(target: str, platform: str | None, opened: int | None = None) -> list:
     """The images a file or layout holds, or that an image reference names in its registry
     (audited once per digest and platform: sources.image_cache keeps the result)."""
     from mcpharden.sources.image import is_image_reference, read_images
 
     path = Path(target)
-    if path.exists() or path.is_symlink() or not is_image_reference(target):
-        return read_images(path, platform)
+    if opened is not None or path.exists() or path.is_symlink() or not is_image_reference(target):
+        return read_images(path, platform, opened)
     from mcpharden.sources.image_cache import cached_registry_images
 
     return cached_registry_images(target, platform)
@@ -240,7 +245,7 @@ def _with_images(project: Project, options: ScanOptions, notices: list[Notice]) 
     """Add the built images, and pick the Dockerfile they are compared with."""
     from dataclasses import replace as replaced
 
-    from mcpharden.sources.image import ImageError, read_images
+    from mcpharden.sources.image import ImageError
 
     images = []
     for path in options.images:

@@ -2,9 +2,13 @@
 
 stdio by default; `--http HOST:PORT` serves streamable HTTP (on 127.0.0.1 unless told
 otherwise). Every path a client names must lie inside one of the roots (`--root`, default
-the current directory), after `..` and symlinks are resolved; anything else is refused with
-a tool error. Scans run in worker threads, so a long scan or a client that goes away never
-stops the server answering others.
+the current directory): the roots are opened once, at start, and a path is resolved below a
+root's descriptor one component at a time, never by path (sources.discovery.resolve_beneath),
+so a folder swapped for a symlink while a call runs cannot lead it out; anything else is
+refused with a tool error. Scans run in worker threads, so a long scan or a client that goes
+away never stops the server answering others: a client runs at most CALLS_PER_CLIENT calls at
+once, all clients together WORKER_THREADS, and a cancelled call's scan stops at its next file.
+On stdio a message over MAX_MESSAGE_BYTES is refused as it arrives, never held in memory.
 """
 
 from __future__ import annotations
@@ -12,13 +16,22 @@ from __future__ import annotations
 import inspect
 import json
 import os
+import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mcpharden import __version__
+from mcpharden.sources.discovery import OpenedTarget
 
 MAX_TEXT_BYTES = 1024 * 1024  # scan_text: one file given inline
+# One JSON-RPC message on stdio: scan_text's 1 MB, JSON-escaped, fits.
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+CALLS_PER_CLIENT = 2  # running at once for one client (stdio, or one HTTP session); the others wait
+WAITING_PER_CLIENT = 16  # beyond that a call is refused: a flood costs only the client that sends it
+WORKER_THREADS = 4  # scanner threads for all clients together
+STOP_SECONDS = 10.0  # how long a cancelled call waits for its scan to stop before leaving it to finish alone
 INSTRUCTIONS = (
     "mcpharden audits the container setup of MCP servers: Dockerfiles, compose files, Kubernetes manifests, "
     "CI definitions, MCP client configurations and built images. Paths must lie inside the server's roots."
@@ -29,99 +42,224 @@ class OutsideRoots(Exception):
     """A path argument that is not inside any of the server's roots."""
 
 
+_DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
 @dataclass(frozen=True)
 class Roots:
-    """The directories a client may name paths in, resolved once (symlinks included)."""
+    """The directories a client may name paths in, resolved (symlinks included) and opened
+    once: every path is resolved below these descriptors, for the life of the server."""
 
     directories: tuple[Path, ...]
+    descriptors: tuple[int, ...]
+    names: tuple[tuple[str, ...], ...]  # each root's absolute spellings: real, and as given
 
     @classmethod
     def of(cls, directories: list[str]) -> "Roots":
-        resolved = []
+        resolved, descriptors, names = [], [], []
         for directory in directories or ["."]:
-            real = Path(os.path.realpath(Path(directory).expanduser()))
-            if not real.is_dir():
-                raise ValueError(f"--root {directory}: not a directory")
+            given = Path(directory).expanduser().absolute()
+            real = Path(os.path.realpath(given))
+            try:
+                descriptors.append(os.open(real, _DIRECTORY_FLAGS))
+            except OSError as error:
+                for descriptor in descriptors:
+                    os.close(descriptor)
+                problem = "not a directory" if isinstance(error, (FileNotFoundError, NotADirectoryError)) else error.strerror
+                raise ValueError(f"--root {directory}: {problem}") from None
             resolved.append(real)
-        return cls(tuple(resolved))
+            names.append(tuple(dict.fromkeys((str(real), os.path.normpath(given)))))
+        return cls(tuple(resolved), tuple(descriptors), tuple(names))
 
-    def confine(self, path: str) -> Path:
-        """The real path `path` names, if it lies inside a root; relative paths start at the first root."""
+    def open(self, path: str) -> OpenedTarget:
+        """The file or folder `path` names (relative paths start at the first root), resolved
+        and opened below its root; the caller closes `directory`. Regular files and folders only."""
+        from mcpharden.scan import TargetError
+        from mcpharden.sources.discovery import LeavesRoot, NotRegular, resolve_beneath
+
         if not isinstance(path, str) or not path or "\x00" in path:
             raise OutsideRoots("give a path (a non-empty string)")
-        candidate = Path(path).expanduser()
-        if not candidate.is_absolute():
-            candidate = self.directories[0] / candidate
-        real = Path(os.path.realpath(candidate))
-        if not any(real == root or real.is_relative_to(root) for root in self.directories):
-            shown = ", ".join(str(root) for root in self.directories)
-            raise OutsideRoots(f"{path}: outside the directories this server may read ({shown})")
-        if not real.exists():
-            raise OutsideRoots(f"{path}: no such file or directory")
-        return real
+        index, relative = self._locate(path)
+        try:
+            folder, name, parts = resolve_beneath(self.descriptors[index], relative, self.names[index])
+        except LeavesRoot:
+            raise OutsideRoots(self._outside(path)) from None
+        except (FileNotFoundError, NotADirectoryError):
+            raise TargetError(f"{path}: no such file or directory") from None
+        except NotRegular:  # a FIFO would block the worker that opened it
+            raise TargetError(f"{path}: not a regular file or directory: not read") from None
+        except OSError as error:
+            raise TargetError(f"{path}: cannot be read: {error.strerror or error}") from None
+        return OpenedTarget(self.directories[index].joinpath(*parts), folder, name)
+
+    def _locate(self, path: str) -> tuple[int, str]:
+        """Which root `path` starts in, and the rest of it."""
+        candidate = os.path.expanduser(path)
+        if not os.path.isabs(candidate):
+            return 0, candidate
+        candidate = os.path.normpath(candidate)  # `..` before the root's name must not hide it
+        matches = [(len(name), index, candidate[len(name):].lstrip("/"))
+                   for index, spellings in enumerate(self.names) for name in spellings
+                   if candidate == name or candidate.startswith(name.rstrip("/") + "/")]
+        if not matches:
+            raise OutsideRoots(self._outside(path))
+        _, index, relative = max(matches)
+        return index, relative
+
+    def _outside(self, path: str) -> str:
+        shown = ", ".join(str(root) for root in self.directories)
+        return f"{path}: outside the directories this server may read ({shown})"
+
+
+class _Admission:
+    """Who runs now: at most CALLS_PER_CLIENT calls of one client at a time (the others wait,
+    up to WAITING_PER_CLIENT), and WORKER_THREADS scanner threads for all clients together, so
+    one client's flood of long calls cannot keep another waiting for a worker."""
+
+    def __init__(self) -> None:
+        import anyio
+
+        self.workers = anyio.CapacityLimiter(WORKER_THREADS)
+        self.turns: dict[str, _Turns] = {}  # by client, while it has calls
+
+    def enter(self, client: str) -> "_Turns":
+        import anyio
+        from mcp.server.mcpserver.exceptions import ToolError
+
+        turns = self.turns.setdefault(client, _Turns(anyio.Semaphore(CALLS_PER_CLIENT)))
+        if turns.calls >= CALLS_PER_CLIENT + WAITING_PER_CLIENT:
+            raise ToolError(f"too many calls at once: {CALLS_PER_CLIENT} run and {WAITING_PER_CLIENT} wait per client; "
+                            "call again when one has answered")
+        turns.calls += 1
+        return turns
+
+    def leave(self, client: str, turns: "_Turns") -> None:
+        turns.calls -= 1
+        if not turns.calls:
+            self.turns.pop(client, None)
+
+
+class _Turns:
+    """One client's calls: how many run or wait, and the semaphore they run by."""
+
+    def __init__(self, running) -> None:
+        self.running = running
+        self.calls = 0
+
+
+def _client_of(ctx) -> str:
+    """Whose turns a call takes: its stdio connection's (one client per process), its HTTP
+    session's (`Mcp-Session-Id`), or, where the protocol has no session (HTTP at 2026-07-28:
+    each request stands alone), the turns of the client name it gives, from its address."""
+    request = ctx.request_context.request
+    if request is None:
+        return "stdio"
+    session = (ctx.headers or {}).get("mcp-session-id")
+    if session:
+        return f"session {session}"
+    parameters = ctx.session.client_params
+    name = parameters.client_info.name if parameters is not None and parameters.client_info is not None else ""
+    address = getattr(getattr(request, "client", None), "host", "")
+    return f"client {address} {name}"
+
+
+async def _stoppable(function, arguments: tuple) -> Any:
+    """Run `function` in a worker thread. If the call is cancelled, the work is told to stop
+    (budget.checkpoint raises between files and folders) and waited for, so the worker bound
+    stays true: a cancelled scan does not go on in a thread nobody counts."""
+    import anyio
+
+    from mcpharden.budget import cancellable
+
+    stop, finished = threading.Event(), threading.Event()
+
+    def work():
+        try:
+            with cancellable(stop):
+                return function(*arguments)
+        finally:
+            finished.set()
+
+    try:
+        return await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
+    except anyio.get_cancelled_exc_class():
+        stop.set()
+        with anyio.CancelScope(shield=True), anyio.move_on_after(STOP_SECONDS):
+            while not finished.is_set():
+                await anyio.sleep(0.01)
+        raise
 
 
 def build_server(roots: Roots):
     """The MCP server with mcpharden's six tools (and, over HTTP, a /healthz route)."""
-    import anyio
-    from mcp.server.mcpserver import MCPServer
+    from mcp.server.mcpserver import Context, MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
 
     server = MCPServer(name="mcpharden", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING")
+    admission = _Admission()
 
     def tool(**settings):
         """server.tool with the docstring as the description, without its source indentation."""
         def register(function):
+            # The SDK finds the context parameter by its type, resolved in this module's
+            # globals, where the SDK is not imported (start-up time): name the type here.
+            function.__annotations__["ctx"] = Context
             return server.tool(description=inspect.cleandoc(function.__doc__ or ""), **settings)(function)
         return register
 
-    async def in_thread(function, *arguments):
-        """Run blocking scanner work off the event loop; scanner errors become tool errors."""
+    async def in_thread(ctx, function, *arguments):
+        """Run blocking scanner work off the event loop, in the client's turn; scanner errors
+        become tool errors."""
         from mcpharden.config import ConfigError
         from mcpharden.scan import TargetError
 
+        client = _client_of(ctx)
+        turns = admission.enter(client)
         try:
-            return await anyio.to_thread.run_sync(function, *arguments, abandon_on_cancel=True)
+            async with turns.running, admission.workers:
+                return await _stoppable(function, arguments)
         except (OutsideRoots, TargetError, ConfigError, ValueError) as error:
             raise ToolError(_safe(str(error))) from None
+        finally:
+            admission.leave(client, turns)
 
     @tool(structured_output=False)  # returns its own CallToolResult with structured content
-    async def scan_path(path: str, rules: list[str] | None = None, fail_on: str = "high") -> Any:
+    async def scan_path(path: str, ctx: Context, rules: list[str] | None = None, fail_on: str = "high") -> Any:
         """Scan a repository directory or one file (Dockerfile, compose file, Kubernetes manifest,
         CI definition, MCP client configuration) inside the server's roots. Returns the JSON report
         as structured content and the text report. `rules` limits the scan to those rule ids;
         `fail_on` (high, medium, low, info, never) sets the report's `failed` flag."""
-        return await in_thread(_scan_path, roots, path, rules, fail_on)
+        return await in_thread(ctx, _scan_path, roots, path, rules, fail_on)
 
     @tool(structured_output=False)  # returns its own CallToolResult with structured content
-    async def scan_text(file_name: str, content: str, rules: list[str] | None = None, fail_on: str = "high") -> Any:
+    async def scan_text(file_name: str, content: str, ctx: Context, rules: list[str] | None = None, fail_on: str = "high") -> Any:
         """Scan one file given inline (up to 1 MB), in memory: `file_name` decides its kind
         (`Dockerfile`, `docker-compose.yml`, `deployment.yaml`, `.cursor/mcp.json`,
         `claude_desktop_config.json`). Returns the same as scan_path."""
-        return await in_thread(_scan_text, file_name, content, rules, fail_on)
+        return await in_thread(ctx, _scan_text, file_name, content, rules, fail_on)
 
     @tool(structured_output=False)  # returns its own CallToolResult with structured content
-    async def audit_image(path: str, platform: str | None = None) -> Any:
+    async def audit_image(path: str, ctx: Context, platform: str | None = None) -> Any:
         """Audit a built image inside the server's roots: a `docker save` tarball, an
         oci-archive or an OCI layout directory (user, shell, package managers, setuid files,
         secrets, dev dependencies). `platform` (os/arch) picks one image of a multi-platform index."""
-        return await in_thread(_audit_image, roots, path, platform)
+        return await in_thread(ctx, _audit_image, roots, path, platform)
 
     @tool()
-    async def preview_fix(path: str, rules: list[str] | None = None) -> str:
+    async def preview_fix(path: str, ctx: Context, rules: list[str] | None = None) -> str:
         """The unified diff `mcpharden fix` would apply to a repository or file inside the roots,
         and what it leaves to a person. Nothing is ever written."""
-        return await in_thread(_preview_fix, roots, path, rules)
+        return await in_thread(ctx, _preview_fix, roots, path, rules)
 
     @tool()
-    async def list_rules() -> list[dict[str, str]]:
+    async def list_rules(ctx: Context) -> list[dict[str, str]]:
         """Every rule: id, severity and title."""
-        return await in_thread(_list_rules)
+        return await in_thread(ctx, _list_rules)
 
     @tool()
-    async def explain_rule(rule_id: str) -> str:
+    async def explain_rule(rule_id: str, ctx: Context) -> str:
         """A rule's page: what it finds, why it matters, an example and the fix."""
-        return await in_thread(_explain_rule, rule_id)
+        return await in_thread(ctx, _explain_rule, rule_id)
 
     @server.custom_route("/healthz", methods=["GET"])
     async def healthz(request):  # the container's HEALTHCHECK in HTTP mode
@@ -162,7 +300,12 @@ def _report_result(results, fail_on: str):
 def _scan_path(roots: Roots, path: str, rules: list[str] | None, fail_on: str):
     from mcpharden.scan import scan_target
 
-    return _report_result([scan_target(roots.confine(path), _options(rules))], fail_on)
+    options = _options(rules)
+    target = roots.open(path)
+    try:
+        return _report_result([scan_target(target.path, options, target)], fail_on)
+    finally:
+        os.close(target.directory)
 
 
 def _scan_text(file_name: str, content: str, rules: list[str] | None, fail_on: str):
@@ -174,16 +317,33 @@ def _scan_text(file_name: str, content: str, rules: list[str] | None, fail_on: s
 
 
 def _audit_image(roots: Roots, path: str, platform: str | None):
-    from mcpharden.scan import scan_image
+    from mcpharden.scan import TargetError, scan_image
+    from mcpharden.sources.discovery import open_beneath
 
-    return _report_result([scan_image(roots.confine(path), _options(None), platform)], "high")
+    target = roots.open(path)
+    opened = target.directory
+    if target.name is not None:  # the archive itself, opened from its folder's descriptor
+        try:
+            opened = open_beneath(target.directory, target.name)
+        except OSError as error:
+            raise TargetError(f"{path}: cannot be read: {error.strerror or error}") from None
+        finally:
+            os.close(target.directory)
+    try:
+        return _report_result([scan_image(target.path, _options(None), platform, opened)], "high")
+    finally:
+        os.close(opened)
 
 
 def _preview_fix(roots: Roots, path: str, rules: list[str] | None) -> str:
     from mcpharden.fixes import shown_decisions
     from mcpharden.fixes.plan import plan_fixes
 
-    report = plan_fixes(roots.confine(path), _options(rules), {})
+    target = roots.open(path)
+    try:
+        report = plan_fixes(target.path, _options(rules), {}, opened=target)
+    finally:
+        os.close(target.directory)
     # What `fix` prints, gated as it gates it: each diff judged in its whole file (a redacted hunk
     # says so), each decision line on its own.
     return "".join([*(plan.diff() for plan in report.plans), shown_decisions(report.decisions)]) or "Nothing to fix.\n"
@@ -240,7 +400,109 @@ def transport_security(host: str, allowed: list[str]):
 def run(roots: Roots, http: str | None, allowed_hosts: list[str] | None = None) -> None:
     server = build_server(roots)
     if http is None:
-        server.run("stdio")
+        import anyio
+
+        anyio.run(_serve_stdio, server)
         return
     host, port = parse_address(http)
     server.run("streamable-http", host=host, port=port, transport_security=transport_security(host, allowed_hosts or []))
+
+
+# stdio with a bound on messages ------------------------------------------------------------
+
+# A request's id, when the message starts with it (after at most `jsonrpc` and `method`), as
+# clients write requests: the refusal of an over-size message then answers that request.
+_LEADING_ID = re.compile(rb'\s*\{\s*(?:"(?:jsonrpc|method)"\s*:\s*"[^"\\]{0,100}"\s*,\s*){0,2}'
+                         rb'"id"\s*:\s*(-?\d{1,18}|"[^"\\]{0,100}")\s*[,}]')
+_CHUNK_BYTES = 64 * 1024
+
+
+async def _serve_stdio(server) -> None:
+    """What MCPServer.run("stdio") does, with _StdioWire in front of the SDK's stdio transport."""
+    from mcp.server.stdio import stdio_server
+
+    with _StdioWire() as wire:
+        async with stdio_server(wire, wire) as (read_stream, write_stream):
+            lowlevel = server._lowlevel_server  # the SDK's own stdio runner hands it these streams the same way
+            await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())
+
+
+class _StdioWire:
+    """stdin and stdout for the SDK's stdio transport (its `stdin` and `stdout` arguments).
+
+    The SDK reads a whole line before it looks at it, so one 200 MB message costs 800 MB. Here
+    lines are read in chunks: a line over MAX_MESSAGE_BYTES is skipped as it arrives, never
+    held, and answered with an error of its own (for the request its first bytes name). Both
+    the SDK's answers and those errors are written whole, one at a time. As the SDK's own
+    claim of the standard streams does, fd 0 and fd 1 point at /dev/null and stderr meanwhile,
+    so nothing else in the process can take a message or write into the stream."""
+
+    def __enter__(self) -> "_StdioWire":
+        import anyio
+
+        self._input, self._output = os.dup(0), os.dup(1)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+        os.dup2(2, 1)
+        self._lock = anyio.Lock()
+        return self
+
+    def __exit__(self, *_exception) -> None:
+        os.dup2(self._input, 0)
+        os.dup2(self._output, 1)
+        # self._input stays open: a worker thread may still be blocked reading it, and a
+        # descriptor closed under it could be reused by the time it returns.
+        os.close(self._output)
+
+    async def __aiter__(self):
+        """The messages, one line each, as text; over-size ones refused instead."""
+        import anyio
+
+        line = bytearray()
+        refused: bytes | None = None  # the first bytes of an over-size message being skipped
+        while True:
+            chunk = await anyio.to_thread.run_sync(os.read, self._input, _CHUNK_BYTES, abandon_on_cancel=True)
+            start = 0
+            while True:
+                end = chunk.find(b"\n", start) if chunk else -1
+                if refused is None:
+                    line += chunk[start:] if end < 0 else chunk[start:end]
+                    if len(line) > MAX_MESSAGE_BYTES:
+                        refused = bytes(line[:4096])
+                        line = bytearray()
+                if end < 0:
+                    break
+                if refused is not None:
+                    await self._refuse(refused)
+                    refused = None
+                elif line.strip():
+                    yield line.decode("utf-8", errors="replace")
+                line = bytearray()
+                start = end + 1
+            if not chunk:  # end of input: a last message without a newline still counts
+                if refused is None and line.strip():
+                    yield line.decode("utf-8", errors="replace")
+                return
+
+    async def _refuse(self, start: bytes) -> None:
+        found = _LEADING_ID.match(start)
+        answer = {"jsonrpc": "2.0", "id": json.loads(found.group(1)) if found else None, "error": {
+            "code": -32600, "message": f"message larger than {MAX_MESSAGE_BYTES // 1024 // 1024} MiB: refused without being read"}}
+        await self.write(json.dumps(answer) + "\n")
+
+    async def write(self, text: str) -> None:
+        import anyio
+
+        data = text.encode("utf-8")
+        async with self._lock:
+            await anyio.to_thread.run_sync(_write_all, self._output, data)
+
+    async def flush(self) -> None:
+        """Every write is whole and unbuffered already."""
+
+
+def _write_all(descriptor: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view):]

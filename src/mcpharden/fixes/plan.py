@@ -13,7 +13,7 @@ from mcpharden.fixes.ci import image_scan_workflow
 from mcpharden.fixes.dockerfile import FIXABLE_RULES, DockerfileFixer, exposed_port
 from mcpharden.fixes.runtime import DECISIONS, HARDENING_RULES, LOOPBACK_RULES, RuntimeFixer, unverified
 from mcpharden.scan import ScanOptions, TargetError, scan_target
-from mcpharden.sources.discovery import RepoReader
+from mcpharden.sources.discovery import OpenedTarget, RepoReader
 from mcpharden.sources.dockerfile import DockerfileError, parse_dockerfile
 from mcpharden.sources.kubernetes import HelmTemplate
 from mcpharden.sources.text import SourceText, content_lines, line_breaks_for, parsable, split_lines
@@ -90,14 +90,15 @@ def _rewrite(path: str, source: SourceText, build, findings, digests, resolve, s
 
 
 def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str], resolve=None,
-               rewrite_distroless: bool = False) -> FixReport:
+               rewrite_distroless: bool = False, opened: OpenedTarget | None = None) -> FixReport:
     """`resolve(reference) -> digest` asks a registry for digests the map lacks;
-    `rewrite_distroless` turns single-stage Node/Python Dockerfiles into the three-stage pattern."""
+    `rewrite_distroless` turns single-stage Node/Python Dockerfiles into the three-stage pattern;
+    `opened`: the target opened race-free (`mcpharden serve`), read only through it."""
     fixable = FIXABLE_RULES + HARDENING_RULES + LOOPBACK_RULES + tuple(DECISIONS) + (("full-os-base-image",) if rewrite_distroless else ())
     selected = tuple(r for r in (options.select or fixable) if r in fixable)
-    result = scan_target(target, replace(options, select=selected))
-    root = target if target.is_dir() else target.parent
-    reader = RepoReader(root)
+    result = scan_target(target, replace(options, select=selected), opened)
+    root = target if (target.is_dir() if opened is None else opened.name is None) else target.parent
+    reader = RepoReader(root, opened.directory if opened else None)
     by_path: dict[str, list] = defaultdict(list)
     for finding in result.findings:
         by_path[finding.path].append(finding)

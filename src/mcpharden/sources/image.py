@@ -20,6 +20,7 @@ import json
 import lzma
 import os
 import posixpath
+import stat
 import tarfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -89,14 +90,16 @@ class _ImageRef:
 class _Blobs:
     """Read blobs by digest or by archive path, from a layout directory or a tarball."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, opened: int | None = None) -> None:
         self.path = path
+        # The archive's or layout's descriptor when the caller opened it race-free (`mcpharden serve`).
+        self.opened = opened
         self.tar: tarfile.TarFile | None = None
         self.members: dict[str, tarfile.TarInfo] = {}
-        if path.is_dir():
+        if path.is_dir() if opened is None else stat.S_ISDIR(os.fstat(opened).st_mode):
             return
         try:
-            self.tar = tarfile.open(path, mode="r:*")
+            self.tar = tarfile.open(fileobj=_archive(path, opened), mode="r:*")
             self.members = {posixpath.normpath(m.name.lstrip("/")): m for m in self.tar.getmembers()}
         except (tarfile.TarError, OSError, EOFError) as error:
             raise ImageError(f"{path}: not a readable image archive ({error})") from None
@@ -108,7 +111,13 @@ class _Blobs:
         """A layer read to its end: nothing to check in an archive (a registry's blobs are)."""
 
     def has(self, name: str) -> bool:
-        return name in self.members if self.tar else (self.path / name).is_file()
+        if self.tar or self.opened is None:
+            return name in self.members if self.tar else (self.path / name).is_file()
+        try:
+            os.close(_open_in_layout(self.opened, name, self.path))
+            return True
+        except OSError:
+            return False
 
     def open(self, name: str) -> IO[bytes]:
         name = posixpath.normpath(name.lstrip("/"))
@@ -121,6 +130,11 @@ class _Blobs:
             handle = self.tar.extractfile(member)
             assert handle is not None
             return handle
+        if self.opened is not None:
+            try:
+                return os.fdopen(_open_in_layout(self.opened, name, self.path), "rb")
+            except OSError:
+                raise ImageError(f"{self.path}: {name} is missing or points outside the layout") from None
         target = self.path / name
         real = Path(os.path.realpath(target))
         if not real.is_relative_to(Path(os.path.realpath(self.path))) or not real.is_file():
@@ -217,13 +231,34 @@ class _RegistryBlobs:
         return f"{algorithm}:{hexdigest}"
 
 
-def read_images(path: Path, platform: str | None = None) -> list[ImageModel]:
-    """Every image (or platform) in `path`; raises ImageError for unreadable input."""
-    if not path.exists():
+def read_images(path: Path, platform: str | None = None, opened: int | None = None) -> list[ImageModel]:
+    """Every image (or platform) in `path`; raises ImageError for unreadable input. `opened`:
+    `path` already opened race-free by the caller (`mcpharden serve`), read only through it."""
+    if opened is None and not path.exists():
         raise ImageError(f"{path}: no such file or directory")
     import functools
 
-    return _guarded(path, lambda: _read_images(_Blobs(path), platform, functools.cache(lambda: _archive_size(path))))
+    return _guarded(path, lambda: _read_images(_Blobs(path, opened), platform, functools.cache(lambda: _archive_size(path))))
+
+
+def _archive(path: Path, opened: int | None) -> IO[bytes]:
+    """The archive, opened without blocking: a FIFO or a device is refused, never waited on."""
+    descriptor = os.dup(opened) if opened is not None else os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise OSError("not a regular file")
+    return os.fdopen(descriptor, "rb")
+
+
+def _open_in_layout(layout: int, name: str, path: Path) -> int:
+    """A blob of the layout open at `layout` (whose real path is `path`): never through a symlink out of it."""
+    from mcpharden.sources.discovery import open_beneath
+
+    descriptor = open_beneath(layout, name, (str(path),))
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise IsADirectoryError(name)
+    return descriptor
 
 
 def read_registry_images(reference: str, platform: str | None = None, digest: str | None = None) -> list[ImageModel]:
