@@ -102,6 +102,9 @@ class ContainerSpec:
     # then `args` (the server's own flags: `--host 0.0.0.0`, `--allowed-hosts *`); empty when the
     # image's own ENTRYPOINT and CMD run unchanged.
     command: tuple[CommandWord, ...] = ()
+    # Files the container's environment is read from besides `env` (`--env-file`, compose
+    # `env_file`): a setting absent from `env` may be set there.
+    env_files: tuple[str, ...] = ()
     # The settings the format can express (a Docker MCP catalog entry cannot drop capabilities):
     # a rule does not blame a spec for what its format cannot say.
     settable: frozenset[str] = ALL_SETTINGS

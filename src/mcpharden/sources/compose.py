@@ -230,6 +230,7 @@ def _spec(path: str, name: str, line: int, service: YamlMap, environment: dict[s
         env=tuple(_environment(service, environment)),
         ports=tuple(_ports(service, environment)),
         command=tuple(_command(service, "entrypoint", environment)) + tuple(_command(service, "command", environment)),
+        env_files=tuple(_env_files(service, environment)),
         memory_limit=text("mem_limit") or _deploy_limit(service, "memory"),
         pids_limit=text("pids_limit") or _deploy_limit(service, "pids"),
         lines=MappingProxyType(lines),
@@ -250,6 +251,15 @@ def _environment(service: YamlMap, environment: dict[str, str]) -> Iterator[EnvS
             name, equals, assigned = str(item).partition("=")
             written = assigned if equals else None
             yield EnvSetting(name, written, value.line_of(index), fallback(written, environment))
+
+
+def _env_files(service: YamlMap, environment: dict[str, str]) -> Iterator[str]:
+    """`env_file:` as a path, a list of paths, or a list of `{path, required}`."""
+    value = service.get("env_file")
+    for item in value if isinstance(value, YamlList) else [value] if isinstance(value, str) else []:
+        path = item.get("path") if isinstance(item, YamlMap) else item
+        if isinstance(path, str) and path:
+            yield interpolate(path, environment)
 
 
 def _command(service: YamlMap, key: str, environment: dict[str, str]) -> Iterator[CommandWord]:
