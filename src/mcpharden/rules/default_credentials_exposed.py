@@ -214,7 +214,7 @@ def _default_when_unset(spec: ContainerSpec, service: Service | None) -> _Weak |
         return None
     names = {setting.name.upper() for setting in spec.env}
     passwords = [login.password.upper() for login in service.logins]
-    if any(name in names or name + "_FILE" in names for name in passwords):
+    if any(name in names or name + "_FILE" in names or name + "__FILE" in names for name in passwords):
         return None
     for also in service.unset_also:
         name, equals, pattern = also.partition("=")

@@ -292,8 +292,10 @@ def _open_to_the_network(spec: ContainerSpec, settings: list[_Setting], flags: l
     if spec.host_network:
         reach, line = "shares the host's network", spec.line_of("host_network")
     else:
-        ports = listing(list(dict.fromkeys(p.host_port or p.container_port for p in published)), 4)
-        reach, line = f"published on every interface (port {ports})", published[0].line
+        shown = list(dict.fromkeys("every port it exposes (`-P`)" if p.container_port == "every exposed port"
+                                   else p.host_port or p.container_port for p in published))
+        reach = f"published on every interface ({'port' if len(shown) == 1 else 'ports'} {listing(shown, 4)})"
+        line = published[0].line
     what = " is" if spec.origin in ("client-config", "mcp-manifest") else f" is an MCP server ({evidence}),"
     message = (f"{spec.where}{what} bound to every interface ({listing(list(dict.fromkeys(bound)), 3)}) and {reach}, "
                f"with {guard}: anyone on the network can call its tools")
