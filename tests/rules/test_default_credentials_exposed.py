@@ -227,3 +227,16 @@ def test_weakness_kinds():
     assert weakness("root_password") == "common-words"
     assert weakness("vN3-rT5wYp2") is None
     assert weakness("") is None
+
+
+# The server card --------------------------------------------------------------------------------
+
+
+def test_the_card_shows_the_default_login(tmp_path):
+    result = scan_files(tmp_path, compose("  db:\n    image: postgres:17\n    environment: [POSTGRES_PASSWORD=postgres]\n"
+                                          "    ports: [\"5432:5432\"]\n"))
+    [card] = result.cards
+    [entry] = card.open_entries
+    assert entry.kind == "default login" and entry.where == "compose.yaml:4"
+    assert "a default login on the network" in card.headline
+    assert "postgres:" not in entry.what  # the message, never the password

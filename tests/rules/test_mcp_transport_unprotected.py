@@ -202,3 +202,16 @@ def test_the_transport_words_cover_the_transport_table():
     words = load_table("transport_security.toml")["mcp"]
     assert {w for w in start["http_words"] + start["sse_words"] if not w.startswith("-")} <= set(words["http_words"])
     assert set(start["flags"]) - {"--mode"} <= set(words["transport_flags"])
+
+
+# The server card --------------------------------------------------------------------------------
+
+
+def test_the_card_shows_the_open_endpoint(tmp_path):
+    result = scan_files(tmp_path, compose(MCP + "    environment: [MCP_TRANSPORT=http, MCP_HOST=0.0.0.0]\n"
+                                                "    ports: [\"8000:8000\"]\n"))
+    [card] = result.cards
+    [entry] = card.open_entries
+    assert entry.kind == "MCP endpoint" and entry.where == "compose.yaml:5"
+    assert "an MCP endpoint that others can call" in card.headline
+    assert card.document()["open_entries"][0]["kind"] == "MCP endpoint"
