@@ -134,6 +134,19 @@ def test_an_mcp_server_access_token_that_anyone_can_guess(tmp_path):
     assert "`MCP_AUTH_TOKEN` is a guessable secret" in finding.message
 
 
+def test_service_tokens_with_guessable_values(tmp_path):
+    [finding] = check(tmp_path, compose(
+        "  influx:\n    image: influxdb:2.7\n    environment:\n      DOCKER_INFLUXDB_INIT_ADMIN_TOKEN: influx-admin-token\n"
+        "    ports: [\"8086:8086\"]\n"))
+    assert "`DOCKER_INFLUXDB_INIT_ADMIN_TOKEN` is a guessable secret" in finding.message
+
+
+def test_a_random_host_port_is_still_every_interface(tmp_path):
+    [finding] = check(tmp_path, compose("  db:\n    image: postgres\n    environment: [POSTGRES_PASSWORD=postgres]\n"
+                                        "    ports: [\"5432/tcp\"]\n"))
+    assert "publishes container port 5432 on a random host port on every interface" in finding.message
+
+
 # Negative cases ----------------------------------------------------------------------------
 
 

@@ -104,6 +104,21 @@ def test_authentication_turned_off_is_named(tmp_path):
     assert "(ports 6274, 6277)" in finding.message
 
 
+def test_authentication_turned_off_needs_no_bind_evidence(tmp_path):
+    """The run configuration publishes the port and turns authentication off: whatever the image
+    binds by default, the published port is the way in."""
+    [finding] = check(tmp_path, {"README.md": (
+        "```sh\ndocker run --rm -p 8000:8000 -e start=remote -e REQUIRE_REQUEST_TOKEN=false example/ci-mcp\n```\n")})
+    assert "published on every interface (port 8000), with authentication turned off by `REQUIRE_REQUEST_TOKEN`" in finding.message
+    assert not check(tmp_path / "on", {"README.md": (
+        "```sh\ndocker run --rm -p 8000:8000 -e MCP_HOST=0.0.0.0 -e REQUIRE_REQUEST_TOKEN=true example/ci-mcp\n```\n")})
+
+
+def test_a_random_host_port(tmp_path):
+    [finding] = check(tmp_path, compose(MCP + "    environment: [MCP_HOST=0.0.0.0]\n    ports: [\"0:8000\"]\n"))
+    assert "(container port 8000 on a random host port)" in finding.message
+
+
 def test_an_optional_token_that_defaults_to_empty(tmp_path):
     [finding] = check(tmp_path, compose(MCP + "    command: [--transport, http, --host, 0.0.0.0]\n    environment:\n"
                                         "      MCP_AUTH_TOKEN: ${MCP_AUTH_TOKEN:-}\n    ports: [\"8765:8765\"]\n"))
@@ -163,6 +178,15 @@ def test_allow_lists_with_real_names_and_port_wildcards(tmp_path):
     assert not check(tmp_path, compose(MCP + "    environment:\n      MCP_ALLOWED_HOSTS: localhost:*,127.0.0.1:*\n"
                                              "      MCP_ALLOWED_ORIGINS: http://localhost:*\n"
                                              "      MCP_DNS_REBINDING_PROTECTION: \"true\"\n"))
+
+
+def test_a_stdio_mcp_server_image_that_also_serves_a_rest_api(tmp_path):
+    """Its source speaks MCP on stdio only: the HTTP port is another service, not its MCP endpoint."""
+    files = {"Dockerfile": "FROM node:22-slim\nCOPY . .\nCMD [\"node\", \"dist/index.js\"]\n",
+             "src/index.ts": "const transport = new StdioServerTransport();\n",
+             "compose.yaml": "services:\n  api:\n    build: .\n    environment: [HOST=0.0.0.0, SKIP_AUTH=true]\n"
+                             "    ports: [\"3001:3001\"]\n"}
+    assert not check(tmp_path, files)
 
 
 def test_containers_that_are_not_mcp_servers(tmp_path):

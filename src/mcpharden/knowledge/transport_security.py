@@ -98,6 +98,8 @@ def setting_asks_for_credentials(name: str, value: str | None = None) -> bool:
     words = _words(name)
     if any(word in _auth()["words"] for word in words):
         return True
+    if value is not None and _matches(name, _auth()["switches"]) and _clean(value) not in _auth()["off_values"]:
+        return True  # REQUIRE_REQUEST_TOKEN=true
     if any(word in _auth()["server_words"] for word in words) and any(word in _auth()["credential_words"] for word in words):
         return True
     return any(f"{name}={_clean(value)}".upper() == entry.upper() for entry in _auth()["caller_credentials"]

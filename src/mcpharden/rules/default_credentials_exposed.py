@@ -107,8 +107,10 @@ def _exposed(spec: ContainerSpec, ports: tuple[str, ...]) -> str | None:
     published = [port for port in spec.ports if port.host_ip.strip() in EVERY_INTERFACE and _guards(port, ports)]
     if not published:
         return None
-    shown = [_port(port) for port in published]
-    return f"publishes {'port' if len(shown) == 1 else 'ports'} {listing(list(dict.fromkeys(shown)), 4)} on every interface"
+    shown = list(dict.fromkeys(_port(port) for port in published))
+    if all(item.isdigit() for item in shown):
+        return f"publishes {'port' if len(shown) == 1 else 'ports'} {listing(shown, 4)} on every interface"
+    return f"publishes {listing(shown, 4)} on every interface"
 
 
 def _guards(port: PublishedPort, ports: tuple[str, ...]) -> bool:
@@ -119,7 +121,7 @@ def _guards(port: PublishedPort, ports: tuple[str, ...]) -> bool:
 def _port(port: PublishedPort) -> str:
     if port.container_port == "every exposed port":
         return "every port it exposes (`-P`)"
-    return port.host_port or port.container_port
+    return port.host_port if port.host_port not in ("", "0") else f"container port {port.container_port} on a random host port"
 
 
 def _value(setting: EnvSetting) -> tuple[str | None, bool]:

@@ -198,7 +198,9 @@ def _mcp_evidence(project: Project, spec: ContainerSpec, settings: list[_Setting
     if name is not None and knowledge.is_mcp_image(name.repository):
         return f"its image is {spec.image.written}"
     facts = project.servers.get(spec.dockerfile) if spec.dockerfile else None
-    if facts is not None and (found := next((e for e in facts.evidence if e.transport is not None), None)):
+    # A Dockerfile whose server speaks MCP over HTTP or SSE (one that speaks only stdio may run
+    # another HTTP service in the same image: a REST API is not its MCP endpoint).
+    if facts is not None and (found := next((e for e in facts.evidence if e.transport is not None and e.transport.listens), None)):
         return f"its Dockerfile {spec.dockerfile} packages an MCP server ({found.detail})"
     for setting in settings:
         if not setting.from_dockerfile and (knowledge.names_mcp(setting.name) or (
@@ -271,10 +273,10 @@ def _open_to_the_network(spec: ContainerSpec, settings: list[_Setting], flags: l
         return None  # its authentication settings may be in the env file: nothing shows there is none
     bound = ([s.shown for s in settings if knowledge.setting_binds_every_interface(s.name, s.value)]
              + [f.shown for f in flags if knowledge.flag_binds_every_interface(f.flag, f.value)])
-    if not bound:
-        return None  # the server may bind the loopback only: the published port then reaches nothing
     off = ([f"`{s.name}`" for s in settings if knowledge.setting_turns_authentication_off(s.name, s.value)]
            + [f"`{f.flag}`" for f in flags if knowledge.flag_turns_authentication_off(f.flag)])
+    if not bound and not off:
+        return None  # the server may bind the loopback only: the published port then reaches nothing
     asks = [s for s in settings if knowledge.setting_asks_for_credentials(s.name, s.value)
             and not knowledge.setting_turns_authentication_off(s.name, s.value)]
     optional = [s for s in asks if s.optional]
@@ -292,14 +294,26 @@ def _open_to_the_network(spec: ContainerSpec, settings: list[_Setting], flags: l
     if spec.host_network:
         reach, line = "shares the host's network", spec.line_of("host_network")
     else:
-        shown = list(dict.fromkeys("every port it exposes (`-P`)" if p.container_port == "every exposed port"
-                                   else p.host_port or p.container_port for p in published))
-        reach = f"published on every interface ({'port' if len(shown) == 1 else 'ports'} {listing(shown, 4)})"
+        shown = list(dict.fromkeys(_port(port) for port in published))
+        reach = f"published on every interface ({_ports_phrase(shown)})"
         line = published[0].line
     what = " is" if spec.origin in ("client-config", "mcp-manifest") else f" is an MCP server ({evidence}),"
-    message = (f"{spec.where}{what} bound to every interface ({listing(list(dict.fromkeys(bound)), 3)}) and {reach}, "
-               f"with {guard}: anyone on the network can call its tools")
+    binds = f" bound to every interface ({listing(list(dict.fromkeys(bound)), 3)}) and" if bound else ""
+    message = f"{spec.where}{what}{binds} {reach}, with {guard}: anyone on the network can call its tools"
     return RULE.finding(spec.path, line, message, container=spec.where, weakness="unauthenticated")
+
+
+def _ports_phrase(shown: list[str]) -> str:
+    """`port 8000`, `ports 6274, 6277`, or the ports as they are when one is not a plain number."""
+    if all(item.isdigit() for item in shown):
+        return f"{'port' if len(shown) == 1 else 'ports'} {listing(shown, 4)}"
+    return listing(shown, 4)
+
+
+def _port(port) -> str:
+    if port.container_port == "every exposed port":
+        return "every port it exposes (`-P`)"
+    return port.host_port if port.host_port not in ("", "0") else f"container port {port.container_port} on a random host port"
 
 
 def _authenticates_by_default(spec: ContainerSpec) -> bool:
