@@ -196,7 +196,7 @@ def _mcp_evidence(project: Project, spec: ContainerSpec, settings: list[_Setting
         return "an MCP server configuration starts it"
     name = spec.image.name if spec.image else None
     if name is not None and knowledge.is_mcp_image(name.repository):
-        return f"its image is {spec.image.written}"
+        return f"its image is {spec.image.resolved or spec.image.written}"
     facts = project.servers.get(spec.dockerfile) if spec.dockerfile else None
     # A Dockerfile whose server speaks MCP over HTTP or SSE (one that speaks only stdio may run
     # another HTTP service in the same image: a REST API is not its MCP endpoint).
