@@ -85,3 +85,31 @@ def test_fix_plans_the_whole_corpus_and_every_plan_parses(corpus):
     report = plan_fixes(corpus, ScanOptions(), {}, None, True)
     assert len(report.plans) > 50
     assert not [d for d in report.decisions if "would not parse" in d.message]
+
+
+def test_exposure_rules_on_the_corpus(corpus):
+    """default-credentials-exposed and mcp-transport-unprotected on real repositories: each fires
+    on the cases reviewed by hand, and no message shows a password or passes the gate changed."""
+    from mcpharden.reports.safety import redact_text
+
+    rules = ("default-credentials-exposed", "mcp-transport-unprotected")
+    result = scan_target(corpus, ScanOptions(select=rules))
+    assert not [n for n in result.notices if "failed" in n.message]
+    found = {(f.rule_id, f.path, f.line) for f in result.findings}
+    if corpus.name == "corpus":
+        expected = {
+            ("default-credentials-exposed", "IBM__mcp-context-forge/README.md", 735),  # postgres' documented example password
+            ("default-credentials-exposed", "neo4j-contrib__mcp-neo4j/servers/mcp-neo4j-cypher/docker-compose.yml", 6),
+            ("mcp-transport-unprotected", "IBM__mcp-context-forge/docker-compose.yml", 2611),  # DANGEROUSLY_OMIT_AUTH
+            ("mcp-transport-unprotected", "IBM__mcp-context-forge/docker-compose-embedded.yml", 66),  # ALLOWED_ORIGINS=["*"]
+        }
+    else:
+        expected = {
+            ("mcp-transport-unprotected", "r33drichards__mcp-js/Dockerfile", 71),  # ENV MCP_V8_ALLOWED_HOSTS=*
+            ("mcp-transport-unprotected", "themesberg__flowbite-mcp/docker-compose.yml", 15),  # MCP_CORS_ORIGINS=*
+            ("default-credentials-exposed", "felixkwasisarpong__incident-triage-mcp/docker-compose.yml", 135),  # MinIO
+        }
+    assert expected <= found, sorted(expected - found)
+    for finding in result.findings:
+        assert redact_text(finding.message) == finding.message, finding.message
+    assert not [f for f in result.findings if "mysecretpassword" in f.message or "minioadmin" in f.message]

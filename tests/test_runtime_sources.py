@@ -387,3 +387,55 @@ def test_markdown_code_blocks_are_documentation():
 def test_markdown_snippets_that_are_not_json_are_ignored():
     readme = "```json\n{\"mcpServers\": {\"x\": {\"command\": \"docker\", \"args\": [\"run\", ...]}}}\n```\n"
     assert specs_in_file("README.md", readme) == []
+
+
+# What the server is started with (the command, env files, fallbacks) ---------------------------
+
+
+def test_docker_run_command_words_after_the_image_with_their_lines():
+    spec = run("-e", "A=${A:-admin}", "--env-file", "x.env", "img", "--host", "0.0.0.0", "--allowed-hosts=*")
+    assert [(w.text, w.line) for w in spec.command] == [("--host", 1), ("0.0.0.0", 1), ("--allowed-hosts=*", 1)]
+    assert spec.env_files == ("x.env",)
+    assert spec.env[0].fallback == "admin"  # what a shell gives docker when A is not set
+    assert run("img").command == () and run("-e", "A=b", "img").env[0].fallback is None
+
+
+def test_client_config_command_words_keep_the_lines_of_their_arguments():
+    text = '{"mcpServers": {"s": {"command": "docker",\n "args": ["run", "-i", "img",\n "--transport", "http"]}}}\n'
+    [spec], _ = parse_client_file("mcp.json", text, ClientFile("Cursor", False))
+    assert [(w.text, w.line) for w in spec.command] == [("--transport", 3), ("http", 3)]
+
+
+def test_compose_entrypoint_command_env_file_and_fallbacks():
+    text = ("services:\n  s:\n    image: x\n    entrypoint: run --x \"a b\"\n    command:\n      - --host\n      - ${HOST:-0.0.0.0}\n"
+            "    env_file: [a.env, {path: b.env, required: false}]\n    environment:\n      P: ${P:-admin}\n"
+            "      Q: ${Q:?required}\n      R: ${R:-from-default}\n")
+    [spec] = parse_compose("compose.yaml", text, lambda path: "R=from-dotenv\n" if path == ".env" else None)
+    assert [(w.text, w.line) for w in spec.command] == [("run", 4), ("--x", 4), ("a b", 4), ("--host", 6), ("0.0.0.0", 7)]
+    assert spec.env_files == ("a.env", "b.env")
+    assert [(e.value, e.fallback) for e in spec.env] == [("${P:-admin}", "admin"), ("${Q:?required}", None),
+                                                          ("${R:-from-default}", "from-dotenv")]
+
+
+def test_kubernetes_command_then_args():
+    text = ("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: x\n"
+            "    command: [serve]\n    args:\n    - --host\n    - 0.0.0.0\n")
+    [spec] = parse_manifests("pod.yaml", text)
+    assert [(w.text, w.line) for w in spec.command] == [("serve", 8), ("--host", 10), ("0.0.0.0", 11)]
+
+
+def test_readme_placeholders_with_spaces_are_words_to_fill_in():
+    text = ("```bash\ndocker run -p 8000:8000 -e TOKEN=<your service account token> -e MCP_SERVER_TOKEN=<caller auth token> "
+            "example/server -t http\n```\n")
+    [spec] = specs_in_file("README.md", text)
+    assert spec.image.written == "example/server"
+    assert [e.name for e in spec.env] == ["TOKEN", "MCP_SERVER_TOKEN"]
+    assert [w.text for w in spec.command] == ["-t", "http"]
+
+
+def test_dockerfile_start_line_is_the_last_entrypoint_or_cmd():
+    from mcpharden.sources.dockerfile import parse_dockerfile
+
+    build = parse_dockerfile("FROM python:3\nCMD [\"a\"]\nFROM python:3 AS b\nENTRYPOINT [\"z\"]\nFROM b\nENV X=1\n",
+                             "Dockerfile", None, {}, None)
+    assert [stage.start_line for stage in build.stages] == [2, 4, 4]

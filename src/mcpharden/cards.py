@@ -8,11 +8,13 @@ from collections.abc import Iterable
 
 from mcpharden.knowledge.credentials import is_credential_name
 from mcpharden.knowledge.runtime import sensitive_mount, socket_exposed
-from mcpharden.model.card import HostMount, PublishedPort, ServerCard
+from mcpharden.model.card import HostMount, OpenEntry, PublishedPort, ServerCard
 from mcpharden.model.container import ContainerSpec
 from mcpharden.model.findings import Finding
 from mcpharden.model.project import Project
 
+# The rules whose findings are ways in that need no secret, and what the card calls them.
+OPEN_ENTRY_RULES = {"mcp-transport-unprotected": "MCP endpoint", "default-credentials-exposed": "default login"}
 # Tools an attacker uses to fetch a second stage, as OS package names and image paths.
 DOWNLOAD_TOOLS = ("curl", "wget", "nc", "netcat", "netcat-openbsd", "socat", "git")
 NAMESPACES = (("host_network", "network"), ("host_pid", "pid"), ("host_ipc", "ipc"), ("host_userns", "user"),
@@ -66,6 +68,8 @@ def _card(name: str, project: Project, specs: tuple[ContainerSpec, ...], finding
                                             f"{spec.path}:{port.line}") for spec in specs for port in spec.ports),
         secret_names=tuple(sorted({env.name for spec in specs for env in spec.env if is_credential_name(env.name)})),
         egress=_egress(specs),
+        open_entries=tuple(OpenEntry(OPEN_ENTRY_RULES[f.rule_id], f.message, f"{f.path}:{f.line}")
+                           for f in mine if f.rule_id in OPEN_ENTRY_RULES),
         sources=tuple(sorted({b.path for b in project.builds} | {s.path for s in specs} | {i.source_path for i in project.images}))
         if builds else tuple(sorted({s.path for s in specs})),
     )

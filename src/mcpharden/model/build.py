@@ -129,6 +129,8 @@ class Stage:
     exposed_ports: tuple[ExposedPort, ...] = ()
     entrypoint: tuple[str, ...] = ()
     cmd: tuple[str, ...] = ()
+    # The line of the ENTRYPOINT or CMD that last set the start command (0: the base image's own).
+    start_line: int = 0
     # uid given to users created in this build (useradd -u 0 admin)
     created_users: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     remote_code: tuple[RemoteCode, ...] = ()

@@ -28,6 +28,16 @@ class PublishedPort:
 
 
 @dataclass(frozen=True)
+class OpenEntry:
+    """A way in that asks for no secret anyone does not already know: an MCP endpoint with its
+    Host/Origin checks off or without authentication, a service published with a default login."""
+
+    kind: str  # "MCP endpoint" or "default login"
+    what: str  # what the run configuration does, as the finding says it (never a credential)
+    where: str  # file:line
+
+
+@dataclass(frozen=True)
 class ServerCard:
     """A one-page summary of how a server is run: user, image, mounts, ports, transport."""
 
@@ -49,6 +59,9 @@ class ServerCard:
     secret_names: tuple[str, ...]  # names only, never values
     egress: str  # "unrestricted", "none" (--network none), or "host network"
     sources: tuple[str, ...]  # the files the card was drawn from
+    # Ways in for anyone on the network or any web page: an MCP endpoint left unprotected
+    # (mcp-transport-unprotected), a published service with a default login (default-credentials-exposed).
+    open_entries: tuple[OpenEntry, ...] = ()
 
     def document(self) -> dict:
         return asdict(self)
@@ -63,8 +76,12 @@ class ServerCard:
             worst.append("privileged mode")
         if self.user == "root":
             worst.append("root")
+        if any(entry.kind == "MCP endpoint" for entry in self.open_entries):
+            worst.append("an MCP endpoint that others can call")
         if any(m.sensitive for m in self.host_mounts):
             worst.append("sensitive host folders")
         if self.secret_names:
             worst.append(f"{len(self.secret_names)} secret(s)")
+        if any(entry.kind == "default login" for entry in self.open_entries):
+            worst.append("a default login on the network")
         return "holds " + ", ".join(worst) if worst else "holds nothing beyond its own container"

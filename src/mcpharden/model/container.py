@@ -30,6 +30,18 @@ class EnvSetting:
     name: str
     value: str | None
     line: int
+    # What the value becomes when its `${...}` references take their defaults (in compose, the
+    # `.env` file next to the compose file is read first): `${DB_PASSWORD:-admin}` -> `admin`.
+    # None when the value references nothing, or a variable with no default (`${TOKEN}`).
+    fallback: str | None = None
+
+
+@dataclass(frozen=True)
+class CommandWord:
+    """One word of the command a run configuration starts a container with, and its file line."""
+
+    text: str
+    line: int
 
 
 @dataclass(frozen=True)
@@ -85,6 +97,14 @@ class ContainerSpec:
     ports: tuple[PublishedPort, ...] = ()
     memory_limit: str | None = None
     pids_limit: str | None = None
+    # The words the container is started with after the image, as the run configuration gives
+    # them: `docker run IMAGE WORDS...`, compose `entrypoint` then `command`, Kubernetes `command`
+    # then `args` (the server's own flags: `--host 0.0.0.0`, `--allowed-hosts *`); empty when the
+    # image's own ENTRYPOINT and CMD run unchanged.
+    command: tuple[CommandWord, ...] = ()
+    # Files the container's environment is read from besides `env` (`--env-file`, compose
+    # `env_file`): a setting absent from `env` may be set there.
+    env_files: tuple[str, ...] = ()
     # The settings the format can express (a Docker MCP catalog entry cannot drop capabilities):
     # a rule does not blame a spec for what its format cannot say.
     settable: frozenset[str] = ALL_SETTINGS

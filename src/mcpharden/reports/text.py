@@ -72,6 +72,7 @@ def card_lines(card) -> list[str]:
         f"  host mounts    {'; '.join(mounts) or 'none'}",
         f"  ports          {'; '.join(ports) or 'none published'}",
         f"  secrets        {listed(card.secret_names)} (names only)",
+        f"  open to others {'; '.join(f'{e.kind}: {shown(e.what)} at {shown(e.where)}' for e in card.open_entries) or 'nothing found'}",
         f"  egress         {card.egress}",
         "",
     ]

@@ -52,6 +52,8 @@ RULE_MODULES = (
     "security_profile_disabled",
     "host_device_exposed",
     "port_exposed_on_all_interfaces",
+    "default_credentials_exposed",
+    "mcp_transport_unprotected",
     "writable_host_mount",
     "no_resource_limits",
     "remote_code_at_build",

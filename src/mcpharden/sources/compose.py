@@ -15,10 +15,11 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
-from mcpharden.model.container import ContainerSpec, EnvSetting, Mount, PublishedPort
+from mcpharden.model.container import CommandWord, ContainerSpec, EnvSetting, Mount, PublishedPort
 from mcpharden.model.findings import Notice
 from mcpharden.model.images import ImageRef
-from mcpharden.sources.variables import MAX_EXPANDED_CHARS, ExpansionTooLong, expand
+from mcpharden.sources.shell import words_of
+from mcpharden.sources.variables import MAX_EXPANDED_CHARS, ExpansionTooLong, expand, fallback
 from mcpharden.sources.runargs import is_host_path, is_no_new_privileges, published_port, short_volume
 from mcpharden.sources.yamlnodes import YamlList, YamlMap, load_documents
 
@@ -269,25 +270,51 @@ def _spec(path: str, name: str, line: int, service: YamlMap, environment: dict[s
         host_uts=(text("uts") or "") == "host",
         host_cgroupns=(text("cgroup") or "") == "host",
         security_opts=tuple(strings("security_opt")),
-        env=tuple(_environment(service)),
+        env=tuple(_environment(service, environment)),
         ports=tuple(_ports(service, environment)),
+        command=tuple(_command(service, "entrypoint", environment)) + tuple(_command(service, "command", environment)),
+        env_files=tuple(_env_files(service, environment)),
         memory_limit=text("mem_limit") or _deploy_limit(service, "memory"),
         pids_limit=text("pids_limit") or _deploy_limit(service, "pids"),
         lines=MappingProxyType(lines),
     )
 
 
-def _environment(service: YamlMap) -> Iterator[EnvSetting]:
+def _environment(service: YamlMap, environment: dict[str, str]) -> Iterator[EnvSetting]:
     """`environment:` as a list (`- NAME=value`, `- NAME`) or a mapping, values as written:
-    `${TOKEN}` is a reference, not the value .env gives it."""
+    `${TOKEN}` is a reference, not the value .env gives it (that is the setting's `fallback`,
+    with the defaults of the variables .env does not set)."""
     value = service.get("environment")
     if isinstance(value, YamlMap):
         for name, assigned in value.items():
-            yield EnvSetting(str(name), None if assigned is None else str(assigned), value.line_of(name))
+            written = None if assigned is None else str(assigned)
+            yield EnvSetting(str(name), written, value.line_of(name), fallback(written, environment))
     elif isinstance(value, YamlList):
         for index, item in enumerate(value):
             name, equals, assigned = str(item).partition("=")
-            yield EnvSetting(name, assigned if equals else None, value.line_of(index))
+            written = assigned if equals else None
+            yield EnvSetting(name, written, value.line_of(index), fallback(written, environment))
+
+
+def _env_files(service: YamlMap, environment: dict[str, str]) -> Iterator[str]:
+    """`env_file:` as a path, a list of paths, or a list of `{path, required}`."""
+    value = service.get("env_file")
+    for item in value if isinstance(value, YamlList) else [value] if isinstance(value, str) else []:
+        path = item.get("path") if isinstance(item, YamlMap) else item
+        if isinstance(path, str) and path:
+            yield interpolate(path, environment)
+
+
+def _command(service: YamlMap, key: str, environment: dict[str, str]) -> Iterator[CommandWord]:
+    """`command:`/`entrypoint:` as words: a list, or a string split as compose splits it."""
+    value = service.get(key)
+    if isinstance(value, YamlList):
+        for index, item in enumerate(value):
+            if not isinstance(item, (YamlMap, YamlList)):
+                yield CommandWord(interpolate(str(item), environment), value.line_of(index))
+    elif isinstance(value, str) and getattr(value, "tag", "") != "!reset":
+        for word in words_of(interpolate(value, environment)):
+            yield CommandWord(word, service.line_of(key))
 
 
 def _ports(service: YamlMap, environment: dict[str, str]) -> Iterator[PublishedPort]:
@@ -329,7 +356,7 @@ _SETTING_FIELDS = {
     "read_only": "read_only_root", "security_opt": "no_new_privileges", "network_mode": "host_network",
     "pid": "host_pid", "ipc": "host_ipc", "image": "image", "devices": "devices", "userns_mode": "host_userns",
     "uts": "host_uts", "cgroup": "host_cgroupns", "ports": "ports", "mem_limit": "memory_limit",
-    "pids_limit": "pids_limit", "environment": "env",
+    "pids_limit": "pids_limit", "environment": "env", "command": "command",
 }
 
 

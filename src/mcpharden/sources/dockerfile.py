@@ -75,6 +75,7 @@ class _StageState:
     exposed: list[ExposedPort] = field(default_factory=list)
     entrypoint: tuple[str, ...] = ()
     cmd: tuple[str, ...] = ()
+    start_line: int = 0
     created_users: dict[str, str] = field(default_factory=dict)
     # Tool settings that persist across RUNs in config files (poetry config virtualenvs.create false).
     tool_settings: dict[str, str] = field(default_factory=dict)
@@ -116,6 +117,7 @@ class _StageState:
             exposed_ports=tuple(self.exposed),
             entrypoint=self.entrypoint,
             cmd=self.cmd,
+            start_line=self.start_line,
             created_users=MappingProxyType(dict(self.created_users)),
             remote_code=tuple(self.remote_code),
             os_packages=tuple(self.os_packages),
@@ -246,6 +248,7 @@ class _Builder:
             exposed=list(parent.exposed_ports),
             entrypoint=parent.entrypoint,
             cmd=parent.cmd,
+            start_line=parent.start_line,
             created_users=dict(parent.created_users),
             os_packages=list(parent.os_packages),  # installed files are inherited
             declarations=[d for d in parent.declarations if d.kind == "ENV"],  # ENV persists; ARG does not
@@ -312,9 +315,11 @@ class _Builder:
     def _on_entrypoint(self, stage: _StageState, command) -> None:
         stage.entrypoint = _exec_words(command)
         stage.cmd = ()  # BuildKit resets an inherited CMD when ENTRYPOINT is set
+        stage.start_line = command.start_line
 
     def _on_cmd(self, stage: _StageState, command) -> None:
         stage.cmd = _exec_words(command)
+        stage.start_line = command.start_line
 
     def _on_copy(self, stage: _StageState, command) -> None:
         source = _flag_value(command.flags, "--from")

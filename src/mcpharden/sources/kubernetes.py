@@ -16,7 +16,7 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
-from mcpharden.model.container import ALL_SETTINGS, ContainerSpec, EnvSetting, Mount, PublishedPort
+from mcpharden.model.container import ALL_SETTINGS, CommandWord, ContainerSpec, EnvSetting, Mount, PublishedPort
 from mcpharden.model.images import ImageRef
 from mcpharden.sources.yamlnodes import YamlError, YamlList, YamlMap, load_documents
 
@@ -156,6 +156,15 @@ def _host_ports(container: YamlMap) -> Iterator[PublishedPort]:
                                 ports.line_of(index))
 
 
+def _command(container: YamlMap) -> Iterator[CommandWord]:
+    """`command` then `args`: the words the container starts with."""
+    for key in ("command", "args"):
+        words = container.get(key)
+        for index, word in enumerate(words if isinstance(words, YamlList) else []):
+            if not isinstance(word, (YamlMap, YamlList)):
+                yield CommandWord(str(word), words.line_of(index))
+
+
 def _memory_limit(container: YamlMap) -> str | None:
     limits = _get(container, ("resources", "limits"))
     memory = limits.get("memory") if isinstance(limits, YamlMap) else None
@@ -203,6 +212,8 @@ def _spec(path: str, workload: str, line: int, pod: YamlMap, pod_context: YamlMa
         "security_opts": (context.line_of("seccompProfile") if "seccompProfile" in context
                           else context.line_of("appArmorProfile") if "appArmorProfile" in context else None),
         "env": container.line_of("env") if "env" in container else None,
+        "command": (container.line_of("command") if "command" in container
+                    else container.line_of("args") if "args" in container else None),
     }
     image = container.get("image")
     privileged = context.get("privileged") is True
@@ -229,6 +240,7 @@ def _spec(path: str, workload: str, line: int, pod: YamlMap, pod_context: YamlMa
         env=tuple(_environment(container)),
         ports=tuple(_host_ports(container)),
         memory_limit=_memory_limit(container),
+        command=tuple(_command(container)),
         # A container has no pids limit of its own in Kubernetes (it is the kubelet's podPidsLimit).
         settable=ALL_SETTINGS - {"pids_limit"},
         lines=MappingProxyType({k: v for k, v in field_lines.items() if v is not None}),

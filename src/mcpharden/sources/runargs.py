@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from mcpharden.model.container import ContainerSpec, EnvSetting, Mount, PublishedPort
+from mcpharden.model.container import CommandWord, ContainerSpec, EnvSetting, Mount, PublishedPort
 from mcpharden.model.images import ImageRef
+from mcpharden.sources.variables import fallback
 
 ENGINES = frozenset({"docker", "podman", "nerdctl", "finch"})
 
@@ -60,6 +61,7 @@ class _Spec:
     cgroupns: str | None = None
     security_opts: list[str] = field(default_factory=list)
     env: list[EnvSetting] = field(default_factory=list)
+    env_files: list[str] = field(default_factory=list)
     ports: list[PublishedPort] = field(default_factory=list)
     memory: str | None = None
     pids_limit: str | None = None
@@ -154,6 +156,8 @@ def parse_run(arguments: list[str], path: str, origin: str, line: int, name: str
         ports=tuple(spec.ports),
         memory_limit=spec.memory,
         pids_limit=spec.pids_limit,
+        command=tuple(CommandWord(arguments[i], at(i)) for i in range(index + 1, len(arguments))) if image else (),
+        env_files=tuple(spec.env_files),
         from_documentation=from_documentation,
         lines=MappingProxyType({**spec.lines, "image": at(index)}),
     )
@@ -212,7 +216,11 @@ def _apply(spec: _Spec, option: str, value: str | None, line: int) -> None:
             spec.no_new_privileges, spec.lines["no_new_privileges"] = True, line
     elif option in ("-e", "--env") and value:
         name, equals, assigned = value.partition("=")
-        spec.env.append(EnvSetting(name, assigned if equals else None, line))
+        written = assigned if equals else None
+        # A shell expands `${VAR:-default}` before docker sees it (`\$` is its escape).
+        spec.env.append(EnvSetting(name, written, line, fallback(written, {}, syntax="dockerfile")))
+    elif option == "--env-file" and value:
+        spec.env_files.append(value)
     elif option in ("-p", "--publish") and value:
         spec.ports.append(published_port(value, line))
         spec.lines.setdefault("ports", line)
