@@ -49,6 +49,11 @@ class ServerCard:
     secret_names: tuple[str, ...]  # names only, never values
     egress: str  # "unrestricted", "none" (--network none), or "host network"
     sources: tuple[str, ...]  # the files the card was drawn from
+    # Paths every user may write in the image (world-writable-path), and files holding
+    # credentials that the build copies in from its context (build-context-leaks-secrets):
+    # paths only, never contents.
+    world_writable_paths: tuple[str, ...] = ()
+    secret_files: tuple[str, ...] = ()
 
     def document(self) -> dict:
         return asdict(self)
@@ -65,6 +70,6 @@ class ServerCard:
             worst.append("root")
         if any(m.sensitive for m in self.host_mounts):
             worst.append("sensitive host folders")
-        if self.secret_names:
-            worst.append(f"{len(self.secret_names)} secret(s)")
+        if self.secret_names or self.secret_files:
+            worst.append(f"{len(self.secret_names) + len(self.secret_files)} secret(s)")
         return "holds " + ", ".join(worst) if worst else "holds nothing beyond its own container"
