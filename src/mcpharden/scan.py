@@ -390,7 +390,7 @@ class _ProjectBuilder:
         if scope == "repository":  # the build contexts are folders of a scanned directory
             from mcpharden.sources.buildcontext import with_contexts
 
-            builds = with_contexts(builds, containers, self.pipelines, self.context_files, self.reader.read)
+            builds = with_contexts(builds, containers, self.pipelines, self.context_files, self.reader.read, self.reader.notices)
         servers = {build.path: server_facts(build, tuple(self.evidence), containers) for build in builds}
         return Project(
             scope=scope,

@@ -303,3 +303,35 @@ def test_ignore_file_reading():
 def test_copy_sources_use_go_filepath_match():
     assert go_match("*.json", "a.json") and not go_match("*.json", "d/a.json") and go_match("*", ".env")
     assert go_match("conf?g", "config") and not go_match("[", "[")
+
+
+def test_hostile_ignore_files_and_patterns_stay_fast(tmp_path):
+    import time
+
+    deep = "/".join(["d"] * 40) + "/.env"
+    started = time.process_time()
+    rules = parse_ignore_file("\n".join(["*a" * 60 + "b", "**/" * 300 + "x", "?" * 900, "[b-z]*" * 100 + "q"]))
+    assert not rules.excludes("a" * 2000) and not rules.excludes(deep)
+    assert not go_match("*a" * 60 + "b", "a" * 2000)
+    assert time.process_time() - started < 2
+    # too many patterns to judge: a notice, and nothing reported for that context
+    files = {"Dockerfile": SERVER, ".env": ENV, ".dockerignore": "x\n" * 1001}
+    result = scan_files(tmp_path, files, select=(RULE,))
+    assert not findings(result, RULE)
+    assert [n.message for n in result.notices] == ["not judged as a build's ignore file: more than 1000 patterns, "
+                                                   "or one longer than 1024 characters"]
+
+
+@pytest.mark.parametrize("argv, expected", [
+    ("docker build .", (None, ".")),
+    ("docker build -f docker/Dockerfile -t app:1 .", ("docker/Dockerfile", ".")),
+    ("docker buildx build --platform linux/amd64,linux/arm64 --file=x.Dockerfile --push ./api", ("x.Dockerfile", "./api")),
+    ("podman build --build-arg A=1 -t x -fContainerfile ctx", ("Containerfile", "ctx")),
+    ("buildah bud -t x .", (None, ".")),
+    ("docker build - < Dockerfile", None), ("docker build https://github.com/o/r.git", None),
+    ("docker compose build", None), ("docker run -it x", None), ("docker build -t x", None),
+])
+def test_build_commands_name_their_dockerfile_and_context(argv, expected):
+    from mcpharden.sources.runargs import build_paths
+
+    assert build_paths(argv.split()) == expected

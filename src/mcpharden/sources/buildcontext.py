@@ -22,13 +22,15 @@ import posixpath
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
+from mcpharden.budget import FILE_SECONDS, BudgetExceeded, time_budget
 from mcpharden.knowledge.credentials import credential_kind
 from mcpharden.knowledge.image_contents import credential_file_kind
 from mcpharden.model.build import BuildContext, BuildModel, ContextCopy, ContextFile, ContextLeak
 from mcpharden.model.container import ContainerSpec
+from mcpharden.model.findings import Notice
 from mcpharden.model.pipeline import Pipeline
-from mcpharden.sources.dockerignore import (IgnoreFileError, IgnoreRules, clean, go_match, has_wildcard,
-                                            parse_ignore_file, path_match)
+from mcpharden.sources.dockerignore import (IgnoreFileError, IgnoreFileTooLarge, IgnoreRules, clean, go_match,
+                                            has_wildcard, parse_ignore_file, path_match)
 from mcpharden.sources.installs import build_knowledge
 
 Reader = Callable[..., "str | None"]
@@ -36,32 +38,44 @@ GIT_FOLDER = ".git/"
 
 
 def with_contexts(builds: Iterable[BuildModel], containers: Iterable[ContainerSpec], pipelines: Iterable[Pipeline],
-                  context_files: Iterable[str], read: Reader) -> tuple[BuildModel, ...]:
-    """Each build with its contexts (BuildModel.contexts)."""
+                  context_files: Iterable[str], read: Reader, notices: list[Notice]) -> tuple[BuildModel, ...]:
+    """Each build with its contexts (BuildModel.contexts); what cannot be judged is a notice."""
     named = _named_contexts(containers, pipelines)
     listed = sorted(set(context_files))
-    memo = _Memo(read)  # several Dockerfiles often share one context
+    memo = _Memo(read, notices)  # several Dockerfiles often share one context
     built = []
     for build in builds:
         contexts = named.get(build.path) or {posixpath.dirname(build.path): "the Dockerfile's folder"}
-        built.append(replace(build, contexts=tuple(_context(build, folder, by, listed, memo) for folder, by in contexts.items())))
+        judged = []
+        for folder, by in contexts.items():
+            try:
+                with time_budget(FILE_SECONDS):
+                    judged.append(_context(build, folder, by, listed, memo))
+            except BudgetExceeded as error:
+                notices.append(Notice(build.path, f"build context `{folder or '.'}` not judged: {error}"))
+        built.append(replace(build, contexts=tuple(judged)))
     return tuple(built)
 
 
 class _Memo:
     """The reader, with what was found per ignore file and per context folder in one scan."""
 
-    def __init__(self, read: Reader) -> None:
+    def __init__(self, read: Reader, notices: list[Notice]) -> None:
         self.read = read
+        self.notices = notices
         self.sensitive: dict[str, list[ContextFile]] = {}
         self.rules: dict[str, IgnoreRules | None] = {}
 
     def ignore_rules(self, path: str, text: str) -> IgnoreRules | None:
-        """The ignore file's rules; None when Docker refuses it."""
+        """The ignore file's rules; None when Docker refuses it (no build runs) or when it is
+        too large to judge (a notice says so): either way no leak is reported."""
         if path not in self.rules:
             try:
                 self.rules[path] = parse_ignore_file(text)
             except IgnoreFileError:
+                self.rules[path] = None
+            except IgnoreFileTooLarge as error:
+                self.notices.append(Notice(path, f"not judged as a build's ignore file: {error}"))
                 self.rules[path] = None
         return self.rules[path]
 
@@ -264,6 +278,6 @@ def _relative_to_source(source: str, path: str) -> str | None:
 def _excluded_by_flags(excludes: tuple[str, ...], relative: str, path: str) -> bool:
     try:
         rules = parse_ignore_file("\n".join(pattern.lstrip("#") for pattern in excludes))
-    except IgnoreFileError:
-        return True  # BuildKit refuses the pattern: the COPY fails, nothing is copied
+    except (IgnoreFileError, IgnoreFileTooLarge):
+        return True  # BuildKit refuses the pattern (the COPY fails), or too many to judge: nothing said
     return rules.excludes(relative) or rules.excludes(path)

@@ -13,20 +13,33 @@ everything below `secrets`. Docker rejects a pattern `filepath.Match` rejects (a
 `[`), and a lone `!`: such a file fails every build (IgnoreFileError).
 
 `COPY` sources are `filepath.Match` patterns of their own (`go_match`), without `**`.
+
+Docker compiles a pattern into a regular expression character by character; here the same
+pieces are matched by a table (linear in the pattern times the path, as Go's engine is, where
+a backtracking engine is not: an ignore file is input from the scanned repository). One
+difference: a `[...]` class is a class here, while Docker also rewrites a `*` or `?` inside it
+(`[*]` becomes an odd expression); no real ignore file writes that. Files of more than
+MAX_PATTERNS patterns, or with a pattern longer than MAX_PATTERN_CHARS, are not judged.
 """
 
 from __future__ import annotations
 
 import posixpath
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-MAX_PATTERNS = 10_000  # a longer ignore file is read up to here (real ones hold a few dozen)
+# Bounds of what is judged (real ignore files hold a few dozen short patterns): matching costs
+# a pattern's length times a path's, for every pattern and path.
+MAX_PATTERNS = 1_000
+MAX_PATTERN_CHARS = 1_024
 
 
 class IgnoreFileError(ValueError):
     """An ignore file Docker refuses: the build fails before anything is copied."""
+
+
+class IgnoreFileTooLarge(ValueError):
+    """An ignore file past the bounds above: Docker reads it, mcpharden does not judge it."""
 
 
 @dataclass(frozen=True)
@@ -73,11 +86,11 @@ def parse_ignore_file(text: str) -> IgnoreRules:
                 line = line[1:]
         if not line:
             raise IgnoreFileError(f'line {number}: illegal exclusion pattern: "!"')
+        if len(line) > MAX_PATTERN_CHARS or len(patterns) >= MAX_PATTERNS:
+            raise IgnoreFileTooLarge(f"more than {MAX_PATTERNS} patterns, or one longer than {MAX_PATTERN_CHARS} characters")
         if _compiled(line) is None:
             raise IgnoreFileError(f"line {number}: syntax error in pattern {line!r}")
         patterns.append(IgnorePattern(line, exception, number))
-        if len(patterns) >= MAX_PATTERNS:
-            break
     return IgnoreRules(tuple(patterns))
 
 
@@ -110,6 +123,10 @@ def path_match(pattern: str, path: str) -> bool:
 
 
 def _matches_or_parent(pattern: str, path: str) -> bool:
+    compiled = _compiled(pattern)
+    if compiled is not None and compiled[0] == "tokens":  # the path and its parent folders in one pass
+        matched = _matched_prefixes(compiled[1], path)
+        return matched[len(path)] or any(matched[at] for at, char in enumerate(path) if char == "/")
     if _match(pattern, path):
         return True
     parts = path.split("/")[:-1]
@@ -127,19 +144,21 @@ def _match(pattern: str, path: str) -> bool:
         return path.startswith(value)
     if kind == "suffix":
         return path.endswith(value) or (value.startswith("/") and path == value[1:])
-    return value.fullmatch(path) is not None
-
-
-_ESCAPED = frozenset(".+()|{}$")
+    return _matched_prefixes(value, path)[len(path)]
 
 
 @lru_cache(maxsize=4096)
 def _compiled(pattern: str) -> tuple[str, object] | None:
     """How patternmatcher matches `pattern`: ("exact", text), ("prefix", text) for `a/**`,
-    ("suffix", text) for `**/a`, or ("regexp", compiled); None for a pattern Docker refuses."""
+    ("suffix", text) for `**/a`, or ("tokens", tokens) for what it compiles to a regular
+    expression; None for a pattern Docker refuses.
+
+    The regular expression is matched here token by token, in time proportional to the
+    pattern's length times the path's (Go's regexp engine is linear; a backtracking one is
+    not, and an ignore file is input from the scanned repository)."""
     if not _valid_go_pattern(pattern):
         return None
-    regexp = ""
+    tokens: list[tuple] = []
     kind = "exact"
     index = 0
     position = 0  # how many characters (or `**`) were read: `**` first makes a suffix match
@@ -154,34 +173,35 @@ def _compiled(pattern: str) -> tuple[str, object] | None:
                     if kind == "exact":
                         kind = "prefix"
                     else:
-                        regexp += ".*"
+                        tokens.append(("all",))  # `.*`
                         kind = "regexp"
                 else:
-                    regexp += "(.*/)?"
+                    tokens.append(("dirs",))  # `(.*/)?`
                     kind = "regexp"
                 if position == 0:
                     kind = "suffix"
                 position += 1
                 continue
-            regexp += "[^/]*"
+            tokens.append(("star",))  # `[^/]*`
             kind = "regexp"
         elif char == "?":
-            regexp += "[^/]"
+            tokens.append(("one",))  # `[^/]`
             kind = "regexp"
-        elif char in _ESCAPED:
-            regexp += "\\" + char
         elif char == "\\":
             if index + 1 < len(pattern):
                 index += 1
-                regexp += "\\" + pattern[index]
+                tokens.append(("char", pattern[index]))
                 kind = "regexp"
             else:
-                regexp += "\\\\"
-        elif char in "[]":
-            regexp += char
+                tokens.append(("char", "\\"))
+        elif char == "[":
+            token, index = _class(pattern, index)
+            tokens.append(token)
             kind = "regexp"
+        elif char == "^":
+            tokens.append(("start",))  # copied into the expression as it is: an anchor
         else:
-            regexp += char  # as Docker does: a `^` becomes an anchor
+            tokens.append(("char", char))
         index += 1
         position += 1
     if kind == "exact":
@@ -190,10 +210,59 @@ def _compiled(pattern: str) -> tuple[str, object] | None:
         return kind, pattern[:-2]
     if kind == "suffix":
         return kind, pattern[2:]
-    try:
-        return kind, re.compile(regexp, re.DOTALL)
-    except re.error:
-        return None
+    return "tokens", tuple(tokens)
+
+
+def _class(pattern: str, index: int) -> tuple[tuple, int]:
+    """The class that starts at `pattern[index]` (`[`): ("class", negated, ranges), and the
+    index of its closing `]`. _valid_go_pattern made sure it closes."""
+    index += 1
+    negated = pattern[index] == "^"
+    if negated:
+        index += 1
+    ranges = []
+    while pattern[index] != "]" or not ranges:
+        low, index = _class_char(pattern, index)
+        high = low
+        if pattern[index] == "-":
+            high, index = _class_char(pattern, index + 1)
+        ranges.append((low, high))
+    return ("class", negated, tuple(ranges)), index
+
+
+def _token_takes(token: tuple, char: str) -> bool:
+    kind = token[0]
+    if kind == "char":
+        return char == token[1]
+    if kind == "one":
+        return char != "/"
+    _, negated, ranges = token
+    return any(low <= char <= high for low, high in ranges) != negated
+
+
+def _matched_prefixes(tokens: tuple, text: str) -> list[bool]:
+    """For each length n, whether the tokens match all of `text[:n]`: one row per token of a
+    table built from the first token on, each from the one before (no backtracking)."""
+    size = len(text)
+    row = [True] + [False] * size
+    for token in tokens:
+        kind = token[0]
+        next_row = [False] * (size + 1)
+        if kind in ("star", "all"):
+            for at in range(size + 1):
+                next_row[at] = row[at] or (at > 0 and next_row[at - 1] and (kind == "all" or text[at - 1] != "/"))
+        elif kind == "dirs":  # `(.*/)?`: nothing, or anything that ends with `/`
+            seen = False
+            for at in range(size + 1):
+                next_row[at] = row[at] or (seen and text[at - 1] == "/")
+                seen = seen or row[at]
+        elif kind == "start":
+            next_row[0] = row[0]
+        else:
+            for at in range(1, size + 1):
+                next_row[at] = row[at - 1] and _token_takes(token, text[at - 1])
+        row = next_row
+    return row
 
 
 def _valid_go_pattern(pattern: str) -> bool:
@@ -240,45 +309,34 @@ def _class_char(pattern: str, index: int) -> tuple[str | None, int]:
 
 
 @lru_cache(maxsize=1024)
-def _go_regexp(pattern: str) -> re.Pattern[str] | None:
+def _go_tokens(pattern: str) -> tuple | None:
+    """Go's `filepath.Match` pattern as tokens: `*` never crosses `/` (`**` is two of them)."""
     if not _valid_go_pattern(pattern):
         return None
-    regexp = ""
+    tokens: list[tuple] = []
     index = 0
     while index < len(pattern):
         char = pattern[index]
         if char == "*":
-            regexp += "[^/]*"
+            tokens.append(("star",))
         elif char == "?":
-            regexp += "[^/]"
-        elif char == "\\" and index + 1 < len(pattern):
+            tokens.append(("one",))
+        elif char == "\\":
             index += 1
-            regexp += re.escape(pattern[index])
+            tokens.append(("char", pattern[index]))
         elif char == "[":
-            end = index + 1
-            if end < len(pattern) and pattern[end] == "^":
-                end += 1
-            end += 1  # a class holds at least one character, `]` included
-            while end < len(pattern) and pattern[end] != "]":
-                end += 2 if pattern[end] == "\\" else 1
-            body = pattern[index + 1:end]
-            negated = body.startswith("^")
-            body = body[1:] if negated else body
-            regexp += "[" + ("^" if negated else "") + body.replace("[", "\\[") + "]"
-            index = end
+            token, index = _class(pattern, index)
+            tokens.append(token)
         else:
-            regexp += re.escape(char)
+            tokens.append(("char", char))
         index += 1
-    try:
-        return re.compile(regexp, re.DOTALL)
-    except re.error:
-        return None
+    return tuple(tokens)
 
 
 def go_match(pattern: str, name: str) -> bool:
     """Go's `filepath.Match(pattern, name)` on `/` paths (what COPY sources are matched with)."""
-    compiled = _go_regexp(pattern)
-    return compiled is not None and compiled.fullmatch(name) is not None
+    tokens = _go_tokens(pattern)
+    return tokens is not None and _matched_prefixes(tokens, name)[len(name)]
 
 
 def has_wildcard(pattern: str) -> bool:
