@@ -113,3 +113,31 @@ def test_exposure_rules_on_the_corpus(corpus):
     for finding in result.findings:
         assert redact_text(finding.message) == finding.message, finding.message
     assert not [f for f in result.findings if "mysecretpassword" in f.message or "minioadmin" in f.message]
+
+
+def test_world_writable_paths_in_the_corpus_dockerfiles(corpus):
+    """Real `chmod 777` steps are found on their line; `chmod o+x /root` (awslabs) and group
+    write for OpenShift (`chmod g=u`) are not world-writable."""
+    result = scan_target(corpus, ScanOptions(select=("world-writable-path",)))
+    found = {(f.path, f.line) for f in result.findings}
+    expected = {"corpus": ("schogini__schogini_mcp_image_border/Dockerfile", 14),
+                "corpus2": ("tuanle96__mcp-odoo/Dockerfile", 18)}[corpus.name]
+    assert expected in found
+    assert not [path for path, _ in found if path.startswith(("awslabs__mcp/", "quarkiverse__"))]
+    for finding in result.findings:
+        assert "writable by every user" in finding.message and ("chmod" in finding.message or "-m 0776" in finding.message
+                                                                or "--chmod" in finding.message), finding.message
+
+
+def test_build_contexts_of_the_corpus_are_read_without_notices(corpus):
+    """The corpora hold container files and `.dockerignore` files, no credential files: every
+    ignore file parses as Docker reads it, and nothing is reported without a file to report."""
+    from mcpharden.sources.dockerignore import parse_ignore_file
+
+    ignore_files = [path for path in corpus.rglob("*.dockerignore") if path.is_file()]
+    assert len(ignore_files) > 100
+    for path in ignore_files:
+        parse_ignore_file(path.read_text(encoding="utf-8", errors="replace"))  # IgnoreFileError: Docker would refuse it
+    result = scan_target(corpus, ScanOptions(select=("build-context-leaks-secrets",)))
+    assert not [n for n in result.notices if "failed" in n.message]
+    assert not result.findings

@@ -72,7 +72,15 @@ def _card(name: str, project: Project, specs: tuple[ContainerSpec, ...], finding
                            for f in mine if f.rule_id in OPEN_ENTRY_RULES),
         sources=tuple(sorted({b.path for b in project.builds} | {s.path for s in specs} | {i.source_path for i in project.images}))
         if builds else tuple(sorted({s.path for s in specs})),
+        world_writable_paths=_detail_items(mine, "world-writable-path", "paths"),
+        secret_files=_detail_items(mine, "build-context-leaks-secrets", "files"),
     )
+
+
+def _detail_items(findings, rule_id: str, key: str) -> tuple[str, ...]:
+    """The items a rule's findings list in one of their details (`paths=/a, /b`)."""
+    return tuple(sorted({item for f in findings if f.rule_id == rule_id
+                         for item in dict(f.details).get(key, "").split(", ") if item}))
 
 
 def _user(project: Project, specs, findings, builds: bool) -> tuple[str, str]:

@@ -353,6 +353,7 @@ class _ProjectBuilder:
         self.evidence: list[TransportEvidence] = []
         self.compose_seen: set[str] = set()
         self.parsed: set[str] = set()
+        self.context_files: list[str] = []  # files a build context must not send (read when a COPY reaches them)
 
     def add(self, artifact: Artifact) -> None:
         from mcpharden.budget import FILE_SECONDS, BudgetExceeded, time_budget
@@ -360,6 +361,9 @@ class _ProjectBuilder:
         from mcpharden.sources.kubernetes import HelmTemplate
         from mcpharden.sources.yamlnodes import YamlError
 
+        if artifact.kind == "context":
+            self.context_files.append(artifact.path)
+            return
         quiet = artifact.kind in ("source", "yaml", "runlines")  # not every such file is ours to read
         text = self.reader.read(artifact.path, limit=MAX_SOURCE_BYTES if artifact.kind == "source" else MAX_CONFIG_BYTES, quiet=quiet)
         if text is None:
@@ -421,10 +425,15 @@ class _ProjectBuilder:
         from mcpharden.sources.transport import server_facts
 
         containers = tuple(self.containers)
-        servers = {build.path: server_facts(build, tuple(self.evidence), containers) for build in self.builds}
+        builds = tuple(self.builds)
+        if scope == "repository":  # the build contexts are folders of a scanned directory
+            from mcpharden.sources.buildcontext import with_contexts
+
+            builds = with_contexts(builds, containers, self.pipelines, self.context_files, self.reader.read, self.reader.notices)
+        servers = {build.path: server_facts(build, tuple(self.evidence), containers) for build in builds}
         return Project(
             scope=scope,
-            builds=tuple(self.builds),
+            builds=builds,
             pipelines=tuple(self.pipelines),
             servers=servers,
             containers=tuple(self.containers),

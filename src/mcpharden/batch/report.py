@@ -389,11 +389,13 @@ def _card_html(card: dict) -> str:
         ("download tools", listed(card.get("download_tools")) or "none"),
         ("root file system writable", yes(card.get("writable_root_filesystem"))),
         ("can rewrite its own code", yes(card.get("can_rewrite_own_code"))),
+        ("writable by every user", listed(card.get("world_writable_paths")) or "none"),
         ("engine socket / privileged", f"{yes(card.get('engine_socket'))} / {yes(card.get('privileged'))}"),
         ("capabilities added", listed(card.get("capabilities_added")) or "none"),
         ("host namespaces", listed(card.get("host_namespaces")) or "none"),
         ("host mounts", mounts), ("published ports", ports),
-        ("secret names", listed(card.get("secret_names")) or "none"), ("egress", str(card.get("egress"))),
+        ("secret names", listed(card.get("secret_names")) or "none"),
+        ("credential files in the image", listed(card.get("secret_files")) or "none"), ("egress", str(card.get("egress"))),
         ("open to others", "; ".join(f"{e.get('kind')}: {e.get('what')} ({e.get('where')})" for e in entries("open_entries"))
          or "nothing found"),
     ]

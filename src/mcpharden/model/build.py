@@ -110,6 +110,40 @@ class Declaration:
 
 
 @dataclass(frozen=True)
+class ContextCopy:
+    """A COPY or ADD of build-context files (no `--from`): its sources as written (variables
+    resolved), relative to the context, and where they land. A stage built FROM this one, or a
+    `COPY --from` of the folder they landed in, carries it along (`arrived_via`); a `COPY
+    --from` of part of that folder carries only the context paths below `within`."""
+
+    instruction: str  # "COPY" | "ADD"
+    sources: tuple[str, ...]
+    destination: str  # absolute, in the stage that copied
+    line: int
+    stage: str  # label of the stage whose instruction it is
+    excludes: tuple[str, ...] = ()  # `--exclude=` patterns
+    written: str = ""  # the instruction as written (its first line, shortened)
+    arrived_via: tuple[str, int] | None = None  # ("copied" | "inherited", line) into a later stage
+    within: str = ""  # only paths below this one (relative to a copied source) reached the stage
+
+
+@dataclass(frozen=True)
+class WorldWritable:
+    """A path a build step leaves writable by every user: `chmod 777`, `chmod -R a+w`,
+    `COPY --chmod=666`, `mkdir -m 777`. The mode travels with the files: a stage built FROM
+    this one has it, and a `COPY --from` without `--chmod` of the path (or of what is below a
+    recursive change) brings it along at its new place."""
+
+    path: str  # absolute; as written (with its wildcards) when the step named a pattern
+    how: str  # the step, shortened: "`chmod -R 777 /app`", "`COPY --chmod=777`"
+    line: int
+    stage: str  # label of the stage whose step it is
+    recursive: bool  # everything below `path` too
+    sticky: bool  # the sticky bit is set (1777): others cannot remove or rename what is not theirs
+    arrived_via: tuple[str, int] | None = None  # ("copied" | "inherited", line) into a later stage
+
+
+@dataclass(frozen=True)
 class Stage:
     """One FROM stage of a Dockerfile with the state rules need: base, user, packages, health check."""
 
@@ -137,6 +171,10 @@ class Stage:
     # OS packages installed in this stage or a stage it is built FROM.
     os_packages: tuple[OsPackage, ...] = ()
     declarations: tuple[Declaration, ...] = ()
+    # Build-context files copied into this stage (or a stage it is built FROM, or copied from another).
+    context_copies: tuple[ContextCopy, ...] = ()
+    # Paths every user may write at the end of this stage.
+    world_writable: tuple[WorldWritable, ...] = ()
 
     @property
     def label(self) -> str:
@@ -155,6 +193,8 @@ class BuildModel:
     stages: tuple[Stage, ...]
     final_index: int
     image_uses: tuple[ImageUse, ...]
+    # The build contexts it is built with (when a directory was scanned): what they would send.
+    contexts: tuple[BuildContext, ...] = ()
 
     @property
     def final(self) -> Stage:
@@ -206,3 +246,40 @@ class ManifestVerdict:
     path: str  # the manifest, relative to the scanned root
     installs_dev: bool
     detail: str  # "declares devDependencies", "has no dependency group that uv installs by default"
+
+
+@dataclass(frozen=True)
+class ContextFile:
+    """A file or folder of a build context that must not reach an image: a private key, a
+    token file, an environment file with credentials, Git metadata."""
+
+    path: str  # relative to the context; folders end with "/"
+    kind: str  # "private key", "environment file with credentials", "Git metadata", ...
+    credential: bool  # it holds a credential (or, absent, would): HIGH; Git metadata: MEDIUM
+    # False: not in the scanned files, but `.gitignore` keeps it out of Git (a developer's
+    # checkout has one); `evidence` names that line.
+    present: bool = True
+    evidence: str = ""
+
+
+@dataclass(frozen=True)
+class ContextLeak:
+    """A COPY/ADD that brings context files into the stage that ships."""
+
+    copy: ContextCopy
+    files: tuple[ContextFile, ...]
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """One build context a Dockerfile is built with, and what it sends into the final stage."""
+
+    directory: str  # relative to the scanned root, "" for the root
+    named_by: str  # "the Dockerfile's folder", or the file:line of the compose `build:` / CI build that names it
+    # The ignore file in effect (`<Dockerfile>.dockerignore`, `.dockerignore`), relative to the
+    # scanned root; None when there is none.
+    ignore_file: str | None
+    # Sensitive files of the context that the ignore file does not exclude.
+    sent: tuple[ContextFile, ...] = ()
+    # The COPY/ADD lines that bring some of them into the final stage.
+    leaks: tuple[ContextLeak, ...] = ()

@@ -62,6 +62,11 @@ class ServerCard:
     # Ways in for anyone on the network or any web page: an MCP endpoint left unprotected
     # (mcp-transport-unprotected), a published service with a default login (default-credentials-exposed).
     open_entries: tuple[OpenEntry, ...] = ()
+    # Paths every user may write in the image (world-writable-path), and files holding
+    # credentials that the build copies in from its context (build-context-leaks-secrets):
+    # paths only, never contents.
+    world_writable_paths: tuple[str, ...] = ()
+    secret_files: tuple[str, ...] = ()
 
     def document(self) -> dict:
         return asdict(self)
@@ -80,8 +85,8 @@ class ServerCard:
             worst.append("an MCP endpoint that others can call")
         if any(m.sensitive for m in self.host_mounts):
             worst.append("sensitive host folders")
-        if self.secret_names:
-            worst.append(f"{len(self.secret_names)} secret(s)")
+        if self.secret_names or self.secret_files:
+            worst.append(f"{len(self.secret_names) + len(self.secret_files)} secret(s)")
         if any(entry.kind == "default login" for entry in self.open_entries):
             worst.append("a default login on the network")
         return "holds " + ", ".join(worst) if worst else "holds nothing beyond its own container"

@@ -73,6 +73,7 @@ class ContainerSpec:
     # and that Dockerfile's path relative to the scanned root.
     built_locally: bool = False
     dockerfile: str | None = None
+    build_context: str | None = None  # compose `build.context`, relative to the scanned root
     user: str | None = None  # a run-time user override (`--user`, `user:`, runAsUser)
     run_as_non_root: bool | None = None  # Kubernetes runAsNonRoot
     privileged: bool = False

@@ -66,12 +66,14 @@ def card_lines(card) -> list[str]:
         f"  user           {card.user} ({shown(card.user_evidence)})",
         f"  tools          shell: {yes(card.shell)} · package manager: {card.package_manager or 'none known'}"
         f" · download tools: {listed(card.download_tools)}",
-        f"  file system    root writable: {yes(card.writable_root_filesystem)} · can rewrite its own code: {yes(card.can_rewrite_own_code)}",
+        f"  file system    root writable: {yes(card.writable_root_filesystem)} · can rewrite its own code: {yes(card.can_rewrite_own_code)}"
+        f" · writable by every user: {listed(card.world_writable_paths)}",
         f"  host access    engine socket: {yes(card.engine_socket)} · privileged: {yes(card.privileged)}"
         f" · capabilities added: {listed(card.capabilities_added)} · host namespaces: {listed(card.host_namespaces)}",
         f"  host mounts    {'; '.join(mounts) or 'none'}",
         f"  ports          {'; '.join(ports) or 'none published'}",
-        f"  secrets        {listed(card.secret_names)} (names only)",
+        f"  secrets        {listed(card.secret_names)} (names only)"
+        + (f" · credential files in the image: {listed(card.secret_files)}" if card.secret_files else ""),
         f"  open to others {'; '.join(f'{e.kind}: {shown(e.what)} at {shown(e.where)}' for e in card.open_entries) or 'nothing found'}",
         f"  egress         {card.egress}",
         "",

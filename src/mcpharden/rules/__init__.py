@@ -46,6 +46,7 @@ RULE_MODULES = (
     "setuid_binary",
     "world_writable_path",
     "secret_in_image",
+    "build_context_leaks_secrets",
     "image_contradicts_dockerfile",
     "known_vulnerability",
     "secret_in_run_config",

@@ -253,6 +253,7 @@ def _spec(path: str, name: str, line: int, service: YamlMap, environment: dict[s
         image=ImageRef(str(service.get("image")), image) if image else None,
         built_locally=build is not None,
         dockerfile=_dockerfile(path, build, environment),
+        build_context=_build_context(path, build, environment),
         user=text("user"),
         privileged=_true(service.get("privileged")),
         cap_add=tuple(strings("cap_add")),
@@ -349,6 +350,22 @@ def _dockerfile(path: str, build: Any, environment: dict[str, str]) -> str | Non
         return None  # a remote or absolute context is outside the repository
     joined = posixpath.normpath(posixpath.join(posixpath.dirname(path), context, interpolate(name, environment)))
     return None if joined.startswith("..") else joined
+
+
+def _build_context(path: str, build: Any, environment: dict[str, str]) -> str | None:
+    """The build context a `build:` names, relative to the scanned root ("" for the root);
+    None for a remote or absolute one, or one outside the scanned folder."""
+    if isinstance(build, str):
+        context = build
+    elif isinstance(build, YamlMap):
+        context = str(build.get("context", "."))
+    else:
+        return None
+    context = interpolate(context, environment)
+    if "://" in context or context.startswith(("/", "git@")) or "$" in context:
+        return None
+    joined = posixpath.normpath(posixpath.join(posixpath.dirname(path), context))
+    return None if joined == ".." or joined.startswith("../") else ("" if joined == "." else joined)
 
 
 _SETTING_FIELDS = {

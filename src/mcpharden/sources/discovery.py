@@ -26,6 +26,7 @@ from mcpharden.budget import checkpoint
 from mcpharden.globs import GlobIndex, GlobSet
 from mcpharden.model.findings import Notice
 from mcpharden.knowledge.client_files import client_for
+from mcpharden.knowledge.image_contents import credential_file_name
 from mcpharden.sources.text import SourceText, content_lines, decode, line_breaks_for
 from mcpharden.sources.transport import source_extensions
 
@@ -107,6 +108,7 @@ class Artifact:
 
     path: str  # relative to the root, with `/`
     # "dockerfile" | "ci" | "compose" | "client" | "runlines" | "yaml" (maybe Kubernetes) | "source"
+    # | "context" (a file that may hold a credential: what a build context must not send)
     kind: str
     system: str = ""  # CI system for "ci"; client name for "client"
 
@@ -133,6 +135,8 @@ def classify(relative: str) -> Artifact | None:
         return Artifact(relative, "yaml")
     if suffix in source_extensions() and not name.endswith(".d.ts"):
         return Artifact(relative, "source")
+    if credential_file_name(name):
+        return Artifact(relative, "context")
     return None
 
 

@@ -23,6 +23,7 @@ from mcpharden.model.build import (
     ManifestVerdict,
     is_root_user,
     BuildModel,
+    ContextCopy,
     Declaration,
     DependencyDir,
     ExposedPort,
@@ -34,9 +35,11 @@ from mcpharden.model.build import (
     Stage,
     StageCopy,
     UserState,
+    WorldWritable,
 )
 from mcpharden.model.images import BaseImageProfile, ImageRef
 from mcpharden.sources.installs import absolute, classify, os_packages_installed, remote_code_in
+from mcpharden.sources.permissions import ModeChange, mode_changes, mode_effect
 from mcpharden.sources.shell import SimpleCommand, split_commands, words_of
 from mcpharden.sources.variables import ExpansionTooLong, try_expand
 
@@ -82,6 +85,8 @@ class _StageState:
     remote_code: list[RemoteCode] = field(default_factory=list)
     os_packages: list[OsPackage] = field(default_factory=list)
     declarations: list[Declaration] = field(default_factory=list)
+    context_copies: list[ContextCopy] = field(default_factory=list)
+    world_writable: list[WorldWritable] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -122,6 +127,8 @@ class _StageState:
             remote_code=tuple(self.remote_code),
             os_packages=tuple(self.os_packages),
             declarations=tuple(self.declarations),
+            context_copies=tuple(self.context_copies),
+            world_writable=tuple(self.world_writable),
         )
 
 
@@ -252,6 +259,8 @@ class _Builder:
             created_users=dict(parent.created_users),
             os_packages=list(parent.os_packages),  # installed files are inherited
             declarations=[d for d in parent.declarations if d.kind == "ENV"],  # ENV persists; ARG does not
+            context_copies=[replace(c, arrived_via=c.arrived_via or ("inherited", line)) for c in parent.context_copies],
+            world_writable=[replace(w, arrived_via=w.arrived_via or ("inherited", line)) for w in parent.world_writable],
         )
 
     # Other instructions ------------------------------------------------------------------
@@ -323,7 +332,12 @@ class _Builder:
 
     def _on_copy(self, stage: _StageState, command) -> None:
         source = _flag_value(command.flags, "--from")
+        chmod = _flag_value(command.flags, "--chmod")
+        destination = self._destination(stage, command)
+        if chmod is not None:
+            self._note_copy_mode(stage, command, chmod, destination)
         if source is None:
+            self._note_context_copy(stage, command, destination)
             return
         resolved = try_expand(source, stage.variables()) or source
         source_stage = self._stage_named(resolved)
@@ -331,10 +345,40 @@ class _Builder:
             self.image_uses.append(ImageUse(ImageRef(source, resolved), command.start_line, "COPY --from"))
             return
         sources = tuple(_unquote(v) for v in command.value[:-1])
-        destination = absolute(_unquote(command.value[-1]), stage.workdir) if command.value else stage.workdir
         stage.copies.append(StageCopy(source_stage.index, sources, destination, command.start_line))
         for carried in _carried_dependencies(source_stage, sources, destination):
             stage.dependencies[carried.directory] = replace(carried, arrived_via=("copied", command.start_line))
+        stage.context_copies.extend(_carried_context(source_stage, sources, destination, command.start_line))
+        if chmod is None:  # `--chmod` gives every copied file its own mode
+            into_folder = len(sources) > 1 or _unquote(command.value[-1]).endswith("/")
+            stage.world_writable.extend(_carried_modes(source_stage, sources, destination, into_folder, command.start_line))
+
+    @staticmethod
+    def _destination(stage: _StageState, command) -> str:
+        if not command.value:
+            return stage.workdir
+        return _path_in_stage(_unquote(command.value[-1]), stage.variables(), stage.workdir)
+
+    @staticmethod
+    def _note_context_copy(stage: _StageState, command, destination: str) -> None:
+        """COPY/ADD of files of the build context (not a heredoc, not a URL)."""
+        sources = []
+        for written in (_unquote(v) for v in command.value[:-1]):
+            if written.startswith("<<") or "://" in written or written.startswith("git@"):
+                continue
+            sources.append(try_expand(written, stage.variables()) or written)
+        if sources:
+            excludes = tuple(flag.split("=", 1)[1] for flag in command.flags if flag.startswith("--exclude="))
+            written = " ".join(command.original.split("\n", 1)[0].split())
+            stage.context_copies.append(ContextCopy(command.cmd.upper(), tuple(sources), destination, command.start_line,
+                                                    stage.label, excludes, written if len(written) <= 80 else written[:77] + "..."))
+
+    @staticmethod
+    def _note_copy_mode(stage: _StageState, command, chmod: str, destination: str) -> None:
+        effect = mode_effect(try_expand(chmod, stage.variables()) or chmod)
+        if effect is not None and effect.others_write:
+            how = f"`{command.cmd.upper()} --chmod={chmod}`"
+            stage.world_writable.append(WorldWritable(destination, how, command.start_line, stage.label, True, bool(effect.sticky)))
 
     def _on_add(self, stage: _StageState, command) -> None:
         if not _flag_value(command.flags, "--checksum"):
@@ -389,6 +433,8 @@ class _Builder:
                 continue
             self._note_tool_settings(stage, env, argv)
             self._note_created_user(stage, argv)
+            for change in mode_changes(argv):
+                _apply_mode(stage, change, env, cwd, line)
             stage.os_packages.extend(OsPackage(name, line) for name in os_packages_installed(argv))
             if argv[0] == "rm":
                 _remove_dependencies(stage, argv, cwd)
@@ -521,3 +567,80 @@ def _landing_place(directory: str, copied_root: str, destination: str) -> str | 
     if copied_root.startswith(directory + "/"):
         return destination
     return None
+
+
+def _carried_context(source: Stage, sources: tuple[str, ...], destination: str, line: int) -> list[ContextCopy]:
+    """The context copies of `source` that `COPY --from` brings along: whole when it copies
+    their folder (or one above), the part below a subfolder when it copies that."""
+    carried = []
+    for copy in source.context_copies:
+        landed = copy.destination.rstrip("/") or "/"
+        for pattern in sources:
+            copied_root = posixpath.normpath(posixpath.join("/", pattern))
+            if copied_root == "/" or landed == copied_root or landed.startswith(copied_root + "/") or glob_match(landed, copied_root):
+                carried.append(replace(copy, arrived_via=("copied", line)))
+                break
+            if copied_root.startswith(landed.rstrip("/") + "/"):
+                part = copied_root[len(landed.rstrip("/")) + 1:]
+                within = _narrower(copy.within, part)
+                if within is not None:
+                    carried.append(replace(copy, arrived_via=("copied", line), within=within))
+                break
+    return carried
+
+
+def _narrower(first: str, second: str) -> str | None:
+    """The deeper of two relative folders when one holds the other ("" holds everything); None
+    when they are apart."""
+    if not first or second == first or second.startswith(first + "/"):
+        return second
+    if first.startswith(second + "/"):
+        return first
+    return None
+
+
+def _carried_modes(source: Stage, sources: tuple[str, ...], destination: str, into_folder: bool,
+                   line: int) -> list[WorldWritable]:
+    """World-writable paths of `source` that `COPY --from` (without --chmod) copies with their
+    mode. `into_folder`: the destination is a folder (`/app/`, several sources), where a copied
+    file keeps its name."""
+    carried = []
+    for entry in source.world_writable:
+        for pattern in sources:
+            copied_root = posixpath.normpath(posixpath.join("/", pattern))
+            if copied_root == "/":
+                landed = posixpath.normpath(posixpath.join(destination, entry.path.lstrip("/")))
+            elif entry.path == copied_root or glob_match(entry.path, copied_root):
+                named = into_folder and not entry.recursive  # a file (a folder's content lands in the folder)
+                landed = posixpath.join(destination, posixpath.basename(entry.path)) if named else destination
+            elif entry.path.startswith(copied_root + "/"):
+                landed = posixpath.normpath(posixpath.join(destination, entry.path[len(copied_root) + 1:]))
+            elif entry.recursive and copied_root.startswith(entry.path.rstrip("/") + "/"):
+                landed = destination  # part of a folder whose whole content was made writable
+            else:
+                continue
+            carried.append(replace(entry, path=landed, arrived_via=("copied", line)))
+            break
+    return carried
+
+
+def _apply_mode(stage: _StageState, change: ModeChange, env: Mapping[str, str], cwd: str, line: int) -> None:
+    """A mode a RUN step sets: a grant of others' write access is noted; a change that takes it
+    away (`chmod 755`, `chmod -R o-w`) forgets the grants it covers."""
+    path = _path_in_stage(change.path, env, cwd)
+    if change.effect.others_write:
+        # A symbolic mode that does not name the sticky bit keeps it (`chmod o+w /tmp`).
+        stage.world_writable.append(WorldWritable(path, f"`{change.how}`", line, stage.label, change.recursive,
+                                                  change.effect.sticky is not False))
+    elif change.effect.others_write is False:
+        stage.world_writable[:] = [entry for entry in stage.world_writable
+                                   if not (entry.path == path or (change.recursive and entry.path.startswith(path.rstrip("/") + "/")))]
+
+
+def _path_in_stage(written: str, variables: Mapping[str, str | None], cwd: str) -> str:
+    """An absolute path with its variables resolved; one that starts with a variable the build
+    does not define (`${HOME}/.cache`, set by the shell at run time) stays as written."""
+    resolved = try_expand(written, variables)
+    if resolved is None and written.startswith("$"):
+        return written
+    return absolute(resolved or written, cwd)

@@ -105,6 +105,59 @@ def build_arguments(argv: tuple[str, ...] | list[str], line: int) -> list[EnvSet
     return found
 
 
+# Options of an image build that take a value (the context is the one positional argument).
+_BUILD_VALUE_OPTIONS = frozenset({
+    "-t", "--tag", "-f", "--file", "--build-arg", "--target", "--platform", "--label", "--cache-from", "--cache-to",
+    "--secret", "--ssh", "-o", "--output", "--progress", "--network", "--build-context", "--iidfile",
+    "--metadata-file", "--builder", "--add-host", "--shm-size", "--ulimit", "--attest", "--annotation", "--allow",
+    "--cgroup-parent", "--isolation", "--memory", "-m", "--memory-swap", "--cpu-shares", "-c", "--cpuset-cpus",
+    "--cpuset-mems", "--cpu-period", "--cpu-quota", "--security-opt", "--call", "--check", "--format",
+    "--layers", "--jobs", "--os", "--arch", "--variant", "--authfile", "--creds", "--ignorefile", "--volume", "-v",
+    "--env", "--from", "--manifest", "--sign-by", "--timestamp", "--identity-label", "--unsetenv", "--unsetlabel",
+})
+
+
+def build_paths(argv: tuple[str, ...] | list[str]) -> tuple[str | None, str] | None:
+    """(the Dockerfile `-f` names or None for `<context>/Dockerfile`, the context) of an image
+    build command (docker/podman/nerdctl build, docker buildx build, buildah bud), as written;
+    None for anything else, or when the context is a URL or standard input."""
+    if not argv or argv[0].rsplit("/", 1)[-1].removesuffix(".exe") not in ENGINES | {"buildah"}:
+        return None
+    words = list(argv[1:])
+    while words and words[0].startswith("-"):  # global flags: --context x, -H host
+        flag = words.pop(0)
+        if flag in _VALUE_OPTIONS and "=" not in flag and words:
+            words.pop(0)
+    command = next((c for c in _BUILD_COMMANDS if tuple(words[: len(c)]) == c), None)
+    if command is None:
+        return None
+    dockerfile = None
+    positionals = []
+    rest = iter(words[len(command):])
+    for word in rest:
+        name, equals, value = word.partition("=")
+        if word.startswith("--") and equals:
+            if name == "--file":
+                dockerfile = value
+            continue
+        if word in ("-f", "--file"):
+            dockerfile = next(rest, None)
+        elif word in _BUILD_VALUE_OPTIONS:
+            next(rest, None)
+        elif word.startswith("-f") and len(word) > 2 and not word.startswith("--"):
+            dockerfile = word[2:]
+        elif word.startswith("-") and word != "-":
+            continue
+        else:
+            positionals.append(word)
+    if len(positionals) != 1:
+        return None
+    context = positionals[0]
+    if context == "-" or "://" in context or context.startswith("git@") or dockerfile == "-":
+        return None
+    return dockerfile, context
+
+
 def parse_run(arguments: list[str], path: str, origin: str, line: int, name: str = "",
               line_of_argument=None, from_documentation: bool = False) -> ContainerSpec:
     """A ContainerSpec from the arguments after `run`. `line_of_argument(i)` gives the file
