@@ -8,9 +8,10 @@ from collections.abc import Iterable
 
 from mcpharden.knowledge.credentials import is_credential_name
 from mcpharden.knowledge.runtime import sensitive_mount, socket_exposed
-from mcpharden.model.card import HostMount, PublishedPort, ServerCard
+from mcpharden.model.card import FetchedPackage, HostMount, PublishedPort, ServerCard
 from mcpharden.model.container import ContainerSpec
 from mcpharden.model.findings import Finding
+from mcpharden.model.packages import PackageFetch, installed_copy
 from mcpharden.model.project import Project
 
 # Tools an attacker uses to fetch a second stage, as OS package names and image paths.
@@ -63,6 +64,7 @@ def _card(name: str, project: Project, specs: tuple[ContainerSpec, ...], finding
                                             f"{spec.path}:{port.line}") for spec in specs for port in spec.ports),
         secret_names=tuple(sorted({env.name for spec in specs for env in spec.env if is_credential_name(env.name)})),
         egress=_egress(specs),
+        fetched_at_start=_fetched(project, specs, builds),
         sources=tuple(sorted({b.path for b in project.builds} | {s.path for s in specs} | {i.source_path for i in project.images}))
         if builds else tuple(sorted({s.path for s in specs})),
     )
@@ -86,6 +88,25 @@ def _user(project: Project, specs, findings, builds: bool) -> tuple[str, str]:
 def _mount(spec: ContainerSpec, mount) -> HostMount:
     sensitive = "the engine socket" if socket_exposed(mount.source) else (sensitive_mount(mount.source) or "")
     return HostMount(mount.source, mount.target, mount.read_only, sensitive, f"{spec.path}:{mount.line}")
+
+
+def _fetched(project: Project, specs, builds: bool) -> tuple[FetchedPackage, ...]:
+    """What the server downloads when it starts (package-fetched-at-start): from the start command
+    of the image that ships, unless it runs an installed copy, and from how containers are run."""
+    fetches: list[PackageFetch] = []
+    by_path = {build.path: build for build in project.builds}
+    if builds:
+        fetches += [f for build in project.builds for f in build.final.start_fetches if installed_copy(f, build, build.final) is None]
+    for spec in specs:
+        built = by_path.get(spec.dockerfile or "") if spec.built_locally else None
+        fetches += [f for f in spec.start_fetches if built is None or installed_copy(f, built, built.final) is None]
+    shown = {}
+    for fetch in fetches:
+        ref = fetch.package
+        reference = {"none": "no version", "manifest": "their manifest's ranges", "lock": "the lock file"}.get(ref.pin, ref.version)
+        entry = FetchedPackage(ref.name, ref.registry, reference, f"{fetch.path}:{fetch.line}")
+        shown.setdefault((entry.package, entry.registry, entry.reference), entry)
+    return tuple(shown.values())
 
 
 def _egress(specs) -> str:

@@ -299,5 +299,20 @@ def test_host_programs_that_download_nothing(tmp_path):
 
 def test_messages_never_show_a_credential(tmp_path):
     token = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
-    [finding] = check(tmp_path, f'FROM python:3.12\nCMD ["pip", "install", "--index-url", "https://me:{token}@pypi.example.com/simple", "x-mcp"]\n')
-    assert token not in finding.message
+    start = f"pip install --index-url https://me:{token}@pypi.example.com/simple x-mcp && exec x-mcp"
+    [finding] = check(tmp_path, f'FROM python:3.12\nCMD ["sh", "-c", "{start}"]\n')
+    assert token not in finding.message and "x-mcp" in finding.message
+
+
+def test_a_container_that_only_installs_is_a_task_not_a_start(tmp_path):
+    makefile = ('install:\n\tdocker run -it --rm -v "$(CURDIR)":/app -w /app node:22 npm install\n'
+                'run:\n\tdocker run -i --rm -v "$(CURDIR)":/app -w /app node:22 sh -c "npm install && node dist/index.js"\n')
+    [finding] = check_files(tmp_path, {"Makefile": makefile})
+    assert finding.line == 4
+    assert not check(tmp_path / "cmd", 'FROM node:22\nWORKDIR /app\nCMD ["npm", "ci"]\n')
+
+
+def test_npm_workspaces_may_hold_a_bin_the_root_manifest_does_not_name(tmp_path):
+    dockerfile = ('FROM node:22-slim\nWORKDIR /app\nCOPY . .\nRUN npm install\nWORKDIR /app/packages/api\n'
+                  'CMD ["npx", "tsx", "src/index.ts"]\n')
+    assert not check(tmp_path, dockerfile, {"package.json": '{"name": "root", "private": true, "workspaces": ["packages/*"]}'})

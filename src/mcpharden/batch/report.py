@@ -383,6 +383,8 @@ def _card_html(card: dict) -> str:
                        f"{', ' + str(m['sensitive']) if m.get('sensitive') else ''})" for m in entries("host_mounts")) or "none"
     ports = "; ".join(f"{p.get('interface')}:{p.get('host_port')} → {p.get('container_port')}"
                       for p in entries("published_ports")) or "none"
+    fetched = "; ".join(f"{f.get('package')} from {f.get('registry')} ({f.get('reference')})"
+                        for f in entries("fetched_at_start")) or "nothing"
     rows = [
         ("user", f"{card.get('user')} ({card.get('user_evidence', '')})"),
         ("shell / package manager", f"{yes(card.get('shell'))} / {card.get('package_manager') or 'none known'}"),
@@ -394,5 +396,6 @@ def _card_html(card: dict) -> str:
         ("host namespaces", listed(card.get("host_namespaces")) or "none"),
         ("host mounts", mounts), ("published ports", ports),
         ("secret names", listed(card.get("secret_names")) or "none"), ("egress", str(card.get("egress"))),
+        ("downloaded at every start", fetched),
     ]
     return '<table class="card">' + "".join(f"<tr><td>{_h(k)}</td><td>{_h(_text(v))}</td></tr>" for k, v in rows) + "</table>"

@@ -162,6 +162,8 @@ class NodeManifest:
     dependencies: frozenset[str]  # dependencies, optionalDependencies, peerDependencies
     dev_dependencies: frozenset[str]
     own: frozenset[str]  # the package's own name and bins
+    # `workspaces`: the install also brings every workspace's dependencies, which it does not name.
+    workspaces: bool = False
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,16 @@ class PublishedPort:
 
 
 @dataclass(frozen=True)
+class FetchedPackage:
+    """A package the server downloads each time it starts: whoever publishes it holds the server."""
+
+    package: str
+    registry: str  # "npm", "PyPI", "Git", ...
+    reference: str  # "no version", "latest", "1.2.3", "the lock file", ...
+    where: str  # file:line of the command that downloads it
+
+
+@dataclass(frozen=True)
 class ServerCard:
     """A one-page summary of how a server is run: user, image, mounts, ports, transport."""
 
@@ -49,6 +59,9 @@ class ServerCard:
     secret_names: tuple[str, ...]  # names only, never values
     egress: str  # "unrestricted", "none" (--network none), or "host network"
     sources: tuple[str, ...]  # the files the card was drawn from
+    # Code downloaded at every start (`npx -y pkg`): its publisher, or whoever takes over the
+    # package, runs code in the server.
+    fetched_at_start: tuple[FetchedPackage, ...] = ()
 
     def document(self) -> dict:
         return asdict(self)
@@ -67,4 +80,6 @@ class ServerCard:
             worst.append("sensitive host folders")
         if self.secret_names:
             worst.append(f"{len(self.secret_names)} secret(s)")
+        if self.fetched_at_start:
+            worst.append("code downloaded at every start")
         return "holds " + ", ".join(worst) if worst else "holds nothing beyond its own container"

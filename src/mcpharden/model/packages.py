@@ -109,6 +109,8 @@ def installed_copy(fetch: PackageFetch, build: BuildModel, stage: Stage) -> str 
         manifest = build.node_manifest
         if manifest is None:
             return f"{dependency.directory} may hold it (no package.json was read to tell)"
+        if manifest.workspaces:
+            return f"{dependency.directory} may hold it (the workspaces of {manifest.path} are not read)"
         declared = manifest.dependencies | (manifest.dev_dependencies if dependency.includes_dev else frozenset())
         if names & (declared | manifest.own) or _bin_package(fetch.bin) in declared:
             return f"{manifest.path} declares it and {dependency.directory} is installed"

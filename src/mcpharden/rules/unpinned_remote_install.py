@@ -43,7 +43,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mcpharden.model.findings import Finding, Severity
-from mcpharden.model.packages import MOVING_PINS, PackageRef
+from mcpharden.model.packages import MOVING_PINS, PackageInstall, PackageRef
 from mcpharden.model.project import Project
 from mcpharden.reports.safety import redact_text
 from mcpharden.rules.base import Rule, listing
@@ -53,14 +53,16 @@ def check(project: Project) -> Iterator[Finding]:
     for build in project.builds:
         for stage in build.stages:
             where = "the build" if len(build.stages) == 1 else f"stage '{stage.name}'" if stage.name else f"stage #{stage.index}"
+            by_line: dict[int, list[PackageInstall]] = {}  # `pip install uv || pip install --user uv` is one finding
             for install in stage.package_installs:
-                moving = [ref for ref in install.packages if ref.pin in MOVING_PINS]
-                if not moving:
-                    continue
+                if any(ref.pin in MOVING_PINS for ref in install.packages):
+                    by_line.setdefault(install.line, []).append(install)
+            for line, installs in by_line.items():
+                moving = list(dict.fromkeys(ref for install in installs for ref in install.packages if ref.pin in MOVING_PINS))
                 shown = listing([_shown(ref) for ref in moving], limit=4)
-                message = redact_text(f"{where} installs {shown} (`{install.command}`): each build takes whatever is "
+                message = redact_text(f"{where} installs {shown} (`{installs[0].command}`): each build takes whatever is "
                                       f"published that day")
-                yield RULE.finding(build.path, install.line, message, stage=stage.label, tool=install.tool,
+                yield RULE.finding(build.path, line, message, stage=stage.label, tool=installs[0].tool,
                                    packages=", ".join(ref.name for ref in moving))
 
 

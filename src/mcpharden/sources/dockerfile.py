@@ -254,7 +254,7 @@ class _Builder:
 
     def _node_manifest(self) -> NodeManifest | None:
         """The package.json a stage's `node_modules` was installed from: the one its stage copied
-        to the install's folder, else the build context's top one."""
+        from the build context to the install's folder (none when the build wrote its own)."""
         if self.context is None:
             return None
         installs = [d.install for stage in self.stages for d in stage.dependencies if d.install.manager in ("npm", "yarn", "pnpm", "bun")]
@@ -266,7 +266,7 @@ class _Builder:
             copies = self._copies_of(by_label.get(install.stage, -1))
             image_path = posixpath.join(posixpath.dirname(install.directory), "package.json")
             candidates.extend(context_path(image_path, copies, "/"))
-        for candidate in [*candidates, "package.json"]:
+        for candidate in candidates:
             found = self.context.find(candidate)
             if found is not None and (names := node_manifest_names(found[1])) is not None:
                 return NodeManifest(found[0], *names)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import replace
+from fnmatch import fnmatchcase
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from mcpharden.knowledge.installers import InstallerSpec
@@ -29,6 +30,17 @@ from mcpharden.sources.installs import _PIP_VALUE_OPTIONS, build_knowledge, inst
 from mcpharden.sources.shell import split_commands
 
 LineOf = Callable[[int], int]
+
+# pip's options that take a value, and uv pip's own.
+_PIP_OPTIONS_WITH_VALUE = _PIP_VALUE_OPTIONS | frozenset({
+    "-b", "--build-constraints", "--build-constraint", "--overrides", "--override", "--exclude-newer", "--resolution",
+    "--prerelease", "--index-strategy", "--keyring-provider", "--link-mode", "--upgrade-package", "-P",
+    "--reinstall-package", "--refresh-package", "--no-build-package", "--no-binary-package", "--only-binary-package",
+    "--torch-backend", "--cache-dir", "--target", "--python-version",
+})
+# Options whose file governs the versions installed (a requirements, constraints or overrides file).
+_GOVERNING_OPTIONS = frozenset({"-r", "--requirement", "-c", "--constraint", "--constraints", "--require-hashes",
+                                "--overrides", "--override"})
 
 _SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh"})
 # Programs whose arguments are text, never a command they run.
@@ -427,8 +439,8 @@ def _named_packages(spec: InstallerSpec, args: tuple[str, ...]) -> list[PackageR
         if any(word in ("--no-index", "--offline") for word in args):
             return []  # local wheels only
         pairs = list(_pip_pairs(args))
-        if any(option in ("-r", "--requirement", "-c", "--constraint", "--require-hashes") for option, _ in pairs):
-            return []  # a requirements or constraints file governs the versions
+        if any(option in _GOVERNING_OPTIONS for option, _ in pairs):
+            return []  # a requirements, constraints or overrides file governs the versions
         refs = []
         for option, value in pairs:
             if option in ("", "-e", "--editable") and value:
@@ -447,7 +459,7 @@ def _pip_pairs(args: Iterable[str]):
         elif "=" in word and word.startswith("--"):
             option, value = word.split("=", 1)
             yield option, value
-        elif word in ("-r", "--requirement", "-e", "--editable") or word in _PIP_VALUE_OPTIONS:
+        elif word in ("-r", "--requirement", "-e", "--editable") or word in _PIP_OPTIONS_WITH_VALUE:
             yield word, next(words, "")
         elif word.startswith("-"):
             yield word, ""
@@ -465,10 +477,28 @@ def fetches_in_script(script: str, path: str, first_line: int = 1, depth: int = 
     found: list[PackageFetch] = []
     if depth > MAX_NESTING or not _may_fetch(script):
         return found
-    for command in split_commands(script, keep_launchers=True):
+    commands = split_commands(script, keep_launchers=True)
+    # A script that only installs (`npm install` in a Makefile's `docker run … npm install`) is a
+    # task run in a container, not a server's start: its installs are what it is for.
+    starts_something = any(c.argv and c.program not in _SETUP and not _is_install(c.argv) for c in commands)
+    for command in commands:
+        if not starts_something and _is_install(command.argv):
+            continue
         line = first_line + command.line_offset
         found.extend(fetches_in_argv(command.argv, line, path, depth=depth + 1, anywhere=anywhere))
     return found
+
+
+# Commands that prepare a start without starting anything.
+_SETUP = frozenset({"cd", "set", "export", "echo", "printf", "mkdir", "true", ":", "test", "[", "chmod", "chown", "rm", "cp", "mv", "ln", "touch", "sleep"})
+
+
+def _is_install(argv: Sequence[str]) -> bool:
+    argv = tuple(argv)
+    if not argv:
+        return False
+    found = installer_of(argv)
+    return (found is not None and not found[0].prunes) or _tool_installer(argv) is not None
 
 
 def _may_fetch(text: str) -> bool:
@@ -503,7 +533,8 @@ def fetches_in_argv(words: Sequence[str], line_of: LineOf | int, path: str, dept
             continue
         install = _install_at(words, index, at, path)
         if install is not None:
-            found.extend(install)
+            if index > 0 or depth > 0:  # a command that is only an install is a task, not a start
+                found.extend(install)
             break
         if index > 0 and " " in words[index].strip() and depth < MAX_NESTING:  # supergateway --stdio "npx -y pkg"
             found.extend(fetches_in_script(words[index], path, at(index), depth + 1, anywhere=False))
@@ -638,8 +669,8 @@ class BuildContextFiles:
             folder = posixpath.dirname(folder)
 
 
-def node_manifest_names(text: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]] | None:
-    """(dependencies, devDependencies, own name and bins) of a package.json, or None."""
+def node_manifest_names(text: str) -> tuple[frozenset[str], frozenset[str], frozenset[str], bool] | None:
+    """(dependencies, devDependencies, own name and bins, has workspaces) of a package.json, or None."""
     import json
 
     try:
@@ -661,7 +692,8 @@ def node_manifest_names(text: str) -> tuple[frozenset[str], frozenset[str], froz
         own.update(str(key) for key in bins)
     elif isinstance(bins, str) and isinstance(name, str):
         own.add(name.rsplit("/", 1)[-1])
-    return names("dependencies", "optionalDependencies", "peerDependencies"), names("devDependencies"), frozenset(own)
+    return (names("dependencies", "optionalDependencies", "peerDependencies"), names("devDependencies"), frozenset(own),
+            bool(document.get("workspaces")))
 
 
 def context_path(image_path: str, copies: Iterable[tuple[tuple[str, ...], str]], workdir: str) -> list[str]:
@@ -675,7 +707,12 @@ def context_path(image_path: str, copies: Iterable[tuple[tuple[str, ...], str]],
         destination = "/" + posixpath.normpath(destination).strip("/")
         for source in sources:
             source = posixpath.normpath(source.lstrip("/")) if source not in (".", "./") else "."
-            if _variable(source) or "*" in source:
+            if _variable(source):
+                continue
+            if any(c in source for c in "*?["):  # COPY package*.json ./: a file of that folder the pattern matches
+                name = posixpath.basename(target)
+                if posixpath.dirname(target) == destination.rstrip("/") and fnmatchcase(name, posixpath.basename(source)):
+                    candidates.append(posixpath.normpath(posixpath.join(posixpath.dirname(source), name)))
                 continue
             if target == destination and not into_folder:
                 candidates.append(source)
