@@ -316,3 +316,26 @@ def test_npm_workspaces_may_hold_a_bin_the_root_manifest_does_not_name(tmp_path)
     dockerfile = ('FROM node:22-slim\nWORKDIR /app\nCOPY . .\nRUN npm install\nWORKDIR /app/packages/api\n'
                   'CMD ["npx", "tsx", "src/index.ts"]\n')
     assert not check(tmp_path, dockerfile, {"package.json": '{"name": "root", "private": true, "workspaces": ["packages/*"]}'})
+
+
+# The shared corpora (reviewed by hand) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where, fetched", [
+    ("corpus/qdrant__mcp-server-qdrant", {("Dockerfile", 21)}),  # uvx ignores the package pip installed
+    ("corpus2/Vizioz__Teamwork-MCP", {("Dockerfile", 38)}),  # mcp-proxy npx -y behind a wrapper
+    ("corpus2/AgentX-ai__apollo-io-mcp-server", {("Dockerfile", 22)}),  # npx of a name package.json does not declare
+    ("corpus2/matheusslg__mcp-audio-rag", {("Dockerfile", 15)}),  # tsx is declared nowhere
+    ("corpus2/AutomateLab-tech__seo-performance-mcp", set()),  # npx runs the copy `npm install -g` put in the image
+    ("corpus2/ProfessionalWiki__MediaWiki-MCP-Server", {("plugins/mediawiki-mcp-server/.mcp.json", 7),
+                                                       ("plugins/mediawiki-mcp-server/.codex-plugin/mcp.json", 7)}),  # not `make install`
+])
+def test_reviewed_corpus_repositories(where, fetched):
+    from conftest import CORPORA
+    from mcpharden.scan import ScanOptions, scan_target
+
+    corpus, repository = where.split("/", 1)
+    if not (CORPORA[corpus] / repository).is_dir():
+        pytest.skip(f"the shared corpus is absent ({CORPORA[corpus]})")
+    result = scan_target(CORPORA[corpus] / repository, ScanOptions(select=(RULE,)))
+    assert {(f.path, f.line) for f in result.findings} == fetched

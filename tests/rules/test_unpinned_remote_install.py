@@ -143,3 +143,35 @@ def test_odd_install_commands_never_crash(tmp_path):
                     "pip install 'git+'", "npm i -g @", "pip install '@ '", "gem install -v"):
         result = scan_files(tmp_path, {"Dockerfile": f"FROM node:22\nRUN {command}\n"}, select=(RULE,))
         assert not [n for n in result.notices if "failed" in n.message], command
+
+
+def test_an_unquoted_comparison_is_a_redirection_and_the_message_says_so(tmp_path):
+    [finding] = run(tmp_path, "pip install --no-cache-dir fastmcp>=2.0.0 'requests>=2.31.0'")
+    assert "`fastmcp` from PyPI with no version" in finding.message and "requests" not in dict(finding.details)["packages"]
+    assert "`fastmcp>=2.0.0` is not quoted: the shell reads `>`/`<` as a redirection" in finding.message
+
+
+def test_the_line_of_a_package_in_a_continued_run_is_found_by_its_whole_name(tmp_path):
+    [finding] = check(tmp_path, "FROM python:3.12\nRUN set -euo pipefail \\\n    && python3 -m pip install --upgrade pip \\\n"
+                                "    && echo done\n")
+    assert finding.line == 3
+
+
+@pytest.mark.parametrize("where, lines", [
+    ("corpus/qdrant__mcp-server-qdrant", {("Dockerfile", 6), ("Dockerfile", 9)}),
+    ("corpus/Cyreslab-AI__shodan-mcp-server", {("Dockerfile", 13)}),  # git clone of the default branch
+    ("corpus/docker__mcp-gateway", {("Dockerfile", 71), ("Dockerfile", 72)} | {(f"examples/{name}/Dockerfile", 3) for name in
+                                    ("client", "config", "health", "interceptors", "postgresql")}),
+    ("corpus2/n24q02m__wet-mcp", {("Dockerfile", 35), ("Dockerfile", 37)}),  # …/archive/refs/heads/master.zip
+    ("corpus2/antohins__seo-tools-mcp", set()),  # pnpm@10.33.2 everywhere
+    ("corpus/mittwald__mcp-server", set()),
+])
+def test_reviewed_corpus_repositories(where, lines):
+    from conftest import CORPORA
+    from mcpharden.scan import ScanOptions, scan_target
+
+    corpus, repository = where.split("/", 1)
+    if not (CORPORA[corpus] / repository).is_dir():
+        pytest.skip(f"the shared corpus is absent ({CORPORA[corpus]})")
+    result = scan_target(CORPORA[corpus] / repository, ScanOptions(select=(RULE,)))
+    assert {(f.path, f.line) for f in result.findings} == lines

@@ -53,6 +53,9 @@ class PackageInstall:
     command: str  # the command as written (its first words), for messages
     line: int
     stage: str
+    # What the script does to a version it seems to give (`pip install pkg>=1.0` unquoted: the
+    # shell reads `>` as a redirection, and pip gets no version), for messages; "" otherwise.
+    note: str = ""
 
 
 @dataclass(frozen=True)

@@ -60,8 +60,9 @@ def check(project: Project) -> Iterator[Finding]:
             for line, installs in by_line.items():
                 moving = list(dict.fromkeys(ref for install in installs for ref in install.packages if ref.pin in MOVING_PINS))
                 shown = listing([_shown(ref) for ref in moving], limit=4)
+                notes = "".join(f" ({install.note})" for install in installs if install.note)
                 message = redact_text(f"{where} installs {shown} (`{installs[0].command}`): each build takes whatever is "
-                                      f"published that day")
+                                      f"published that day{notes}")
                 yield RULE.finding(build.path, line, message, stage=stage.label, tool=installs[0].tool,
                                    packages=", ".join(ref.name for ref in moving))
 

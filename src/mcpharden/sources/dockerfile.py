@@ -46,6 +46,7 @@ from mcpharden.sources.packages import (
     fetches_in_script,
     installs_in_command,
     looks_like_shell_script,
+    lost_versions,
     node_manifest_names,
     start_script_paths,
     with_checkout,
@@ -275,8 +276,9 @@ class _Builder:
     def _line_naming(self, needle: str, first: int, last: int) -> int:
         """The first line of an instruction (first..last) that holds `needle`, else `first`."""
         if needle and last > first:
+            word = re.compile(rf"(?<![\w.-]){re.escape(needle)}(?![\w-])")
             for number in range(first, min(last, len(self.source_lines)) + 1):
-                if needle in self.source_lines[number - 1]:
+                if word.search(self.source_lines[number - 1]):
                     return number
         return first
 
@@ -532,7 +534,12 @@ class _Builder:
                 env.update(simple.assignments if not simple.argv else _assignments(simple.argv[1:]))
                 continue
             line = first_line + simple.line_offset
+            count = len(stage.package_installs)
             self._note_package_install(stage, simple.argv, {**env, **dict(simple.assignments)}, line, max(line, last_line))
+            if len(stage.package_installs) > count and (lost := lost_versions(script, stage.package_installs[-1])):
+                shown = ", ".join(f"`{text}`" for text in lost)
+                stage.package_installs[-1] = replace(stage.package_installs[-1], note=(
+                    f"{shown} is not quoted: the shell reads `>`/`<` as a redirection, so no version reaches the installer"))
 
     def _note_package_install(self, stage: _StageState, argv: tuple[str, ...], env: dict[str, str], line: int, last_line: int) -> None:
         """Code installed by name (`npm install -g pkg`, `git clone URL`), with variables resolved;

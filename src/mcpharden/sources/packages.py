@@ -258,6 +258,19 @@ def installs_in_command(argv: Sequence[str], line: int, stage: str) -> PackageIn
     return _installer_packages(argv, line, stage)
 
 
+def lost_versions(script: str, install: PackageInstall) -> list[str]:
+    """`pkg>=1.0` written unquoted in `script` for the packages `install` got with no version:
+    the shell took `>` (or `<`) for a redirection, so the version never reached the installer."""
+    lost = []
+    for ref in install.packages:
+        if ref.pin != "none" or ref.registry not in ("PyPI", "npm") or ">" not in script and "<" not in script:
+            continue
+        match = re.search(rf"(?<![\"'\w.\[/@-]){re.escape(ref.name)}(\[[^\]\s]*\])?[<>]=?[^\s\"';&|]*", script)
+        if match:
+            lost.append(match.group(0))
+    return lost
+
+
 def with_checkout(install: PackageInstall, argv: Sequence[str]) -> PackageInstall | None:
     """The clone `install` made, pinned by a later `git checkout <ref>` / `git reset --hard <ref>`
     (`argv`); None when argv is no such command or the clone already names a reference."""
