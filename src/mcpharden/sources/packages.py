@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from fnmatch import fnmatchcase
-from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from mcpharden.knowledge.installers import InstallerSpec
 from mcpharden.knowledge.packages import PackageTool, moving_names, runners, tool_installers
@@ -123,15 +123,14 @@ def _git_ref(url: str, separator: str) -> tuple[str, str]:
         return address, ref
     scheme, _, rest = address.partition("://")
     host, slash, path = rest.partition("/")
-    path, at, ref = path.rpartition("@") if "@" in path else (path, "", "")
+    path, _, ref = path.rpartition("@") if "@" in path else (path, "", "")
     return f"{scheme}://{host}{slash}{path}" if scheme and rest else address, ref
 
 
 def npm_ref(word: str, registry: str = "npm") -> PackageRef | None:
     """`pkg`, `@scope/pkg@^1.2`, `pkg@latest`, `npm:alias@1`, `github:o/r#v1`, `o/r`, a tarball URL;
     None for a local path."""
-    if word.startswith("npm:"):
-        word = word[4:]
+    word = word.removeprefix("npm:")
     if _local(word) and not word.startswith(("http://", "https://")):
         return None
     if word.startswith(("http://", "https://")) and not word.split("#", 1)[0].endswith(".git"):
@@ -372,14 +371,14 @@ def _tool_packages(tool: PackageTool, args: Sequence[str]) -> list[PackageRef]:
             return [PackageRef(url, "Git", "none")]
         found = []
         for word in positionals:
-            name, at, spec = word.partition("@")
+            name, _, spec = word.partition("@")
             spec = spec or (version or "")
             found.append(PackageRef(name, tool.registry, _cargo_pin(spec), spec))
         return found
     if tool.syntax == "gem":
         found = []
         for word in positionals:
-            name, colon, spec = word.partition(":")
+            name, _, spec = word.partition(":")
             spec = spec or (version or "")
             pin = "none" if not spec else "variable" if _variable(spec) else "version" if re.match(r"^=?\s*[\d.]+$", spec) else "range"
             if not _local(word):
