@@ -8,9 +8,10 @@ from collections.abc import Iterable
 
 from mcpharden.knowledge.credentials import is_credential_name
 from mcpharden.knowledge.runtime import sensitive_mount, socket_exposed
-from mcpharden.model.card import HostMount, OpenEntry, PublishedPort, ServerCard
+from mcpharden.model.card import FetchedPackage, HostMount, OpenEntry, PublishedPort, ServerCard
 from mcpharden.model.container import ContainerSpec
 from mcpharden.model.findings import Finding
+from mcpharden.model.packages import PackageFetch, installed_copy
 from mcpharden.model.project import Project
 
 # The rules whose findings are ways in that need no secret, and what the card calls them.
@@ -70,6 +71,7 @@ def _card(name: str, project: Project, specs: tuple[ContainerSpec, ...], finding
         egress=_egress(specs),
         open_entries=tuple(OpenEntry(OPEN_ENTRY_RULES[f.rule_id], f.message, f"{f.path}:{f.line}")
                            for f in mine if f.rule_id in OPEN_ENTRY_RULES),
+        fetched_at_start=_fetched(project, specs, builds),
         sources=tuple(sorted({b.path for b in project.builds} | {s.path for s in specs} | {i.source_path for i in project.images}))
         if builds else tuple(sorted({s.path for s in specs})),
         world_writable_paths=_detail_items(mine, "world-writable-path", "paths"),
@@ -101,6 +103,25 @@ def _user(project: Project, specs, findings, builds: bool) -> tuple[str, str]:
 def _mount(spec: ContainerSpec, mount) -> HostMount:
     sensitive = "the engine socket" if socket_exposed(mount.source) else (sensitive_mount(mount.source) or "")
     return HostMount(mount.source, mount.target, mount.read_only, sensitive, f"{spec.path}:{mount.line}")
+
+
+def _fetched(project: Project, specs, builds: bool) -> tuple[FetchedPackage, ...]:
+    """What the server downloads when it starts (package-fetched-at-start): from the start command
+    of the image that ships, unless it runs an installed copy, and from how containers are run."""
+    fetches: list[PackageFetch] = []
+    by_path = {build.path: build for build in project.builds}
+    if builds:
+        fetches += [f for build in project.builds for f in build.final.start_fetches if installed_copy(f, build, build.final) is None]
+    for spec in specs:
+        built = by_path.get(spec.dockerfile or "") if spec.built_locally else None
+        fetches += [f for f in spec.start_fetches if built is None or installed_copy(f, built, built.final) is None]
+    shown = {}
+    for fetch in fetches:
+        ref = fetch.package
+        reference = {"none": "no version", "manifest": "their manifest's ranges", "lock": "the lock file"}.get(ref.pin, ref.version)
+        entry = FetchedPackage(ref.name, ref.registry, reference, f"{fetch.path}:{fetch.line}")
+        shown.setdefault((entry.package, entry.registry, entry.reference), entry)
+    return tuple(shown.values())
 
 
 def _egress(specs) -> str:

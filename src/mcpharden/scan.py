@@ -380,9 +380,11 @@ class _ProjectBuilder:
     def _dockerfile(self, artifact: Artifact, text: str) -> None:
         from mcpharden.sources.dockerfile import parse_dockerfile
         from mcpharden.sources.manifests import manifests_for
+        from mcpharden.sources.packages import BuildContextFiles
 
         manifests = manifests_for(artifact.path, self.reader.read)
-        self.builds.append(parse_dockerfile(text, artifact.path, self.stage, self.config.base_images, manifests))
+        context = BuildContextFiles(artifact.path, self.reader.read)
+        self.builds.append(parse_dockerfile(text, artifact.path, self.stage, self.config.base_images, manifests, context))
 
     def _ci(self, artifact: Artifact, text: str) -> None:
         from mcpharden.sources.ci import parse_pipeline

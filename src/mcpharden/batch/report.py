@@ -383,6 +383,8 @@ def _card_html(card: dict) -> str:
                        f"{', ' + str(m['sensitive']) if m.get('sensitive') else ''})" for m in entries("host_mounts")) or "none"
     ports = "; ".join(f"{p.get('interface')}:{p.get('host_port')} → {p.get('container_port')}"
                       for p in entries("published_ports")) or "none"
+    fetched = "; ".join(f"{f.get('package')} from {f.get('registry')} ({f.get('reference')})"
+                        for f in entries("fetched_at_start")) or "nothing"
     rows = [
         ("user", f"{card.get('user')} ({card.get('user_evidence', '')})"),
         ("shell / package manager", f"{yes(card.get('shell'))} / {card.get('package_manager') or 'none known'}"),
@@ -398,5 +400,6 @@ def _card_html(card: dict) -> str:
         ("credential files in the image", listed(card.get("secret_files")) or "none"), ("egress", str(card.get("egress"))),
         ("open to others", "; ".join(f"{e.get('kind')}: {e.get('what')} ({e.get('where')})" for e in entries("open_entries"))
          or "nothing found"),
+        ("downloaded at every start", fetched),
     ]
     return '<table class="card">' + "".join(f"<tr><td>{_h(k)}</td><td>{_h(_text(v))}</td></tr>" for k, v in rows) + "</table>"

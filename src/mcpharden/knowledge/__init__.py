@@ -3,7 +3,9 @@
 - base_images.toml: base-image families and the images that belong to them;
 - ci_scanners.toml: CI actions and commands that scan (or build) container images;
 - transports.toml: how MCP SDKs reveal a server's transport in source code;
-- installers.py: package-manager commands and the flags that leave dev dependencies out.
+- installers.py: package-manager commands and the flags that leave dev dependencies out;
+- packages.toml: runners that download what they run (npx, uvx), tools that install by name
+  (cargo install, go install) and the names of references that move (latest, main).
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from mcpharden.model.images import BaseImageProfile, ImageRef
+from mcpharden.model.packages import PackageFetch, PackageInstall
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,13 @@ class Stage:
     context_copies: tuple[ContextCopy, ...] = ()
     # Paths every user may write at the end of this stage.
     world_writable: tuple[WorldWritable, ...] = ()
+    # Code this stage's own RUN steps install by name from a registry or a repository
+    # (`npm install -g pkg`, `pip install pkg`, `git clone URL`), pinned or not.
+    package_installs: tuple[PackageInstall, ...] = ()
+    # Packages the stage's start command (ENTRYPOINT and CMD, and the start script they run when
+    # the build context holds it) downloads when it runs: `npx -y pkg`, `uvx pkg`, `pip install`.
+    # Runners that prefer an installed copy are listed too: see model.packages.installed_copy.
+    start_fetches: tuple[PackageFetch, ...] = ()
 
     @property
     def label(self) -> str:
@@ -183,6 +191,19 @@ class Stage:
     @property
     def start_arguments(self) -> tuple[str, ...]:
         return self.entrypoint + self.cmd
+
+
+@dataclass(frozen=True)
+class NodeManifest:
+    """The names a build context's package.json declares: what a `node_modules` installed from it
+    holds, so that `npx <name>` runs an installed copy rather than a download."""
+
+    path: str  # relative to the scanned root
+    dependencies: frozenset[str]  # dependencies, optionalDependencies, peerDependencies
+    dev_dependencies: frozenset[str]
+    own: frozenset[str]  # the package's own name and bins
+    # `workspaces`: the install also brings every workspace's dependencies, which it does not name.
+    workspaces: bool = False
 
 
 @dataclass(frozen=True)
@@ -195,10 +216,19 @@ class BuildModel:
     image_uses: tuple[ImageUse, ...]
     # The build contexts it is built with (when a directory was scanned): what they would send.
     contexts: tuple[BuildContext, ...] = ()
+    # The build context's package.json, when a stage installs a node_modules from it.
+    node_manifest: NodeManifest | None = None
 
     @property
     def final(self) -> Stage:
         return self.stages[self.final_index]
+
+    def lineage(self, stage: Stage) -> list[Stage]:
+        """The stage and the stages it is built FROM, nearest first."""
+        chain = [stage]
+        while chain[-1].parent is not None and len(chain) <= len(self.stages):
+            chain.append(self.stages[chain[-1].parent])
+        return chain
 
     def root_base(self, stage: Stage) -> ImageRef:
         """The external image at the root of a stage's FROM chain."""

@@ -38,6 +38,16 @@ class OpenEntry:
 
 
 @dataclass(frozen=True)
+class FetchedPackage:
+    """A package the server downloads each time it starts: whoever publishes it holds the server."""
+
+    package: str
+    registry: str  # "npm", "PyPI", "Git", ...
+    reference: str  # "no version", "latest", "1.2.3", "the lock file", ...
+    where: str  # file:line of the command that downloads it
+
+
+@dataclass(frozen=True)
 class ServerCard:
     """A one-page summary of how a server is run: user, image, mounts, ports, transport."""
 
@@ -67,6 +77,9 @@ class ServerCard:
     # paths only, never contents.
     world_writable_paths: tuple[str, ...] = ()
     secret_files: tuple[str, ...] = ()
+    # Code downloaded at every start (`npx -y pkg`): its publisher, or whoever takes over the
+    # package, runs code in the server.
+    fetched_at_start: tuple[FetchedPackage, ...] = ()
 
     def document(self) -> dict:
         return asdict(self)
@@ -89,4 +102,6 @@ class ServerCard:
             worst.append(f"{len(self.secret_names) + len(self.secret_files)} secret(s)")
         if any(entry.kind == "default login" for entry in self.open_entries):
             worst.append("a default login on the network")
+        if self.fetched_at_start:
+            worst.append("code downloaded at every start")
         return "holds " + ", ".join(worst) if worst else "holds nothing beyond its own container"

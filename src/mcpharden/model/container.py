@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from mcpharden.model.images import ImageRef
+from mcpharden.model.packages import PackageFetch
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,9 @@ class ContainerSpec:
     settable: frozenset[str] = ALL_SETTINGS
     # Where the spec came from documentation (README code blocks): messages say so.
     from_documentation: bool = False
+    # Packages the command it runs downloads at each start (`docker run IMAGE npx -y pkg`,
+    # `--entrypoint`, compose `command:`/`entrypoint:`, Kubernetes `command`/`args`).
+    start_fetches: tuple[PackageFetch, ...] = ()
     # The file line of each setting, by field name ("user", "privileged", "cap_add", ...).
     lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -145,6 +149,9 @@ class ClientServer:
     env: tuple[EnvSetting, ...] = ()
     # Arguments after the command (`npx -y server-filesystem /`), for messages.
     arguments: tuple[str, ...] = ()
+    # Packages a server started on the host downloads at each start (`npx -y pkg`, `uvx pkg`);
+    # a server in a container has them on its ContainerSpec.
+    start_fetches: tuple[PackageFetch, ...] = ()
 
 
 @dataclass(frozen=True)

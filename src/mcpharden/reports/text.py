@@ -61,6 +61,7 @@ def card_lines(card) -> list[str]:
     mounts = [f"{shown(m.source)} → {shown(m.target)} ({'read-only' if m.read_only else 'writable'}"
               f"{', ' + m.sensitive if m.sensitive else ''}) at {shown(m.where)}" for m in card.host_mounts]
     ports = [f"{p.interface}:{p.host_port} → {p.container_port} at {shown(p.where)}" for p in card.published_ports]
+    fetched = [f"{shown(f.package)} from {f.registry} ({shown(f.reference)}) at {shown(f.where)}" for f in card.fetched_at_start]
     return [
         f"Blast radius of {shown(card.name)}: {card.headline}",
         f"  user           {card.user} ({shown(card.user_evidence)})",
@@ -75,6 +76,7 @@ def card_lines(card) -> list[str]:
         f"  secrets        {listed(card.secret_names)} (names only)"
         + (f" · credential files in the image: {listed(card.secret_files)}" if card.secret_files else ""),
         f"  open to others {'; '.join(f'{e.kind}: {shown(e.what)} at {shown(e.where)}' for e in card.open_entries) or 'nothing found'}",
+        f"  at each start  {'downloads ' + '; '.join(fetched) if fetched else 'downloads nothing'}",
         f"  egress         {card.egress}",
         "",
     ]

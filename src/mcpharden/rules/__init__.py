@@ -58,6 +58,8 @@ RULE_MODULES = (
     "writable_host_mount",
     "no_resource_limits",
     "remote_code_at_build",
+    "unpinned_remote_install",
+    "package_fetched_at_start",
     "sudo_in_image",
     "ssh_server_in_image",
     "server_not_in_container",

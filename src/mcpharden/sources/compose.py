@@ -277,8 +277,30 @@ def _spec(path: str, name: str, line: int, service: YamlMap, environment: dict[s
         env_files=tuple(_env_files(service, environment)),
         memory_limit=text("mem_limit") or _deploy_limit(service, "memory"),
         pids_limit=text("pids_limit") or _deploy_limit(service, "pids"),
+        start_fetches=_start_fetches(path, service, environment),
         lines=MappingProxyType(lines),
     )
+
+
+def _start_fetches(path: str, service: YamlMap, environment: dict[str, str]) -> tuple:
+    """Packages the service's `entrypoint:` and `command:` download at each start (a string is
+    split into words as compose splits it)."""
+    words: list[str] = []
+    lines: list[int] = []
+    for key in ("entrypoint", "command"):
+        value = service.get(key)
+        if isinstance(value, YamlList):
+            words += [interpolate(str(item), environment) for item in value]
+            lines += [value.line_of(index) for index in range(len(value))]
+        elif isinstance(value, str) and getattr(value, "tag", "") != "!reset":
+            split = words_of(interpolate(value, environment))
+            words += split
+            lines += [service.line_of(key)] * len(split)
+    if not words:
+        return ()
+    from mcpharden.sources.packages import fetches_in_argv  # the package tables load only for a command
+
+    return tuple(fetches_in_argv(words, lambda index: lines[index] if index < len(lines) else service.line, path))
 
 
 def _environment(service: YamlMap, environment: dict[str, str]) -> Iterator[EnvSetting]:

@@ -30,6 +30,7 @@ from mcpharden.model.build import (
     Healthcheck,
     ImageUse,
     InstallStep,
+    NodeManifest,
     OsPackage,
     RemoteCode,
     Stage,
@@ -38,10 +39,26 @@ from mcpharden.model.build import (
     WorldWritable,
 )
 from mcpharden.model.images import BaseImageProfile, ImageRef
+from mcpharden.model.packages import PackageFetch, PackageInstall
 from mcpharden.sources.installs import absolute, classify, os_packages_installed, remote_code_in
 from mcpharden.sources.permissions import ModeChange, mode_changes, mode_effect
+from mcpharden.sources.packages import (
+    BuildContextFiles,
+    context_path,
+    fetches_in_argv,
+    fetches_in_script,
+    installs_in_command,
+    looks_like_shell_script,
+    lost_versions,
+    node_manifest_names,
+    start_script_paths,
+    with_checkout,
+)
 from mcpharden.sources.shell import SimpleCommand, split_commands, words_of
 from mcpharden.sources.variables import ExpansionTooLong, try_expand
+
+# Launchers that split_commands unwraps unless asked to keep them (`uv tool install x` must stay).
+_LAUNCHER_WORDS = ("uvx", "uv tool", "pipx", "npm exec", "pnpm dlx")
 
 KNOWN_INSTRUCTIONS = frozenset({
     "FROM", "RUN", "CMD", "LABEL", "MAINTAINER", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT",
@@ -87,6 +104,12 @@ class _StageState:
     declarations: list[Declaration] = field(default_factory=list)
     context_copies: list[ContextCopy] = field(default_factory=list)
     world_writable: list[WorldWritable] = field(default_factory=list)
+    package_installs: list[PackageInstall] = field(default_factory=list)
+    # COPY/ADD from the build context: (sources, destination in the image; a trailing `/` kept).
+    context_sources: list[tuple[tuple[str, ...], str]] = field(default_factory=list)
+    # The shell form's text and the first and last line of ENTRYPOINT and CMD (text None for the exec form).
+    entrypoint_form: tuple[str | None, int, int] = (None, 0, 0)
+    cmd_form: tuple[str | None, int, int] = (None, 0, 0)
 
     @property
     def label(self) -> str:
@@ -104,7 +127,7 @@ class _StageState:
         values.update(self.tool_settings)
         return values
 
-    def freeze(self) -> Stage:
+    def freeze(self, start_fetches: tuple[PackageFetch, ...] = ()) -> Stage:
         return Stage(
             index=self.index,
             name=self.name,
@@ -129,6 +152,8 @@ class _StageState:
             declarations=tuple(self.declarations),
             context_copies=tuple(self.context_copies),
             world_writable=tuple(self.world_writable),
+            package_installs=tuple(self.package_installs),
+            start_fetches=start_fetches,
         )
 
 
@@ -138,26 +163,37 @@ def parse_dockerfile(
     target: str | None = None,
     extra_images: Iterable[ImageEntry] = (),
     manifests: Mapping[str, ManifestVerdict] | None = None,
+    context: BuildContextFiles | None = None,
 ) -> BuildModel:
     """Model a Dockerfile. `target` names the stage that ships (like `docker build --target`);
-    `manifests` are the build context's package manifests (sources.manifests), when read."""
+    `manifests` are the build context's package manifests (sources.manifests), when read;
+    `context` reads the build context's other files (start scripts, package.json), when given."""
     import dockerfile  # the Go parser: loaded on first use
 
     try:
         commands = dockerfile.parse_string(text)
     except dockerfile.GoParseError as error:
         raise DockerfileError(f"Dockerfile syntax error: {error}") from None
-    return _Builder(path, tuple(extra_images), manifests).build(commands, target)
+    builder = _Builder(path, tuple(extra_images), manifests, context)
+    builder.source_lines = text.split("\n")
+    return builder.build(commands, target)
 
 
 class _Builder:
-    def __init__(self, path: str, extra_images: tuple[ImageEntry, ...], manifests: Mapping[str, ManifestVerdict] | None) -> None:
+    def __init__(self, path: str, extra_images: tuple[ImageEntry, ...], manifests: Mapping[str, ManifestVerdict] | None,
+                 context: BuildContextFiles | None = None) -> None:
         self.path = path
         self.extra_images = extra_images
         self.manifests = manifests
+        self.context = context
+        self.source_lines: list[str] = []  # the Dockerfile's lines, to place findings in continued instructions
         self.global_args: dict[str, str | None] = {}
         self.stages: list[Stage] = []
         self.image_uses: list[ImageUse] = []
+        # What frozen stages keep only here, for the stages built FROM them: their build-context
+        # copies and the forms of their ENTRYPOINT and CMD.
+        self._context_sources: dict[int, list[tuple[tuple[str, ...], str]]] = {}
+        self._forms: dict[int, tuple[tuple[str | None, int, int], tuple[str | None, int, int]]] = {}
 
     def build(self, commands, target: str | None) -> BuildModel:
         current: _StageState | None = None
@@ -168,12 +204,13 @@ class _Builder:
                 raise DockerfileError(str(error), command.start_line) from None
         if current is None:
             raise DockerfileError("no FROM instruction: not a Dockerfile")
-        self.stages.append(current.freeze())
+        self.stages.append(self._freeze(current))
         return BuildModel(
             path=self.path,
             stages=tuple(self.stages),
             final_index=self._final_index(target),
             image_uses=tuple(self.image_uses),
+            node_manifest=self._node_manifest(),
         )
 
     def _command(self, current: _StageState | None, command) -> _StageState | None:
@@ -183,7 +220,7 @@ class _Builder:
             raise DockerfileError(f"unknown instruction {command.cmd!r}", command.start_line)
         if name == "FROM":
             if current:
-                self.stages.append(current.freeze())
+                self.stages.append(self._freeze(current))
             current = self._start_stage(command)
         elif current is None:
             if name == "ARG":
@@ -192,6 +229,67 @@ class _Builder:
         else:
             self._apply(current, name, command)
         return current
+
+    def _freeze(self, state: _StageState) -> Stage:
+        self._context_sources[state.index] = list(state.context_sources)
+        self._forms[state.index] = (state.entrypoint_form, state.cmd_form)
+        return state.freeze(self._start_fetches(state))
+
+    def _copies_of(self, index: int) -> list[tuple[tuple[str, ...], str]]:
+        return self._context_sources.get(index, [])
+
+    # What starting a stage downloads -----------------------------------------------------
+
+    def _start_fetches(self, state: _StageState) -> tuple[PackageFetch, ...]:
+        """Packages the stage's ENTRYPOINT and CMD download when the container starts, and those
+        of the start script they run, read from the build context."""
+        words, lines = _start_command(state)
+        if not words:
+            return ()
+        found = fetches_in_argv(words, lambda index: lines[index] if index < len(lines) else state.line, self.path)
+        ends = {start: end for _, start, end in (state.entrypoint_form, state.cmd_form)}
+        placed = [replace(fetch, line=self._line_naming(fetch.package.name, fetch.line, ends.get(fetch.line, fetch.line)))
+                  for fetch in found]
+        return tuple(placed + self._script_fetches(state, words))
+
+    def _script_fetches(self, state: _StageState, words: list[str]) -> list[PackageFetch]:
+        if self.context is None:
+            return []
+        for image_path in start_script_paths(words, state.workdir, state.env):
+            for candidate in context_path(image_path, state.context_sources, state.workdir):
+                found = self.context.find(candidate)
+                if found is not None and looks_like_shell_script(*found):
+                    return fetches_in_script(found[1], found[0])
+        return []
+
+    def _node_manifest(self) -> NodeManifest | None:
+        """The package.json a stage's `node_modules` was installed from: the one its stage copied
+        from the build context to the install's folder (none when the build wrote its own)."""
+        if self.context is None:
+            return None
+        installs = [d.install for stage in self.stages for d in stage.dependencies if d.install.manager in ("npm", "yarn", "pnpm", "bun")]
+        if not installs:
+            return None
+        by_label = {stage.label: stage.index for stage in self.stages}
+        candidates: list[str] = []
+        for install in installs:
+            copies = self._copies_of(by_label.get(install.stage, -1))
+            image_path = posixpath.join(posixpath.dirname(install.directory), "package.json")
+            candidates.extend(context_path(image_path, copies, "/"))
+        for candidate in candidates:
+            found = self.context.find(candidate)
+            if found is not None and (names := node_manifest_names(found[1])) is not None:
+                return NodeManifest(found[0], *names)
+        return None
+
+    def _line_naming(self, needle: str, first: int, last: int) -> int:
+        """The first line of an instruction (first..last) that holds `needle`, else `first`."""
+        if needle and last > first:
+            word = re.compile(rf"(?<![\w.-]){re.escape(needle)}(?![\w-])")
+            for number in range(first, min(last, len(self.source_lines)) + 1):
+                if word.search(self.source_lines[number - 1]):
+                    return number
+        return first
 
     def _final_index(self, target: str | None) -> int:
         if target:
@@ -261,6 +359,9 @@ class _Builder:
             declarations=[d for d in parent.declarations if d.kind == "ENV"],  # ENV persists; ARG does not
             context_copies=[replace(c, arrived_via=c.arrived_via or ("inherited", line)) for c in parent.context_copies],
             world_writable=[replace(w, arrived_via=w.arrived_via or ("inherited", line)) for w in parent.world_writable],
+            context_sources=list(self._copies_of(parent.index)),
+            entrypoint_form=self._forms[parent.index][0],
+            cmd_form=self._forms[parent.index][1],
         )
 
     # Other instructions ------------------------------------------------------------------
@@ -323,11 +424,14 @@ class _Builder:
 
     def _on_entrypoint(self, stage: _StageState, command) -> None:
         stage.entrypoint = _exec_words(command)
+        stage.entrypoint_form = (_shell_form(command), command.start_line, command.end_line)
         stage.cmd = ()  # BuildKit resets an inherited CMD when ENTRYPOINT is set
         stage.start_line = command.start_line
+        stage.cmd_form = (None, 0, 0)
 
     def _on_cmd(self, stage: _StageState, command) -> None:
         stage.cmd = _exec_words(command)
+        stage.cmd_form = (_shell_form(command), command.start_line, command.end_line)
         stage.start_line = command.start_line
 
     def _on_copy(self, stage: _StageState, command) -> None:
@@ -338,6 +442,11 @@ class _Builder:
             self._note_copy_mode(stage, command, chmod, destination)
         if source is None:
             self._note_context_copy(stage, command, destination)
+            if len(command.value) >= 2:
+                written = _unquote(command.value[-1])
+                target = absolute(written, stage.workdir) + ("/" if written.endswith("/") else "")
+                sources = tuple(_unquote(v) for v in command.value[:-1] if "://" not in v)
+                stage.context_sources.append((sources, target))
             return
         resolved = try_expand(source, stage.variables()) or source
         source_stage = self._stage_named(resolved)
@@ -395,6 +504,8 @@ class _Builder:
                 stage.remote_code.append(RemoteCode(line, how))
             self._note_reads(stage, script)
             self._run_script(stage, script, line)
+            last = command.end_line if not command.heredocs else line
+            self._note_package_installs(stage, script, line, last)
 
     @staticmethod
     def _note_reads(stage: _StageState, script: str) -> None:
@@ -464,6 +575,38 @@ class _Builder:
             return  # adding production packages does not remove the dev ones already there
         stage.dependencies[action.directory] = DependencyDir(action.directory, step, action.includes_dev)
 
+    def _note_package_installs(self, stage: _StageState, script: str, first_line: int, last_line: int) -> None:
+        """Code a RUN script installs by name. Its commands are split with launchers kept, so
+        that `uv tool install x` and `pipx install x` are seen as what they are (the split with
+        launchers unwrapped, cached, is the same one when the script has none)."""
+        env = stage.run_environment()
+        for simple in split_commands(script, keep_launchers=any(word in script for word in _LAUNCHER_WORDS)):
+            if not simple.argv or simple.argv[0] == "export":
+                env.update(simple.assignments if not simple.argv else _assignments(simple.argv[1:]))
+                continue
+            line = first_line + simple.line_offset
+            count = len(stage.package_installs)
+            self._note_package_install(stage, simple.argv, {**env, **dict(simple.assignments)}, line, max(line, last_line))
+            if len(stage.package_installs) > count and (lost := lost_versions(script, stage.package_installs[-1])):
+                shown = ", ".join(f"`{text}`" for text in lost)
+                stage.package_installs[-1] = replace(stage.package_installs[-1], note=(
+                    f"{shown} is not quoted: the shell reads `>`/`<` as a redirection, so no version reaches the installer"))
+
+    def _note_package_install(self, stage: _StageState, argv: tuple[str, ...], env: dict[str, str], line: int, last_line: int) -> None:
+        """Code installed by name (`npm install -g pkg`, `git clone URL`), with variables resolved;
+        a later `git checkout <ref>` pins the last clone of the stage."""
+        words = tuple((try_expand(word, env) or word) if "$" in word else word for word in argv)
+        for index in range(len(stage.package_installs) - 1, -1, -1):
+            pinned = with_checkout(stage.package_installs[index], words)
+            if pinned is not None:
+                stage.package_installs[index] = pinned
+                return
+        install = installs_in_command(words, line, stage.label)
+        if install is not None:
+            # A RUN continued over lines is one logical line: the install sits where it names its package.
+            line = self._line_naming(install.packages[0].name if install.packages else "", line, last_line)
+            stage.package_installs.append(replace(install, line=line))
+
     def _note_tool_settings(self, stage: _StageState, env: dict[str, str], argv: tuple[str, ...]) -> None:
         """`poetry config virtualenvs.create false` and friends persist across RUN steps."""
         if len(argv) >= 4 and argv[0] == "poetry" and argv[1] == "config":
@@ -482,6 +625,26 @@ class _Builder:
 
 
 # Helpers ---------------------------------------------------------------------------------
+
+
+def _shell_form(command) -> str | None:
+    """The text of a shell-form ENTRYPOINT or CMD (the exec form gives None)."""
+    return None if command.json or not command.value else command.value[0]
+
+
+def _start_command(state: _StageState) -> tuple[list[str], list[int]]:
+    """The process a container of the stage starts, as Docker builds it, and each word's line: a
+    shell-form ENTRYPOINT is `/bin/sh -c TEXT` and ignores CMD; an exec-form one gets CMD
+    appended, itself `/bin/sh -c TEXT` in shell form."""
+    (entry_text, entry_line, _), (cmd_text, cmd_line, _) = state.entrypoint_form, state.cmd_form
+    if state.entrypoint and entry_text is not None:
+        return ["/bin/sh", "-c", entry_text], [entry_line] * 3
+    words, lines = list(state.entrypoint), [entry_line] * len(state.entrypoint)
+    if state.cmd:
+        cmd = ["/bin/sh", "-c", cmd_text] if cmd_text is not None else list(state.cmd)
+        words += cmd
+        lines += [cmd_line] * len(cmd)
+    return words, lines
 
 
 def _exec_words(command) -> tuple[str, ...]:

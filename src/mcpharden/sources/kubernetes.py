@@ -241,10 +241,27 @@ def _spec(path: str, workload: str, line: int, pod: YamlMap, pod_context: YamlMa
         ports=tuple(_host_ports(container)),
         memory_limit=_memory_limit(container),
         command=tuple(_command(container)),
+        start_fetches=_start_fetches(path, container),
         # A container has no pids limit of its own in Kubernetes (it is the kubelet's podPidsLimit).
         settable=ALL_SETTINGS - {"pids_limit"},
         lines=MappingProxyType({k: v for k, v in field_lines.items() if v is not None}),
     )
+
+
+def _start_fetches(path: str, container: YamlMap) -> tuple:
+    """Packages the container's `command` and `args` download at each start."""
+    words: list[str] = []
+    lines: list[int] = []
+    for key in ("command", "args"):
+        value = container.get(key)
+        if isinstance(value, YamlList):
+            words += [str(item) for item in value]
+            lines += [value.line_of(index) for index in range(len(value))]
+    if not words:
+        return ()
+    from mcpharden.sources.packages import fetches_in_argv  # the package tables load only for a command
+
+    return tuple(fetches_in_argv(words, lambda index: lines[index] if index < len(lines) else container.line, path))
 
 
 def _mounts(container: YamlMap, host_paths: dict[str, str]) -> Iterator[Mount]:

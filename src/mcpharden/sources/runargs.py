@@ -66,6 +66,7 @@ class _Spec:
     memory: str | None = None
     pids_limit: str | None = None
     name: str = ""
+    entrypoint: str | None = None
 
 
 def run_arguments(argv: tuple[str, ...] | list[str]) -> list[str] | None:
@@ -181,6 +182,15 @@ def parse_run(arguments: list[str], path: str, origin: str, line: int, name: str
         for flag, flag_value in _expand_short(option, value):
             _apply(spec, flag, flag_value, at(index))
         index += consumed
+    command = list(arguments[index + 1 :]) if image is not None else []
+    command_lines = [at(position) for position in range(index + 1, len(arguments))] if image is not None else []
+    if spec.entrypoint:
+        command, command_lines = [spec.entrypoint, *command], [spec.lines.get("entrypoint", line), *command_lines]
+    fetches = []
+    if command:
+        from mcpharden.sources.packages import fetches_in_argv  # the package tables load only for a command
+
+        fetches = fetches_in_argv(command, lambda i: command_lines[i] if i < len(command_lines) else line, path)
     return ContainerSpec(
         path=path,
         origin=origin,
@@ -212,6 +222,7 @@ def parse_run(arguments: list[str], path: str, origin: str, line: int, name: str
         command=tuple(CommandWord(arguments[i], at(i)) for i in range(index + 1, len(arguments))) if image else (),
         env_files=tuple(spec.env_files),
         from_documentation=from_documentation,
+        start_fetches=tuple(fetches),
         lines=MappingProxyType({**spec.lines, "image": at(index)}),
     )
 
@@ -309,6 +320,8 @@ def _apply(spec: _Spec, option: str, value: str | None, line: int) -> None:
         spec.mounts.append(Mount("/var/run/docker.sock", "/var/run/docker.sock", "bind", False, line))
     elif option == "--name" and value:
         spec.name = spec.name or value
+    elif option == "--entrypoint" and value is not None:
+        spec.entrypoint, spec.lines["entrypoint"] = value, line
 
 
 def published_port(text: str, line: int) -> PublishedPort:
