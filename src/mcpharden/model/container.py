@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
+from mcpharden.model.build import HealthcheckTest
 from mcpharden.model.images import ImageRef
 
 
@@ -85,6 +86,10 @@ class ContainerSpec:
     ports: tuple[PublishedPort, ...] = ()
     memory_limit: str | None = None
     pids_limit: str | None = None
+    # A compose `healthcheck:` test: it replaces the HEALTHCHECK of the image the service runs.
+    healthcheck: HealthcheckTest | None = None
+    # The stage a compose `build:` builds (`target:`); None for the Dockerfile's last stage.
+    build_target: str | None = None
     # The settings the format can express (a Docker MCP catalog entry cannot drop capabilities):
     # a rule does not blame a spec for what its format cannot say.
     settable: frozenset[str] = ALL_SETTINGS

@@ -15,8 +15,10 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
+from mcpharden.model.build import HealthcheckTest
 from mcpharden.model.container import ContainerSpec, EnvSetting, Mount, PublishedPort
 from mcpharden.model.images import ImageRef
+from mcpharden.sources.healthchecks import healthcheck_test
 from mcpharden.sources.variables import expand
 from mcpharden.sources.runargs import is_host_path, is_no_new_privileges, published_port, short_volume
 from mcpharden.sources.yamlnodes import YamlList, YamlMap, load_documents
@@ -199,6 +201,9 @@ def _spec(path: str, name: str, line: int, service: YamlMap, environment: dict[s
 
     # Settings that are absent are reported on the service's name line (ContainerSpec.line).
     lines = {field: service.key_lines[key] for key, field in _SETTING_FIELDS.items() if key in service.key_lines and key in service}
+    healthcheck = service.get("healthcheck")
+    if isinstance(healthcheck, YamlMap) and "test" in healthcheck:
+        lines["healthcheck"] = healthcheck.line_of("test")
     image = text("image")
     build = service.get("build")
     return ContainerSpec(
@@ -230,8 +235,38 @@ def _spec(path: str, name: str, line: int, service: YamlMap, environment: dict[s
         ports=tuple(_ports(service, environment)),
         memory_limit=text("mem_limit") or _deploy_limit(service, "memory"),
         pids_limit=text("pids_limit") or _deploy_limit(service, "pids"),
+        healthcheck=_healthcheck(healthcheck, environment),
+        build_target=_build_target(build, environment),
         lines=MappingProxyType(lines),
     )
+
+
+def _healthcheck(value: Any, environment: dict[str, str]) -> HealthcheckTest | None:
+    """`healthcheck:`: `test` as a string (run by the shell, as `CMD-SHELL`), as `["CMD", argv...]`
+    or `["CMD-SHELL", script]`; `disable: true` and `["NONE"]` turn the image's check off."""
+    if not isinstance(value, YamlMap):
+        return None
+    if _true(value.get("disable")):
+        return HealthcheckTest("none", ())
+    test = value.get("test")
+    if isinstance(test, str) and test.strip():
+        return healthcheck_test("shell", (interpolate(test, environment),))
+    if not isinstance(test, YamlList) or not test or isinstance(test[0], (YamlMap, YamlList)):
+        return None
+    words = [interpolate(str(word), environment) for word in test if not isinstance(word, (YamlMap, YamlList))]
+    kind = words[0].strip().upper()
+    if kind == "NONE":
+        return HealthcheckTest("none", ())
+    if kind == "CMD" and len(words) > 1:
+        return healthcheck_test("exec", tuple(words[1:]))
+    if kind == "CMD-SHELL" and len(words) > 1:
+        return healthcheck_test("shell", (" ".join(words[1:]),))
+    return None
+
+
+def _build_target(build: Any, environment: dict[str, str]) -> str | None:
+    target = build.get("target") if isinstance(build, YamlMap) else None
+    return interpolate(str(target), environment) if isinstance(target, (str, int)) and str(target) else None
 
 
 def _environment(service: YamlMap) -> Iterator[EnvSetting]:
@@ -286,7 +321,7 @@ _SETTING_FIELDS = {
     "read_only": "read_only_root", "security_opt": "no_new_privileges", "network_mode": "host_network",
     "pid": "host_pid", "ipc": "host_ipc", "image": "image", "devices": "devices", "userns_mode": "host_userns",
     "uts": "host_uts", "cgroup": "host_cgroupns", "ports": "ports", "mem_limit": "memory_limit",
-    "pids_limit": "pids_limit", "environment": "env",
+    "pids_limit": "pids_limit", "environment": "env", "healthcheck": "healthcheck",
 }
 
 

@@ -23,6 +23,7 @@ from mcpharden.model.build import (
     ManifestVerdict,
     is_root_user,
     BuildModel,
+    CopiedPath,
     Declaration,
     DependencyDir,
     ExposedPort,
@@ -36,6 +37,7 @@ from mcpharden.model.build import (
     UserState,
 )
 from mcpharden.model.images import BaseImageProfile, ImageRef
+from mcpharden.sources.healthchecks import healthcheck_test
 from mcpharden.sources.installs import absolute, classify, os_packages_installed, remote_code_in
 from mcpharden.sources.shell import SimpleCommand, split_commands, words_of
 from mcpharden.sources.variables import ExpansionTooLong, try_expand
@@ -81,6 +83,8 @@ class _StageState:
     remote_code: list[RemoteCode] = field(default_factory=list)
     os_packages: list[OsPackage] = field(default_factory=list)
     declarations: list[Declaration] = field(default_factory=list)
+    copied_paths: list[CopiedPath] = field(default_factory=list)
+    shell_instruction: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -120,6 +124,8 @@ class _StageState:
             remote_code=tuple(self.remote_code),
             os_packages=tuple(self.os_packages),
             declarations=tuple(self.declarations),
+            copied_paths=tuple(self.copied_paths),
+            shell_instruction=self.shell_instruction,
         )
 
 
@@ -249,6 +255,8 @@ class _Builder:
             created_users=dict(parent.created_users),
             os_packages=list(parent.os_packages),  # installed files are inherited
             declarations=[d for d in parent.declarations if d.kind == "ENV"],  # ENV persists; ARG does not
+            copied_paths=list(parent.copied_paths),
+            shell_instruction=parent.shell_instruction,
         )
 
     # Other instructions ------------------------------------------------------------------
@@ -302,7 +310,14 @@ class _Builder:
 
     def _on_healthcheck(self, stage: _StageState, command) -> None:
         disabled = bool(command.value) and command.value[0].upper() == "NONE"
-        stage.healthcheck = Healthcheck(line=command.start_line, disabled=disabled, stage=stage.label)
+        test = None
+        if not disabled and len(command.value) >= 2 and command.value[0].upper() == "CMD":
+            test = healthcheck_test("exec", tuple(command.value[1:])) if command.json else healthcheck_test("shell", (command.value[1],))
+        stage.healthcheck = Healthcheck(line=command.start_line, disabled=disabled, stage=stage.label, test=test)
+
+    def _on_shell(self, stage: _StageState, command) -> None:
+        if command.json and command.value:
+            stage.shell_instruction = tuple(command.value)
 
     def _on_expose(self, stage: _StageState, command) -> None:
         for token in command.value:
@@ -318,10 +333,12 @@ class _Builder:
 
     def _on_copy(self, stage: _StageState, command) -> None:
         source = _flag_value(command.flags, "--from")
+        resolved = (try_expand(source, stage.variables()) or source) if source is not None else None
+        source_stage = self._stage_named(resolved) if resolved is not None else None
+        origin = "context" if source is None else "stage" if source_stage is not None else "image"
+        stage.copied_paths.extend(_copied_paths(command, stage.workdir, origin))
         if source is None:
             return
-        resolved = try_expand(source, stage.variables()) or source
-        source_stage = self._stage_named(resolved)
         if source_stage is None:
             self.image_uses.append(ImageUse(ImageRef(source, resolved), command.start_line, "COPY --from"))
             return
@@ -446,6 +463,14 @@ def _run_scripts(command) -> list[tuple[int, str]]:
     if command.json:
         return [(command.start_line, shlex.join(command.value))]
     return [(command.start_line, command.value[0] if command.value else "")]
+
+
+def _copied_paths(command, workdir: str, origin: str) -> list[CopiedPath]:
+    """Each source of a COPY or ADD, with its destination as written (made absolute)."""
+    if command.heredocs or len(command.value) < 2:
+        return []
+    destination = absolute(_unquote(command.value[-1]), workdir)
+    return [CopiedPath(_unquote(source), destination, origin, command.start_line) for source in command.value[:-1]]
 
 
 def _pinned_git(source: str) -> bool:
