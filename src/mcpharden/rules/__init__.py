@@ -32,6 +32,7 @@ RULE_MODULES = (
     "dev_dependencies_in_runtime",
     "image_not_pinned_by_digest",
     "no_healthcheck",
+    "healthcheck_cannot_work",
     "no_image_scan_in_ci",
     "docker_socket_mount",
     "privileged_container",
