@@ -46,7 +46,7 @@ class PublishedPort:
 
 # Every setting a ContainerSpec can hold, for formats that can express only some of them.
 ALL_SETTINGS = frozenset({"user", "cap_drop", "read_only_root", "no_new_privileges", "memory_limit", "pids_limit",
-                          "security_opts", "ports", "env"})
+                          "cpu_limit", "security_opts", "ports", "env"})
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,24 @@ class ContainerSpec:
     ports: tuple[PublishedPort, ...] = ()
     memory_limit: str | None = None
     pids_limit: str | None = None
+    cpu_limit: str | None = None  # `--cpus`, compose `cpus`, Kubernetes `resources.limits.cpu`
+    # Kubernetes' seccompProfile type in effect (RuntimeDefault, Localhost or Unconfined; the
+    # container's wins over the pod's; the legacy annotations count), None when none is set; and
+    # whether the runtime confines a container that names no profile: Docker and Podman apply
+    # their default profile, Kubernetes runs it Unconfined (unless the kubelet's seccompDefault
+    # is on, which a manifest cannot tell).
+    seccomp_profile: str | None = None
+    seccomp_by_default: bool = True
+    # Kubernetes: the pod's service account; whether its API token is mounted (the pod's
+    # automountServiceAccountToken, else the ServiceAccount's own when it is in the scanned
+    # manifests, else Kubernetes' default: mounted); whether the ServiceAccount object is in the
+    # scanned manifests; and the roles bound to it there ("ClusterRole view", "Role mcp-reader").
+    # None for formats without service accounts.
+    service_account: str | None = None
+    namespace: str | None = None  # the namespace the manifest names, if any
+    service_account_token: bool | None = None
+    service_account_declared: bool = False
+    service_account_roles: tuple[str, ...] = ()
     # A compose `healthcheck:` test: it replaces the HEALTHCHECK of the image the service runs.
     healthcheck: HealthcheckTest | None = None
     # The stage a compose `build:` builds (`target:`); None for the Dockerfile's last stage.

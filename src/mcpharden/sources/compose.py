@@ -235,6 +235,7 @@ def _spec(path: str, name: str, line: int, service: YamlMap, environment: dict[s
         ports=tuple(_ports(service, environment)),
         memory_limit=text("mem_limit") or _deploy_limit(service, "memory"),
         pids_limit=text("pids_limit") or _deploy_limit(service, "pids"),
+        cpu_limit=text("cpus") or _deploy_limit(service, "cpus"),
         healthcheck=_healthcheck(healthcheck, environment),
         build_target=_build_target(build, environment),
         lines=MappingProxyType(lines),
@@ -321,7 +322,7 @@ _SETTING_FIELDS = {
     "read_only": "read_only_root", "security_opt": "no_new_privileges", "network_mode": "host_network",
     "pid": "host_pid", "ipc": "host_ipc", "image": "image", "devices": "devices", "userns_mode": "host_userns",
     "uts": "host_uts", "cgroup": "host_cgroupns", "ports": "ports", "mem_limit": "memory_limit",
-    "pids_limit": "pids_limit", "environment": "env", "healthcheck": "healthcheck",
+    "pids_limit": "pids_limit", "cpus": "cpu_limit", "environment": "env", "healthcheck": "healthcheck",
 }
 
 

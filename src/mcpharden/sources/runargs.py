@@ -63,6 +63,7 @@ class _Spec:
     ports: list[PublishedPort] = field(default_factory=list)
     memory: str | None = None
     pids_limit: str | None = None
+    cpus: str | None = None
     name: str = ""
 
 
@@ -154,6 +155,7 @@ def parse_run(arguments: list[str], path: str, origin: str, line: int, name: str
         ports=tuple(spec.ports),
         memory_limit=spec.memory,
         pids_limit=spec.pids_limit,
+        cpu_limit=spec.cpus,
         from_documentation=from_documentation,
         lines=MappingProxyType({**spec.lines, "image": at(index)}),
     )
@@ -226,6 +228,8 @@ def _apply(spec: _Spec, option: str, value: str | None, line: int) -> None:
         spec.memory, spec.lines["memory_limit"] = value, line
     elif option == "--pids-limit" and value:
         spec.pids_limit, spec.lines["pids_limit"] = value, line
+    elif option == "--cpus" and value:
+        spec.cpus, spec.lines["cpu_limit"] = value, line
     elif option == "--device-cgroup-rule" and value:
         spec.device_cgroup_rules.append(value)
         spec.lines.setdefault("devices", line)
