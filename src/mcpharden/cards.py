@@ -63,6 +63,7 @@ def _card(name: str, project: Project, specs: tuple[ContainerSpec, ...], finding
                                             f"{spec.path}:{port.line}") for spec in specs for port in spec.ports),
         secret_names=tuple(sorted({env.name for spec in specs for env in spec.env if is_credential_name(env.name)})),
         egress=_egress(specs),
+        service_account_tokens=_tokens(specs),
         sources=tuple(sorted({b.path for b in project.builds} | {s.path for s in specs} | {i.source_path for i in project.images}))
         if builds else tuple(sorted({s.path for s in specs})),
     )
@@ -86,6 +87,16 @@ def _user(project: Project, specs, findings, builds: bool) -> tuple[str, str]:
 def _mount(spec: ContainerSpec, mount) -> HostMount:
     sensitive = "the engine socket" if socket_exposed(mount.source) else (sensitive_mount(mount.source) or "")
     return HostMount(mount.source, mount.target, mount.read_only, sensitive, f"{spec.path}:{mount.line}")
+
+
+def _tokens(specs) -> tuple[str, ...]:
+    """The service accounts whose API token the server's pods get, with what is bound to them."""
+    tokens = {}
+    for spec in specs:
+        if spec.service_account_token is True and spec.service_account:
+            roles = ", ".join(spec.service_account_roles) or "no role bound in the scanned manifests"
+            tokens[spec.service_account] = f"{spec.service_account} ({roles})"
+    return tuple(sorted(tokens.values()))
 
 
 def _egress(specs) -> str:

@@ -394,5 +394,6 @@ def _card_html(card: dict) -> str:
         ("host namespaces", listed(card.get("host_namespaces")) or "none"),
         ("host mounts", mounts), ("published ports", ports),
         ("secret names", listed(card.get("secret_names")) or "none"), ("egress", str(card.get("egress"))),
+        ("Kubernetes API tokens", listed(card.get("service_account_tokens")) or "none"),
     ]
     return '<table class="card">' + "".join(f"<tr><td>{_h(k)}</td><td>{_h(_text(v))}</td></tr>" for k, v in rows) + "</table>"

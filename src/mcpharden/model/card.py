@@ -49,6 +49,9 @@ class ServerCard:
     secret_names: tuple[str, ...]  # names only, never values
     egress: str  # "unrestricted", "none" (--network none), or "host network"
     sources: tuple[str, ...]  # the files the card was drawn from
+    # Kubernetes API tokens mounted into the server's pods: the service account, and the roles
+    # bound to it in the scanned manifests ("mcp-sa (ClusterRole view)", "default (no role bound)").
+    service_account_tokens: tuple[str, ...] = ()
 
     def document(self) -> dict:
         return asdict(self)
@@ -67,4 +70,6 @@ class ServerCard:
             worst.append("sensitive host folders")
         if self.secret_names:
             worst.append(f"{len(self.secret_names)} secret(s)")
+        if self.service_account_tokens:
+            worst.append("a Kubernetes API token")
         return "holds " + ", ".join(worst) if worst else "holds nothing beyond its own container"

@@ -72,6 +72,8 @@ def card_lines(card) -> list[str]:
         f"  host mounts    {'; '.join(mounts) or 'none'}",
         f"  ports          {'; '.join(ports) or 'none published'}",
         f"  secrets        {listed(card.secret_names)} (names only)",
+        *([f"  API tokens     {listed(card.service_account_tokens)} (Kubernetes service accounts)"]
+          if card.service_account_tokens else []),
         f"  egress         {card.egress}",
         "",
     ]
