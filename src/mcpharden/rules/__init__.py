@@ -51,6 +51,8 @@ RULE_MODULES = (
     "known_vulnerability",
     "secret_in_run_config",
     "security_profile_disabled",
+    "seccomp_profile_not_set",
+    "service_account_token_mounted",
     "host_device_exposed",
     "port_exposed_on_all_interfaces",
     "writable_host_mount",
