@@ -390,5 +390,4 @@ RULE = Rule(
                     "urllib.request.urlopen('http://127.0.0.1:8000/health')\"]}`"),
     ),
     cwe=("CWE-754",),
-    peers=("hadolint DL3057 (a HEALTHCHECK at all, not whether it works)",),
 )
