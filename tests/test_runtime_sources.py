@@ -292,6 +292,50 @@ def test_allow_privilege_escalation_defaults_to_true():
     assert not k8s()["mcp/init"].no_new_privileges
 
 
+def test_kubernetes_limits_seccomp_and_service_account():
+    server, init = k8s()["mcp/server"], k8s()["mcp/init"]
+    assert server.seccomp_by_default is False and server.seccomp_profile is None
+    assert server.service_account == "default" and server.service_account_token is True
+    assert not server.service_account_declared and server.service_account_roles == ()
+    assert init.cpu_limit is None
+
+
+def test_kubernetes_service_accounts_and_bindings_are_joined_across_files():
+    from mcpharden.sources.kubernetes import join_accounts, read_manifests
+
+    pods = read_manifests("d.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ns}\nspec:\n"
+                                    "  serviceAccountName: sa\n  securityContext: {seccompProfile: {type: runtimedefault}}\n"
+                                    "  containers:\n    - name: c\n      image: x:1\n      resources: {limits: {cpu: '2'}}\n")
+    rbac = read_manifests("rbac.yaml", "kind: ServiceAccount\napiVersion: v1\nmetadata: {name: sa, namespace: ns}\n"
+                                       "automountServiceAccountToken: false\n---\napiVersion: rbac.authorization.k8s.io/v1\n"
+                                       "kind: RoleBinding\nmetadata: {name: b, namespace: ns}\nsubjects: [{kind: ServiceAccount, name: sa}]\n"
+                                       "roleRef: {kind: Role, name: reader}\n")
+    [raw] = pods.specs
+    assert raw.service_account_token is None and raw.namespace == "ns" and raw.cpu_limit == "2"
+    assert raw.seccomp_profile == "RuntimeDefault" and raw.line_of("service_account_token") == 5
+    [joined] = join_accounts(pods.specs, rbac.accounts, rbac.bindings)
+    assert joined.service_account_token is False and joined.service_account_declared
+    assert joined.service_account_roles == ("Role reader",)
+
+
+def test_cpu_limits_in_compose_and_docker_run():
+    assert run("--cpus", "1.5", "img").cpu_limit == "1.5"
+    compose = "services:\n  a:\n    image: x\n    cpus: 0.5\n  b:\n    image: x\n    deploy: {resources: {limits: {cpus: '2'}}}\n"
+    specs = {s.name: s for s in parse_compose("compose.yaml", compose, lambda path: None)}
+    assert specs["a"].cpu_limit == "0.5" and specs["a"].line_of("cpu_limit") == 4 and specs["b"].cpu_limit == "2"
+
+
+def test_compose_health_checks_and_build_targets():
+    compose = ("services:\n  a:\n    build: {context: ., target: runtime}\n    healthcheck:\n      test: curl -f http://x/\n"
+               "  b:\n    image: x\n    healthcheck:\n      test: [CMD, sh, -c, 'wget -q -O- http://x/ | grep ok']\n"
+               "  c:\n    image: x\n    healthcheck: {disable: true}\n")
+    specs = {s.name: s for s in parse_compose("compose.yaml", compose, lambda path: None)}
+    assert specs["a"].build_target == "runtime" and specs["a"].healthcheck.form == "shell"
+    assert specs["a"].healthcheck.shell == "/bin/sh" and specs["a"].line_of("healthcheck") == 5
+    assert [step.commands for step in specs["b"].healthcheck.steps] == [(("wget", "-q", "-O-", "http://x/"), ("grep", "ok"))]
+    assert specs["b"].healthcheck.shell == "sh" and specs["c"].healthcheck.form == "none"
+
+
 def test_helm_templates_are_skipped_with_a_note(tmp_path):
     template = "apiVersion: apps/v1\nkind: Deployment\nspec:\n  replicas: {{ .Values.replicas }}\n  {{- include \"x\" . }}\n"
     with pytest.raises(HelmTemplate):

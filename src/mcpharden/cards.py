@@ -72,6 +72,7 @@ def _card(name: str, project: Project, specs: tuple[ContainerSpec, ...], finding
         open_entries=tuple(OpenEntry(OPEN_ENTRY_RULES[f.rule_id], f.message, f"{f.path}:{f.line}")
                            for f in mine if f.rule_id in OPEN_ENTRY_RULES),
         fetched_at_start=_fetched(project, specs, builds),
+        service_account_tokens=_tokens(specs),
         sources=tuple(sorted({b.path for b in project.builds} | {s.path for s in specs} | {i.source_path for i in project.images}))
         if builds else tuple(sorted({s.path for s in specs})),
         world_writable_paths=_detail_items(mine, "world-writable-path", "paths"),
@@ -122,6 +123,16 @@ def _fetched(project: Project, specs, builds: bool) -> tuple[FetchedPackage, ...
         entry = FetchedPackage(ref.name, ref.registry, reference, f"{fetch.path}:{fetch.line}")
         shown.setdefault((entry.package, entry.registry, entry.reference), entry)
     return tuple(shown.values())
+
+
+def _tokens(specs) -> tuple[str, ...]:
+    """The service accounts whose API token the server's pods get, with what is bound to them."""
+    tokens = {}
+    for spec in specs:
+        if spec.service_account_token is True and spec.service_account:
+            roles = ", ".join(spec.service_account_roles) or "no role bound in the scanned manifests"
+            tokens[spec.service_account] = f"{spec.service_account} ({roles})"
+    return tuple(sorted(tokens.values()))
 
 
 def _egress(specs) -> str:

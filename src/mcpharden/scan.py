@@ -354,6 +354,9 @@ class _ProjectBuilder:
         self.compose_seen: set[str] = set()
         self.parsed: set[str] = set()
         self.context_files: list[str] = []  # files a build context must not send (read when a COPY reaches them)
+        # Kubernetes ServiceAccounts and role bindings of every manifest, joined to the pods at the end.
+        self.service_accounts: list = []
+        self.role_bindings: list = []
 
     def add(self, artifact: Artifact) -> None:
         from mcpharden.budget import FILE_SECONDS, BudgetExceeded, time_budget
@@ -413,10 +416,13 @@ class _ProjectBuilder:
         self.build_arguments.extend(build_arguments_in_file(artifact.path, text))
 
     def _yaml(self, artifact: Artifact, text: str) -> None:
-        from mcpharden.sources.kubernetes import looks_like_manifest, parse_manifests
+        from mcpharden.sources.kubernetes import looks_like_manifest, read_manifests
 
         if looks_like_manifest(text):
-            self.containers.extend(parse_manifests(artifact.path, text))
+            manifests = read_manifests(artifact.path, text)
+            self.containers.extend(manifests.specs)
+            self.service_accounts.extend(manifests.accounts)
+            self.role_bindings.extend(manifests.bindings)
 
     def _source(self, artifact: Artifact, text: str) -> None:
         from mcpharden.sources.transport import scan_source
@@ -424,9 +430,10 @@ class _ProjectBuilder:
         self.evidence.extend(scan_source(artifact.path, text))
 
     def project(self, scope: str) -> Project:
+        from mcpharden.sources.kubernetes import join_accounts
         from mcpharden.sources.transport import server_facts
 
-        containers = tuple(self.containers)
+        containers = tuple(join_accounts(self.containers, self.service_accounts, self.role_bindings))
         builds = tuple(self.builds)
         if scope == "repository":  # the build contexts are folders of a scanned directory
             from mcpharden.sources.buildcontext import with_contexts
@@ -438,7 +445,7 @@ class _ProjectBuilder:
             builds=builds,
             pipelines=tuple(self.pipelines),
             servers=servers,
-            containers=tuple(self.containers),
+            containers=containers,
             build_arguments=tuple(self.build_arguments) + tuple(a for p in self.pipelines for a in p.build_arguments),
             client_servers=tuple(self.client_servers),
             parsed_files=frozenset(self.parsed),

@@ -401,5 +401,6 @@ def _card_html(card: dict) -> str:
         ("open to others", "; ".join(f"{e.get('kind')}: {e.get('what')} ({e.get('where')})" for e in entries("open_entries"))
          or "nothing found"),
         ("downloaded at every start", fetched),
+        ("Kubernetes API tokens", listed(card.get("service_account_tokens")) or "none"),
     ]
     return '<table class="card">' + "".join(f"<tr><td>{_h(k)}</td><td>{_h(_text(v))}</td></tr>" for k, v in rows) + "</table>"

@@ -47,12 +47,39 @@ class DependencyDir:
 
 
 @dataclass(frozen=True)
+class HealthcheckStep:
+    """One pipeline a health check runs, and how it joins the step before it: "" (the first),
+    "&&", "||" or ";" (a newline or `&` too)."""
+
+    operator: str
+    commands: tuple[tuple[str, ...], ...]  # the words of each command of the pipeline
+
+
+@dataclass(frozen=True)
+class HealthcheckTest:
+    """The command a health check runs, in Docker's two forms: "exec" (`CMD ["curl", "-f", …]`,
+    compose `["CMD", …]`: `command` is the argv) or "shell" (`CMD curl -f … || exit 1`, compose
+    `CMD-SHELL` or a plain string: `command` is the one script, run by the image's shell); or
+    "none" for a compose health check turned off (`disable: true`, `test: ["NONE"]`)."""
+
+    form: str  # "exec" | "shell" | "none"
+    command: tuple[str, ...]
+    # What it runs (sources.healthchecks): the argv for exec form, the command lists of a script;
+    # None when the script uses more than command lists (`if`, subshells, `$(...)`).
+    steps: tuple[HealthcheckStep, ...] | None = None
+    # The shell that runs the steps: "/bin/sh" for shell form (the image's shell, or its SHELL
+    # instruction), the program of exec-form `["sh", "-c", script]`, "" when no shell runs it.
+    shell: str = ""
+
+
+@dataclass(frozen=True)
 class Healthcheck:
     """A HEALTHCHECK instruction, or `HEALTHCHECK NONE` turning an inherited one off."""
 
     line: int
     disabled: bool  # HEALTHCHECK NONE
     stage: str
+    test: HealthcheckTest | None = None  # None for HEALTHCHECK NONE
 
 
 @dataclass(frozen=True)
@@ -88,6 +115,19 @@ class RemoteCode:
 
     line: int
     how: str  # "`curl … | sh`", "`ADD https://…` without --checksum"
+
+
+@dataclass(frozen=True)
+class CopiedPath:
+    """A file or folder a COPY or ADD brings into a stage, from the build context, another
+    stage or an image (`COPY --from=curlimages/curl:8 /usr/bin/curl /usr/bin/curl`)."""
+
+    source: str  # as written
+    # As written, made absolute: the file it becomes, or the folder it lands in (a file copied
+    # into a folder keeps its name; a folder's contents are copied into the destination).
+    destination: str
+    origin: str  # "context" | "stage" | "image"
+    line: int
 
 
 @dataclass(frozen=True)
@@ -183,6 +223,11 @@ class Stage:
     # the build context holds it) downloads when it runs: `npx -y pkg`, `uvx pkg`, `pip install`.
     # Runners that prefer an installed copy are listed too: see model.packages.installed_copy.
     start_fetches: tuple[PackageFetch, ...] = ()
+    # What COPY and ADD bring in, in this stage or a stage it is built FROM.
+    copied_paths: tuple[CopiedPath, ...] = ()
+    # The SHELL instruction in effect (`["/busybox/sh", "-c"]`); () for the default `/bin/sh -c`.
+    # Docker runs shell-form RUN, CMD, ENTRYPOINT and HEALTHCHECK commands with it.
+    shell_instruction: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:

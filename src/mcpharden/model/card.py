@@ -80,6 +80,9 @@ class ServerCard:
     # Code downloaded at every start (`npx -y pkg`): its publisher, or whoever takes over the
     # package, runs code in the server.
     fetched_at_start: tuple[FetchedPackage, ...] = ()
+    # Kubernetes API tokens mounted into the server's pods: the service account, and the roles
+    # bound to it in the scanned manifests ("mcp-sa (ClusterRole view)", "default (no role bound)").
+    service_account_tokens: tuple[str, ...] = ()
 
     def document(self) -> dict:
         return asdict(self)
@@ -104,4 +107,6 @@ class ServerCard:
             worst.append("a default login on the network")
         if self.fetched_at_start:
             worst.append("code downloaded at every start")
+        if self.service_account_tokens:
+            worst.append("a Kubernetes API token")
         return "holds " + ", ".join(worst) if worst else "holds nothing beyond its own container"

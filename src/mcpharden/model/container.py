@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
+from mcpharden.model.build import HealthcheckTest
 from mcpharden.model.images import ImageRef
 from mcpharden.model.packages import PackageFetch
 
@@ -58,7 +59,7 @@ class PublishedPort:
 
 # Every setting a ContainerSpec can hold, for formats that can express only some of them.
 ALL_SETTINGS = frozenset({"user", "cap_drop", "read_only_root", "no_new_privileges", "memory_limit", "pids_limit",
-                          "security_opts", "ports", "env"})
+                          "cpu_limit", "security_opts", "ports", "env"})
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,28 @@ class ContainerSpec:
     # Files the container's environment is read from besides `env` (`--env-file`, compose
     # `env_file`): a setting absent from `env` may be set there.
     env_files: tuple[str, ...] = ()
+    cpu_limit: str | None = None  # `--cpus`, compose `cpus`, Kubernetes `resources.limits.cpu`
+    # Kubernetes' seccompProfile type in effect (RuntimeDefault, Localhost or Unconfined; the
+    # container's wins over the pod's; the legacy annotations count), None when none is set; and
+    # whether the runtime confines a container that names no profile: Docker and Podman apply
+    # their default profile, Kubernetes runs it Unconfined (unless the kubelet's seccompDefault
+    # is on, which a manifest cannot tell).
+    seccomp_profile: str | None = None
+    seccomp_by_default: bool = True
+    # Kubernetes: the pod's service account; whether its API token is mounted (the pod's
+    # automountServiceAccountToken, else the ServiceAccount's own when it is in the scanned
+    # manifests, else Kubernetes' default: mounted); whether the ServiceAccount object is in the
+    # scanned manifests; and the roles bound to it there ("ClusterRole view", "Role mcp-reader").
+    # None for formats without service accounts.
+    service_account: str | None = None
+    namespace: str | None = None  # the namespace the manifest names, if any
+    service_account_token: bool | None = None
+    service_account_declared: bool = False
+    service_account_roles: tuple[str, ...] = ()
+    # A compose `healthcheck:` test: it replaces the HEALTHCHECK of the image the service runs.
+    healthcheck: HealthcheckTest | None = None
+    # The stage a compose `build:` builds (`target:`); None for the Dockerfile's last stage.
+    build_target: str | None = None
     # The settings the format can express (a Docker MCP catalog entry cannot drop capabilities):
     # a rule does not blame a spec for what its format cannot say.
     settable: frozenset[str] = ALL_SETTINGS

@@ -77,6 +77,8 @@ def card_lines(card) -> list[str]:
         + (f" · credential files in the image: {listed(card.secret_files)}" if card.secret_files else ""),
         f"  open to others {'; '.join(f'{e.kind}: {shown(e.what)} at {shown(e.where)}' for e in card.open_entries) or 'nothing found'}",
         f"  at each start  {'downloads ' + '; '.join(fetched) if fetched else 'downloads nothing'}",
+        *([f"  API tokens     {listed(card.service_account_tokens)} (Kubernetes service accounts)"]
+          if card.service_account_tokens else []),
         f"  egress         {card.egress}",
         "",
     ]

@@ -15,9 +15,11 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
+from mcpharden.model.build import HealthcheckTest
 from mcpharden.model.container import CommandWord, ContainerSpec, EnvSetting, Mount, PublishedPort
 from mcpharden.model.findings import Notice
 from mcpharden.model.images import ImageRef
+from mcpharden.sources.healthchecks import healthcheck_test
 from mcpharden.sources.shell import words_of
 from mcpharden.sources.variables import MAX_EXPANDED_CHARS, ExpansionTooLong, expand, fallback
 from mcpharden.sources.runargs import is_host_path, is_no_new_privileges, published_port, short_volume
@@ -243,6 +245,9 @@ def _spec(path: str, name: str, line: int, service: YamlMap, environment: dict[s
 
     # Settings that are absent are reported on the service's name line (ContainerSpec.line).
     lines = {field: service.key_lines[key] for key, field in _SETTING_FIELDS.items() if key in service.key_lines and key in service}
+    healthcheck = service.get("healthcheck")
+    if isinstance(healthcheck, YamlMap) and "test" in healthcheck:
+        lines["healthcheck"] = healthcheck.line_of("test")
     image = text("image")
     build = service.get("build")
     return ContainerSpec(
@@ -278,6 +283,9 @@ def _spec(path: str, name: str, line: int, service: YamlMap, environment: dict[s
         memory_limit=text("mem_limit") or _deploy_limit(service, "memory"),
         pids_limit=text("pids_limit") or _deploy_limit(service, "pids"),
         start_fetches=_start_fetches(path, service, environment),
+        cpu_limit=text("cpus") or _deploy_limit(service, "cpus"),
+        healthcheck=_healthcheck(healthcheck, environment),
+        build_target=_build_target(build, environment),
         lines=MappingProxyType(lines),
     )
 
@@ -301,6 +309,34 @@ def _start_fetches(path: str, service: YamlMap, environment: dict[str, str]) -> 
     from mcpharden.sources.packages import fetches_in_argv  # the package tables load only for a command
 
     return tuple(fetches_in_argv(words, lambda index: lines[index] if index < len(lines) else service.line, path))
+
+
+def _healthcheck(value: Any, environment: dict[str, str]) -> HealthcheckTest | None:
+    """`healthcheck:`: `test` as a string (run by the shell, as `CMD-SHELL`), as `["CMD", argv...]`
+    or `["CMD-SHELL", script]`; `disable: true` and `["NONE"]` turn the image's check off."""
+    if not isinstance(value, YamlMap):
+        return None
+    if _true(value.get("disable")):
+        return HealthcheckTest("none", ())
+    test = value.get("test")
+    if isinstance(test, str) and test.strip():
+        return healthcheck_test("shell", (interpolate(test, environment),))
+    if not isinstance(test, YamlList) or not test or isinstance(test[0], (YamlMap, YamlList)):
+        return None
+    words = [interpolate(str(word), environment) for word in test if not isinstance(word, (YamlMap, YamlList))]
+    kind = words[0].strip().upper()
+    if kind == "NONE":
+        return HealthcheckTest("none", ())
+    if kind == "CMD" and len(words) > 1:
+        return healthcheck_test("exec", tuple(words[1:]))
+    if kind == "CMD-SHELL" and len(words) > 1:
+        return healthcheck_test("shell", (" ".join(words[1:]),))
+    return None
+
+
+def _build_target(build: Any, environment: dict[str, str]) -> str | None:
+    target = build.get("target") if isinstance(build, YamlMap) else None
+    return interpolate(str(target), environment) if isinstance(target, (str, int)) and str(target) else None
 
 
 def _environment(service: YamlMap, environment: dict[str, str]) -> Iterator[EnvSetting]:
@@ -395,7 +431,7 @@ _SETTING_FIELDS = {
     "read_only": "read_only_root", "security_opt": "no_new_privileges", "network_mode": "host_network",
     "pid": "host_pid", "ipc": "host_ipc", "image": "image", "devices": "devices", "userns_mode": "host_userns",
     "uts": "host_uts", "cgroup": "host_cgroupns", "ports": "ports", "mem_limit": "memory_limit",
-    "pids_limit": "pids_limit", "environment": "env", "command": "command",
+    "pids_limit": "pids_limit", "cpus": "cpu_limit", "environment": "env", "command": "command", "healthcheck": "healthcheck",
 }
 
 

@@ -24,6 +24,7 @@ from mcpharden.model.build import (
     is_root_user,
     BuildModel,
     ContextCopy,
+    CopiedPath,
     Declaration,
     DependencyDir,
     ExposedPort,
@@ -40,6 +41,7 @@ from mcpharden.model.build import (
 )
 from mcpharden.model.images import BaseImageProfile, ImageRef
 from mcpharden.model.packages import PackageFetch, PackageInstall
+from mcpharden.sources.healthchecks import healthcheck_test
 from mcpharden.sources.installs import absolute, classify, os_packages_installed, remote_code_in
 from mcpharden.sources.permissions import ModeChange, mode_changes, mode_effect
 from mcpharden.sources.packages import (
@@ -110,6 +112,8 @@ class _StageState:
     # The shell form's text and the first and last line of ENTRYPOINT and CMD (text None for the exec form).
     entrypoint_form: tuple[str | None, int, int] = (None, 0, 0)
     cmd_form: tuple[str | None, int, int] = (None, 0, 0)
+    copied_paths: list[CopiedPath] = field(default_factory=list)
+    shell_instruction: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -154,6 +158,8 @@ class _StageState:
             world_writable=tuple(self.world_writable),
             package_installs=tuple(self.package_installs),
             start_fetches=start_fetches,
+            copied_paths=tuple(self.copied_paths),
+            shell_instruction=self.shell_instruction,
         )
 
 
@@ -362,6 +368,8 @@ class _Builder:
             context_sources=list(self._copies_of(parent.index)),
             entrypoint_form=self._forms[parent.index][0],
             cmd_form=self._forms[parent.index][1],
+            copied_paths=list(parent.copied_paths),
+            shell_instruction=parent.shell_instruction,
         )
 
     # Other instructions ------------------------------------------------------------------
@@ -415,7 +423,14 @@ class _Builder:
 
     def _on_healthcheck(self, stage: _StageState, command) -> None:
         disabled = bool(command.value) and command.value[0].upper() == "NONE"
-        stage.healthcheck = Healthcheck(line=command.start_line, disabled=disabled, stage=stage.label)
+        test = None
+        if not disabled and len(command.value) >= 2 and command.value[0].upper() == "CMD":
+            test = healthcheck_test("exec", tuple(command.value[1:])) if command.json else healthcheck_test("shell", (command.value[1],))
+        stage.healthcheck = Healthcheck(line=command.start_line, disabled=disabled, stage=stage.label, test=test)
+
+    def _on_shell(self, stage: _StageState, command) -> None:
+        if command.json and command.value:
+            stage.shell_instruction = tuple(command.value)
 
     def _on_expose(self, stage: _StageState, command) -> None:
         for token in command.value:
@@ -440,6 +455,10 @@ class _Builder:
         destination = self._destination(stage, command)
         if chmod is not None:
             self._note_copy_mode(stage, command, chmod, destination)
+        resolved = (try_expand(source, stage.variables()) or source) if source is not None else None
+        source_stage = self._stage_named(resolved) if resolved is not None else None
+        origin = "context" if source is None else "stage" if source_stage is not None else "image"
+        stage.copied_paths.extend(_copied_paths(command, stage.workdir, origin))
         if source is None:
             self._note_context_copy(stage, command, destination)
             if len(command.value) >= 2:
@@ -448,8 +467,6 @@ class _Builder:
                 sources = tuple(_unquote(v) for v in command.value[:-1] if "://" not in v)
                 stage.context_sources.append((sources, target))
             return
-        resolved = try_expand(source, stage.variables()) or source
-        source_stage = self._stage_named(resolved)
         if source_stage is None:
             self.image_uses.append(ImageUse(ImageRef(source, resolved), command.start_line, "COPY --from"))
             return
@@ -660,6 +677,14 @@ def _run_scripts(command) -> list[tuple[int, str]]:
     if command.json:
         return [(command.start_line, shlex.join(command.value))]
     return [(command.start_line, command.value[0] if command.value else "")]
+
+
+def _copied_paths(command, workdir: str, origin: str) -> list[CopiedPath]:
+    """Each source of a COPY or ADD, with its destination as written (made absolute)."""
+    if command.heredocs or len(command.value) < 2:
+        return []
+    destination = absolute(_unquote(command.value[-1]), workdir)
+    return [CopiedPath(_unquote(source), destination, origin, command.start_line) for source in command.value[:-1]]
 
 
 def _pinned_git(source: str) -> bool:

@@ -65,6 +65,7 @@ class _Spec:
     ports: list[PublishedPort] = field(default_factory=list)
     memory: str | None = None
     pids_limit: str | None = None
+    cpus: str | None = None
     name: str = ""
     entrypoint: str | None = None
 
@@ -221,6 +222,7 @@ def parse_run(arguments: list[str], path: str, origin: str, line: int, name: str
         pids_limit=spec.pids_limit,
         command=tuple(CommandWord(arguments[i], at(i)) for i in range(index + 1, len(arguments))) if image else (),
         env_files=tuple(spec.env_files),
+        cpu_limit=spec.cpus,
         from_documentation=from_documentation,
         start_fetches=tuple(fetches),
         lines=MappingProxyType({**spec.lines, "image": at(index)}),
@@ -298,6 +300,8 @@ def _apply(spec: _Spec, option: str, value: str | None, line: int) -> None:
         spec.memory, spec.lines["memory_limit"] = value, line
     elif option == "--pids-limit" and value:
         spec.pids_limit, spec.lines["pids_limit"] = value, line
+    elif option == "--cpus" and value:
+        spec.cpus, spec.lines["cpu_limit"] = value, line
     elif option == "--device-cgroup-rule" and value:
         spec.device_cgroup_rules.append(value)
         spec.lines.setdefault("devices", line)
