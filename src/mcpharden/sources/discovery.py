@@ -390,11 +390,12 @@ class RepoReader:
         except OSError as error:
             self._note(relative, f"could not read: {error.strerror or error}", quiet)
             return None
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):  # a directory: fdopen would raise IsADirectoryError
+            os.close(descriptor)
+            self._note(relative, "not a regular file: skipped", quiet)
+            return None
         with os.fdopen(descriptor, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode):  # a directory
-                self._note(relative, "not a regular file: skipped", quiet)
-                return None
             if info.st_size > limit:
                 self._note(relative, f"larger than {limit // 1024 // 1024} MiB ({info.st_size} bytes): skipped", quiet)
                 return None
