@@ -319,7 +319,7 @@ class _ProjectBuilder:
         from mcpharden.budget import FILE_SECONDS, BudgetExceeded, time_budget
         from mcpharden.sources.dockerfile import DockerfileError
         from mcpharden.sources.kubernetes import HelmTemplate
-        from mcpharden.sources.yamlnodes import YamlError
+        from mcpharden.syntax.yamlnodes import YamlError
 
         quiet = artifact.kind in ("source", "yaml", "runlines")  # not every such file is ours to read
         text = self.reader.read(artifact.path, limit=MAX_SOURCE_BYTES if artifact.kind == "source" else MAX_CONFIG_BYTES, quiet=quiet)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from mcpharden.sources.text import SourceText, has_ending, newline_of, split_lines, strip_ending
+from mcpharden.syntax.text import SourceText, has_ending, newline_of, split_lines, strip_ending
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Decision:
 
 @dataclass(frozen=True)
 class FilePlan:
-    """The edits to one file. `original` is the file's text as `sources.text.decode` gives it
+    """The edits to one file. `original` is the file's text as `syntax.text.decode` gives it
     (bytes that are not UTF-8 kept as escapes); lines are split where the file's own parser
     splits them (`breaks`), so an edit lands on the line the parser reported."""
 

@@ -20,7 +20,7 @@ from mcpharden.model.findings import Finding
 from mcpharden.model.images import parse_image_name
 from mcpharden.model.server import is_server_port
 from mcpharden.sources.installs import dev_target_words, installer_of
-from mcpharden.sources.text import content_lines, parsable
+from mcpharden.syntax.text import content_lines, parsable
 
 FIXABLE_RULES = ("root-user", "dev-dependencies-in-runtime", "no-healthcheck", "image-not-pinned-by-digest", "no-image-scan-in-ci")
 # Instructions that only describe how the image starts: new steps go before them.

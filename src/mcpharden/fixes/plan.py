@@ -16,8 +16,8 @@ from mcpharden.scan import ScanOptions, TargetError, scan_target
 from mcpharden.sources.discovery import RepoReader
 from mcpharden.sources.dockerfile import DockerfileError, parse_dockerfile
 from mcpharden.sources.kubernetes import HelmTemplate
-from mcpharden.sources.text import SourceText, content_lines, line_breaks_for, parsable, split_lines
-from mcpharden.sources.yamlnodes import YamlError
+from mcpharden.syntax.text import SourceText, content_lines, line_breaks_for, parsable, split_lines
+from mcpharden.syntax.yamlnodes import YamlError
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import re
 from mcpharden.fixes import Decision, Edit
 from mcpharden.model.container import ContainerSpec
 from mcpharden.model.findings import Finding
-from mcpharden.sources.text import split_lines
+from mcpharden.syntax.text import split_lines
 
 HARDENING_RULES = ("capabilities-not-dropped", "root-filesystem-writable", "privilege-escalation-allowed", "root-user")
 # Edited in place on the reported line: `3000:3000` → `127.0.0.1:3000:3000`.

@@ -22,8 +22,8 @@ from mcpharden.knowledge import load_table
 from mcpharden.model.container import BuildArguments, EnvSetting
 from mcpharden.model.pipeline import BuildStep, Pipeline, ScanStep
 from mcpharden.sources.runargs import build_arguments
-from mcpharden.sources.shell import SimpleCommand, split_commands
-from mcpharden.sources.yamlnodes import YamlList, YamlMap, load_documents
+from mcpharden.syntax.shell import SimpleCommand, split_commands
+from mcpharden.syntax.yamlnodes import YamlList, YamlMap, load_documents
 
 # Reads a repository file by its relative path; None when absent or unreadable.
 FileReader = Callable[[str], "str | None"]

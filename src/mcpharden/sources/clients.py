@@ -19,10 +19,10 @@ from typing import Any
 from mcpharden.knowledge import load_table
 from mcpharden.knowledge.client_files import ClientFile
 from mcpharden.model.container import ClientServer, ContainerSpec, EnvSetting
-from mcpharden.sources.jsonc import load_jsonc
+from mcpharden.syntax.jsonc import load_jsonc
 from mcpharden.sources.runargs import parse_run, run_arguments
-from mcpharden.sources.shell import words_of
-from mcpharden.sources.yamlnodes import YamlError, YamlList, YamlMap, load_documents
+from mcpharden.syntax.shell import words_of
+from mcpharden.syntax.yamlnodes import YamlError, YamlList, YamlMap, load_documents
 
 
 @dataclass

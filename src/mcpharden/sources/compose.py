@@ -17,9 +17,9 @@ from typing import Any
 
 from mcpharden.model.container import ContainerSpec, EnvSetting, Mount, PublishedPort
 from mcpharden.model.images import ImageRef
-from mcpharden.sources.variables import expand
+from mcpharden.syntax.variables import expand
 from mcpharden.sources.runargs import is_host_path, is_no_new_privileges, published_port, short_volume
-from mcpharden.sources.yamlnodes import YamlList, YamlMap, load_documents
+from mcpharden.syntax.yamlnodes import YamlList, YamlMap, load_documents
 
 FileReader = Callable[[str], "str | None"]
 MAX_EXTENDS_DEPTH = 10

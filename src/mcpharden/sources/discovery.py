@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 from mcpharden.globs import GlobSet, glob_match
 from mcpharden.model.findings import Notice
 from mcpharden.knowledge.client_files import client_for
-from mcpharden.sources.text import SourceText, content_lines, decode, line_breaks_for
+from mcpharden.syntax.text import SourceText, content_lines, decode, line_breaks_for
 from mcpharden.sources.transport import source_extensions
 
 MAX_CONFIG_BYTES = 2 * 1024 * 1024  # Dockerfiles, CI files, scripts

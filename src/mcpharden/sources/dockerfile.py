@@ -37,8 +37,8 @@ from mcpharden.model.build import (
 )
 from mcpharden.model.images import BaseImageProfile, ImageRef
 from mcpharden.sources.installs import absolute, classify, os_packages_installed, remote_code_in
-from mcpharden.sources.shell import SimpleCommand, split_commands, words_of
-from mcpharden.sources.variables import ExpansionTooLong, try_expand
+from mcpharden.syntax.shell import SimpleCommand, split_commands, words_of
+from mcpharden.syntax.variables import ExpansionTooLong, try_expand
 
 KNOWN_INSTRUCTIONS = frozenset({
     "FROM", "RUN", "CMD", "LABEL", "MAINTAINER", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from mcpharden.model.build import ManifestVerdict
 from mcpharden.knowledge.installers import DEV_PACKAGES, DEV_WORDS, INSTALLERS, SYSTEM_PYTHON_DIRS, Flag, InstallerSpec
-from mcpharden.sources.shell import SimpleCommand
+from mcpharden.syntax.shell import SimpleCommand
 
 # Global options that take a value, so their value is not mistaken for a subcommand.
 _VALUE_OPTIONS = frozenset({
