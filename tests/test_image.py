@@ -11,8 +11,8 @@ import pytest
 
 from conftest import run_cli
 from imagebuilder import Entry, Image, docker_archive_legacy, docker_archive_oci, layer, oci_archive, oci_layout
-from mcpharden.sources import image as image_source
-from mcpharden.sources.image import ImageError, read_images
+from mcpharden.image import layout as image_source
+from mcpharden.image.layout import ImageError, read_images
 
 PASSWD = b"root:x:0:0:root:/root:/bin/sh\napp:x:10001:10001::/home/app:/sbin/nologin\ntoor:x:0:0::/:/bin/sh\n"
 BASE = layer(

@@ -1,9 +1,9 @@
 """Digests for `fix --resolve`: `name:tag` → the digest it points at now, asked of the
-registry over the OCI distribution API (sources.registry speaks it)."""
+registry over the OCI distribution API (image.registry speaks it)."""
 
 from __future__ import annotations
 
-from mcpharden.sources.registry import RegistryError, Repository
+from mcpharden.image.registry import RegistryError, Repository
 
 __all__ = ["RegistryError", "resolve_digest"]
 

@@ -30,7 +30,7 @@ from typing import IO, Any
 
 from mcpharden.knowledge.image_contents import secret_candidate
 from mcpharden.model.image import ImageFile, ImageModel, Package
-from mcpharden.sources import inventory, tarstream
+from mcpharden.image import inventory, tarstream
 
 MAX_LAYER_BYTES = 16 * 1024**3  # uncompressed bytes one layer may expand to
 MAX_ENTRIES = 2_000_000  # tar entries in one image
@@ -143,7 +143,7 @@ class _RegistryBlobs:
     the registry as they are read and never stored."""
 
     def __init__(self, reference: str) -> None:
-        from mcpharden.sources.registry import Repository
+        from mcpharden.image.registry import Repository
 
         self.path = reference  # how messages name the source
         self.repository = Repository(reference)
@@ -199,7 +199,7 @@ def read_images(path: Path, platform: str | None = None) -> list[ImageModel]:
 
 def read_registry_images(reference: str, platform: str | None = None) -> list[ImageModel]:
     """Every image (or platform) `reference` names in its registry, pulled as a stream."""
-    from mcpharden.sources.registry import RegistryError
+    from mcpharden.image.registry import RegistryError
 
     def pull() -> list[ImageModel]:
         blobs = _RegistryBlobs(reference)

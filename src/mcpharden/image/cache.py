@@ -24,8 +24,8 @@ def cache_directory() -> Path:
 
 
 def cached_registry_images(reference: str, platform: str | None) -> list[ImageModel]:
-    from mcpharden.sources.image import ImageError, read_registry_images
-    from mcpharden.sources.registry import RegistryError, Repository
+    from mcpharden.image.layout import ImageError, read_registry_images
+    from mcpharden.image.registry import RegistryError, Repository
 
     try:
         digest = Repository(reference).digest()
