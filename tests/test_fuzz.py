@@ -141,7 +141,8 @@ def test_shell_splitting_is_total(script):
     corrupt=st.integers(0, 3))
 def test_image_reader_is_total(layers, config, corrupt):
     from imagebuilder import Entry, Image, docker_archive_legacy, layer, oci_archive
-    from mcpharden.image.layout import ImageError, read_images
+    from mcpharden.image import ImageError
+    from mcpharden.image.read import read_images
 
     built = [layer(*(Entry(path, data if kind == "file" else b"", kind=kind, link="/etc" if kind == "symlink" else "")
                      for path, data, kind in entries)) for entries in layers]

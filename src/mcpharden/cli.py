@@ -472,7 +472,7 @@ def _vuln_dbs(values: list[str]) -> tuple[Path, ...]:
 
 def _db(arguments: argparse.Namespace) -> int:
     from mcpharden.scan import TargetError, open_images
-    from mcpharden.image.layout import ImageError
+    from mcpharden.image import ImageError
     from mcpharden.vulns.download import ECOSYSTEMS, OSV_URL, DownloadError, default_cache, ecosystems_of, update
 
     ecosystems = list(arguments.ecosystem)

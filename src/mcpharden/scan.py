@@ -153,7 +153,7 @@ def scan_clients(home: Path, options: ScanOptions) -> TargetResult:
 def scan_image(path: Path | str, options: ScanOptions, platform: str | None = None) -> TargetResult:
     """Audit a built image: a docker save tarball, an oci-archive or an OCI layout, read
     offline, or an image reference pulled from its registry as a stream."""
-    from mcpharden.image.layout import ImageError
+    from mcpharden.image import ImageError
 
     try:
         images = _with_vulnerabilities(open_images(str(path), platform), options)
@@ -177,7 +177,7 @@ def scan_image(path: Path | str, options: ScanOptions, platform: str | None = No
 def open_images(target: str, platform: str | None) -> list:
     """The images a file or layout holds, or that an image reference names in its registry
     (audited once per digest and platform: image.cache keeps the result)."""
-    from mcpharden.image.layout import is_image_reference, read_images
+    from mcpharden.image.read import is_image_reference, read_images
 
     path = Path(target)
     if path.exists() or path.is_symlink() or not is_image_reference(target):
@@ -206,7 +206,8 @@ def _with_images(project: Project, options: ScanOptions, notices: list[Notice]) 
     """Add the built images, and pick the Dockerfile they are compared with."""
     from dataclasses import replace as replaced
 
-    from mcpharden.image.layout import ImageError, read_images
+    from mcpharden.image import ImageError
+    from mcpharden.image.read import read_images
 
     images = []
     for path in options.images:

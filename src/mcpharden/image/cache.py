@@ -24,7 +24,8 @@ def cache_directory() -> Path:
 
 
 def cached_registry_images(reference: str, platform: str | None) -> list[ImageModel]:
-    from mcpharden.image.layout import ImageError, read_registry_images
+    from mcpharden.image import ImageError
+    from mcpharden.image.read import read_registry_images
     from mcpharden.image.registry import RegistryError, Repository
 
     try:
