@@ -157,7 +157,7 @@ def test_a_function_definition_still_goes_to_bashlex():
 def test_glob_match_is_fnmatchcase(pattern, text):
     from fnmatch import fnmatchcase
 
-    from mcpharden.globs import glob_match
+    from mcpharden.util.globs import glob_match
 
     assert glob_match(text, pattern) == fnmatchcase(text, pattern)
 
@@ -209,7 +209,7 @@ def test_shell_words_match_shlex_on_any_line(line):
 def test_glob_set_finds_the_first_pattern_that_matches(patterns, text):
     from fnmatch import fnmatchcase
 
-    from mcpharden.globs import GlobSet
+    from mcpharden.util.globs import GlobSet
 
     expected = next((index for index, pattern in enumerate(patterns) if fnmatchcase(text, pattern)), None)
     assert GlobSet(patterns).first(text) == expected

@@ -364,7 +364,7 @@ def _batch(arguments: argparse.Namespace) -> int:
     from mcpharden.batch.runners import run_dask, run_local
     from mcpharden.batch.store import Store, StoreError
     from mcpharden.batch.work import BatchSettings
-    from mcpharden.usercache import user_cache
+    from mcpharden.util.usercache import user_cache
 
     try:
         tasks = from_directories(arguments.directories)

@@ -317,7 +317,7 @@ class _ProjectBuilder:
         self.parsed: set[str] = set()
 
     def add(self, artifact: Artifact) -> None:
-        from mcpharden.budget import FILE_SECONDS, BudgetExceeded, time_budget
+        from mcpharden.util.budget import FILE_SECONDS, BudgetExceeded, time_budget
         from mcpharden.sources.dockerfile import DockerfileError
         from mcpharden.sources.kubernetes import HelmTemplate
         from mcpharden.syntax.yamlnodes import YamlError

@@ -16,7 +16,7 @@ from types import MappingProxyType
 
 from mcpharden import __version__
 from mcpharden.model.image import ImageFile, ImageModel, Package
-from mcpharden.usercache import user_cache, write_atomically
+from mcpharden.util.usercache import user_cache, write_atomically
 
 
 def cache_directory() -> Path:

@@ -37,7 +37,7 @@ def load_table(name: str) -> dict[str, Any]:
 
 def _cache_path(source: Path) -> Path | None:
     from mcpharden import __version__
-    from mcpharden.usercache import user_cache
+    from mcpharden.util.usercache import user_cache
 
     try:
         info = source.stat()
@@ -47,7 +47,7 @@ def _cache_path(source: Path) -> Path | None:
 
 
 def _store(path: Path | None, table: dict[str, Any]) -> None:
-    from mcpharden.usercache import write_atomically
+    from mcpharden.util.usercache import write_atomically
 
     if path is None:
         return

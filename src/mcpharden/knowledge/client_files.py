@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from mcpharden.globs import GlobSet
+from mcpharden.util.globs import GlobSet
 from mcpharden.knowledge import load_table
 
 MANIFEST_KINDS = ("MCP registry", "Docker MCP catalog")

@@ -8,7 +8,7 @@ from fnmatch import translate
 from functools import cache
 from typing import TYPE_CHECKING
 
-from mcpharden.globs import glob_match
+from mcpharden.util.globs import glob_match
 from mcpharden.knowledge import load_table
 from mcpharden.model.build import numeric_id
 

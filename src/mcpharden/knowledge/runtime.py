@@ -6,7 +6,7 @@ import posixpath
 import re
 from functools import cache
 
-from mcpharden.globs import glob_match
+from mcpharden.util.globs import glob_match
 from mcpharden.knowledge import load_table
 
 _HOME = re.compile(r"^(\$\{?HOME\}?|\$\{?USERPROFILE\}?|%USERPROFILE%|~[^/\\]*)(?=$|[/\\])")

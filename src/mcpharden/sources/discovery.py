@@ -12,7 +12,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from mcpharden.globs import GlobSet, glob_match
+from mcpharden.util.globs import GlobSet, glob_match
 from mcpharden.model.findings import Notice
 from mcpharden.knowledge.client_files import client_for
 from mcpharden.syntax.text import SourceText, content_lines, decode, line_breaks_for

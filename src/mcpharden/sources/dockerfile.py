@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Iterable
 
-from mcpharden.globs import glob_match
+from mcpharden.util.globs import glob_match
 from mcpharden.knowledge.base_images import ImageEntry, profile_for
 from mcpharden.model.build import (
     ManifestVerdict,

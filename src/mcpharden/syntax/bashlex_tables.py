@@ -15,7 +15,7 @@ import sys
 from importlib.util import find_spec
 from pathlib import Path
 
-from mcpharden.usercache import user_cache, write_atomically
+from mcpharden.util.usercache import user_cache, write_atomically
 
 
 def import_bashlex():

@@ -38,7 +38,7 @@ class Outcome:
 
 
 def default_cache() -> Path:
-    from mcpharden.usercache import user_cache
+    from mcpharden.util.usercache import user_cache
 
     return user_cache("osv")
 
