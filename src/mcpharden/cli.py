@@ -547,7 +547,7 @@ def _serve(arguments: argparse.Namespace) -> int:
 
 def _shown(text: str) -> str:
     """A line for the terminal: credential values masked, control characters escaped."""
-    from mcpharden.reports.safety import escape_control, redact_text
+    from mcpharden.safety import escape_control, redact_text
 
     return redact_text(escape_control(text))
 

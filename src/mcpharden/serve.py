@@ -181,7 +181,7 @@ def _audit_image(roots: Roots, path: str, platform: str | None):
 
 def _preview_fix(roots: Roots, path: str, rules: list[str] | None) -> str:
     from mcpharden.fixes.plan import plan_fixes
-    from mcpharden.reports.safety import escape_control, redact_text
+    from mcpharden.safety import escape_control, redact_text
 
     report = plan_fixes(roots.confine(path), _options(rules), {})
     parts = [plan.diff() for plan in report.plans]
@@ -208,7 +208,7 @@ def _explain_rule(rule_id: str) -> str:
 
 
 def _safe(text: str) -> str:
-    from mcpharden.reports.safety import escape_control, redact_text
+    from mcpharden.safety import escape_control, redact_text
 
     return redact_text(escape_control(text))
 

@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from mcpharden.reports.safety import escape_control
+from mcpharden.safety import escape_control
 
 SHARES = (
     ("root", "run as root"),

@@ -181,12 +181,12 @@ def _finding_row(source: str, f) -> dict:
 
 def _safe(text: str) -> str:
     """What goes in the database passes the same gate as every report: no credential value."""
-    from mcpharden.reports.safety import escape_bytes, redact_text
+    from mcpharden.safety import escape_bytes, redact_text
 
     return redact_text(escape_bytes(str(text)))
 
 
 def _redacted(value):
-    from mcpharden.reports.safety import redact_document
+    from mcpharden.safety import redact_document
 
     return redact_document(value)

@@ -72,7 +72,7 @@ class FilePlan:
     def diff(self) -> str:
         """A unified diff for people: credential values masked, other control characters
         escaped (the diff is a report, not a patch to apply byte for byte)."""
-        from mcpharden.reports.safety import redact_text
+        from mcpharden.safety import redact_text
 
         before = [_display(line) for line in split_lines(self.original, self.breaks)]
         after = [_display(line) for line in split_lines(self.fixed_text(), self.breaks)]
@@ -89,7 +89,7 @@ def _ending_of(line: str, breaks: str) -> str:
 
 
 def _display(line: str) -> str:
-    from mcpharden.reports.safety import escape_control
+    from mcpharden.safety import escape_control
 
     body = strip_ending(line, "yaml")
     return escape_control(body) + ("\n" if body != line else "")

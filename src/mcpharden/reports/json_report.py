@@ -9,7 +9,7 @@ ENSURE_ASCII = True
 # The report's own version: docs/report.schema.json describes it; a change that removes or
 # retypes a field gets a new number.
 FORMAT = "mcpharden-report/1"
-from mcpharden.reports.safety import escape_bytes as shown
+from mcpharden.safety import escape_bytes as shown
 
 
 def document(report: Report) -> dict:

@@ -13,7 +13,7 @@ from mcpharden.model.findings import Finding, Severity
 from mcpharden.reports import Report
 
 ENSURE_ASCII = False
-from mcpharden.reports.safety import escape_bytes, uri_path
+from mcpharden.safety import escape_bytes, uri_path
 from mcpharden.rules.base import Rule
 from mcpharden.rules.pages import page_markdown, page_url, references
 from mcpharden.scan import TargetResult

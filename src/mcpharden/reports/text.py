@@ -6,7 +6,7 @@ from itertools import groupby
 
 from mcpharden.reports import Report
 from mcpharden.reports.entries import entries
-from mcpharden.reports.safety import escape_control as shown
+from mcpharden.safety import escape_control as shown
 
 
 # ANSI styles per severity, for a terminal (NO_COLOR / FORCE_COLOR decide in the CLI).
