@@ -267,7 +267,7 @@ def _scan(arguments: argparse.Namespace) -> int:
             home = Path(arguments.home).expanduser() if arguments.home else Path.home()
             results += (scan_clients(home, options),)
     except (ConfigError, TargetError) as error:
-        print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
+        print(_for_terminal(f"mcpharden: error: {error}"), file=sys.stderr)
         return EXIT_USAGE
     return _report(arguments, results)
 
@@ -288,7 +288,7 @@ def _report(arguments: argparse.Namespace, results) -> int:
             if arguments.baseline:
                 results = apply_baseline(read_baseline(Path(arguments.baseline)), results)
         except BaselineError as error:
-            print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
+            print(_for_terminal(f"mcpharden: error: {error}"), file=sys.stderr)
             return EXIT_USAGE
     if arguments.min_severity:
         results = _at_least(results, arguments.min_severity)
@@ -335,14 +335,14 @@ def _image(arguments: argparse.Namespace) -> int:
     try:
         vuln_dbs = _vuln_dbs(arguments.vuln_db)
     except (ValueError, OSError) as error:  # OSError: no user cache to find `auto` in
-        print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
+        print(_for_terminal(f"mcpharden: error: {error}"), file=sys.stderr)
         return EXIT_USAGE
     options = replace(_options(arguments), vuln_dbs=vuln_dbs, ignore_unfixed=arguments.ignore_unfixed)
     try:
         ensure_valid_config(options.config_path)
         results = tuple(scan_image(path, options, arguments.platform) for path in arguments.images)
     except (ConfigError, TargetError) as error:
-        print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
+        print(_for_terminal(f"mcpharden: error: {error}"), file=sys.stderr)
         return EXIT_USAGE
     if arguments.sbom:
         from mcpharden.reports.sbom import render_sbom
@@ -379,7 +379,7 @@ def _batch(arguments: argparse.Namespace) -> int:
         cache = arguments.cache or str(user_cache("repos"))
         store = Store(Path(arguments.db))
     except (InputError, StoreError, OSError) as error:  # OSError: no user cache for the clones
-        print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
+        print(_for_terminal(f"mcpharden: error: {error}"), file=sys.stderr)
         return EXIT_USAGE
     unique = list({task.key: task for task in tasks}.values())
     honour = arguments.honour_repository_suppressions
@@ -392,7 +392,7 @@ def _batch(arguments: argparse.Namespace) -> int:
         run_id = store.start_run(executor, len(unique))
     except StoreError as error:
         store.close()
-        print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
+        print(_for_terminal(f"mcpharden: error: {error}"), file=sys.stderr)
         return EXIT_USAGE
     started, failed = time.perf_counter(), 0
     outcomes = run_dask(todo, settings, arguments.cluster) if arguments.cluster else run_local(todo, settings, arguments.workers)
@@ -401,13 +401,13 @@ def _batch(arguments: argparse.Namespace) -> int:
             store.record(run_id, outcome)
             failed += outcome.status == "error"
             if not arguments.quiet:
-                print(_shown(f"[{number}/{len(todo)}] {outcome.name}: {_batch_line(outcome)}"), flush=True)
+                print(_for_terminal(f"[{number}/{len(todo)}] {outcome.name}: {_batch_line(outcome)}"), flush=True)
         store.finish_run(run_id, len(todo), len(unique) - len(todo), failed)
     except StoreError as error:  # the database failed under the batch (a full disk, a lock, a trigger)
-        print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
+        print(_for_terminal(f"mcpharden: error: {error}"), file=sys.stderr)
         return EXIT_USAGE
     except OSError as error:  # a scheduler that cannot be reached
-        print(_shown(f"mcpharden: error: {arguments.cluster or 'the worker pool'}: {error}"), file=sys.stderr)
+        print(_for_terminal(f"mcpharden: error: {arguments.cluster or 'the worker pool'}: {error}"), file=sys.stderr)
         try:
             store.finish_run(run_id, 0, len(done), 0)
         except StoreError:
@@ -435,9 +435,9 @@ def _ecosystem_report(arguments: argparse.Namespace) -> int:
         for path, render in outputs:
             if path:
                 Path(path).write_text(render(ecosystem), encoding="utf-8")
-                print(_shown(f"wrote {path}"))
+                print(_for_terminal(f"wrote {path}"))
     except (OSError, ValueError, StoreError) as error:
-        print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
+        print(_for_terminal(f"mcpharden: error: {error}"), file=sys.stderr)
         return EXIT_USAGE
     return EXIT_OK
 
@@ -482,10 +482,10 @@ def _db(arguments: argparse.Namespace) -> int:
             ecosystems += ecosystems_of(open_images(archive, None))
         outcomes = update(directory, sorted(set(ecosystems)) or list(ECOSYSTEMS), arguments.url or OSV_URL)
     except (DownloadError, ImageError, TargetError, OSError) as error:
-        print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
+        print(_for_terminal(f"mcpharden: error: {error}"), file=sys.stderr)
         return EXIT_USAGE
     for outcome in outcomes:
-        print(_shown(f"{outcome.ecosystem}: {outcome.status} ({outcome.size:,} bytes) {outcome.path}"))
+        print(_for_terminal(f"{outcome.ecosystem}: {outcome.status} ({outcome.size:,} bytes) {outcome.path}"))
     return EXIT_OK
 
 
@@ -503,7 +503,7 @@ def _fix(arguments: argparse.Namespace) -> int:
             from mcpharden.fixes.registry import resolve_digest as resolve
         reports = [plan_fixes(Path(path), options, digests, resolve, arguments.rewrite_distroless) for path in arguments.paths]
     except (ConfigError, TargetError) as error:
-        print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
+        print(_for_terminal(f"mcpharden: error: {error}"), file=sys.stderr)
         return EXIT_USAGE
     from mcpharden.fixes.writer import write_plan
 
@@ -516,15 +516,15 @@ def _fix(arguments: argparse.Namespace) -> int:
             outcome = write_plan(report.root, plan)
             if outcome.written:
                 if not arguments.quiet:
-                    print(_shown(f"fixed {plan.path}"))
+                    print(_for_terminal(f"fixed {plan.path}"))
             else:
                 failed = True
-                print(_shown(f"mcpharden: not written: {plan.path}: {outcome.reason}"), file=sys.stderr)
+                print(_for_terminal(f"mcpharden: not written: {plan.path}: {outcome.reason}"), file=sys.stderr)
         if report.decisions:
             sys.stdout.flush()  # the diff first, then what was left, when both go to one terminal
             print("Not fixed automatically:", file=sys.stderr)
             for decision in report.decisions:
-                print(_shown(f"  {decision.path}:{decision.line}: {decision.rule_id}: {decision.message}"), file=sys.stderr)
+                print(_for_terminal(f"  {decision.path}:{decision.line}: {decision.rule_id}: {decision.message}"), file=sys.stderr)
     return EXIT_USAGE if failed else EXIT_OK
 
 
@@ -536,7 +536,7 @@ def _serve(arguments: argparse.Namespace) -> int:
         if arguments.http:
             parse_address(arguments.http)
     except ValueError as error:
-        print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
+        print(_for_terminal(f"mcpharden: error: {error}"), file=sys.stderr)
         return EXIT_USAGE
     try:
         run(roots, arguments.http, arguments.allow_host)
@@ -545,11 +545,11 @@ def _serve(arguments: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _shown(text: str) -> str:
-    """A line for the terminal: credential values masked, control characters escaped."""
-    from mcpharden.safety import escape_control, redact_text
+def _for_terminal(text: str) -> str:
+    """safety.for_terminal, loaded when a line is printed."""
+    from mcpharden.safety import for_terminal
 
-    return redact_text(escape_control(text))
+    return for_terminal(text)
 
 
 def _rules(arguments: argparse.Namespace) -> int:
@@ -570,7 +570,7 @@ def _explain(arguments: argparse.Namespace) -> int:
     if rule is None:
         from mcpharden.config import unknown_rule_message
 
-        print(_shown(f"mcpharden: error: {unknown_rule_message([arguments.rule], frozenset(rules_by_id()))}"), file=sys.stderr)
+        print(_for_terminal(f"mcpharden: error: {unknown_rule_message([arguments.rule], frozenset(rules_by_id()))}"), file=sys.stderr)
         return EXIT_USAGE
     sys.stdout.write(page_markdown(rule))
     return EXIT_OK

@@ -116,3 +116,9 @@ def escape_bytes(text: str) -> str:
 def uri_path(path: str) -> str:
     """A relative path as a URI reference: the file's real bytes, percent-encoded where needed."""
     return quote(path.encode("utf-8", "surrogateescape"), safe="/-._~!$&'()*+,;=:@")
+
+
+def for_terminal(text: str) -> str:
+    """A line the command line prints (an error, a progress line): credential values masked,
+    control characters escaped."""
+    return redact_text(escape_control(text))
