@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mcpharden.model.findings import Finding, Severity
-from mcpharden.model.images import parse_image_name
+from mcpharden.model.references import parse_image_name
 from mcpharden.scoring import score
 from mcpharden.syntax.shell import split_commands
 from mcpharden.syntax.variables import Unresolved, expand

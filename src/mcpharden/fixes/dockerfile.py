@@ -17,7 +17,7 @@ from mcpharden.fixes import Decision, Edit
 from mcpharden.knowledge import load_table
 from mcpharden.model.build import BuildModel, Stage
 from mcpharden.model.findings import Finding
-from mcpharden.model.images import parse_image_name
+from mcpharden.model.references import parse_image_name
 from mcpharden.model.server import is_server_port
 from mcpharden.sources.installs import dev_target_words, installer_of
 from mcpharden.syntax.text import content_lines, parsable

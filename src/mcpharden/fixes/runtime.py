@@ -58,7 +58,7 @@ def _runtime_user(spec: ContainerSpec) -> str | None:
     from fnmatch import fnmatchcase
 
     from mcpharden.knowledge import load_table
-    from mcpharden.model.images import parse_image_name
+    from mcpharden.model.references import parse_image_name
 
     if spec.user is not None or spec.image is None or not spec.image.resolved:
         return None

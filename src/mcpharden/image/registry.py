@@ -16,7 +16,7 @@ import urllib.parse
 import urllib.request
 from typing import IO, Any
 
-from mcpharden.model.images import parse_image_name
+from mcpharden.model.references import parse_image_name
 
 # Index (multi-platform) first: it is what `image@digest` should pin.
 MANIFEST_TYPES = (

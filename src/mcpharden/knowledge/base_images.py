@@ -8,7 +8,7 @@ from typing import Any, Iterable
 
 from mcpharden.util.globs import glob_match
 from mcpharden.knowledge import load_table
-from mcpharden.model.images import BaseImageProfile, ImageName, parse_image_name
+from mcpharden.model.references import BaseImageProfile, ImageName, parse_image_name
 
 
 @dataclass(frozen=True)

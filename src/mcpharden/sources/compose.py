@@ -16,7 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from mcpharden.model.container import ContainerSpec, EnvSetting, Mount, PublishedPort
-from mcpharden.model.images import ImageRef
+from mcpharden.model.references import ImageRef
 from mcpharden.syntax.variables import expand
 from mcpharden.sources.runargs import is_host_path, is_no_new_privileges, published_port, short_volume
 from mcpharden.syntax.yamlnodes import YamlList, YamlMap, load_documents

@@ -35,7 +35,7 @@ from mcpharden.model.build import (
     StageCopy,
     UserState,
 )
-from mcpharden.model.images import BaseImageProfile, ImageRef
+from mcpharden.model.references import BaseImageProfile, ImageRef
 from mcpharden.sources.installs import absolute, classify, os_packages_installed, remote_code_in
 from mcpharden.syntax.shell import SimpleCommand, split_commands, words_of
 from mcpharden.syntax.variables import ExpansionTooLong, try_expand

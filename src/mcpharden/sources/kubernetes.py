@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 from mcpharden.model.container import ALL_SETTINGS, ContainerSpec, EnvSetting, Mount, PublishedPort
-from mcpharden.model.images import ImageRef
+from mcpharden.model.references import ImageRef
 from mcpharden.syntax.yamlnodes import YamlError, YamlList, YamlMap, load_documents
 
 # kind → path from the object to its pod spec

@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mcpharden.model.findings import Finding, Severity
-from mcpharden.model.images import ImageRef
+from mcpharden.model.references import ImageRef
 from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule
 
