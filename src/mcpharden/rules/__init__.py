@@ -1,4 +1,4 @@
-"""The rule registry. One module per rule, each defining RULE, grouped by the model it reads:
+"""The rule table. One module per rule, each defining RULE, grouped by the model it reads:
 build/ (Dockerfiles), runtime/ (how containers are run), image/ (built images), pipeline/ (CI).
 The order here is the order of `mcpharden rules` and of the reports."""
 
