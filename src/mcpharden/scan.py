@@ -76,7 +76,7 @@ class TargetResult:
     servers: tuple[ClientServer, ...] = ()
     # Built images audited (`mcpharden image`), for the SBOM.
     images: tuple = ()
-    # The blast radius of what was scanned (mcpharden.cards).
+    # The blast radius of what was scanned (mcpharden.verdicts.cards).
     cards: tuple = ()
     # Base-image families of the images the Dockerfiles ship (debian, distroless, ...).
     base_families: tuple[str, ...] = ()
@@ -263,7 +263,7 @@ def _judge(target: str, root: Path, artifacts, reader: RepoReader, notices: list
 
 
 def _cards(project: Project, findings, name: str) -> tuple:
-    from mcpharden.cards import cards_for
+    from mcpharden.verdicts.cards import cards_for
 
     try:
         return cards_for(project, findings, name)

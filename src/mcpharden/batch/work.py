@@ -152,7 +152,7 @@ def _checkout(task: ServerTask, settings: BatchSettings) -> Path:
 
 
 def _outcome(task: ServerTask, results, timings, errors, honoured: bool = False) -> ServerOutcome:
-    from mcpharden.scoring import score
+    from mcpharden.verdicts.scoring import score
 
     findings = [(source, result, finding) for source, result in results for finding in result.findings]
     value, grade = score(finding for _, _, finding in findings) if results else (None, None)

@@ -14,7 +14,7 @@ from importlib import import_module
 from mcpharden.model.findings import Finding, Notice, Severity
 from mcpharden.rules.base import Rule
 from mcpharden.scan import TargetResult
-from mcpharden.scoring import score
+from mcpharden.verdicts.scoring import score
 
 FORMATS = {
     "text": "mcpharden.reports.text",
