@@ -246,7 +246,7 @@ def _options(arguments: argparse.Namespace):
 
 
 def _scan(arguments: argparse.Namespace) -> int:
-    from mcpharden.config import ConfigError
+    from mcpharden.scan.config import ConfigError
     from mcpharden.scan import TargetError, ensure_valid_config, scan_clients, scan_target
 
     from dataclasses import replace
@@ -280,7 +280,7 @@ def _report(arguments: argparse.Namespace, results) -> int:
 
     fail_on_text = arguments.fail_on or next((r.config.fail_on for r in results if r.config.fail_on), None) or "high"
     if getattr(arguments, "write_baseline", None) or getattr(arguments, "baseline", None):
-        from mcpharden.baseline import BaselineError, apply_baseline, read_baseline, write_baseline
+        from mcpharden.scan.results import BaselineError, apply_baseline, read_baseline, write_baseline
 
         try:
             if arguments.write_baseline:
@@ -329,7 +329,7 @@ def _colour(arguments: argparse.Namespace) -> bool:
 def _image(arguments: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from mcpharden.config import ConfigError
+    from mcpharden.scan.config import ConfigError
     from mcpharden.scan import TargetError, ensure_valid_config, scan_image
 
     try:
@@ -490,7 +490,7 @@ def _db(arguments: argparse.Namespace) -> int:
 
 
 def _fix(arguments: argparse.Namespace) -> int:
-    from mcpharden.config import ConfigError
+    from mcpharden.scan.config import ConfigError
     from mcpharden.fixes.plan import load_digests, plan_fixes
     from mcpharden.scan import TargetError, ensure_valid_config
 
@@ -568,7 +568,7 @@ def _explain(arguments: argparse.Namespace) -> int:
 
     rule = rules_by_id().get(arguments.rule)
     if rule is None:
-        from mcpharden.config import unknown_rule_message
+        from mcpharden.scan.config import unknown_rule_message
 
         print(_for_terminal(f"mcpharden: error: {unknown_rule_message([arguments.rule], frozenset(rules_by_id()))}"), file=sys.stderr)
         return EXIT_USAGE

@@ -77,7 +77,7 @@ def build_server(roots: Roots):
 
     async def in_thread(function, *arguments):
         """Run blocking scanner work off the event loop; scanner errors become tool errors."""
-        from mcpharden.config import ConfigError
+        from mcpharden.scan.config import ConfigError
         from mcpharden.scan import TargetError
 
         try:

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from mcpharden.config import Config, ConfigError, check_rule_ids, load_config
+from mcpharden.scan.config import Config, ConfigError, check_rule_ids, load_config
 from mcpharden.model.build import BuildModel
 from mcpharden.model.findings import Finding, Notice
 from mcpharden.model.pipeline import Pipeline
