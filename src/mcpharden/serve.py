@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mcpharden import __version__
+from mcpharden.errors import UsageError
 
 MAX_TEXT_BYTES = 1024 * 1024  # scan_text: one file given inline
 INSTRUCTIONS = (
@@ -25,7 +26,7 @@ INSTRUCTIONS = (
 )
 
 
-class OutsideRoots(Exception):
+class OutsideRoots(UsageError):
     """A path argument that is not inside any of the server's roots."""
 
 

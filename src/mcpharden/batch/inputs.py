@@ -8,10 +8,12 @@ from pathlib import Path
 
 import yaml
 
+from mcpharden.errors import UsageError
+
 _URL = re.compile(r"^(https?|ssh|git|file)://|^[\w.-]+@[\w.-]+:")
 
 
-class InputError(ValueError):
+class InputError(UsageError, ValueError):
     """An input that names nothing to audit (exit code 2)."""
 
 

@@ -23,6 +23,8 @@ zstd bomb fails fast with a clear error.
 
 from __future__ import annotations
 
+from mcpharden.errors import UsageError
 
-class ImageError(ValueError):
+
+class ImageError(UsageError, ValueError):
     """The input is not an image we can read: missing, corrupt, truncated, or a bomb."""

@@ -16,6 +16,7 @@ import urllib.parse
 import urllib.request
 from typing import IO, Any
 
+from mcpharden.errors import UsageError
 from mcpharden.model.references import parse_image_name
 
 # Index (multi-platform) first: it is what `image@digest` should pin.
@@ -32,7 +33,7 @@ _CHALLENGE = re.compile(r'(\w+)="([^"]*)"')
 _LOOPBACK = ("localhost", "127.0.0.1", "::1", "[::1]")
 
 
-class RegistryError(Exception):
+class RegistryError(UsageError):
     """The registry could not be asked, or did not answer as the API says."""
 
 

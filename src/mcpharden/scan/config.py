@@ -23,6 +23,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from mcpharden.errors import UsageError
 from mcpharden.knowledge.base_images import ImageEntry, entry_from_table, families
 from mcpharden.model.findings import Severity, fail_threshold
 
@@ -30,7 +31,7 @@ CONFIG_FILE = ".mcpharden.toml"
 _KEYS = {"select", "ignore", "exclude", "fail-on", "target", "severity", "base-images", "per-file-ignores"}
 
 
-class ConfigError(ValueError):
+class ConfigError(UsageError, ValueError):
     """The configuration is invalid; the CLI exits with code 2."""
 
 

@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from mcpharden.errors import UsageError
 from mcpharden.model.container import ClientServer
 from mcpharden.model.findings import Finding, Notice
 from mcpharden.scan.config import Config
@@ -49,7 +50,7 @@ class TargetResult:
     repository_suppressions: tuple[RepositorySuppression, ...] = ()
 
 
-class BaselineError(Exception):
+class BaselineError(UsageError):
     """A baseline file that cannot be read or is not a baseline (exit code 2)."""
 
 

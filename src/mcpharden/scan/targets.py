@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
+from mcpharden.errors import UsageError
 from mcpharden.rules import all_rules
 from mcpharden.rules.base import Rule
 from mcpharden.scan.config import Config, ConfigError, check_rule_ids, load_config
@@ -20,7 +21,7 @@ from mcpharden.scan.suppression import _claimed_config
 from mcpharden.sources.discovery import Artifact, RepoReader, classify, discover
 
 
-class TargetError(Exception):
+class TargetError(UsageError):
     """A scan target that does not exist or cannot be read (exit code 2)."""
 
 

@@ -18,6 +18,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from mcpharden.errors import UsageError
+
 OSV_URL = "https://osv-vulnerabilities.storage.googleapis.com"
 ECOSYSTEMS = ("Debian", "Ubuntu", "Alpine", "npm", "PyPI")
 MAX_DOWNLOAD_BYTES = 2 * 1024 ** 3  # the largest dump (Debian) is well under this
@@ -25,7 +27,7 @@ TIMEOUT_SECONDS = 60
 _LOOPBACK = ("localhost", "127.0.0.1", "::1")
 
 
-class DownloadError(Exception):
+class DownloadError(UsageError):
     """A dump that could not be fetched or is not an OSV dump (exit code 2)."""
 
 
