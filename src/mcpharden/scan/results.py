@@ -91,3 +91,24 @@ def apply_baseline(known: Counter[str], results) -> tuple:
         forgiven = len(result.findings) - len(kept)
         filtered.append(replace(result, findings=tuple(kept), suppressed=result.suppressed + forgiven))
     return tuple(filtered)
+
+
+def prepared(results: tuple, record: Path | None = None, known: Path | None = None, min_severity: str | None = None) -> tuple:
+    """The results as they are reported: recorded as the baseline (`--write-baseline`), without
+    the findings a baseline knows (`--baseline`) and those below `--min-severity`."""
+    if record:
+        write_baseline(record, results)
+    if known:
+        results = apply_baseline(read_baseline(known), results)
+    if min_severity:
+        results = _at_least(results, min_severity)
+    return results
+
+
+def _at_least(results, level: str):
+    from dataclasses import replace
+
+    from mcpharden.model.findings import Severity
+
+    threshold = Severity.parse(level)
+    return tuple(replace(result, findings=tuple(f for f in result.findings if f.severity >= threshold)) for result in results)
