@@ -10,11 +10,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from functools import cache
-from typing import Any
 
 from mcpharden.fixes import Decision, Edit
-from mcpharden.knowledge import load_table
+from mcpharden.knowledge.fixes import table as _table
 from mcpharden.model.build import BuildModel, Stage
 from mcpharden.model.findings import Finding
 from mcpharden.model.references import parse_image_name
@@ -35,11 +33,6 @@ class Instruction:
     stage: int
     value: tuple[str, ...] = ()
     flags: tuple[str, ...] = ()
-
-
-@cache
-def _table() -> dict[str, Any]:
-    return load_table("fixes.toml")
 
 
 def instructions_of(text: str) -> list[Instruction]:

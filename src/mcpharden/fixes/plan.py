@@ -40,7 +40,7 @@ def load_digests(path: Path) -> dict[str, str]:
 
 def _runtime_specs(reader: RepoReader, path: str, text: str):
     """The ContainerSpecs of a compose file or client configuration, as the scan saw them."""
-    from mcpharden.knowledge.client_files import ClientFile, client_for
+    from mcpharden.knowledge.clients import ClientFile, client_for
     from mcpharden.sources.clients import parse_client_file
     from mcpharden.sources.compose import parse_compose
     from mcpharden.sources.discovery import classify

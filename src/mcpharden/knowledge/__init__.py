@@ -1,9 +1,18 @@
-"""What mcpharden knows about the field, kept as data that is easy to extend.
+"""What mcpharden knows about the field, kept as data that is easy to extend: each TOML table
+has one loader of the same name (knowledge/<table>.py reads knowledge/<table>.toml through
+`load_table`), and nothing else reads the table.
 
-- base_images.toml: base-image families and the images that belong to them;
-- ci_scanners.toml: CI actions and commands that scan (or build) container images;
-- transports.toml: how MCP SDKs reveal a server's transport in source code;
-- installers.py: package-manager commands and the flags that leave dev dependencies out.
+- base_images: base-image families and the images that belong to them;
+- build: tools that fetch remote code, OS package managers, sudo and SSH server packages;
+- ci_scanners: CI actions and commands that scan (or build) container images;
+- clients: which files configure MCP clients, Docker's MCP gateway, published server images;
+- credentials: credential names, value shapes and placeholders;
+- fixes: what `mcpharden fix` writes (distroless tags, users, prune commands, healthchecks);
+- image_contents: look-ups over an image's file system (shells, package managers, secrets);
+- runtime: host paths and capabilities;
+- transports: how MCP SDKs reveal a server's transport in source code;
+- rule_references: per-rule fix by source, CWE, CIS and peers (read by rules.pages);
+- installers.py (no table): package-manager commands and the flags that leave dev dependencies out.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mcpharden.knowledge.client_files import ClientFile
+from mcpharden.knowledge.clients import ClientFile
 from mcpharden.model.build import BuildModel
 from mcpharden.model.container import ClientServer, ContainerSpec
 from mcpharden.model.findings import Notice
@@ -71,7 +71,7 @@ class _ProjectBuilder:
             self.containers.extend(parse_compose(artifact.path, text, self.reader.read, self.compose_seen))
 
     def _client(self, artifact: Artifact, text: str) -> None:
-        from mcpharden.knowledge.client_files import client_for
+        from mcpharden.knowledge.clients import client_for
         from mcpharden.sources.clients import parse_client_file
 
         client = client_for(artifact.path) or ClientFile(artifact.system, False)

@@ -115,7 +115,7 @@ def _memory_name(name: str) -> str:
 
 def scan_clients(home: Path, options: ScanOptions) -> TargetResult:
     """The laptop audit: every MCP client configuration installed for the user of `home`."""
-    from mcpharden.knowledge.client_files import home_locations
+    from mcpharden.knowledge.clients import home_locations
 
     if not home.is_dir():
         raise TargetError(f"{home}: not a directory")

@@ -18,7 +18,7 @@ from functools import cache
 from typing import Any
 
 from mcpharden.util.globs import GlobSet, glob_match
-from mcpharden.knowledge import load_table
+from mcpharden.knowledge.ci_scanners import table as _table
 from mcpharden.model.container import BuildArguments, EnvSetting
 from mcpharden.model.pipeline import BuildStep, Pipeline, ScanStep
 from mcpharden.sources.runargs import build_arguments
@@ -41,11 +41,6 @@ class _Located:
 
 
 # Tables ---------------------------------------------------------------------------------
-
-
-@cache
-def _table() -> dict[str, Any]:
-    return load_table("ci_scanners.toml")
 
 
 @cache

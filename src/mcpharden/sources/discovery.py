@@ -14,9 +14,9 @@ from pathlib import Path, PurePosixPath
 
 from mcpharden.util.globs import GlobSet, glob_match
 from mcpharden.model.findings import Notice
-from mcpharden.knowledge.client_files import client_for
+from mcpharden.knowledge.clients import client_for
 from mcpharden.syntax.text import SourceText, content_lines, decode, line_breaks_for
-from mcpharden.sources.transport import source_extensions
+from mcpharden.knowledge.transports import source_extensions
 
 MAX_CONFIG_BYTES = 2 * 1024 * 1024  # Dockerfiles, CI files, scripts
 MAX_SOURCE_BYTES = 1024 * 1024  # source files read for transport detection

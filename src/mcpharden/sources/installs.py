@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mcpharden.model.build import ManifestVerdict
+from mcpharden.knowledge.build import build_knowledge
 from mcpharden.knowledge.installers import DEV_PACKAGES, DEV_WORDS, INSTALLERS, SYSTEM_PYTHON_DIRS, Flag, InstallerSpec
 from mcpharden.syntax.shell import SimpleCommand
 
@@ -354,13 +355,6 @@ def absolute(path: str, cwd: str) -> str:
 
 
 # OS packages and remote code (knowledge/build.toml) ---------------------------------------------
-
-
-@cache
-def build_knowledge() -> dict:
-    from mcpharden.knowledge import load_table
-
-    return load_table("build.toml")
 
 
 @cache
