@@ -22,7 +22,6 @@ import hashlib
 import io
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess

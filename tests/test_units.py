@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.references import parse_image_name
-from mcpharden.verdicts.scoring import score
 from mcpharden.syntax.shell import split_commands
 from mcpharden.syntax.variables import Unresolved, expand
+from mcpharden.verdicts.scoring import score
 
 
 def _findings(*severities):

@@ -253,9 +253,9 @@ def _options(arguments: argparse.Namespace):
 
 
 def _scan(arguments: argparse.Namespace) -> int:
-    from mcpharden.scan import ensure_valid_config, scan_clients, scan_target
-
     from dataclasses import replace
+
+    from mcpharden.scan import ensure_valid_config, scan_clients, scan_target
 
     options = _options(arguments)
     if arguments.image:

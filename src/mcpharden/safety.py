@@ -15,8 +15,14 @@ import re
 from functools import lru_cache
 from urllib.parse import quote
 
-from mcpharden.knowledge.credentials import (is_credential_name, is_reference, name_stems, shape_pattern, shape_prefixes,
-                                             shape_searches)
+from mcpharden.knowledge.credentials import (
+    is_credential_name,
+    is_reference,
+    name_stems,
+    shape_pattern,
+    shape_prefixes,
+    shape_searches,
+)
 
 MASK = "***"
 _NAME = r"[A-Za-z_][A-Za-z0-9_.\-]*"

@@ -78,8 +78,8 @@ def build_server(roots: Roots):
 
     async def in_thread(function, *arguments):
         """Run blocking scanner work off the event loop; scanner errors become tool errors."""
-        from mcpharden.scan.config import ConfigError
         from mcpharden.scan import TargetError
+        from mcpharden.scan.config import ConfigError
 
         try:
             return await anyio.to_thread.run_sync(function, *arguments, abandon_on_cancel=True)

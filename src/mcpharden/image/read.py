@@ -9,7 +9,7 @@ from types import MappingProxyType
 from typing import Any
 
 from mcpharden.image import ImageError, inventory
-from mcpharden.image.filesystem import _apply, _FileTree, _Layers, _LayerReader
+from mcpharden.image.filesystem import _apply, _FileTree, _LayerReader, _Layers
 from mcpharden.image.layout import _archive_size, _array, _Blobs, _image_refs, _ImageRef, _mapping, _RegistryBlobs, _Visits
 from mcpharden.model.image import ImageFile, ImageModel, Package
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from mcpharden.util.globs import GlobSet
 from mcpharden.knowledge import load_table
+from mcpharden.util.globs import GlobSet
 
 MANIFEST_KINDS = ("MCP registry", "Docker MCP catalog")
 

@@ -8,9 +8,9 @@ from fnmatch import translate
 from functools import cache
 from typing import TYPE_CHECKING
 
-from mcpharden.util.globs import glob_match
 from mcpharden.knowledge import load_table
 from mcpharden.model.build import numeric_id
+from mcpharden.util.globs import glob_match
 
 if TYPE_CHECKING:  # repository scans never build an image model: its classes load with an image
     from mcpharden.model.image import ImageModel

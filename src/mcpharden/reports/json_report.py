@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from mcpharden.reports import Report
 
 ENSURE_ASCII = True

@@ -8,7 +8,6 @@ from mcpharden.reports import Report
 from mcpharden.reports.entries import entries
 from mcpharden.safety import escape_control
 
-
 # ANSI styles per severity, for a terminal (NO_COLOR / FORCE_COLOR decide in the CLI).
 _STYLES = {"HIGH": "\033[1;31m", "MEDIUM": "\033[33m", "LOW": "\033[36m", "INFO": "\033[2m"}
 _RESET = "\033[0m"

@@ -68,7 +68,6 @@ def _with_images(project: Project, options: ScanOptions, notices: list[Notice]) 
     from dataclasses import replace as replaced
 
     from mcpharden.image import ImageError
-    from mcpharden.image.read import read_images
 
     images = []
     for path in options.images:

@@ -34,10 +34,10 @@ class _ProjectBuilder:
         self.parsed: set[str] = set()
 
     def add(self, artifact: Artifact) -> None:
-        from mcpharden.util.budget import FILE_SECONDS, BudgetExceeded, time_budget
         from mcpharden.sources.dockerfile import DockerfileError
         from mcpharden.sources.kubernetes import HelmTemplate
         from mcpharden.syntax.yamlnodes import YamlError
+        from mcpharden.util.budget import FILE_SECONDS, BudgetExceeded, time_budget
 
         quiet = artifact.kind in ("source", "yaml", "runlines")  # not every such file is ours to read
         text = self.reader.read(artifact.path, limit=MAX_SOURCE_BYTES if artifact.kind == "source" else MAX_CONFIG_BYTES, quiet=quiet)

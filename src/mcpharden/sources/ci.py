@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from mcpharden.util.globs import GlobSet, glob_match
 from mcpharden.knowledge.ci_scanners import table as _table
 from mcpharden.model.container import BuildArguments, EnvSetting
 from mcpharden.model.pipeline import BuildStep, Pipeline, ScanStep
 from mcpharden.sources.runargs import build_arguments
 from mcpharden.syntax.shell import SimpleCommand, split_commands
 from mcpharden.syntax.yamlnodes import YamlList, YamlMap, load_documents
+from mcpharden.util.globs import GlobSet, glob_match
 
 # Reads a repository file by its relative path; None when absent or unreadable.
 FileReader = Callable[[str], "str | None"]

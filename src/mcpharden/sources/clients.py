@@ -18,8 +18,8 @@ from typing import Any
 
 from mcpharden.knowledge.clients import ClientFile, gateway_run_arguments
 from mcpharden.model.container import ClientServer, ContainerSpec, EnvSetting
-from mcpharden.syntax.jsonc import load_jsonc
 from mcpharden.sources.runargs import parse_run, run_arguments
+from mcpharden.syntax.jsonc import load_jsonc
 from mcpharden.syntax.shell import words_of
 from mcpharden.syntax.yamlnodes import YamlError, YamlList, YamlMap, load_documents
 

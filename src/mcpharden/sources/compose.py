@@ -17,8 +17,8 @@ from typing import Any
 
 from mcpharden.model.container import ContainerSpec, EnvSetting, Mount, PublishedPort
 from mcpharden.model.references import ImageRef
-from mcpharden.syntax.variables import expand
 from mcpharden.sources.runargs import is_host_path, is_no_new_privileges, published_port, short_volume
+from mcpharden.syntax.variables import expand
 from mcpharden.syntax.yamlnodes import YamlList, YamlMap, load_documents
 
 FileReader = Callable[[str], "str | None"]

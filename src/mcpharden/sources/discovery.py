@@ -12,11 +12,11 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from mcpharden.util.globs import GlobSet, glob_match
-from mcpharden.model.findings import Notice
 from mcpharden.knowledge.clients import client_for
-from mcpharden.syntax.text import SourceText, content_lines, decode, line_breaks_for
 from mcpharden.knowledge.transports import source_extensions
+from mcpharden.model.findings import Notice
+from mcpharden.syntax.text import SourceText, content_lines, decode, line_breaks_for
+from mcpharden.util.globs import GlobSet, glob_match
 
 MAX_CONFIG_BYTES = 2 * 1024 * 1024  # Dockerfiles, CI files, scripts
 MAX_SOURCE_BYTES = 1024 * 1024  # source files read for transport detection

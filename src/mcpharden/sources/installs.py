@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import posixpath
 import re
-from functools import cache
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 
-from mcpharden.model.build import ManifestVerdict
 from mcpharden.knowledge.build import build_knowledge
 from mcpharden.knowledge.installers import DEV_PACKAGES, DEV_WORDS, INSTALLERS, SYSTEM_PYTHON_DIRS, Flag, InstallerSpec
+from mcpharden.model.build import ManifestVerdict
 from mcpharden.syntax.shell import SimpleCommand
 
 # Global options that take a value, so their value is not mistaken for a subcommand.

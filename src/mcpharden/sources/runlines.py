@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
+from mcpharden.knowledge.clients import ClientFile
 from mcpharden.model.container import BuildArguments, ContainerSpec
 from mcpharden.sources.ci import parse_makefile
-from mcpharden.knowledge.clients import ClientFile
 from mcpharden.sources.clients import parse_client_file
 from mcpharden.sources.runargs import ENGINES, build_arguments, parse_run, run_arguments
 from mcpharden.syntax.shell import split_commands
