@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
-from mcpharden.model.images import BaseImageProfile, ImageRef
+from mcpharden.model.references import BaseImageProfile, ImageRef
 
 
 @dataclass(frozen=True)

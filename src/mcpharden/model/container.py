@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
-from mcpharden.model.images import ImageRef
+from mcpharden.model.references import ImageRef
 
 
 @dataclass(frozen=True)

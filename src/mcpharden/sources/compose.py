@@ -17,10 +17,10 @@ from typing import Any
 
 from mcpharden.model.container import ContainerSpec, EnvSetting, Mount, PublishedPort
 from mcpharden.model.findings import Notice
-from mcpharden.model.images import ImageRef
-from mcpharden.sources.variables import MAX_EXPANDED_CHARS, ExpansionTooLong, expand
+from mcpharden.model.references import ImageRef
 from mcpharden.sources.runargs import is_host_path, is_no_new_privileges, published_port, short_volume
-from mcpharden.sources.yamlnodes import YamlList, YamlMap, load_documents
+from mcpharden.syntax.variables import MAX_EXPANDED_CHARS, ExpansionTooLong, expand
+from mcpharden.syntax.yamlnodes import YamlList, YamlMap, load_documents
 
 FileReader = Callable[[str], "str | None"]
 MAX_EXTENDS_DEPTH = 10

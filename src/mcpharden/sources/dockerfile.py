@@ -11,17 +11,14 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
-from dataclasses import dataclass, field, replace
 from collections import ChainMap
 from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Iterable
 
-from mcpharden.globs import glob_match
 from mcpharden.knowledge.base_images import ImageEntry, profile_for
 from mcpharden.model.build import (
-    ManifestVerdict,
-    is_root_user,
     BuildModel,
     Declaration,
     DependencyDir,
@@ -29,16 +26,19 @@ from mcpharden.model.build import (
     Healthcheck,
     ImageUse,
     InstallStep,
+    ManifestVerdict,
     OsPackage,
     RemoteCode,
     Stage,
     StageCopy,
     UserState,
+    is_root_user,
 )
-from mcpharden.model.images import BaseImageProfile, ImageRef
+from mcpharden.model.references import BaseImageProfile, ImageRef
 from mcpharden.sources.installs import absolute, classify, os_packages_installed, remote_code_in
-from mcpharden.sources.shell import SimpleCommand, split_commands, words_of
-from mcpharden.sources.variables import ExpansionTooLong, try_expand
+from mcpharden.syntax.shell import SimpleCommand, split_commands, words_of
+from mcpharden.syntax.variables import ExpansionTooLong, try_expand
+from mcpharden.util.globs import glob_match
 
 KNOWN_INSTRUCTIONS = frozenset({
     "FROM", "RUN", "CMD", "LABEL", "MAINTAINER", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT",

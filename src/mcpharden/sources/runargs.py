@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from mcpharden.model.container import ContainerSpec, EnvSetting, Mount, PublishedPort
-from mcpharden.model.images import ImageRef
+from mcpharden.model.references import ImageRef
 
 ENGINES = frozenset({"docker", "podman", "nerdctl", "finch"})
 
