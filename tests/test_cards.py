@@ -86,3 +86,16 @@ def test_the_laptop_audit_draws_one_card_per_server(tmp_path):
     cards = {card["name"].split(" ")[0]: card for card in document["cards"]}
     assert set(cards) == {"fs", "time"}
     assert cards["fs"]["host_mounts"][0]["sensitive"] and cards["time"]["egress"] == "none"
+
+
+def test_the_card_names_code_downloaded_at_every_start(tmp_path):
+    files = {"Dockerfile": "FROM node:22\nRUN npm install -g mcp-proxy@6.4.3\nUSER node\n"
+                           'CMD ["mcp-proxy", "--", "npx", "-y", "@modelcontextprotocol/server-memory@latest"]\n'}
+    [card] = card_of(tmp_path, files, "--select", "root-user")  # drawn from the models, whatever rules run
+    assert card["fetched_at_start"] == [{"package": "@modelcontextprotocol/server-memory", "registry": "npm",
+                                         "reference": "latest", "where": "Dockerfile:4"}]
+    assert "code downloaded at every start" in run_cli("scan", str(tmp_path), "--cards").stdout
+    # a runner that finds the package installed downloads nothing
+    files["Dockerfile"] = 'FROM node:22\nRUN npm install -g x-mcp@1.0.0\nUSER node\nCMD ["npx", "-y", "x-mcp"]\n'
+    [card] = card_of(tmp_path / "installed", files)
+    assert card["fetched_at_start"] == []

@@ -85,3 +85,59 @@ def test_fix_plans_the_whole_corpus_and_every_plan_parses(corpus):
     report = plan_fixes(corpus, ScanOptions(), {}, None, True)
     assert len(report.plans) > 50
     assert not [d for d in report.decisions if "would not parse" in d.message]
+
+
+def test_exposure_rules_on_the_corpus(corpus):
+    """default-credentials-exposed and mcp-transport-unprotected on real repositories: each fires
+    on the cases reviewed by hand, and no message shows a password or passes the gate changed."""
+    from mcpharden.safety import redact_text
+
+    rules = ("default-credentials-exposed", "mcp-transport-unprotected")
+    result = scan_target(corpus, ScanOptions(select=rules))
+    assert not [n for n in result.notices if "failed" in n.message]
+    found = {(f.rule_id, f.path, f.line) for f in result.findings}
+    if corpus.name == "corpus":
+        expected = {
+            ("default-credentials-exposed", "IBM__mcp-context-forge/README.md", 735),  # postgres' documented example password
+            ("default-credentials-exposed", "neo4j-contrib__mcp-neo4j/servers/mcp-neo4j-cypher/docker-compose.yml", 6),
+            ("mcp-transport-unprotected", "IBM__mcp-context-forge/docker-compose.yml", 2611),  # DANGEROUSLY_OMIT_AUTH
+            ("mcp-transport-unprotected", "IBM__mcp-context-forge/docker-compose-embedded.yml", 66),  # ALLOWED_ORIGINS=["*"]
+        }
+    else:
+        expected = {
+            ("mcp-transport-unprotected", "r33drichards__mcp-js/Dockerfile", 71),  # ENV MCP_V8_ALLOWED_HOSTS=*
+            ("mcp-transport-unprotected", "themesberg__flowbite-mcp/docker-compose.yml", 15),  # MCP_CORS_ORIGINS=*
+            ("default-credentials-exposed", "felixkwasisarpong__incident-triage-mcp/docker-compose.yml", 135),  # MinIO
+        }
+    assert expected <= found, sorted(expected - found)
+    for finding in result.findings:
+        assert redact_text(finding.message) == finding.message, finding.message
+    assert not [f for f in result.findings if "mysecretpassword" in f.message or "minioadmin" in f.message]
+
+
+def test_world_writable_paths_in_the_corpus_dockerfiles(corpus):
+    """Real `chmod 777` steps are found on their line; `chmod o+x /root` (awslabs) and group
+    write for OpenShift (`chmod g=u`) are not world-writable."""
+    result = scan_target(corpus, ScanOptions(select=("world-writable-path",)))
+    found = {(f.path, f.line) for f in result.findings}
+    expected = {"corpus": ("schogini__schogini_mcp_image_border/Dockerfile", 14),
+                "corpus2": ("tuanle96__mcp-odoo/Dockerfile", 18)}[corpus.name]
+    assert expected in found
+    assert not [path for path, _ in found if path.startswith(("awslabs__mcp/", "quarkiverse__"))]
+    for finding in result.findings:
+        assert "writable by every user" in finding.message and ("chmod" in finding.message or "-m 0776" in finding.message
+                                                                or "--chmod" in finding.message), finding.message
+
+
+def test_build_contexts_of_the_corpus_are_read_without_notices(corpus):
+    """The corpora hold container files and `.dockerignore` files, no credential files: every
+    ignore file parses as Docker reads it, and nothing is reported without a file to report."""
+    from mcpharden.syntax.dockerignore import parse_ignore_file
+
+    ignore_files = [path for path in corpus.rglob("*.dockerignore") if path.is_file()]
+    assert len(ignore_files) > 100
+    for path in ignore_files:
+        parse_ignore_file(path.read_text(encoding="utf-8", errors="replace"))  # IgnoreFileError: Docker would refuse it
+    result = scan_target(corpus, ScanOptions(select=("build-context-leaks-secrets",)))
+    assert not [n for n in result.notices if "failed" in n.message]
+    assert not result.findings

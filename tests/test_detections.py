@@ -239,7 +239,9 @@ def test_read_only_named_and_otherwise_reported_mounts_pass(tmp_path, files):
     (client("run", "-i", "example/app:1"), "no memory and no process (pids) limit"),
     (client("run", "-i", "--memory", "512m", "example/app:1"), "no process (pids) limit"),
     (compose("    mem_limit: 512m\n"), "no process (pids) limit"),
-    (kubernetes(), "no memory limit"),
+    (kubernetes(), "no memory and no CPU limit"),
+    (kubernetes("      resources:\n        limits: {memory: 512Mi}\n"), "has no CPU limit"),
+    (kubernetes("      resources:\n        limits: {cpu: 500m}\n"), "has no memory limit"),
 ])
 def test_missing_limits_are_found(tmp_path, files, missing):
     result = found(tmp_path, "no-resource-limits", files)
@@ -249,7 +251,9 @@ def test_missing_limits_are_found(tmp_path, files, missing):
 @pytest.mark.parametrize("files", [
     client("run", "-i", "-m", "512m", "--pids-limit", "128", "example/app:1"),
     compose("    deploy:\n      resources:\n        limits:\n          memory: 512M\n          pids: 128\n"),
-    kubernetes("      resources:\n        limits: {memory: 512Mi}\n"),  # pids are the kubelet's to limit
+    kubernetes("      resources:\n        limits: {memory: 512Mi, cpu: 500m}\n"),  # pids are the kubelet's to limit
+    # A CPU limit is asked for in Kubernetes only: compose and docker run set memory and pids.
+    compose("    mem_limit: 512m\n    pids_limit: 128\n"),
     {"servers/app/server.yaml": f"name: app\nimage: mcp/app{PIN}\ntype: server\n"},  # the gateway sets --memory
 ])
 def test_limits_set_or_not_expressible_pass(tmp_path, files):

@@ -292,6 +292,50 @@ def test_allow_privilege_escalation_defaults_to_true():
     assert not k8s()["mcp/init"].no_new_privileges
 
 
+def test_kubernetes_limits_seccomp_and_service_account():
+    server, init = k8s()["mcp/server"], k8s()["mcp/init"]
+    assert server.seccomp_by_default is False and server.seccomp_profile is None
+    assert server.service_account == "default" and server.service_account_token is True
+    assert not server.service_account_declared and server.service_account_roles == ()
+    assert init.cpu_limit is None
+
+
+def test_kubernetes_service_accounts_and_bindings_are_joined_across_files():
+    from mcpharden.sources.kubernetes import join_accounts, read_manifests
+
+    pods = read_manifests("d.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ns}\nspec:\n"
+                                    "  serviceAccountName: sa\n  securityContext: {seccompProfile: {type: runtimedefault}}\n"
+                                    "  containers:\n    - name: c\n      image: x:1\n      resources: {limits: {cpu: '2'}}\n")
+    rbac = read_manifests("rbac.yaml", "kind: ServiceAccount\napiVersion: v1\nmetadata: {name: sa, namespace: ns}\n"
+                                       "automountServiceAccountToken: false\n---\napiVersion: rbac.authorization.k8s.io/v1\n"
+                                       "kind: RoleBinding\nmetadata: {name: b, namespace: ns}\nsubjects: [{kind: ServiceAccount, name: sa}]\n"
+                                       "roleRef: {kind: Role, name: reader}\n")
+    [raw] = pods.specs
+    assert raw.service_account_token is None and raw.namespace == "ns" and raw.cpu_limit == "2"
+    assert raw.seccomp_profile == "RuntimeDefault" and raw.line_of("service_account_token") == 5
+    [joined] = join_accounts(pods.specs, rbac.accounts, rbac.bindings)
+    assert joined.service_account_token is False and joined.service_account_declared
+    assert joined.service_account_roles == ("Role reader",)
+
+
+def test_cpu_limits_in_compose_and_docker_run():
+    assert run("--cpus", "1.5", "img").cpu_limit == "1.5"
+    compose = "services:\n  a:\n    image: x\n    cpus: 0.5\n  b:\n    image: x\n    deploy: {resources: {limits: {cpus: '2'}}}\n"
+    specs = {s.name: s for s in parse_compose("compose.yaml", compose, lambda path: None)}
+    assert specs["a"].cpu_limit == "0.5" and specs["a"].line_of("cpu_limit") == 4 and specs["b"].cpu_limit == "2"
+
+
+def test_compose_health_checks_and_build_targets():
+    compose = ("services:\n  a:\n    build: {context: ., target: runtime}\n    healthcheck:\n      test: curl -f http://x/\n"
+               "  b:\n    image: x\n    healthcheck:\n      test: [CMD, sh, -c, 'wget -q -O- http://x/ | grep ok']\n"
+               "  c:\n    image: x\n    healthcheck: {disable: true}\n")
+    specs = {s.name: s for s in parse_compose("compose.yaml", compose, lambda path: None)}
+    assert specs["a"].build_target == "runtime" and specs["a"].healthcheck.form == "shell"
+    assert specs["a"].healthcheck.shell == "/bin/sh" and specs["a"].line_of("healthcheck") == 5
+    assert [step.commands for step in specs["b"].healthcheck.steps] == [(("wget", "-q", "-O-", "http://x/"), ("grep", "ok"))]
+    assert specs["b"].healthcheck.shell == "sh" and specs["c"].healthcheck.form == "none"
+
+
 def test_helm_templates_are_skipped_with_a_note(tmp_path):
     template = "apiVersion: apps/v1\nkind: Deployment\nspec:\n  replicas: {{ .Values.replicas }}\n  {{- include \"x\" . }}\n"
     with pytest.raises(HelmTemplate):
@@ -387,3 +431,55 @@ def test_markdown_code_blocks_are_documentation():
 def test_markdown_snippets_that_are_not_json_are_ignored():
     readme = "```json\n{\"mcpServers\": {\"x\": {\"command\": \"docker\", \"args\": [\"run\", ...]}}}\n```\n"
     assert specs_in_file("README.md", readme) == []
+
+
+# What the server is started with (the command, env files, fallbacks) ---------------------------
+
+
+def test_docker_run_command_words_after_the_image_with_their_lines():
+    spec = run("-e", "A=${A:-admin}", "--env-file", "x.env", "img", "--host", "0.0.0.0", "--allowed-hosts=*")
+    assert [(w.text, w.line) for w in spec.command] == [("--host", 1), ("0.0.0.0", 1), ("--allowed-hosts=*", 1)]
+    assert spec.env_files == ("x.env",)
+    assert spec.env[0].fallback == "admin"  # what a shell gives docker when A is not set
+    assert run("img").command == () and run("-e", "A=b", "img").env[0].fallback is None
+
+
+def test_client_config_command_words_keep_the_lines_of_their_arguments():
+    text = '{"mcpServers": {"s": {"command": "docker",\n "args": ["run", "-i", "img",\n "--transport", "http"]}}}\n'
+    [spec], _ = parse_client_file("mcp.json", text, ClientFile("Cursor", False))
+    assert [(w.text, w.line) for w in spec.command] == [("--transport", 3), ("http", 3)]
+
+
+def test_compose_entrypoint_command_env_file_and_fallbacks():
+    text = ("services:\n  s:\n    image: x\n    entrypoint: run --x \"a b\"\n    command:\n      - --host\n      - ${HOST:-0.0.0.0}\n"
+            "    env_file: [a.env, {path: b.env, required: false}]\n    environment:\n      P: ${P:-admin}\n"
+            "      Q: ${Q:?required}\n      R: ${R:-from-default}\n")
+    [spec] = parse_compose("compose.yaml", text, lambda path: "R=from-dotenv\n" if path == ".env" else None)
+    assert [(w.text, w.line) for w in spec.command] == [("run", 4), ("--x", 4), ("a b", 4), ("--host", 6), ("0.0.0.0", 7)]
+    assert spec.env_files == ("a.env", "b.env")
+    assert [(e.value, e.fallback) for e in spec.env] == [("${P:-admin}", "admin"), ("${Q:?required}", None),
+                                                          ("${R:-from-default}", "from-dotenv")]
+
+
+def test_kubernetes_command_then_args():
+    text = ("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: x\n"
+            "    command: [serve]\n    args:\n    - --host\n    - 0.0.0.0\n")
+    [spec] = parse_manifests("pod.yaml", text)
+    assert [(w.text, w.line) for w in spec.command] == [("serve", 8), ("--host", 10), ("0.0.0.0", 11)]
+
+
+def test_readme_placeholders_with_spaces_are_words_to_fill_in():
+    text = ("```bash\ndocker run -p 8000:8000 -e TOKEN=<your service account token> -e MCP_SERVER_TOKEN=<caller auth token> "
+            "example/server -t http\n```\n")
+    [spec] = specs_in_file("README.md", text)
+    assert spec.image.written == "example/server"
+    assert [e.name for e in spec.env] == ["TOKEN", "MCP_SERVER_TOKEN"]
+    assert [w.text for w in spec.command] == ["-t", "http"]
+
+
+def test_dockerfile_start_line_is_the_last_entrypoint_or_cmd():
+    from mcpharden.sources.dockerfile import parse_dockerfile
+
+    build = parse_dockerfile("FROM python:3\nCMD [\"a\"]\nFROM python:3 AS b\nENTRYPOINT [\"z\"]\nFROM b\nENV X=1\n",
+                             "Dockerfile", None, {}, None)
+    assert [stage.start_line for stage in build.stages] == [2, 4, 4]

@@ -129,6 +129,7 @@ def test_fix_resolve_against_a_registry_that_answers_no_digest_writes_nothing(tm
     ("RUN curl -u admin:s3cr3tP4ss https://example.com/a", "RUN curl -u admin:*** https://example.com/a"),
     ("curl --user 'admin:s3cr3tP4ss' https://example.com", "curl --user 'admin:***' https://example.com"),
     ("/usr/bin/curl -uadmin:s3cr3tP4ss https://x", "/usr/bin/curl -uadmin:*** https://x"),
+    ("HEALTHCHECK CMD curl -fsu admin:s3cr3tP4ss http://x || exit 1", "HEALTHCHECK CMD curl -fsu admin:*** http://x || exit 1"),
     ("mysql -uroot -pS3cretPass db", "mysql -uroot -p*** db"),
     ("mysql --password=S3cretPass db", "mysql --password=*** db"),
     ('["CMD", "mysqladmin", "ping", "-u", "root", "-pS3cretPass"]', '["CMD", "mysqladmin", "ping", "-u", "root", "-p***"]'),

@@ -415,3 +415,14 @@ def test_a_message_under_the_bound_is_served_as_before(tmp_path):
 
     big = anyio.run(go)
     assert not big.is_error, text_of(big)
+
+
+def test_reading_a_folder_as_a_file_is_a_notice_not_a_crash(tmp_path):
+    """A reader asked for a path that is a folder (a start script named like a directory, a
+    COPY source that is one) skips it with a notice: the scan goes on."""
+    from mcpharden.sources.discovery import RepoReader
+
+    (tmp_path / "start.sh").mkdir()
+    reader = RepoReader(tmp_path)
+    assert reader.read("start.sh") is None
+    assert [n.message for n in reader.notices] == ["not a regular file: skipped"]

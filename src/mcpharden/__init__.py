@@ -1,3 +1,3 @@
 """mcpharden: audit and harden the container setup of MCP servers."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -191,7 +191,9 @@ def _option_pattern(command: str) -> re.Pattern[str]:
             separator = "" if row.joined_only else rf"(?:=|{_GAP}(?!-))"
             if separator and not option.startswith("--"):
                 separator += "?"  # `-pVALUE` as well as `-p VALUE`
-            kinds[row.userinfo].append(re.escape(option) + separator)
+            # `curl -fsu user:pass`: a one-letter `user:password` option ends a cluster of flags.
+            cluster = "[A-Za-z]*" if row.userinfo and len(option) == 2 and option[0] == "-" else ""
+            kinds[row.userinfo].append(re.escape(option[:1]) + cluster + re.escape(option[1:]) + separator)
     groups = [rf"(?P<{name}>{'|'.join(kinds[userinfo])})" for name, userinfo in (("userinfo", True), ("plain", False))
               if kinds[userinfo]]
     return re.compile(rf"(?<![\w\-])(?:{'|'.join(groups)}){_OPTION_VALUE}")

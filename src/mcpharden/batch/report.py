@@ -385,17 +385,25 @@ def _card_html(card: dict) -> str:
                        f"{', ' + str(m['sensitive']) if m.get('sensitive') else ''})" for m in entries("host_mounts")) or "none"
     ports = "; ".join(f"{p.get('interface')}:{p.get('host_port')} → {p.get('container_port')}"
                       for p in entries("published_ports")) or "none"
+    fetched = "; ".join(f"{f.get('package')} from {f.get('registry')} ({f.get('reference')})"
+                        for f in entries("fetched_at_start")) or "nothing"
     rows = [
         ("user", f"{card.get('user')} ({card.get('user_evidence', '')})"),
         ("shell / package manager", f"{yes(card.get('shell'))} / {card.get('package_manager') or 'none known'}"),
         ("download tools", listed(card.get("download_tools")) or "none"),
         ("root file system writable", yes(card.get("writable_root_filesystem"))),
         ("can rewrite its own code", yes(card.get("can_rewrite_own_code"))),
+        ("writable by every user", listed(card.get("world_writable_paths")) or "none"),
         ("engine socket / privileged", f"{yes(card.get('engine_socket'))} / {yes(card.get('privileged'))}"),
         ("capabilities added", listed(card.get("capabilities_added")) or "none"),
         ("host namespaces", listed(card.get("host_namespaces")) or "none"),
         ("host mounts", mounts), ("published ports", ports),
-        ("secret names", listed(card.get("secret_names")) or "none"), ("egress", str(card.get("egress"))),
+        ("secret names", listed(card.get("secret_names")) or "none"),
+        ("credential files in the image", listed(card.get("secret_files")) or "none"), ("egress", str(card.get("egress"))),
+        ("open to others", "; ".join(f"{e.get('kind')}: {e.get('what')} ({e.get('where')})" for e in entries("open_entries"))
+         or "nothing found"),
+        ("downloaded at every start", fetched),
+        ("Kubernetes API tokens", listed(card.get("service_account_tokens")) or "none"),
     ]
     return '<table class="card">' + "".join(f"<tr><td>{_h(k)}</td><td>{_h(_text(v))}</td></tr>" for k, v in rows) + "</table>"
 

@@ -1,5 +1,5 @@
 """Run-time hardening fixes: drop all capabilities, read-only root file system (with a tmpfs
-for /tmp), no-new-privileges. Compose services get the settings as YAML lines under the
+for /tmp), no-new-privileges, and (Kubernetes) the runtime's default seccomp profile. Compose services get the settings as YAML lines under the
 service; MCP client configurations (JSON, JSON with comments, Codex TOML) get the flags
 right after `run` in the server's arguments. Only those lines change, so comments and
 formatting stay. What must not be changed silently (engine sockets, privileged mode,
@@ -15,7 +15,8 @@ from mcpharden.model.container import ContainerSpec
 from mcpharden.model.findings import Finding
 from mcpharden.syntax.text import split_lines
 
-HARDENING_RULES = ("capabilities-not-dropped", "root-filesystem-writable", "privilege-escalation-allowed", "root-user")
+HARDENING_RULES = ("capabilities-not-dropped", "root-filesystem-writable", "privilege-escalation-allowed", "root-user",
+                   "seccomp-profile-not-set")
 # Edited in place on the reported line: `3000:3000` → `127.0.0.1:3000:3000`.
 LOOPBACK_RULES = ("port-exposed-on-all-interfaces",)
 DECISIONS = {
@@ -33,7 +34,10 @@ DECISIONS = {
     "host-device-exposed": "not removed automatically: remove the device unless the server drives it",
     "writable-host-mount": "not changed automatically: add :ro (readOnly: true) if the server only reads there",
     "no-resource-limits": "not added automatically (the right size depends on the server): set --memory and "
-                          "--pids-limit (mem_limit/pids_limit, resources.limits.memory)",
+                          "--pids-limit (mem_limit/pids_limit; resources.limits.memory and cpu in Kubernetes)",
+    "service-account-token-mounted": "not changed automatically: set automountServiceAccountToken: false in the pod spec "
+                                     "unless the server calls the Kubernetes API (then give it a ServiceAccount of its "
+                                     "own, bound to a Role that grants only what it needs)",
 }
 _COMPOSE_SETTINGS = {
     "root-user": ("user", ["user: \"{user}\""]),
@@ -209,6 +213,8 @@ class RuntimeFixer:
                 settings.append(("readOnlyRootFilesystem", "true", spec.lines.get("read_only_root")))
             elif rule == "privilege-escalation-allowed":
                 settings.append(("allowPrivilegeEscalation", "false", spec.lines.get("no_new_privileges")))
+            elif rule == "seccomp-profile-not-set":  # flagged only when no profile is set at any level
+                settings.append(("seccompProfile", "{type: RuntimeDefault}", None))
             elif rule == "capabilities-not-dropped":
                 if spec.lines.get("cap_drop") is not None:
                     self.decisions.append(Decision(self.path, spec.lines["cap_drop"], rule, "add \"ALL\" to capabilities.drop"))
@@ -355,6 +361,7 @@ _ACHIEVED = {
     "root-filesystem-writable": lambda spec: spec.read_only_root,
     "privilege-escalation-allowed": lambda spec: spec.no_new_privileges,
     "root-user": lambda spec: spec.user is not None,
+    "seccomp-profile-not-set": lambda spec: spec.seccomp_profile is not None,
 }
 
 

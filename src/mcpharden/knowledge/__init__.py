@@ -10,6 +10,10 @@ has one loader of the same name (knowledge/<table>.py reads knowledge/<table>.to
 - fixes: what `mcpharden fix` writes (distroless tags, users, prune commands, healthchecks);
 - image_contents: look-ups over an image's file system (shells, package managers, secrets);
 - runtime: host paths and capabilities;
+- packages: runners that download what they run (npx, uvx), tools that install by name
+  (cargo install, go install) and the names of references that move (latest, main);
+- default_credentials: well-known default logins of images and services;
+- transport_security: MCP SDK settings that turn off Host/Origin checks, and authentication settings;
 - transports: how MCP SDKs reveal a server's transport in source code;
 - installers.py (no table): package-manager commands and the flags that leave dev dependencies out.
 """

@@ -21,7 +21,7 @@ class ImageEntry:
     overrides: tuple[tuple[str, Any], ...]
 
 
-_OVERRIDABLE = ("kind", "default_user", "shell", "package_manager", "note")
+_OVERRIDABLE = ("kind", "default_user", "shell", "package_manager", "note", "http_clients")
 
 
 def entry_from_table(raw: dict[str, Any]) -> ImageEntry:
@@ -95,4 +95,12 @@ def _profile(family: str, overrides: tuple[tuple[str, Any], ...], known: bool) -
         package_manager=values["package_manager"],
         known=known,
         note=values.get("note", ""),
+        http_clients=_http_clients(values.get("http_clients")),
     )
+
+
+def _http_clients(value: Any) -> frozenset[str] | None:
+    """A list of tool names is what the image ships; "unknown", no key or anything else is not known."""
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return frozenset(value)
+    return None

@@ -96,22 +96,45 @@ def secrets(image: ImageModel) -> list[Secret]:
         for path, text in sorted(contents.items()):
             if not secret_candidate(path):
                 continue
-            name = path.rsplit("/", 1)[-1]
-            for rule in table["files"]:
-                if any(glob_match(name, p) for p in rule["names"]) and _has_marker(text, rule, table):
-                    found.append(Secret(path + note, rule["kind"]))
-                    break
+            kind = credential_file_kind(path.rsplit("/", 1)[-1], text)
+            if kind:
+                found.append(Secret(path + note, kind))
     return found
+
+
+def credential_file_name(name: str) -> bool:
+    """Whether a file of this name may hold a credential (a repository file's base name)."""
+    return _secret_patterns()[1].match(name) is not None
+
+
+def credential_file_kind(name: str, text: str) -> str | None:
+    """What credential a file of this name and text holds ("private key", "npm registry
+    token", ...), by the same table the image check reads; None when it holds none."""
+    table = _table()["secrets"]
+    for rule in table["files"]:
+        if any(glob_match(name, p) for p in rule["names"]) and _has_marker(text, rule, table):
+            return rule["kind"]
+    return None
 
 
 def _has_marker(text: str, rule: dict, table: dict) -> bool:
     if rule["kind"] != "environment file with credentials":
-        return rule["marker"] in text
+        if not rule.get("value"):
+            return rule["marker"] in text
+        return any(_marked_value(line, rule["marker"]) for line in text.splitlines() if rule["marker"] in line)
     for line in text.splitlines():
         key, equals, value = line.strip().removeprefix("export ").partition("=")
         if equals and any(glob_match(key.strip().upper(), p) for p in table["env_names"]) and _looks_real(value.strip().strip("'\""), table["placeholders"]):
             return True
     return False
+
+
+def _marked_value(line: str, marker: str) -> bool:
+    """A value follows the marker on this line and is not a reference (`${NPM_TOKEN}`)."""
+    from mcpharden.knowledge.credentials import is_reference
+
+    value = line.split(marker, 1)[1].strip().lstrip("=:").strip()
+    return bool(value) and not is_reference(value.split()[0])
 
 
 def _looks_real(value: str, placeholders: list[str]) -> bool:

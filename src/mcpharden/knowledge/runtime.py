@@ -96,3 +96,10 @@ def normalize_capability(name: str) -> str:
 def dangerous_capabilities(added: tuple[str, ...]) -> list[str]:
     dangerous = set(_table()["capabilities"]["dangerous"])
     return [cap for cap in (normalize_capability(c) for c in added) if cap in dangerous]
+
+
+def limits_asked(origin: str) -> tuple[str, ...]:
+    """The ContainerSpec limits (memory_limit, pids_limit, cpu_limit) no-resource-limits asks a
+    container run by `origin` (compose, kubernetes, docker-run, ...) for."""
+    table = _table()["resource_limits"]
+    return tuple(table.get(origin, table["default"]))

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
+from mcpharden.model.packages import PackageFetch, PackageInstall
 from mcpharden.model.references import BaseImageProfile, ImageRef
 
 
@@ -46,12 +47,39 @@ class DependencyDir:
 
 
 @dataclass(frozen=True)
+class HealthcheckStep:
+    """One pipeline a health check runs, and how it joins the step before it: "" (the first),
+    "&&", "||" or ";" (a newline or `&` too)."""
+
+    operator: str
+    commands: tuple[tuple[str, ...], ...]  # the words of each command of the pipeline
+
+
+@dataclass(frozen=True)
+class HealthcheckTest:
+    """The command a health check runs, in Docker's two forms: "exec" (`CMD ["curl", "-f", …]`,
+    compose `["CMD", …]`: `command` is the argv) or "shell" (`CMD curl -f … || exit 1`, compose
+    `CMD-SHELL` or a plain string: `command` is the one script, run by the image's shell); or
+    "none" for a compose health check turned off (`disable: true`, `test: ["NONE"]`)."""
+
+    form: str  # "exec" | "shell" | "none"
+    command: tuple[str, ...]
+    # What it runs (sources.healthchecks): the argv for exec form, the command lists of a script;
+    # None when the script uses more than command lists (`if`, subshells, `$(...)`).
+    steps: tuple[HealthcheckStep, ...] | None = None
+    # The shell that runs the steps: "/bin/sh" for shell form (the image's shell, or its SHELL
+    # instruction), the program of exec-form `["sh", "-c", script]`, "" when no shell runs it.
+    shell: str = ""
+
+
+@dataclass(frozen=True)
 class Healthcheck:
     """A HEALTHCHECK instruction, or `HEALTHCHECK NONE` turning an inherited one off."""
 
     line: int
     disabled: bool  # HEALTHCHECK NONE
     stage: str
+    test: HealthcheckTest | None = None  # None for HEALTHCHECK NONE
 
 
 @dataclass(frozen=True)
@@ -90,6 +118,19 @@ class RemoteCode:
 
 
 @dataclass(frozen=True)
+class CopiedPath:
+    """A file or folder a COPY or ADD brings into a stage, from the build context, another
+    stage or an image (`COPY --from=curlimages/curl:8 /usr/bin/curl /usr/bin/curl`)."""
+
+    source: str  # as written
+    # As written, made absolute: the file it becomes, or the folder it lands in (a file copied
+    # into a folder keeps its name; a folder's contents are copied into the destination).
+    destination: str
+    origin: str  # "context" | "stage" | "image"
+    line: int
+
+
+@dataclass(frozen=True)
 class OsPackage:
     """An operating-system package a build step installs."""
 
@@ -107,6 +148,40 @@ class Declaration:
     value: str | None
     line: int
     used_in_run: bool = False
+
+
+@dataclass(frozen=True)
+class ContextCopy:
+    """A COPY or ADD of build-context files (no `--from`): its sources as written (variables
+    resolved), relative to the context, and where they land. A stage built FROM this one, or a
+    `COPY --from` of the folder they landed in, carries it along (`arrived_via`); a `COPY
+    --from` of part of that folder carries only the context paths below `within`."""
+
+    instruction: str  # "COPY" | "ADD"
+    sources: tuple[str, ...]
+    destination: str  # absolute, in the stage that copied
+    line: int
+    stage: str  # label of the stage whose instruction it is
+    excludes: tuple[str, ...] = ()  # `--exclude=` patterns
+    written: str = ""  # the instruction as written (its first line, shortened)
+    arrived_via: tuple[str, int] | None = None  # ("copied" | "inherited", line) into a later stage
+    within: str = ""  # only paths below this one (relative to a copied source) reached the stage
+
+
+@dataclass(frozen=True)
+class WorldWritable:
+    """A path a build step leaves writable by every user: `chmod 777`, `chmod -R a+w`,
+    `COPY --chmod=666`, `mkdir -m 777`. The mode travels with the files: a stage built FROM
+    this one has it, and a `COPY --from` without `--chmod` of the path (or of what is below a
+    recursive change) brings it along at its new place."""
+
+    path: str  # absolute; as written (with its wildcards) when the step named a pattern
+    how: str  # the step, shortened: "`chmod -R 777 /app`", "`COPY --chmod=777`"
+    line: int
+    stage: str  # label of the stage whose step it is
+    recursive: bool  # everything below `path` too
+    sticky: bool  # the sticky bit is set (1777): others cannot remove or rename what is not theirs
+    arrived_via: tuple[str, int] | None = None  # ("copied" | "inherited", line) into a later stage
 
 
 @dataclass(frozen=True)
@@ -129,12 +204,30 @@ class Stage:
     exposed_ports: tuple[ExposedPort, ...] = ()
     entrypoint: tuple[str, ...] = ()
     cmd: tuple[str, ...] = ()
+    # The line of the ENTRYPOINT or CMD that last set the start command (0: the base image's own).
+    start_line: int = 0
     # uid given to users created in this build (useradd -u 0 admin)
     created_users: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     remote_code: tuple[RemoteCode, ...] = ()
     # OS packages installed in this stage or a stage it is built FROM.
     os_packages: tuple[OsPackage, ...] = ()
     declarations: tuple[Declaration, ...] = ()
+    # Build-context files copied into this stage (or a stage it is built FROM, or copied from another).
+    context_copies: tuple[ContextCopy, ...] = ()
+    # Paths every user may write at the end of this stage.
+    world_writable: tuple[WorldWritable, ...] = ()
+    # Code this stage's own RUN steps install by name from a registry or a repository
+    # (`npm install -g pkg`, `pip install pkg`, `git clone URL`), pinned or not.
+    package_installs: tuple[PackageInstall, ...] = ()
+    # Packages the stage's start command (ENTRYPOINT and CMD, and the start script they run when
+    # the build context holds it) downloads when it runs: `npx -y pkg`, `uvx pkg`, `pip install`.
+    # Runners that prefer an installed copy are listed too: see model.packages.installed_copy.
+    start_fetches: tuple[PackageFetch, ...] = ()
+    # What COPY and ADD bring in, in this stage or a stage it is built FROM.
+    copied_paths: tuple[CopiedPath, ...] = ()
+    # The SHELL instruction in effect (`["/busybox/sh", "-c"]`); () for the default `/bin/sh -c`.
+    # Docker runs shell-form RUN, CMD, ENTRYPOINT and HEALTHCHECK commands with it.
+    shell_instruction: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -146,6 +239,19 @@ class Stage:
 
 
 @dataclass(frozen=True)
+class NodeManifest:
+    """The names a build context's package.json declares: what a `node_modules` installed from it
+    holds, so that `npx <name>` runs an installed copy rather than a download."""
+
+    path: str  # relative to the scanned root
+    dependencies: frozenset[str]  # dependencies, optionalDependencies, peerDependencies
+    dev_dependencies: frozenset[str]
+    own: frozenset[str]  # the package's own name and bins
+    # `workspaces`: the install also brings every workspace's dependencies, which it does not name.
+    workspaces: bool = False
+
+
+@dataclass(frozen=True)
 class BuildModel:
     """A parsed Dockerfile: its stages, which one is final, and every image it uses."""
 
@@ -153,10 +259,21 @@ class BuildModel:
     stages: tuple[Stage, ...]
     final_index: int
     image_uses: tuple[ImageUse, ...]
+    # The build contexts it is built with (when a directory was scanned): what they would send.
+    contexts: tuple[BuildContext, ...] = ()
+    # The build context's package.json, when a stage installs a node_modules from it.
+    node_manifest: NodeManifest | None = None
 
     @property
     def final(self) -> Stage:
         return self.stages[self.final_index]
+
+    def lineage(self, stage: Stage) -> list[Stage]:
+        """The stage and the stages it is built FROM, nearest first."""
+        chain = [stage]
+        while chain[-1].parent is not None and len(chain) <= len(self.stages):
+            chain.append(self.stages[chain[-1].parent])
+        return chain
 
     def root_base(self, stage: Stage) -> ImageRef:
         """The external image at the root of a stage's FROM chain."""
@@ -204,3 +321,40 @@ class ManifestVerdict:
     path: str  # the manifest, relative to the scanned root
     installs_dev: bool
     detail: str  # "declares devDependencies", "has no dependency group that uv installs by default"
+
+
+@dataclass(frozen=True)
+class ContextFile:
+    """A file or folder of a build context that must not reach an image: a private key, a
+    token file, an environment file with credentials, Git metadata."""
+
+    path: str  # relative to the context; folders end with "/"
+    kind: str  # "private key", "environment file with credentials", "Git metadata", ...
+    credential: bool  # it holds a credential (or, absent, would): HIGH; Git metadata: MEDIUM
+    # False: not in the scanned files, but `.gitignore` keeps it out of Git (a developer's
+    # checkout has one); `evidence` names that line.
+    present: bool = True
+    evidence: str = ""
+
+
+@dataclass(frozen=True)
+class ContextLeak:
+    """A COPY/ADD that brings context files into the stage that ships."""
+
+    copy: ContextCopy
+    files: tuple[ContextFile, ...]
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """One build context a Dockerfile is built with, and what it sends into the final stage."""
+
+    directory: str  # relative to the scanned root, "" for the root
+    named_by: str  # "the Dockerfile's folder", or the file:line of the compose `build:` / CI build that names it
+    # The ignore file in effect (`<Dockerfile>.dockerignore`, `.dockerignore`), relative to the
+    # scanned root; None when there is none.
+    ignore_file: str | None
+    # Sensitive files of the context that the ignore file does not exclude.
+    sent: tuple[ContextFile, ...] = ()
+    # The COPY/ADD lines that bring some of them into the final stage.
+    leaks: tuple[ContextLeak, ...] = ()

@@ -28,6 +28,26 @@ class PublishedPort:
 
 
 @dataclass(frozen=True)
+class OpenEntry:
+    """A way in that asks for no secret anyone does not already know: an MCP endpoint with its
+    Host/Origin checks off or without authentication, a service published with a default login."""
+
+    kind: str  # "MCP endpoint" or "default login"
+    what: str  # what the run configuration does, as the finding says it (never a credential)
+    where: str  # file:line
+
+
+@dataclass(frozen=True)
+class FetchedPackage:
+    """A package the server downloads each time it starts: whoever publishes it holds the server."""
+
+    package: str
+    registry: str  # "npm", "PyPI", "Git", ...
+    reference: str  # "no version", "latest", "1.2.3", "the lock file", ...
+    where: str  # file:line of the command that downloads it
+
+
+@dataclass(frozen=True)
 class ServerCard:
     """A one-page summary of how a server is run: user, image, mounts, ports, transport."""
 
@@ -49,6 +69,20 @@ class ServerCard:
     secret_names: tuple[str, ...]  # names only, never values
     egress: str  # "unrestricted", "none" (--network none), or "host network"
     sources: tuple[str, ...]  # the files the card was drawn from
+    # Ways in for anyone on the network or any web page: an MCP endpoint left unprotected
+    # (mcp-transport-unprotected), a published service with a default login (default-credentials-exposed).
+    open_entries: tuple[OpenEntry, ...] = ()
+    # Paths every user may write in the image (world-writable-path), and files holding
+    # credentials that the build copies in from its context (build-context-leaks-secrets):
+    # paths only, never contents.
+    world_writable_paths: tuple[str, ...] = ()
+    secret_files: tuple[str, ...] = ()
+    # Code downloaded at every start (`npx -y pkg`): its publisher, or whoever takes over the
+    # package, runs code in the server.
+    fetched_at_start: tuple[FetchedPackage, ...] = ()
+    # Kubernetes API tokens mounted into the server's pods: the service account, and the roles
+    # bound to it in the scanned manifests ("mcp-sa (ClusterRole view)", "default (no role bound)").
+    service_account_tokens: tuple[str, ...] = ()
 
     def document(self) -> dict:
         return asdict(self)
@@ -63,8 +97,16 @@ class ServerCard:
             worst.append("privileged mode")
         if self.user == "root":
             worst.append("root")
+        if any(entry.kind == "MCP endpoint" for entry in self.open_entries):
+            worst.append("an MCP endpoint that others can call")
         if any(m.sensitive for m in self.host_mounts):
             worst.append("sensitive host folders")
-        if self.secret_names:
-            worst.append(f"{len(self.secret_names)} secret(s)")
+        if self.secret_names or self.secret_files:
+            worst.append(f"{len(self.secret_names) + len(self.secret_files)} secret(s)")
+        if any(entry.kind == "default login" for entry in self.open_entries):
+            worst.append("a default login on the network")
+        if self.fetched_at_start:
+            worst.append("code downloaded at every start")
+        if self.service_account_tokens:
+            worst.append("a Kubernetes API token")
         return "holds " + ", ".join(worst) if worst else "holds nothing beyond its own container"

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
+from mcpharden.model.build import HealthcheckTest
+from mcpharden.model.packages import PackageFetch
 from mcpharden.model.references import ImageRef
 
 
@@ -30,6 +32,18 @@ class EnvSetting:
     name: str
     value: str | None
     line: int
+    # What the value becomes when its `${...}` references take their defaults (in compose, the
+    # `.env` file next to the compose file is read first): `${DB_PASSWORD:-admin}` -> `admin`.
+    # None when the value references nothing, or a variable with no default (`${TOKEN}`).
+    fallback: str | None = None
+
+
+@dataclass(frozen=True)
+class CommandWord:
+    """One word of the command a run configuration starts a container with, and its file line."""
+
+    text: str
+    line: int
 
 
 @dataclass(frozen=True)
@@ -45,7 +59,7 @@ class PublishedPort:
 
 # Every setting a ContainerSpec can hold, for formats that can express only some of them.
 ALL_SETTINGS = frozenset({"user", "cap_drop", "read_only_root", "no_new_privileges", "memory_limit", "pids_limit",
-                          "security_opts", "ports", "env"})
+                          "cpu_limit", "security_opts", "ports", "env"})
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,7 @@ class ContainerSpec:
     # and that Dockerfile's path relative to the scanned root.
     built_locally: bool = False
     dockerfile: str | None = None
+    build_context: str | None = None  # compose `build.context`, relative to the scanned root
     user: str | None = None  # a run-time user override (`--user`, `user:`, runAsUser)
     run_as_non_root: bool | None = None  # Kubernetes runAsNonRoot
     privileged: bool = False
@@ -85,11 +100,44 @@ class ContainerSpec:
     ports: tuple[PublishedPort, ...] = ()
     memory_limit: str | None = None
     pids_limit: str | None = None
+    # The words the container is started with after the image, as the run configuration gives
+    # them: `docker run IMAGE WORDS...`, compose `entrypoint` then `command`, Kubernetes `command`
+    # then `args` (the server's own flags: `--host 0.0.0.0`, `--allowed-hosts *`); empty when the
+    # image's own ENTRYPOINT and CMD run unchanged.
+    command: tuple[CommandWord, ...] = ()
+    # Files the container's environment is read from besides `env` (`--env-file`, compose
+    # `env_file`): a setting absent from `env` may be set there.
+    env_files: tuple[str, ...] = ()
+    cpu_limit: str | None = None  # `--cpus`, compose `cpus`, Kubernetes `resources.limits.cpu`
+    # Kubernetes' seccompProfile type in effect (RuntimeDefault, Localhost or Unconfined; the
+    # container's wins over the pod's; the legacy annotations count), None when none is set; and
+    # whether the runtime confines a container that names no profile: Docker and Podman apply
+    # their default profile, Kubernetes runs it Unconfined (unless the kubelet's seccompDefault
+    # is on, which a manifest cannot tell).
+    seccomp_profile: str | None = None
+    seccomp_by_default: bool = True
+    # Kubernetes: the pod's service account; whether its API token is mounted (the pod's
+    # automountServiceAccountToken, else the ServiceAccount's own when it is in the scanned
+    # manifests, else Kubernetes' default: mounted); whether the ServiceAccount object is in the
+    # scanned manifests; and the roles bound to it there ("ClusterRole view", "Role mcp-reader").
+    # None for formats without service accounts.
+    service_account: str | None = None
+    namespace: str | None = None  # the namespace the manifest names, if any
+    service_account_token: bool | None = None
+    service_account_declared: bool = False
+    service_account_roles: tuple[str, ...] = ()
+    # A compose `healthcheck:` test: it replaces the HEALTHCHECK of the image the service runs.
+    healthcheck: HealthcheckTest | None = None
+    # The stage a compose `build:` builds (`target:`); None for the Dockerfile's last stage.
+    build_target: str | None = None
     # The settings the format can express (a Docker MCP catalog entry cannot drop capabilities):
     # a rule does not blame a spec for what its format cannot say.
     settable: frozenset[str] = ALL_SETTINGS
     # Where the spec came from documentation (README code blocks): messages say so.
     from_documentation: bool = False
+    # Packages the command it runs downloads at each start (`docker run IMAGE npx -y pkg`,
+    # `--entrypoint`, compose `command:`/`entrypoint:`, Kubernetes `command`/`args`).
+    start_fetches: tuple[PackageFetch, ...] = ()
     # The file line of each setting, by field name ("user", "privileged", "cap_add", ...).
     lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -124,6 +172,9 @@ class ClientServer:
     env: tuple[EnvSetting, ...] = ()
     # Arguments after the command (`npx -y server-filesystem /`), for messages.
     arguments: tuple[str, ...] = ()
+    # Packages a server started on the host downloads at each start (`npx -y pkg`, `uvx pkg`);
+    # a server in a container has them on its ContainerSpec.
+    start_fetches: tuple[PackageFetch, ...] = ()
 
 
 @dataclass(frozen=True)

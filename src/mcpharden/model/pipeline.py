@@ -26,6 +26,10 @@ class BuildStep:
     path: str
     line: int
     via: str
+    # The Dockerfile and the build context it names, as written (relative to the repository's
+    # root, where CI runs); None when it does not say (the Dockerfile: `<context>/Dockerfile`).
+    dockerfile: str | None = None
+    context: str | None = None
 
 
 @dataclass(frozen=True)

@@ -91,3 +91,5 @@ class BaseImageProfile:
     package_manager: str
     known: bool
     note: str = ""
+    # The HTTP clients (`curl`, `wget`) the image ships, as far as the table knows; None: not known.
+    http_clients: frozenset[str] | None = None

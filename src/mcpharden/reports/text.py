@@ -62,17 +62,24 @@ def card_lines(card) -> list[str]:
     mounts = [f"{escape_control(m.source)} → {escape_control(m.target)} ({'read-only' if m.read_only else 'writable'}"
               f"{', ' + m.sensitive if m.sensitive else ''}) at {escape_control(m.where)}" for m in card.host_mounts]
     ports = [f"{p.interface}:{p.host_port} → {p.container_port} at {escape_control(p.where)}" for p in card.published_ports]
+    fetched = [f"{escape_control(f.package)} from {f.registry} ({escape_control(f.reference)}) at {escape_control(f.where)}" for f in card.fetched_at_start]
     return [
         f"Blast radius of {escape_control(card.name)}: {card.headline}",
         f"  user           {card.user} ({escape_control(card.user_evidence)})",
         f"  tools          shell: {yes(card.shell)} · package manager: {card.package_manager or 'none known'}"
         f" · download tools: {listed(card.download_tools)}",
-        f"  file system    root writable: {yes(card.writable_root_filesystem)} · can rewrite its own code: {yes(card.can_rewrite_own_code)}",
+        f"  file system    root writable: {yes(card.writable_root_filesystem)} · can rewrite its own code: {yes(card.can_rewrite_own_code)}"
+        f" · writable by every user: {listed(card.world_writable_paths)}",
         f"  host access    engine socket: {yes(card.engine_socket)} · privileged: {yes(card.privileged)}"
         f" · capabilities added: {listed(card.capabilities_added)} · host namespaces: {listed(card.host_namespaces)}",
         f"  host mounts    {'; '.join(mounts) or 'none'}",
         f"  ports          {'; '.join(ports) or 'none published'}",
-        f"  secrets        {listed(card.secret_names)} (names only)",
+        f"  secrets        {listed(card.secret_names)} (names only)"
+        + (f" · credential files in the image: {listed(card.secret_files)}" if card.secret_files else ""),
+        f"  open to others {'; '.join(f'{e.kind}: {escape_control(e.what)} at {escape_control(e.where)}' for e in card.open_entries) or 'nothing found'}",
+        f"  at each start  {'downloads ' + '; '.join(fetched) if fetched else 'downloads nothing'}",
+        *([f"  API tokens     {listed(card.service_account_tokens)} (Kubernetes service accounts)"]
+          if card.service_account_tokens else []),
         f"  egress         {card.egress}",
         "",
     ]

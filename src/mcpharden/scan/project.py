@@ -32,6 +32,10 @@ class _ProjectBuilder:
         self.evidence: list[TransportEvidence] = []
         self.compose_seen: set[str] = set()
         self.parsed: set[str] = set()
+        self.context_files: list[str] = []  # files a build context must not send (read when a COPY reaches them)
+        # Kubernetes ServiceAccounts and role bindings of every manifest, joined to the pods at the end.
+        self.service_accounts: list = []
+        self.role_bindings: list = []
 
     def add(self, artifact: Artifact) -> None:
         from mcpharden.sources.dockerfile import DockerfileError
@@ -39,6 +43,9 @@ class _ProjectBuilder:
         from mcpharden.syntax.yamlnodes import YamlError
         from mcpharden.util.budget import FILE_SECONDS, BudgetExceeded, time_budget
 
+        if artifact.kind == "context":
+            self.context_files.append(artifact.path)
+            return
         quiet = artifact.kind in ("source", "yaml", "runlines")  # not every such file is ours to read
         text = self.reader.read(artifact.path, limit=MAX_SOURCE_BYTES if artifact.kind == "source" else MAX_CONFIG_BYTES, quiet=quiet)
         if text is None:
@@ -55,9 +62,11 @@ class _ProjectBuilder:
     def _dockerfile(self, artifact: Artifact, text: str) -> None:
         from mcpharden.sources.dockerfile import parse_dockerfile
         from mcpharden.sources.manifests import manifests_for
+        from mcpharden.sources.packages import BuildContextFiles
 
         manifests = manifests_for(artifact.path, self.reader.read)
-        self.builds.append(parse_dockerfile(text, artifact.path, self.stage, self.config.base_images, manifests))
+        context = BuildContextFiles(artifact.path, self.reader.read)
+        self.builds.append(parse_dockerfile(text, artifact.path, self.stage, self.config.base_images, manifests, context))
 
     def _ci(self, artifact: Artifact, text: str) -> None:
         from mcpharden.sources.ci import parse_pipeline
@@ -86,10 +95,13 @@ class _ProjectBuilder:
         self.build_arguments.extend(build_arguments_in_file(artifact.path, text))
 
     def _yaml(self, artifact: Artifact, text: str) -> None:
-        from mcpharden.sources.kubernetes import looks_like_manifest, parse_manifests
+        from mcpharden.sources.kubernetes import looks_like_manifest, read_manifests
 
         if looks_like_manifest(text):
-            self.containers.extend(parse_manifests(artifact.path, text))
+            manifests = read_manifests(artifact.path, text)
+            self.containers.extend(manifests.specs)
+            self.service_accounts.extend(manifests.accounts)
+            self.role_bindings.extend(manifests.bindings)
 
     def _source(self, artifact: Artifact, text: str) -> None:
         from mcpharden.sources.transport import scan_source
@@ -97,16 +109,22 @@ class _ProjectBuilder:
         self.evidence.extend(scan_source(artifact.path, text))
 
     def project(self, scope: str) -> Project:
+        from mcpharden.sources.kubernetes import join_accounts
         from mcpharden.sources.transport import server_facts
 
-        containers = tuple(self.containers)
-        servers = {build.path: server_facts(build, tuple(self.evidence), containers) for build in self.builds}
+        containers = tuple(join_accounts(self.containers, self.service_accounts, self.role_bindings))
+        builds = tuple(self.builds)
+        if scope == "repository":  # the build contexts are folders of a scanned directory
+            from mcpharden.sources.buildcontext import with_contexts
+
+            builds = with_contexts(builds, containers, self.pipelines, self.context_files, self.reader.read, self.reader.notices)
+        servers = {build.path: server_facts(build, tuple(self.evidence), containers) for build in builds}
         return Project(
             scope=scope,
-            builds=tuple(self.builds),
+            builds=builds,
             pipelines=tuple(self.pipelines),
             servers=servers,
-            containers=tuple(self.containers),
+            containers=containers,
             build_arguments=tuple(self.build_arguments) + tuple(a for p in self.pipelines for a in p.build_arguments),
             client_servers=tuple(self.client_servers),
             parsed_files=frozenset(self.parsed),

@@ -20,7 +20,7 @@ from typing import Any
 from mcpharden.knowledge.ci_scanners import table as _table
 from mcpharden.model.container import BuildArguments, EnvSetting
 from mcpharden.model.pipeline import BuildStep, Pipeline, ScanStep
-from mcpharden.sources.runargs import build_arguments
+from mcpharden.sources.runargs import build_arguments, build_paths
 from mcpharden.syntax.shell import SimpleCommand, split_commands
 from mcpharden.syntax.yamlnodes import YamlList, YamlMap, load_documents
 from mcpharden.util.globs import GlobSet, glob_match
@@ -325,7 +325,8 @@ def match_build_command(item: _Located) -> BuildStep | None:
     rest = tuple(w for w in argv[1:] if not w.startswith("-"))
     for pattern in patterns:
         if rest[: len(pattern) - 1] == pattern[1:]:
-            return BuildStep(item.path, item.line, " ".join(argv))
+            dockerfile, context = build_paths(argv) or (None, None)
+            return BuildStep(item.path, item.line, " ".join(argv), dockerfile, context)
     return None
 
 
@@ -352,7 +353,11 @@ def _github_steps(path: str, document: Any) -> tuple[list[ScanStep], list[BuildS
         action = uses.split("@", 1)[0].strip().lower().removeprefix("docker://")
         inputs = step.get("with") if isinstance(step.get("with"), YamlMap) else YamlMap()
         if _build_actions().matches(action):
-            builds.append(BuildStep(path, line, f"uses: {uses}"))
+            # Without `context:` docker/build-push-action builds the commit's Git context (a fresh
+            # clone): only a named path context is the checkout's folder.
+            context, file = inputs.get("context"), inputs.get("file")
+            builds.append(BuildStep(path, line, f"uses: {uses}", file if isinstance(file, str) else None,
+                                    context if isinstance(context, str) and "://" not in context else None))
         for entry in _table()["actions"]:
             if action == entry["uses"] or action.startswith(entry["uses"] + "/"):
                 scans.append(_action_scan(path, line, uses, entry, inputs, step, image_sboms))

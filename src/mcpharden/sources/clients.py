@@ -100,8 +100,12 @@ def _server(path: str, client: str, name: str, entry: YamlMap, line: int, result
     env = tuple(_env_block(entry))
     arguments = run_arguments(words)
     if arguments is None:
+        from mcpharden.sources.packages import fetches_in_argv  # the package tables load only for a server on the host
+
+        word_lines = [line] * (len(words) - len(argument_lines)) + argument_lines
+        fetches = fetches_in_argv(words, lambda index: word_lines[index] if index < len(word_lines) else line, path)
         result.servers.append(ClientServer(path, line, client, name, " ".join(words[:6]), in_container=False, env=env,
-                                           arguments=tuple(words[1:])))
+                                           arguments=tuple(words[1:]), start_fetches=tuple(fetches)))
         return
     offset = len(words) - len(arguments) - 1  # index in `args` of arguments[0]
 
@@ -240,7 +244,10 @@ def _catalog_entry(path: str, document: Any, result: _Result) -> None:
         words += ["--network", "none"]
         lines += [run.line_of("disableNetwork")] * 2
     image = document["image"]
-    spec = parse_run([*words, image], path, "mcp-manifest", document.line_of("image"), str(document.get("name", "")),
+    command = run.get("command")  # the arguments the gateway gives the image's entry point
+    command_words = [str(word) for word in command] if isinstance(command, YamlList) else []
+    lines += [document.line_of("image")] + [command.line_of(index) for index in range(len(command_words))]
+    spec = parse_run([*words, image, *command_words], path, "mcp-manifest", document.line_of("image"), str(document.get("name", "")),
                      lambda i: lines[i] if i < len(lines) else document.line_of("image"))
     # The catalog format says which image, volumes and user; the gateway decides the rest.
     result.specs.append(replace(spec, settable=frozenset({"user"})))

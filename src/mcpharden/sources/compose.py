@@ -15,11 +15,14 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
-from mcpharden.model.container import ContainerSpec, EnvSetting, Mount, PublishedPort
+from mcpharden.model.build import HealthcheckTest
+from mcpharden.model.container import CommandWord, ContainerSpec, EnvSetting, Mount, PublishedPort
 from mcpharden.model.findings import Notice
 from mcpharden.model.references import ImageRef
+from mcpharden.sources.healthchecks import healthcheck_test
 from mcpharden.sources.runargs import is_host_path, is_no_new_privileges, published_port, short_volume
-from mcpharden.syntax.variables import MAX_EXPANDED_CHARS, ExpansionTooLong, expand
+from mcpharden.syntax.shell import words_of
+from mcpharden.syntax.variables import MAX_EXPANDED_CHARS, ExpansionTooLong, expand, fallback
 from mcpharden.syntax.yamlnodes import YamlList, YamlMap, load_documents
 
 FileReader = Callable[[str], "str | None"]
@@ -242,6 +245,9 @@ def _spec(path: str, name: str, line: int, service: YamlMap, environment: dict[s
 
     # Settings that are absent are reported on the service's name line (ContainerSpec.line).
     lines = {field: service.key_lines[key] for key, field in _SETTING_FIELDS.items() if key in service.key_lines and key in service}
+    healthcheck = service.get("healthcheck")
+    if isinstance(healthcheck, YamlMap) and "test" in healthcheck:
+        lines["healthcheck"] = healthcheck.line_of("test")
     image = text("image")
     build = service.get("build")
     return ContainerSpec(
@@ -252,6 +258,7 @@ def _spec(path: str, name: str, line: int, service: YamlMap, environment: dict[s
         image=ImageRef(str(service.get("image")), image) if image else None,
         built_locally=build is not None,
         dockerfile=_dockerfile(path, build, environment),
+        build_context=_build_context(path, build, environment),
         user=text("user"),
         privileged=_true(service.get("privileged")),
         cap_add=tuple(strings("cap_add")),
@@ -269,25 +276,104 @@ def _spec(path: str, name: str, line: int, service: YamlMap, environment: dict[s
         host_uts=(text("uts") or "") == "host",
         host_cgroupns=(text("cgroup") or "") == "host",
         security_opts=tuple(strings("security_opt")),
-        env=tuple(_environment(service)),
+        env=tuple(_environment(service, environment)),
         ports=tuple(_ports(service, environment)),
+        command=tuple(_command(service, "entrypoint", environment)) + tuple(_command(service, "command", environment)),
+        env_files=tuple(_env_files(service, environment)),
         memory_limit=text("mem_limit") or _deploy_limit(service, "memory"),
         pids_limit=text("pids_limit") or _deploy_limit(service, "pids"),
+        start_fetches=_start_fetches(path, service, environment),
+        cpu_limit=text("cpus") or _deploy_limit(service, "cpus"),
+        healthcheck=_healthcheck(healthcheck, environment),
+        build_target=_build_target(build, environment),
         lines=MappingProxyType(lines),
     )
 
 
-def _environment(service: YamlMap) -> Iterator[EnvSetting]:
+def _start_fetches(path: str, service: YamlMap, environment: dict[str, str]) -> tuple:
+    """Packages the service's `entrypoint:` and `command:` download at each start (a string is
+    split into words as compose splits it)."""
+    words: list[str] = []
+    lines: list[int] = []
+    for key in ("entrypoint", "command"):
+        value = service.get(key)
+        if isinstance(value, YamlList):
+            words += [interpolate(str(item), environment) for item in value]
+            lines += [value.line_of(index) for index in range(len(value))]
+        elif isinstance(value, str) and getattr(value, "tag", "") != "!reset":
+            split = words_of(interpolate(value, environment))
+            words += split
+            lines += [service.line_of(key)] * len(split)
+    if not words:
+        return ()
+    from mcpharden.sources.packages import fetches_in_argv  # the package tables load only for a command
+
+    return tuple(fetches_in_argv(words, lambda index: lines[index] if index < len(lines) else service.line, path))
+
+
+def _healthcheck(value: Any, environment: dict[str, str]) -> HealthcheckTest | None:
+    """`healthcheck:`: `test` as a string (run by the shell, as `CMD-SHELL`), as `["CMD", argv...]`
+    or `["CMD-SHELL", script]`; `disable: true` and `["NONE"]` turn the image's check off."""
+    if not isinstance(value, YamlMap):
+        return None
+    if _true(value.get("disable")):
+        return HealthcheckTest("none", ())
+    test = value.get("test")
+    if isinstance(test, str) and test.strip():
+        return healthcheck_test("shell", (interpolate(test, environment),))
+    if not isinstance(test, YamlList) or not test or isinstance(test[0], (YamlMap, YamlList)):
+        return None
+    words = [interpolate(str(word), environment) for word in test if not isinstance(word, (YamlMap, YamlList))]
+    kind = words[0].strip().upper()
+    if kind == "NONE":
+        return HealthcheckTest("none", ())
+    if kind == "CMD" and len(words) > 1:
+        return healthcheck_test("exec", tuple(words[1:]))
+    if kind == "CMD-SHELL" and len(words) > 1:
+        return healthcheck_test("shell", (" ".join(words[1:]),))
+    return None
+
+
+def _build_target(build: Any, environment: dict[str, str]) -> str | None:
+    target = build.get("target") if isinstance(build, YamlMap) else None
+    return interpolate(str(target), environment) if isinstance(target, (str, int)) and str(target) else None
+
+
+def _environment(service: YamlMap, environment: dict[str, str]) -> Iterator[EnvSetting]:
     """`environment:` as a list (`- NAME=value`, `- NAME`) or a mapping, values as written:
-    `${TOKEN}` is a reference, not the value .env gives it."""
+    `${TOKEN}` is a reference, not the value .env gives it (that is the setting's `fallback`,
+    with the defaults of the variables .env does not set)."""
     value = service.get("environment")
     if isinstance(value, YamlMap):
         for name, assigned in value.items():
-            yield EnvSetting(str(name), None if assigned is None else str(assigned), value.line_of(name))
+            written = None if assigned is None else str(assigned)
+            yield EnvSetting(str(name), written, value.line_of(name), fallback(written, environment))
     elif isinstance(value, YamlList):
         for index, item in enumerate(value):
             name, equals, assigned = str(item).partition("=")
-            yield EnvSetting(name, assigned if equals else None, value.line_of(index))
+            written = assigned if equals else None
+            yield EnvSetting(name, written, value.line_of(index), fallback(written, environment))
+
+
+def _env_files(service: YamlMap, environment: dict[str, str]) -> Iterator[str]:
+    """`env_file:` as a path, a list of paths, or a list of `{path, required}`."""
+    value = service.get("env_file")
+    for item in value if isinstance(value, YamlList) else [value] if isinstance(value, str) else []:
+        path = item.get("path") if isinstance(item, YamlMap) else item
+        if isinstance(path, str) and path:
+            yield interpolate(path, environment)
+
+
+def _command(service: YamlMap, key: str, environment: dict[str, str]) -> Iterator[CommandWord]:
+    """`command:`/`entrypoint:` as words: a list, or a string split as compose splits it."""
+    value = service.get(key)
+    if isinstance(value, YamlList):
+        for index, item in enumerate(value):
+            if not isinstance(item, (YamlMap, YamlList)):
+                yield CommandWord(interpolate(str(item), environment), value.line_of(index))
+    elif isinstance(value, str) and getattr(value, "tag", "") != "!reset":
+        for word in words_of(interpolate(value, environment)):
+            yield CommandWord(word, service.line_of(key))
 
 
 def _ports(service: YamlMap, environment: dict[str, str]) -> Iterator[PublishedPort]:
@@ -324,12 +410,28 @@ def _dockerfile(path: str, build: Any, environment: dict[str, str]) -> str | Non
     return None if joined.startswith("..") else joined
 
 
+def _build_context(path: str, build: Any, environment: dict[str, str]) -> str | None:
+    """The build context a `build:` names, relative to the scanned root ("" for the root);
+    None for a remote or absolute one, or one outside the scanned folder."""
+    if isinstance(build, str):
+        context = build
+    elif isinstance(build, YamlMap):
+        context = str(build.get("context", "."))
+    else:
+        return None
+    context = interpolate(context, environment)
+    if "://" in context or context.startswith(("/", "git@")) or "$" in context:
+        return None
+    joined = posixpath.normpath(posixpath.join(posixpath.dirname(path), context))
+    return None if joined == ".." or joined.startswith("../") else ("" if joined == "." else joined)
+
+
 _SETTING_FIELDS = {
     "user": "user", "privileged": "privileged", "cap_add": "cap_add", "cap_drop": "cap_drop",
     "read_only": "read_only_root", "security_opt": "no_new_privileges", "network_mode": "host_network",
     "pid": "host_pid", "ipc": "host_ipc", "image": "image", "devices": "devices", "userns_mode": "host_userns",
     "uts": "host_uts", "cgroup": "host_cgroupns", "ports": "ports", "mem_limit": "memory_limit",
-    "pids_limit": "pids_limit", "environment": "env",
+    "pids_limit": "pids_limit", "cpus": "cpu_limit", "environment": "env", "command": "command", "healthcheck": "healthcheck",
 }
 
 

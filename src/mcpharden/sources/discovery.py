@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mcpharden.knowledge.clients import client_for
+from mcpharden.knowledge.image_contents import credential_file_name
 from mcpharden.knowledge.transports import source_extensions
 from mcpharden.model.findings import Notice
 from mcpharden.syntax.text import SourceText, content_lines, decode, line_breaks_for
@@ -107,6 +108,7 @@ class Artifact:
 
     path: str  # relative to the root, with `/`
     # "dockerfile" | "ci" | "compose" | "client" | "runlines" | "yaml" (maybe Kubernetes) | "source"
+    # | "context" (a file that may hold a credential: what a build context must not send)
     kind: str
     system: str = ""  # CI system for "ci"; client name for "client"
 
@@ -133,6 +135,8 @@ def classify(relative: str) -> Artifact | None:
         return Artifact(relative, "yaml")
     if suffix in source_extensions() and not name.endswith(".d.ts"):
         return Artifact(relative, "source")
+    if credential_file_name(name):
+        return Artifact(relative, "context")
     return None
 
 
@@ -386,11 +390,12 @@ class RepoReader:
         except OSError as error:
             self._note(relative, f"could not read: {error.strerror or error}", quiet)
             return None
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):  # a directory: fdopen would raise IsADirectoryError
+            os.close(descriptor)
+            self._note(relative, "not a regular file: skipped", quiet)
+            return None
         with os.fdopen(descriptor, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode):  # a directory
-                self._note(relative, "not a regular file: skipped", quiet)
-                return None
             if info.st_size > limit:
                 self._note(relative, f"larger than {limit // 1024 // 1024} MiB ({info.st_size} bytes): skipped", quiet)
                 return None

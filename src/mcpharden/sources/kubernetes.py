@@ -7,16 +7,21 @@ container's `securityContext` wins over the pod's for runAsUser, runAsNonRoot (a
 other fields both levels have); privileged, capabilities, readOnlyRootFilesystem and
 allowPrivilegeEscalation exist only per container. `hostPath` volumes are joined to the
 `volumeMounts` that use them.
+
+Service accounts: a pod's `serviceAccountName` (else `default`) and whether its API token is
+mounted: the pod's `automountServiceAccountToken`, else that of the ServiceAccount object, else
+yes. ServiceAccounts and the RoleBindings and ClusterRoleBindings that name them are read from
+every manifest scanned (`join_accounts`): a kustomize layout keeps them in files of their own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import replace
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
-from mcpharden.model.container import ALL_SETTINGS, ContainerSpec, EnvSetting, Mount, PublishedPort
+from mcpharden.model.container import ALL_SETTINGS, CommandWord, ContainerSpec, EnvSetting, Mount, PublishedPort
 from mcpharden.model.references import ImageRef
 from mcpharden.syntax.yamlnodes import YamlError, YamlList, YamlMap, load_documents
 
@@ -47,32 +52,117 @@ class HelmTemplate(ValueError):
     """A Helm template: `{{ }}` makes it invalid YAML until rendered."""
 
 
+@dataclass(frozen=True)
+class ServiceAccount:
+    """A ServiceAccount object of a manifest."""
+
+    namespace: str  # "" when the manifest names none
+    name: str
+    automount: bool | None  # its automountServiceAccountToken
+
+
+@dataclass(frozen=True)
+class RoleBinding:
+    """A RoleBinding or ClusterRoleBinding: the role it grants and the service accounts it names."""
+
+    role: str  # "ClusterRole cluster-admin", "Role mcp-reader"
+    subjects: tuple[tuple[str, str], ...]  # (namespace, "" when none is named; name) per ServiceAccount subject
+
+
+@dataclass
+class Manifests:
+    """What one manifest file holds: the containers its workloads run (service accounts not yet
+    joined to the objects below: join_accounts), its ServiceAccounts and role bindings."""
+
+    specs: list[ContainerSpec] = field(default_factory=list)
+    accounts: list[ServiceAccount] = field(default_factory=list)
+    bindings: list[RoleBinding] = field(default_factory=list)
+
+
 def looks_like_manifest(text: str) -> bool:
     return "apiVersion" in text and "kind" in text
 
 
 def parse_manifests(path: str, text: str) -> list[ContainerSpec]:
+    """The containers of one file, with the service accounts and bindings of that file."""
+    manifests = read_manifests(path, text)
+    return join_accounts(manifests.specs, manifests.accounts, manifests.bindings)
+
+
+def read_manifests(path: str, text: str) -> Manifests:
     try:
         documents = load_documents(text)
     except YamlError:
         if "{{" in text:  # `{{ }}` is valid YAML in strings; only templates that break YAML are skipped
             raise HelmTemplate("a Helm template (`{{ }}`); render it with `helm template` and scan the output") from None
         raise
-    specs: list[ContainerSpec] = []
+    manifests = Manifests()
     for document in documents:
-        for workload in _workloads(document):
-            specs.extend(_containers(path, workload))
-    return specs
+        for item in _items(document):
+            kind = item.get("kind")
+            if kind == "ServiceAccount":
+                automount = item.get("automountServiceAccountToken")
+                manifests.accounts.append(ServiceAccount(_namespace(item), str(_get(item, ("metadata", "name")) or ""),
+                                                         automount if isinstance(automount, bool) else None))
+            elif kind in ("RoleBinding", "ClusterRoleBinding"):
+                binding = _binding(item)
+                if binding:
+                    manifests.bindings.append(binding)
+            elif pod_spec_path(item) is not None:
+                manifests.specs.extend(_containers(path, item))
+    return manifests
 
 
-def _workloads(document: Any) -> Iterator[YamlMap]:
+def join_accounts(specs: Iterable[ContainerSpec], accounts: Iterable[ServiceAccount],
+                  bindings: Iterable[RoleBinding]) -> list[ContainerSpec]:
+    """Each Kubernetes container with what the ServiceAccount objects and role bindings say of
+    its pod's service account. Names match when their namespaces do, or when one is not named."""
+    accounts, bindings = list(accounts), list(bindings)
+    joined = []
+    for spec in specs:
+        if spec.service_account is None:
+            joined.append(spec)
+            continue
+        namespace = spec.namespace or ""
+        account = next((a for a in accounts if a.name == spec.service_account and _same_namespace(a.namespace, namespace)), None)
+        token = spec.service_account_token
+        if token is None:
+            token = account.automount if account is not None and account.automount is not None else True
+        roles = tuple(dict.fromkeys(binding.role for binding in bindings for subject_namespace, name in binding.subjects
+                                    if name == spec.service_account and _same_namespace(subject_namespace, namespace)))
+        joined.append(replace(spec, service_account_token=token, service_account_declared=account is not None,
+                              service_account_roles=roles))
+    return joined
+
+
+def _same_namespace(first: str, second: str) -> bool:
+    return not first or not second or first == second
+
+
+def _items(document: Any) -> Iterator[YamlMap]:
     if not isinstance(document, YamlMap):
         return
     if document.get("kind") == "List" and isinstance(document.get("items"), YamlList):
         for item in document["items"]:
-            yield from _workloads(item)
-    elif pod_spec_path(document) is not None:
+            yield from _items(item)
+    else:
         yield document
+
+
+def _namespace(item: YamlMap) -> str:
+    namespace = _get(item, ("metadata", "namespace"))
+    return str(namespace) if isinstance(namespace, (str, int)) else ""
+
+
+def _binding(item: YamlMap) -> RoleBinding | None:
+    role = item.get("roleRef")
+    subjects = item.get("subjects")
+    if not isinstance(role, YamlMap) or not isinstance(subjects, YamlList):
+        return None
+    own = _namespace(item) if item.get("kind") == "RoleBinding" else ""
+    named = tuple((str(s.get("namespace") or own), str(s.get("name", ""))) for s in subjects
+                  if isinstance(s, YamlMap) and s.get("kind") == "ServiceAccount")
+    return RoleBinding(f"{role.get('kind', 'Role')} {role.get('name', '?')}", named) if named else None
 
 
 def pod_spec_path(workload: YamlMap) -> tuple[str, ...] | None:
@@ -101,6 +191,7 @@ def _containers(path: str, workload: YamlMap) -> Iterator[ContainerSpec]:
     workload_name = str(_get(workload, ("metadata", "name")) or workload.get("kind"))
     pod_context = pod.get("securityContext") if isinstance(pod.get("securityContext"), YamlMap) else YamlMap()
     host_paths = _host_path_volumes(pod)
+    account = _service_account(pod)
     for list_name in CONTAINER_LISTS:
         containers = pod.get(list_name)
         if not isinstance(containers, YamlList):
@@ -108,7 +199,50 @@ def _containers(path: str, workload: YamlMap) -> Iterator[ContainerSpec]:
         for index, container in enumerate(containers):
             if isinstance(container, YamlMap):
                 spec = _spec(path, workload_name, containers.line_of(index), pod, pod_context, container, host_paths)
-                yield replace(spec, security_opts=spec.security_opts + tuple(_annotated_profiles(workload, container)))
+                lines = dict(spec.lines, service_account_token=account[2] or pod.line_of(_first_list(pod)))
+                yield replace(spec, security_opts=spec.security_opts + tuple(_annotated_profiles(workload, container)),
+                              seccomp_profile=_seccomp_profile(workload, container, pod_context),
+                              service_account=account[0], service_account_token=account[1],
+                              namespace=_namespace(workload) or None, lines=MappingProxyType(lines))
+
+
+def _first_list(pod: YamlMap) -> str:
+    """The pod's `containers` key (else its first container list): one line for the whole pod."""
+    return next((name for name in ("containers", *CONTAINER_LISTS) if name in pod), "containers")
+
+
+def _service_account(pod: YamlMap) -> tuple[str, bool | None, int | None]:
+    """The pod's service account, its own automountServiceAccountToken (None: not set) and the
+    line a finding about the token sits on: that setting, else the account's name."""
+    name = pod.get("serviceAccountName") or pod.get("serviceAccount")  # the second is the deprecated spelling
+    automount = pod.get("automountServiceAccountToken")
+    key = next((k for k in ("automountServiceAccountToken", "serviceAccountName", "serviceAccount") if k in pod), None)
+    return (str(name) if isinstance(name, (str, int)) and str(name) else "default",
+            automount if isinstance(automount, bool) else None, pod.line_of(key) if key else None)
+
+
+# seccompProfile types, and the legacy annotation values that mean them.
+_SECCOMP_TYPES = {"runtimedefault": "RuntimeDefault", "localhost": "Localhost", "unconfined": "Unconfined"}
+_SECCOMP_ANNOTATION_VALUES = {"runtime/default": "RuntimeDefault", "docker/default": "RuntimeDefault", "unconfined": "Unconfined"}
+
+
+def _seccomp_profile(workload: YamlMap, container: YamlMap, pod_context: YamlMap) -> str | None:
+    """The seccompProfile type in effect: the container's securityContext, the pod's, then the
+    legacy annotations (the container's, then the pod's)."""
+    context = container.get("securityContext") if isinstance(container.get("securityContext"), YamlMap) else YamlMap()
+    for level in (context, pod_context):
+        profile = level.get("seccompProfile")
+        if isinstance(profile, YamlMap) and isinstance(profile.get("type"), str):
+            return _SECCOMP_TYPES.get(profile["type"].lower(), profile["type"])
+    name = str(container.get("name", ""))
+    for key in (_SECCOMP_ANNOTATIONS[1] + name, _SECCOMP_ANNOTATIONS[0]):
+        for metadata in (_get(workload, ((pod_spec_path(workload) or ("",))[:-1]) + ("metadata",)), _get(workload, ("metadata",))):
+            annotations = metadata.get("annotations") if isinstance(metadata, YamlMap) else None
+            value = annotations.get(key) if isinstance(annotations, YamlMap) else None
+            if isinstance(value, str):
+                lowered = value.lower()
+                return _SECCOMP_ANNOTATION_VALUES.get(lowered, "Localhost" if lowered.startswith("localhost/") else value)
+    return None
 
 
 # Legacy annotations that set a profile: seccomp for the pod or a container, AppArmor per container.
@@ -156,10 +290,19 @@ def _host_ports(container: YamlMap) -> Iterator[PublishedPort]:
                                 ports.line_of(index))
 
 
-def _memory_limit(container: YamlMap) -> str | None:
+def _command(container: YamlMap) -> Iterator[CommandWord]:
+    """`command` then `args`: the words the container starts with."""
+    for key in ("command", "args"):
+        words = container.get(key)
+        for index, word in enumerate(words if isinstance(words, YamlList) else []):
+            if not isinstance(word, (YamlMap, YamlList)):
+                yield CommandWord(str(word), words.line_of(index))
+
+
+def _limit(container: YamlMap, resource: str) -> str | None:
     limits = _get(container, ("resources", "limits"))
-    memory = limits.get("memory") if isinstance(limits, YamlMap) else None
-    return None if memory is None else str(memory)
+    value = limits.get(resource) if isinstance(limits, YamlMap) else None
+    return None if value is None or isinstance(value, (YamlMap, YamlList)) else str(value)
 
 
 def _host_path_volumes(pod: YamlMap) -> dict[str, str]:
@@ -199,10 +342,13 @@ def _spec(path: str, workload: str, line: int, pod: YamlMap, pod_context: YamlMa
         "host_ipc": pod.line_of("hostIPC") if "hostIPC" in pod else None,
         "image": container.line_of("image") if "image" in container else None,
         "memory_limit": container.line_of("resources") if "resources" in container else None,
+        "cpu_limit": container.line_of("resources") if "resources" in container else None,
         "ports": container.line_of("ports") if "ports" in container else None,
         "security_opts": (context.line_of("seccompProfile") if "seccompProfile" in context
                           else context.line_of("appArmorProfile") if "appArmorProfile" in context else None),
         "env": container.line_of("env") if "env" in container else None,
+        "command": (container.line_of("command") if "command" in container
+                    else container.line_of("args") if "args" in container else None),
     }
     image = container.get("image")
     privileged = context.get("privileged") is True
@@ -228,11 +374,31 @@ def _spec(path: str, workload: str, line: int, pod: YamlMap, pod_context: YamlMa
         security_opts=tuple(_profiles(context, pod_context)),
         env=tuple(_environment(container)),
         ports=tuple(_host_ports(container)),
-        memory_limit=_memory_limit(container),
+        memory_limit=_limit(container, "memory"),
+        cpu_limit=_limit(container, "cpu"),
+        seccomp_by_default=False,  # a pod without a seccompProfile runs Unconfined
+        command=tuple(_command(container)),
+        start_fetches=_start_fetches(path, container),
         # A container has no pids limit of its own in Kubernetes (it is the kubelet's podPidsLimit).
         settable=ALL_SETTINGS - {"pids_limit"},
         lines=MappingProxyType({k: v for k, v in field_lines.items() if v is not None}),
     )
+
+
+def _start_fetches(path: str, container: YamlMap) -> tuple:
+    """Packages the container's `command` and `args` download at each start."""
+    words: list[str] = []
+    lines: list[int] = []
+    for key in ("command", "args"):
+        value = container.get(key)
+        if isinstance(value, YamlList):
+            words += [str(item) for item in value]
+            lines += [value.line_of(index) for index in range(len(value))]
+    if not words:
+        return ()
+    from mcpharden.sources.packages import fetches_in_argv  # the package tables load only for a command
+
+    return tuple(fetches_in_argv(words, lambda index: lines[index] if index < len(lines) else container.line, path))
 
 
 def _mounts(container: YamlMap, host_paths: dict[str, str]) -> Iterator[Mount]:

@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from mcpharden.model.container import ContainerSpec, EnvSetting, Mount, PublishedPort
+from mcpharden.model.container import CommandWord, ContainerSpec, EnvSetting, Mount, PublishedPort
 from mcpharden.model.references import ImageRef
+from mcpharden.syntax.variables import fallback
 
 ENGINES = frozenset({"docker", "podman", "nerdctl", "finch"})
 
@@ -60,10 +61,13 @@ class _Spec:
     cgroupns: str | None = None
     security_opts: list[str] = field(default_factory=list)
     env: list[EnvSetting] = field(default_factory=list)
+    env_files: list[str] = field(default_factory=list)
     ports: list[PublishedPort] = field(default_factory=list)
     memory: str | None = None
     pids_limit: str | None = None
+    cpus: str | None = None
     name: str = ""
+    entrypoint: str | None = None
 
 
 def run_arguments(argv: tuple[str, ...] | list[str]) -> list[str] | None:
@@ -103,6 +107,59 @@ def build_arguments(argv: tuple[str, ...] | list[str], line: int) -> list[EnvSet
     return found
 
 
+# Options of an image build that take a value (the context is the one positional argument).
+_BUILD_VALUE_OPTIONS = frozenset({
+    "-t", "--tag", "-f", "--file", "--build-arg", "--target", "--platform", "--label", "--cache-from", "--cache-to",
+    "--secret", "--ssh", "-o", "--output", "--progress", "--network", "--build-context", "--iidfile",
+    "--metadata-file", "--builder", "--add-host", "--shm-size", "--ulimit", "--attest", "--annotation", "--allow",
+    "--cgroup-parent", "--isolation", "--memory", "-m", "--memory-swap", "--cpu-shares", "-c", "--cpuset-cpus",
+    "--cpuset-mems", "--cpu-period", "--cpu-quota", "--security-opt", "--call", "--check", "--format",
+    "--layers", "--jobs", "--os", "--arch", "--variant", "--authfile", "--creds", "--ignorefile", "--volume", "-v",
+    "--env", "--from", "--manifest", "--sign-by", "--timestamp", "--identity-label", "--unsetenv", "--unsetlabel",
+})
+
+
+def build_paths(argv: tuple[str, ...] | list[str]) -> tuple[str | None, str] | None:
+    """(the Dockerfile `-f` names or None for `<context>/Dockerfile`, the context) of an image
+    build command (docker/podman/nerdctl build, docker buildx build, buildah bud), as written;
+    None for anything else, or when the context is a URL or standard input."""
+    if not argv or argv[0].rsplit("/", 1)[-1].removesuffix(".exe") not in ENGINES | {"buildah"}:
+        return None
+    words = list(argv[1:])
+    while words and words[0].startswith("-"):  # global flags: --context x, -H host
+        flag = words.pop(0)
+        if flag in _VALUE_OPTIONS and "=" not in flag and words:
+            words.pop(0)
+    command = next((c for c in _BUILD_COMMANDS if tuple(words[: len(c)]) == c), None)
+    if command is None:
+        return None
+    dockerfile = None
+    positionals = []
+    rest = iter(words[len(command):])
+    for word in rest:
+        name, equals, value = word.partition("=")
+        if word.startswith("--") and equals:
+            if name == "--file":
+                dockerfile = value
+            continue
+        if word in ("-f", "--file"):
+            dockerfile = next(rest, None)
+        elif word in _BUILD_VALUE_OPTIONS:
+            next(rest, None)
+        elif word.startswith("-f") and len(word) > 2 and not word.startswith("--"):
+            dockerfile = word[2:]
+        elif word.startswith("-") and word != "-":
+            continue
+        else:
+            positionals.append(word)
+    if len(positionals) != 1:
+        return None
+    context = positionals[0]
+    if context == "-" or "://" in context or context.startswith("git@") or dockerfile == "-":
+        return None
+    return dockerfile, context
+
+
 def parse_run(arguments: list[str], path: str, origin: str, line: int, name: str = "",
               line_of_argument=None, from_documentation: bool = False) -> ContainerSpec:
     """A ContainerSpec from the arguments after `run`. `line_of_argument(i)` gives the file
@@ -126,6 +183,15 @@ def parse_run(arguments: list[str], path: str, origin: str, line: int, name: str
         for flag, flag_value in _expand_short(option, value):
             _apply(spec, flag, flag_value, at(index))
         index += consumed
+    command = list(arguments[index + 1 :]) if image is not None else []
+    command_lines = [at(position) for position in range(index + 1, len(arguments))] if image is not None else []
+    if spec.entrypoint:
+        command, command_lines = [spec.entrypoint, *command], [spec.lines.get("entrypoint", line), *command_lines]
+    fetches = []
+    if command:
+        from mcpharden.sources.packages import fetches_in_argv  # the package tables load only for a command
+
+        fetches = fetches_in_argv(command, lambda i: command_lines[i] if i < len(command_lines) else line, path)
     return ContainerSpec(
         path=path,
         origin=origin,
@@ -154,7 +220,11 @@ def parse_run(arguments: list[str], path: str, origin: str, line: int, name: str
         ports=tuple(spec.ports),
         memory_limit=spec.memory,
         pids_limit=spec.pids_limit,
+        command=tuple(CommandWord(arguments[i], at(i)) for i in range(index + 1, len(arguments))) if image else (),
+        env_files=tuple(spec.env_files),
+        cpu_limit=spec.cpus,
         from_documentation=from_documentation,
+        start_fetches=tuple(fetches),
         lines=MappingProxyType({**spec.lines, "image": at(index)}),
     )
 
@@ -212,7 +282,11 @@ def _apply(spec: _Spec, option: str, value: str | None, line: int) -> None:
             spec.no_new_privileges, spec.lines["no_new_privileges"] = True, line
     elif option in ("-e", "--env") and value:
         name, equals, assigned = value.partition("=")
-        spec.env.append(EnvSetting(name, assigned if equals else None, line))
+        written = assigned if equals else None
+        # A shell expands `${VAR:-default}` before docker sees it (`\$` is its escape).
+        spec.env.append(EnvSetting(name, written, line, fallback(written, {}, syntax="dockerfile")))
+    elif option == "--env-file" and value:
+        spec.env_files.append(value)
     elif option in ("-p", "--publish") and value:
         spec.ports.append(published_port(value, line))
         spec.lines.setdefault("ports", line)
@@ -226,6 +300,8 @@ def _apply(spec: _Spec, option: str, value: str | None, line: int) -> None:
         spec.memory, spec.lines["memory_limit"] = value, line
     elif option == "--pids-limit" and value:
         spec.pids_limit, spec.lines["pids_limit"] = value, line
+    elif option == "--cpus" and value:
+        spec.cpus, spec.lines["cpu_limit"] = value, line
     elif option == "--device-cgroup-rule" and value:
         spec.device_cgroup_rules.append(value)
         spec.lines.setdefault("devices", line)
@@ -248,6 +324,8 @@ def _apply(spec: _Spec, option: str, value: str | None, line: int) -> None:
         spec.mounts.append(Mount("/var/run/docker.sock", "/var/run/docker.sock", "bind", False, line))
     elif option == "--name" and value:
         spec.name = spec.name or value
+    elif option == "--entrypoint" and value is not None:
+        spec.entrypoint, spec.lines["entrypoint"] = value, line
 
 
 def published_port(text: str, line: int) -> PublishedPort:

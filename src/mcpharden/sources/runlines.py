@@ -19,8 +19,9 @@ _FENCE = re.compile(r"^(\s*)(```+|~~~+)\s*([\w+-]*)")
 _SHELL_LANGUAGES = frozenset({"", "sh", "bash", "shell", "console", "zsh", "shell-session", "terminal", "powershell", "ps1", "cmd", "text"})
 _JSON_LANGUAGES = frozenset({"json", "jsonc", "json5"})
 _PROMPT = re.compile(r"^\s*(\$|#|>|PS>|PS [^>]*>)\s+")
-# Documentation placeholders (`<your-token>`, `<PATH_TO_DIR>`) are words to fill in, not redirections.
-_PLACEHOLDER = re.compile(r"<([A-Za-z][\w.:/-]*)>")
+# Documentation placeholders (`<your-token>`, `<PATH_TO_DIR>`, `<your service account token>`) are
+# words to fill in, not redirections.
+_PLACEHOLDER = re.compile(r"<([A-Za-z][\w.:/-]*(?: [\w.:/-]+)*)>")
 
 
 def _documented_script(body: str) -> str:

@@ -41,9 +41,11 @@ class SimpleCommand:
         return self.argv[0].rsplit("/", 1)[-1] if self.argv else ""
 
 
-def split_commands(script: str) -> tuple[SimpleCommand, ...]:
-    """All simple commands of a script, in order, with wrappers (`sudo`, `sh -c`) unwrapped."""
-    return _split_cached(script)
+def split_commands(script: str, keep_launchers: bool = False) -> tuple[SimpleCommand, ...]:
+    """All simple commands of a script, in order, with wrappers (`sudo`, `sh -c`) unwrapped.
+    Launchers that download what they run (`uvx`, `pipx run`, `npm exec`, `pnpm dlx`, `uv tool
+    run`) are unwrapped too, unless `keep_launchers` asks to see them."""
+    return _split_cached(script, keep_launchers)
 
 
 # bashlex is a recursive, pure-Python parser: past these bounds a script is split by the
@@ -58,14 +60,14 @@ def _parser_can_take(script: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def _split_cached(script: str) -> tuple[SimpleCommand, ...]:
+def _split_cached(script: str, keep_launchers: bool = False) -> tuple[SimpleCommand, ...]:
     try:
         commands = _PlainLexer(script).commands()
     except _ParserRejects:
         commands = _with_lexer(script)
     except _NeedsParser:
         commands = _with_bashlex_or_lexer(script) if _parser_can_take(script) else _with_lexer(script)
-    return tuple(unwrapped for command in commands for unwrapped in _unwrap(command))
+    return tuple(unwrapped for command in commands for unwrapped in _unwrap(command, keep_launchers))
 
 
 def _with_bashlex_or_lexer(script: str) -> list[SimpleCommand]:
@@ -425,12 +427,14 @@ def _from_words(words: list[str], offset: int) -> SimpleCommand | None:
     return SimpleCommand(tuple(words), tuple(assignments), offset)
 
 
-def _unwrap(command: SimpleCommand) -> tuple[SimpleCommand, ...]:
+def _unwrap(command: SimpleCommand, keep_launchers: bool = False) -> tuple[SimpleCommand, ...]:
     """`sudo npm ci` is `npm ci`; `sh -c "npm ci"` is the commands of its script; `env A=b x`."""
     argv = list(command.argv)
     assignments = list(command.assignments)
     while argv:
         program = argv[0].rsplit("/", 1)[-1]
+        if keep_launchers and (program == "uvx" or (len(argv) > 1 and (program, argv[1]) in _LAUNCHERS)):
+            break
         if program in _WRAPPERS:
             argv = _drop_options(argv[1:])
         elif program == "timeout":  # timeout [OPTIONS] DURATION COMMAND
@@ -447,7 +451,7 @@ def _unwrap(command: SimpleCommand) -> tuple[SimpleCommand, ...]:
                 assignments.append((name, value))
         elif program in ("sh", "bash", "ash", "dash", "zsh") and "-c" in argv[1:]:
             script = argv[argv.index("-c") + 1] if argv.index("-c") + 1 < len(argv) else ""
-            inner = split_commands(script)
+            inner = split_commands(script, keep_launchers)
             return tuple(
                 SimpleCommand(c.argv, tuple(assignments) + c.assignments, command.line_offset + c.line_offset)
                 for c in inner

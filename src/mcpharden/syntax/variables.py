@@ -68,3 +68,18 @@ def try_expand(text: str, variables: Mapping[str, str | None]) -> str | None:
         return expand(text, variables)
     except Unresolved:
         return None
+
+
+def fallback(text: str | None, variables: Mapping[str, str | None], *, syntax: str = "compose") -> str | None:
+    """What `text` becomes when its references take their defaults (`${PASSWORD:-admin}` ->
+    `admin`), `variables` known besides; None when it references nothing, or a variable that
+    has neither a value in `variables` nor a default (`${TOKEN}`, `${TOKEN:?required}`)."""
+    if not text or "$" not in text:
+        return None
+    pattern = _PATTERNS[syntax]
+    if not any(m.group("braced") or m.group("bare") for m in pattern.finditer(text)):
+        return None  # only escapes (`$$`, `\\$`): a literal
+    try:
+        return expand(text, variables, syntax=syntax)
+    except (Unresolved, ExpansionTooLong):
+        return None

@@ -8,11 +8,14 @@ from collections.abc import Iterable
 
 from mcpharden.knowledge.credentials import is_credential_name
 from mcpharden.knowledge.runtime import sensitive_mount, socket_exposed
-from mcpharden.model.card import HostMount, PublishedPort, ServerCard
+from mcpharden.model.card import FetchedPackage, HostMount, OpenEntry, PublishedPort, ServerCard
 from mcpharden.model.container import ContainerSpec
 from mcpharden.model.findings import Finding
+from mcpharden.model.packages import PackageFetch, installed_copy
 from mcpharden.model.project import Project
 
+# The rules whose findings are ways in that need no secret, and what the card calls them.
+OPEN_ENTRY_RULES = {"mcp-transport-unprotected": "MCP endpoint", "default-credentials-exposed": "default login"}
 # Tools an attacker uses to fetch a second stage, as OS package names and image paths.
 DOWNLOAD_TOOLS = ("curl", "wget", "nc", "netcat", "netcat-openbsd", "socat", "git")
 NAMESPACES = (("host_network", "network"), ("host_pid", "pid"), ("host_ipc", "ipc"), ("host_userns", "user"),
@@ -66,9 +69,21 @@ def _card(name: str, project: Project, specs: tuple[ContainerSpec, ...], finding
                                             f"{spec.path}:{port.line}") for spec in specs for port in spec.ports),
         secret_names=tuple(sorted({env.name for spec in specs for env in spec.env if is_credential_name(env.name)})),
         egress=_egress(specs),
+        open_entries=tuple(OpenEntry(OPEN_ENTRY_RULES[f.rule_id], f.message, f"{f.path}:{f.line}")
+                           for f in mine if f.rule_id in OPEN_ENTRY_RULES),
+        fetched_at_start=_fetched(project, specs, builds),
+        service_account_tokens=_tokens(specs),
         sources=tuple(sorted({b.path for b in project.builds} | {s.path for s in specs} | {i.source_path for i in project.images}))
         if builds else tuple(sorted({s.path for s in specs})),
+        world_writable_paths=_detail_items(mine, "world-writable-path", "paths"),
+        secret_files=_detail_items(mine, "build-context-leaks-secrets", "files"),
     )
+
+
+def _detail_items(findings, rule_id: str, key: str) -> tuple[str, ...]:
+    """The items a rule's findings list in one of their details (`paths=/a, /b`)."""
+    return tuple(sorted({item for f in findings if f.rule_id == rule_id
+                         for item in dict(f.details).get(key, "").split(", ") if item}))
 
 
 def _user(project: Project, specs, findings, builds: bool) -> tuple[str, str]:
@@ -89,6 +104,35 @@ def _user(project: Project, specs, findings, builds: bool) -> tuple[str, str]:
 def _mount(spec: ContainerSpec, mount) -> HostMount:
     sensitive = "the engine socket" if socket_exposed(mount.source) else (sensitive_mount(mount.source) or "")
     return HostMount(mount.source, mount.target, mount.read_only, sensitive, f"{spec.path}:{mount.line}")
+
+
+def _fetched(project: Project, specs, builds: bool) -> tuple[FetchedPackage, ...]:
+    """What the server downloads when it starts (package-fetched-at-start): from the start command
+    of the image that ships, unless it runs an installed copy, and from how containers are run."""
+    fetches: list[PackageFetch] = []
+    by_path = {build.path: build for build in project.builds}
+    if builds:
+        fetches += [f for build in project.builds for f in build.final.start_fetches if installed_copy(f, build, build.final) is None]
+    for spec in specs:
+        built = by_path.get(spec.dockerfile or "") if spec.built_locally else None
+        fetches += [f for f in spec.start_fetches if built is None or installed_copy(f, built, built.final) is None]
+    shown = {}
+    for fetch in fetches:
+        ref = fetch.package
+        reference = {"none": "no version", "manifest": "their manifest's ranges", "lock": "the lock file"}.get(ref.pin, ref.version)
+        entry = FetchedPackage(ref.name, ref.registry, reference, f"{fetch.path}:{fetch.line}")
+        shown.setdefault((entry.package, entry.registry, entry.reference), entry)
+    return tuple(shown.values())
+
+
+def _tokens(specs) -> tuple[str, ...]:
+    """The service accounts whose API token the server's pods get, with what is bound to them."""
+    tokens = {}
+    for spec in specs:
+        if spec.service_account_token is True and spec.service_account:
+            roles = ", ".join(spec.service_account_roles) or "no role bound in the scanned manifests"
+            tokens[spec.service_account] = f"{spec.service_account} ({roles})"
+    return tuple(sorted(tokens.values()))
 
 
 def _egress(specs) -> str:

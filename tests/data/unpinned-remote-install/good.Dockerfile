@@ -1,0 +1,4 @@
+FROM node:22-slim
+RUN npm install -g @modelcontextprotocol/server-filesystem@2025.8.21
+USER node
+ENTRYPOINT ["mcp-server-filesystem", "/data"]
