@@ -43,6 +43,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory npm-tools; fi
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -q
 
 # pip byte-compiles a wheel when it installs it; an editable install is not, and some

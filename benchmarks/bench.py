@@ -15,10 +15,10 @@ import io
 import json
 import shutil
 import statistics
-import tarfile
-import tempfile
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from pathlib import Path
 

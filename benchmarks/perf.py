@@ -24,7 +24,6 @@ import hashlib
 import io
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess

@@ -20,7 +20,7 @@ import json, sys
 if sys.argv[1] == "fresh":
     import bashlex
 else:
-    from mcpharden.sources.bashlex_tables import import_bashlex
+    from mcpharden.syntax.bashlex_tables import import_bashlex
     bashlex = import_bashlex()
 result = []
 for script in json.loads(sys.argv[2]):

@@ -90,7 +90,7 @@ def test_fix_plans_the_whole_corpus_and_every_plan_parses(corpus):
 def test_exposure_rules_on_the_corpus(corpus):
     """default-credentials-exposed and mcp-transport-unprotected on real repositories: each fires
     on the cases reviewed by hand, and no message shows a password or passes the gate changed."""
-    from mcpharden.reports.safety import redact_text
+    from mcpharden.safety import redact_text
 
     rules = ("default-credentials-exposed", "mcp-transport-unprotected")
     result = scan_target(corpus, ScanOptions(select=rules))
@@ -132,7 +132,7 @@ def test_world_writable_paths_in_the_corpus_dockerfiles(corpus):
 def test_build_contexts_of_the_corpus_are_read_without_notices(corpus):
     """The corpora hold container files and `.dockerignore` files, no credential files: every
     ignore file parses as Docker reads it, and nothing is reported without a file to report."""
-    from mcpharden.sources.dockerignore import parse_ignore_file
+    from mcpharden.syntax.dockerignore import parse_ignore_file
 
     ignore_files = [path for path in corpus.rglob("*.dockerignore") if path.is_file()]
     assert len(ignore_files) > 100

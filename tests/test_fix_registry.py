@@ -18,7 +18,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from conftest import run_cli, write_tree
-from mcpharden.fixes.registry import RegistryError, resolve_digest
+from mcpharden.fixes.digests import resolve_digest
+from mcpharden.image.registry import RegistryError
 
 REGISTRY = shutil.which("docker-registry")
 

@@ -91,7 +91,7 @@ def _plan_and_check(root: Path) -> None:
     from mcpharden.scan import ScanOptions
     from mcpharden.sources.discovery import classify
     from mcpharden.sources.dockerfile import parse_dockerfile
-    from mcpharden.sources.text import parsable
+    from mcpharden.syntax.text import parsable
 
     for plan in plan_fixes(root, ScanOptions(), {}).plans:
         plan.fixed_bytes()
@@ -123,7 +123,7 @@ def test_mutated_files_never_break_a_scan_a_report_or_a_fix(kind):
      "${A:-b}", "sudo", "sh -c", "corepack", "pipx run", "python3 -m uv pip install", "-r", "req-dev.txt", "\n", "(", "{"]),
     max_size=40).map(" ".join)))
 def test_shell_splitting_is_total(script):
-    from mcpharden.sources.shell import split_commands
+    from mcpharden.syntax.shell import split_commands
 
     for command in split_commands(script):
         assert isinstance(command.argv, tuple)
@@ -141,7 +141,8 @@ def test_shell_splitting_is_total(script):
     corrupt=st.integers(0, 3))
 def test_image_reader_is_total(layers, config, corrupt):
     from imagebuilder import Entry, Image, docker_archive_legacy, layer, oci_archive
-    from mcpharden.sources.image import ImageError, read_images
+    from mcpharden.image import ImageError
+    from mcpharden.image.read import read_images
 
     built = [layer(*(Entry(path, data if kind == "file" else b"", kind=kind, link="/etc" if kind == "symlink" else "")
                      for path, data, kind in entries)) for entries in layers]

@@ -9,8 +9,8 @@ Docker's parser reserves about 1 GB of address space at start-up, whatever the i
 
 from __future__ import annotations
 
-import io
 import hashlib
+import io
 import json
 import os
 import subprocess

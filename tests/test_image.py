@@ -11,8 +11,8 @@ import pytest
 
 from conftest import run_cli
 from imagebuilder import Entry, Image, docker_archive_legacy, docker_archive_oci, layer, oci_archive, oci_layout
-from mcpharden.sources import image as image_source
-from mcpharden.sources.image import ImageError, read_images
+from mcpharden.image import ImageError, streams
+from mcpharden.image.read import read_images
 
 PASSWD = b"root:x:0:0:root:/root:/bin/sh\napp:x:10001:10001::/home/app:/sbin/nologin\ntoor:x:0:0::/:/bin/sh\n"
 BASE = layer(
@@ -150,7 +150,7 @@ def test_gzip_bomb_is_stopped(tmp_path, monkeypatch):
         archive.addfile(info, io.BytesIO(bytes(info.size)))
     bomb = gzip.compress(raw.getvalue(), compresslevel=9, mtime=0)
     assert len(bomb) < 200_000
-    monkeypatch.setattr(image_source, "MAX_LAYER_BYTES", 8 * 1024 * 1024)
+    monkeypatch.setattr(streams, "MAX_LAYER_BYTES", 8 * 1024 * 1024)
     with pytest.raises(ImageError, match="decompression bomb"):
         read_images(oci_layout(tmp_path, Image([bomb], {"User": "1"})))
 
@@ -265,6 +265,6 @@ def test_zstd_layers_and_zstd_bombs(tmp_path, monkeypatch):
         archive.addfile(info, io.BytesIO(bytes(info.size)))
     bomb = zstd(raw.getvalue())
     assert len(bomb) < 100_000
-    monkeypatch.setattr(image_source, "MAX_LAYER_BYTES", 8 * 1024 * 1024)
+    monkeypatch.setattr(streams, "MAX_LAYER_BYTES", 8 * 1024 * 1024)
     with pytest.raises(ImageError, match="decompression bomb"):
         read_images(oci_layout(tmp_path / "bomb", Image([bomb], {"User": "1"})))

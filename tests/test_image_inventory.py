@@ -3,9 +3,8 @@
 import json
 
 from conftest import run_cli
-from imagebuilder import (APK_INSTALLED, DPKG_STATUS, Entry, Image, dist_info, hidden_lockfile, layer, node_package,
-                          oci_layout)
-from mcpharden.sources.image import read_images
+from imagebuilder import APK_INSTALLED, DPKG_STATUS, Entry, Image, dist_info, hidden_lockfile, layer, node_package, oci_layout
+from mcpharden.image.read import read_images
 
 SITE = "usr/local/lib/python3.12/site-packages"
 

@@ -8,8 +8,6 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 from imagebuilder import Entry, layer
 from test_fix_registry import _push_blob, _request, push_image, registry  # noqa: F401  (the registry fixture)
 

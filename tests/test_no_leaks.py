@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli, write_tree
-from mcpharden.reports.safety import escape_control, redact_text
+from mcpharden.safety import escape_control, redact_text
 
 GITHUB_TOKEN = "ghp_" + "a1B2c3D4e5F6g7H8i9J0" * 2
 PASSWORD = "Tr0ub4dor-and-3"

@@ -3,7 +3,7 @@
 import pytest
 
 from conftest import scan_files, write_tree
-from mcpharden.knowledge.client_files import ClientFile
+from mcpharden.knowledge.clients import ClientFile
 from mcpharden.sources.clients import parse_client_file
 from mcpharden.sources.compose import parse_compose
 from mcpharden.sources.kubernetes import HelmTemplate, parse_manifests

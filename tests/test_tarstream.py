@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mcpharden.sources import tarstream
+from mcpharden.image import tarstream
 
 LONG = "app/" + "deep/" * 30 + "name-longer-than-one-hundred-characters.txt"
 
@@ -124,7 +124,7 @@ def _inflaters():
 def test_gzip_layers_use_zlib_ng_when_installed():
     from zlib_ng import zlib_ng
 
-    from mcpharden.sources.image import _inflater
+    from mcpharden.image.streams import _inflater
 
     assert _inflater() is zlib_ng
 
@@ -133,7 +133,7 @@ def test_gzip_layers_fall_back_to_zlib_without_zlib_ng(monkeypatch):
     import sys
     import zlib
 
-    from mcpharden.sources.image import _inflater
+    from mcpharden.image.streams import _inflater
 
     monkeypatch.setitem(sys.modules, "zlib_ng", None)  # as where no wheel was installed
     assert _inflater() is zlib
@@ -147,7 +147,7 @@ def test_gzip_layers_decode_as_gzip_does(case, inflater):
     import gzip
     import os
 
-    from mcpharden.sources.image import _gzip_chunks
+    from mcpharden.image.streams import _gzip_chunks
 
     one = gzip.compress(b"layer bytes " * 1000, mtime=0)
     data = {

@@ -204,7 +204,7 @@ def test_an_altered_knowledge_table_entry_is_rebuilt_not_believed(tmp_path):
 
 PARSE = """
 import json, sys
-from mcpharden.sources.bashlex_tables import import_bashlex
+from mcpharden.syntax.bashlex_tables import import_bashlex
 print(json.dumps([node.dump() for node in import_bashlex().parse(sys.argv[1])]))
 """
 

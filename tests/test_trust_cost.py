@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli, write_tree
-from mcpharden import globs
-from mcpharden.config import MAX_COMPLEX_PATTERNS, Config
-from mcpharden.globs import GlobIndex
-from mcpharden.scan import MAX_CLIENT_FILES, TargetError
+from mcpharden.scan import TargetError
+from mcpharden.scan.config import MAX_COMPLEX_PATTERNS, Config
+from mcpharden.scan.targets import MAX_CLIENT_FILES
 from mcpharden.sources.compose import MAX_FILE_EXPANDED_CHARS, parse_compose
 from mcpharden.sources.discovery import RepoReader, discover
+from mcpharden.util import globs
+from mcpharden.util.globs import GlobIndex
 
 CONTINUE_SERVER = "name: s{i}\nmcpServers:\n  - name: srv{i}\n    command: docker\n    args: [run, -i, --rm, --privileged, ghcr.io/acme/s{i}:1]\n"
 

@@ -20,7 +20,7 @@ import pytest
 from conftest import run_cli, write_tree
 from mcpharden.fixes import REDACTED_HUNK, Decision, Edit, FilePlan, shown_decisions
 from mcpharden.fixes.plan import plan_fixes
-from mcpharden.reports.safety import redact_text
+from mcpharden.safety import redact_text
 from mcpharden.scan import ScanOptions
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
@@ -224,7 +224,7 @@ def test_fix_dry_run_masks_and_says_the_hunk_is_redacted(credential_repository):
     assert result.returncode == 0, result.stderr
     assert not _leaks(result.stdout + result.stderr)
     assert "+USER node" in result.stdout and "curl -u admin:***" in result.stdout
-    assert f'"--api-key", "***"' in result.stdout and "--api-key ***" in result.stdout
+    assert '"--api-key", "***"' in result.stdout and "--api-key ***" in result.stdout
     lines = result.stdout.splitlines()
     for header in ("+++ b/Dockerfile", "+++ b/compose.yaml"):  # the note is right above the hunk it is about
         at = lines.index(header)

@@ -205,14 +205,15 @@ def test_a_tag_that_moves_during_the_pull_is_not_cached_under_the_digest_it_had(
 
 
 def test_the_expansion_budget_counts_bytes_that_arrived_not_sizes_a_manifest_declares(serve, monkeypatch):
-    from mcpharden.sources import image
+    from mcpharden.image import ImageError, streams
+    from mcpharden.image.read import read_registry_images
 
-    monkeypatch.setattr(image, "MIN_EXPANSION_BUDGET", 1024**2)
+    monkeypatch.setattr(streams, "MIN_EXPANSION_BUDGET", 1024**2)
     bomb = layer(Entry("zeros", bytes(8 * 1024**2)))  # 8 MiB from a few kilobytes of gzip
     _, routes = registry_image("mcp/bomb", "1", [bomb], sizes=[10**12])  # "100 times a terabyte"
     registry = serve(routes)
-    with pytest.raises(image.ImageError, match="decompression bomb"):
-        image.read_registry_images(f"127.0.0.1:{registry.port}/mcp/bomb:1")
+    with pytest.raises(ImageError, match="decompression bomb"):
+        read_registry_images(f"127.0.0.1:{registry.port}/mcp/bomb:1")
 
 
 # A token goes to the registry that asked for it, and nowhere else --------------------------------
@@ -259,7 +260,7 @@ class _every_path(dict):
 
 
 def test_redirect_policy_never_goes_down_to_plain_http_and_drops_credentials_in_urls():
-    from mcpharden.sources import http
+    from mcpharden.util import http
 
     assert http.redirect_target("https://registry.example/v2/x/blobs/sha256:1", "https://cdn.example/b?sig=1") == "https://cdn.example/b?sig=1"
     assert http.redirect_target("http://127.0.0.1:5000/v2/", "/v2/x") == "http://127.0.0.1:5000/v2/x"
@@ -314,7 +315,8 @@ def test_db_update_refuses_a_redirect_from_https_down_to_plain_http(serve, tmp_p
 
 
 def test_a_token_realm_that_redirects_down_to_plain_http_is_refused(serve, tls, monkeypatch):
-    from mcpharden.fixes.registry import RegistryError, resolve_digest
+    from mcpharden.fixes.digests import resolve_digest
+    from mcpharden.image.registry import RegistryError
 
     context, cert = tls
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
@@ -381,7 +383,7 @@ ODD_ANSWERS = {
 
 @pytest.mark.parametrize("case", sorted(ODD_ANSWERS))
 def test_odd_registry_answers_are_clear_errors_without_the_token(serve, case):
-    from mcpharden.sources.registry import RegistryError, Repository
+    from mcpharden.image.registry import RegistryError, Repository
 
     registry = serve({})
     registry.routes = _every_path(ODD_ANSWERS[case])

@@ -7,10 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mcpharden.model.findings import Finding, Severity
-from mcpharden.model.images import parse_image_name
-from mcpharden.scoring import score
-from mcpharden.sources.shell import split_commands
-from mcpharden.sources.variables import Unresolved, expand
+from mcpharden.model.references import parse_image_name
+from mcpharden.syntax.shell import split_commands
+from mcpharden.syntax.variables import Unresolved, expand
+from mcpharden.verdicts.scoring import score
 
 
 def _findings(*severities):
@@ -61,7 +61,7 @@ _SINGLE_QUOTE_IN_DOUBLE = re.compile(r'"[^"]*\'[^"]*"')
 
 
 def test_fast_lexer_keeps_single_quotes_inside_double_quotes():
-    from mcpharden.sources.shell import plain_command_list
+    from mcpharden.syntax.shell import plain_command_list
 
     (command,) = plain_command_list("""go build -ldflags="-X v=1 -extldflags '-static'" ./cmd""")
     assert command.argv == ("go", "build", "-ldflags=-X v=1 -extldflags '-static'", "./cmd")
@@ -71,7 +71,7 @@ def test_fast_lexer_agrees_with_bashlex_on_every_corpus_script(corpus):
     """The plain-command-list lexer must give what bash's grammar gives, wherever it answers."""
     import dockerfile
 
-    from mcpharden.sources.shell import _with_bashlex, plain_command_list
+    from mcpharden.syntax.shell import _with_bashlex, plain_command_list
 
     compared = 0
     for path in corpus.rglob("*ockerfile*"):
@@ -98,7 +98,7 @@ def test_fast_lexer_agrees_with_bashlex_on_every_corpus_script(corpus):
 
 
 def test_fast_lexer_hands_unusual_syntax_to_the_parser():
-    from mcpharden.sources.shell import plain_command_list
+    from mcpharden.syntax.shell import plain_command_list
 
     for script in ("case $x in a) npm ci;; esac", "f() { npm ci; }", "cat <<EOF\nx\nEOF", "echo $((1+2))", 'echo "open'):
         assert plain_command_list(script) is None, script
@@ -116,7 +116,7 @@ def test_fast_lexer_hands_unusual_syntax_to_the_parser():
     "npm ci # install\n# done\nnpm prune",
 ])
 def test_fast_lexer_agrees_with_bashlex_on_compound_syntax(script):
-    from mcpharden.sources.shell import _with_bashlex, plain_command_list
+    from mcpharden.syntax.shell import _with_bashlex, plain_command_list
 
     assert plain_command_list(script) == _with_bashlex(script)
 
@@ -132,8 +132,8 @@ def test_fast_lexer_agrees_with_bashlex_on_compound_syntax(script):
 def test_scripts_bashlex_rejects_go_straight_to_the_lexer(script):
     """The shortcut is only right while bashlex really fails on these; the lexer's commands are
     what the scan used before, when bashlex was tried first."""
-    from mcpharden.sources import shell
-    from mcpharden.sources.bashlex_tables import import_bashlex
+    from mcpharden.syntax import shell
+    from mcpharden.syntax.bashlex_tables import import_bashlex
 
     with pytest.raises(shell._ParserRejects):
         shell._PlainLexer(script).commands()
@@ -143,7 +143,7 @@ def test_scripts_bashlex_rejects_go_straight_to_the_lexer(script):
 
 
 def test_a_function_definition_still_goes_to_bashlex():
-    from mcpharden.sources.shell import split_commands
+    from mcpharden.syntax.shell import split_commands
 
     assert [c.argv for c in split_commands("setup() { npm ci; }\nsetup")] == [("npm", "ci"), ("setup",)]
 
@@ -157,7 +157,7 @@ def test_a_function_definition_still_goes_to_bashlex():
 def test_glob_match_is_fnmatchcase(pattern, text):
     from fnmatch import fnmatchcase
 
-    from mcpharden.globs import glob_match
+    from mcpharden.util.globs import glob_match
 
     assert glob_match(text, pattern) == fnmatchcase(text, pattern)
 
@@ -181,7 +181,7 @@ def _shlex_tokens(line: str):
 
 
 def _our_tokens(line: str):
-    from mcpharden.sources.shell import shell_words
+    from mcpharden.syntax.shell import shell_words
 
     try:
         return shell_words(line)
@@ -209,7 +209,7 @@ def test_shell_words_match_shlex_on_any_line(line):
 def test_glob_set_finds_the_first_pattern_that_matches(patterns, text):
     from fnmatch import fnmatchcase
 
-    from mcpharden.globs import GlobSet
+    from mcpharden.util.globs import GlobSet
 
     expected = next((index for index, pattern in enumerate(patterns) if fnmatchcase(text, pattern)), None)
     assert GlobSet(patterns).first(text) == expected
@@ -241,7 +241,7 @@ def _with_comments_and_trailing_commas(value, draw_comment) -> str:
 def test_json_with_comments_reads_as_the_json_it_holds(value, comments):
     from itertools import cycle
 
-    from mcpharden.sources.jsonc import _blank_comments_and_trailing_commas, load_jsonc
+    from mcpharden.syntax.jsonc import _blank_comments_and_trailing_commas, load_jsonc
 
     text = _with_comments_and_trailing_commas({"root": value}, cycle(comments).__next__)
     cleaned = _blank_comments_and_trailing_commas(text)

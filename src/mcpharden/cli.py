@@ -1,4 +1,6 @@
-"""Command line: `mcpharden scan`, `mcpharden rules`, `mcpharden explain`.
+"""The command line: parse the arguments, call the one function of the package that does the
+command, print what it gives back. Every error a user is shown is a UsageError (mcpharden.errors),
+printed once, here, as `mcpharden: error: MESSAGE` with exit code 2.
 
 Only argparse is imported at start-up; the scanner, parsers and reports load when a
 command needs them, so `mcpharden --version` answers at once.
@@ -11,6 +13,7 @@ import sys
 from pathlib import Path
 
 from mcpharden import __version__
+from mcpharden.errors import UsageError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 FORMAT_NAMES = ("text", "json", "sarif", "markdown", "github")
@@ -227,6 +230,10 @@ def _command(argv: list[str] | None) -> tuple[int, str]:
         return handler(arguments), arguments.command
     except BrokenPipeError:
         return EXIT_OK, arguments.command
+    except UsageError as error:  # every error a user is shown, printed here and nowhere else
+        program = f"mcpharden {error.command}" if error.command else "mcpharden"
+        print(_for_terminal(f"{program}: error: {error}"), file=sys.stderr)
+        return EXIT_USAGE, arguments.command
 
 
 def _subcommand(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
@@ -253,10 +260,9 @@ def _options(arguments: argparse.Namespace):
 
 
 def _scan(arguments: argparse.Namespace) -> int:
-    from mcpharden.config import ConfigError
-    from mcpharden.scan import TargetError, ensure_valid_config, scan_clients, scan_target
-
     from dataclasses import replace
+
+    from mcpharden.scan import ensure_valid_config, scan_clients, scan_target
 
     options = _options(arguments)
     if arguments.image:
@@ -265,17 +271,12 @@ def _scan(arguments: argparse.Namespace) -> int:
     config_path = options.config_path
     paths = arguments.paths or ([] if arguments.clients else ["."])
     if arguments.home and not arguments.clients:
-        print("mcpharden: error: --home goes with --clients", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        ensure_valid_config(config_path)
-        results = tuple(scan_target(Path(path), options) for path in paths)
-        if arguments.clients:
-            home = Path(arguments.home).expanduser() if arguments.home else Path.home()
-            results += (scan_clients(home, options),)
-    except (ConfigError, TargetError) as error:
-        print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError("--home goes with --clients")
+    ensure_valid_config(config_path)
+    results = tuple(scan_target(Path(path), options) for path in paths)
+    if arguments.clients:
+        home = Path(arguments.home).expanduser() if arguments.home else Path.home()
+        results += (scan_clients(home, options),)
     return _report(arguments, results)
 
 
@@ -284,42 +285,26 @@ def _report(arguments: argparse.Namespace, results) -> int:
     from mcpharden.model.findings import fail_threshold
     from mcpharden.reports import Report, render
     from mcpharden.rules import all_rules
+    from mcpharden.scan.results import prepared
 
     fail_on_text = arguments.fail_on or next((r.config.fail_on for r in results if r.config.fail_on), None) or "high"
-    if getattr(arguments, "write_baseline", None) or getattr(arguments, "baseline", None):
-        from mcpharden.baseline import BaselineError, apply_baseline, read_baseline, write_baseline
-
-        try:
-            if arguments.write_baseline:
-                write_baseline(Path(arguments.write_baseline), results)
-            if arguments.baseline:
-                results = apply_baseline(read_baseline(Path(arguments.baseline)), results)
-        except BaselineError as error:
-            print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
-            return EXIT_USAGE
-    if arguments.min_severity:
-        results = _at_least(results, arguments.min_severity)
+    record, known = getattr(arguments, "write_baseline", None), getattr(arguments, "baseline", None)
+    results = prepared(results, Path(record) if record else None, Path(known) if known else None, arguments.min_severity)
     report = Report(version=__version__, results=results, rules=all_rules(), fail_on=fail_threshold(fail_on_text))
     output = render(arguments.format, report, quiet=arguments.quiet, colour=_colour(arguments),
                     cards=getattr(arguments, "cards", False))
     if arguments.output:
-        try:
-            Path(arguments.output).write_text(output, encoding="utf-8")
-        except OSError as error:
-            print(f"mcpharden: error: cannot write {arguments.output}: {error.strerror or error}", file=sys.stderr)
-            return EXIT_USAGE
+        _write(arguments.output, output)
     else:
         sys.stdout.write(output)
     return EXIT_FINDINGS if report.failed else EXIT_OK
 
 
-def _at_least(results, level: str):
-    from dataclasses import replace
-
-    from mcpharden.model.findings import Severity
-
-    threshold = Severity.parse(level)
-    return tuple(replace(result, findings=tuple(f for f in result.findings if f.severity >= threshold)) for result in results)
+def _write(path: str, text: str) -> None:
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
 
 
 def _colour(arguments: argparse.Namespace) -> bool:
@@ -336,209 +321,72 @@ def _colour(arguments: argparse.Namespace) -> bool:
 def _image(arguments: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from mcpharden.config import ConfigError
-    from mcpharden.scan import TargetError, ensure_valid_config, scan_image
+    from mcpharden.scan import ensure_valid_config, scan_image
+    from mcpharden.vulns.dumps import vuln_db_paths
 
-    try:
-        vuln_dbs = _vuln_dbs(arguments.vuln_db)
-    except (ValueError, OSError) as error:  # OSError: no user cache to find `auto` in
-        print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
-        return EXIT_USAGE
-    options = replace(_options(arguments), vuln_dbs=vuln_dbs, ignore_unfixed=arguments.ignore_unfixed)
-    try:
-        ensure_valid_config(options.config_path)
-        results = tuple(scan_image(path, options, arguments.platform) for path in arguments.images)
-    except (ConfigError, TargetError) as error:
-        print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
-        return EXIT_USAGE
+    options = replace(_options(arguments), vuln_dbs=vuln_db_paths(arguments.vuln_db, _notice), ignore_unfixed=arguments.ignore_unfixed)
+    ensure_valid_config(options.config_path)
+    results = tuple(scan_image(path, options, arguments.platform) for path in arguments.images)
     if arguments.sbom:
         from mcpharden.reports.sbom import render_sbom
 
         images = [image for result in results for image in result.images]
-        try:
-            Path(arguments.sbom).write_text(render_sbom(images, __version__), encoding="utf-8")
-        except OSError as error:
-            print(f"mcpharden: error: cannot write {arguments.sbom}: {error.strerror or error}", file=sys.stderr)
-            return EXIT_USAGE
+        _write(arguments.sbom, render_sbom(images, __version__))
     return _report(arguments, results)
 
 
 def _batch(arguments: argparse.Namespace) -> int:
-    import os
-    import time
+    from mcpharden.batch.audit import BatchRequest, run_batch
 
-    from mcpharden.batch.inputs import InputError, from_catalog, from_directories, from_list
-    from mcpharden.batch.runners import SERVER_SECONDS, cluster, run_dask, run_local
-    from mcpharden.batch.store import Store, StoreError
-    from mcpharden.batch.work import BatchSettings
-    from mcpharden.usercache import cache_folder
-
-    try:
-        tasks = from_directories(arguments.directories)
-        if arguments.list:
-            tasks += from_list(Path(arguments.list))
-        if arguments.catalog:
-            tasks += from_catalog(Path(arguments.catalog), [Path(m) for m in arguments.mirror])
-        if not tasks:
-            raise InputError("nothing to audit: give folders, --list or --catalog")
-        if arguments.workers is not None and arguments.workers < 1:
-            raise InputError("--workers: at least 1")
-        seconds = SERVER_SECONDS if arguments.server_timeout is None else arguments.server_timeout
-        if not 0 < seconds < float("inf"):
-            raise InputError("--server-timeout: a number of seconds above 0")
-        target = cluster(arguments.cluster, arguments.tls_ca_file, arguments.tls_cert, arguments.tls_key, arguments.insecure_cluster)
-        cache = arguments.cache or str(cache_folder("repos"))
-        store = Store(Path(arguments.db))
-    except (InputError, StoreError, OSError) as error:  # OSError: no user cache for the clones, or not the user's alone
-        print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
-        return EXIT_USAGE
-    unique = list({task.key: task for task in tasks}.values())
-    honour = arguments.honour_repository_suppressions
-    settings = BatchSettings(cache=cache, images=not arguments.no_images, platform=arguments.platform,
-                             honour_repository_suppressions=honour)
-    executor = arguments.cluster or f"local:{arguments.workers or os.cpu_count() or 1}"
-    try:
-        done = set() if arguments.rescan else store.done_keys("honoured" if honour else "counted")
-        todo = [task for task in unique if task.key not in done]
-        run_id = store.start_run(executor, len(unique))
-    except StoreError as error:
-        store.close()
-        print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
-        return EXIT_USAGE
-    started, failed = time.perf_counter(), 0
-    outcomes = run_dask(todo, settings, target, seconds) if target else run_local(todo, settings, arguments.workers, seconds)
-    try:
-        for number, outcome in enumerate(outcomes, start=1):
-            store.record(run_id, outcome)
-            failed += outcome.status == "error"
-            if not arguments.quiet:
-                print(_shown(f"[{number}/{len(todo)}] {outcome.name}: {_batch_line(outcome)}"), flush=True)
-        store.finish_run(run_id, len(todo), len(unique) - len(todo), failed)
-    except StoreError as error:  # the database failed under the batch (a full disk, a lock, a trigger)
-        print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
-        return EXIT_USAGE
-    except OSError as error:  # a scheduler that cannot be reached
-        print(_shown(f"mcpharden: error: {arguments.cluster or 'the worker pool'}: {error}"), file=sys.stderr)
-        try:
-            store.finish_run(run_id, 0, len(done), 0)
-        except StoreError:
-            pass  # the scheduler's error is the one to show
-        return EXIT_USAGE
-    finally:
-        store.close()
-    seconds = time.perf_counter() - started
-    print(f"Audited {len(todo)} server(s) in {seconds:.1f} s ({failed} failed), skipped {len(unique) - len(todo)} already done;"
-          f" results in {arguments.db}")
+    request = BatchRequest(
+        directories=tuple(arguments.directories), list_file=arguments.list, catalog=arguments.catalog,
+        mirrors=tuple(arguments.mirror), db=arguments.db, workers=arguments.workers, cluster=arguments.cluster,
+        tls_ca_file=arguments.tls_ca_file, tls_cert=arguments.tls_cert, tls_key=arguments.tls_key,
+        insecure_cluster=arguments.insecure_cluster, server_timeout=arguments.server_timeout,
+        rescan=arguments.rescan, images=not arguments.no_images, platform=arguments.platform, cache=arguments.cache,
+        honour_repository_suppressions=arguments.honour_repository_suppressions,
+    )
+    summary = run_batch(request, None if arguments.quiet else lambda line: print(_for_terminal(line), flush=True))
+    print(f"Audited {summary.audited} server(s) in {summary.seconds:.1f} s ({summary.failed} failed), skipped {summary.skipped}"
+          f" already done; results in {arguments.db}")
     return EXIT_OK
 
 
 def _ecosystem_report(arguments: argparse.Namespace) -> int:
-    from mcpharden.batch.report import findings_csv, html_report, load, markdown
+    from mcpharden.batch.report import write_reports
 
-    outputs = [(arguments.html, html_report), (arguments.markdown, markdown), (arguments.csv, findings_csv)]
-    if not any(path for path, _ in outputs):
-        print("mcpharden report: error: give --html, --markdown or --csv", file=sys.stderr)
-        return EXIT_USAGE
-    from mcpharden.batch.store import StoreError
-
-    try:
-        ecosystem = load(Path(arguments.db))
-        for path, render in outputs:
-            if path:
-                Path(path).write_text(render(ecosystem), encoding="utf-8")
-                print(_shown(f"wrote {path}"))
-    except (OSError, ValueError, StoreError) as error:
-        print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
-        return EXIT_USAGE
+    for path in write_reports(Path(arguments.db), arguments.html, arguments.markdown, arguments.csv):
+        print(_for_terminal(f"wrote {path}"))
     return EXIT_OK
 
 
-def _batch_line(outcome) -> str:
-    if outcome.status == "error":
-        return "error: " + "; ".join(f"{step}: {message}" for step, message in outcome.errors)
-    counts = {s: sum(1 for f in outcome.findings if f["severity"] == s) for s in ("high", "medium", "low")}
-    problems = f" ({'; '.join(f'{step}: {message}' for step, message in outcome.errors)})" if outcome.errors else ""
-    hidden = len(outcome.suppressed)
-    suppressed = f", {hidden} suppressed by the repository ({outcome.repository_suppressions})" if hidden else ""
-    return (f"score {outcome.score} (grade {outcome.grade}), {counts['high']} high, {counts['medium']} medium, {counts['low']} low"
-            f"{suppressed}{problems}")
-
-
-def _vuln_dbs(values: list[str]) -> tuple[Path, ...]:
-    """`--vuln-db auto` is every dump in the cache that `mcpharden db update` fills."""
-    paths: list[Path] = []
-    for value in values:
-        if value != "auto":
-            paths.append(Path(value))
-            continue
-        # Only here: the downloader brings urllib's HTTP and TLS stack, tens of milliseconds.
-        from mcpharden.vulns.download import default_cache, dumps_in, intact_dump
-
-        cached = dumps_in(default_cache())
-        for damaged in [path for path in cached if not intact_dump(path)]:
-            print(_shown(f"mcpharden: notice: {damaged}: damaged (no zip directory at its end): not used;"
-                         " `mcpharden db update` fetches it again"), file=sys.stderr)
-            cached.remove(damaged)
-        if not cached:
-            raise ValueError(f"--vuln-db auto: no OSV dump in {default_cache()}: run `mcpharden db update` first")
-        paths.extend(cached)
-    return tuple(paths)
-
-
 def _db(arguments: argparse.Namespace) -> int:
-    from mcpharden.scan import TargetError, open_images
-    from mcpharden.sources.image import ImageError
-    from mcpharden.vulns.download import ECOSYSTEMS, OSV_URL, DownloadError, default_cache, ecosystems_of, update
+    from mcpharden.vulns.dumps import update_dumps
 
-    ecosystems = list(arguments.ecosystem)
-    try:
-        directory = Path(arguments.dir).expanduser() if arguments.dir else default_cache()
-        for archive in arguments.image:
-            ecosystems += ecosystems_of(open_images(archive, None))
-        outcomes = update(directory, sorted(set(ecosystems)) or list(ECOSYSTEMS), arguments.url or OSV_URL)
-    except (DownloadError, ImageError, TargetError, OSError) as error:
-        print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
-        return EXIT_USAGE
-    for outcome in outcomes:
-        print(_shown(f"{outcome.ecosystem}: {outcome.status} ({outcome.size:,} bytes) {outcome.path}"))
+    for outcome in update_dumps(arguments.dir, arguments.ecosystem, arguments.image, arguments.url):
+        print(_for_terminal(f"{outcome.ecosystem}: {outcome.status} ({outcome.size:,} bytes) {outcome.path}"))
     return EXIT_OK
 
 
 def _fix(arguments: argparse.Namespace) -> int:
-    from mcpharden.config import ConfigError
-    from mcpharden.fixes.plan import load_digests, plan_fixes
-    from mcpharden.scan import TargetError, ensure_valid_config
+    from mcpharden.fixes.apply import apply_plans, plan_paths
 
-    options = _options(arguments)
-    try:
-        ensure_valid_config(options.config_path)
-        digests = load_digests(Path(arguments.digests)) if arguments.digests else {}
-        resolve = None
-        if arguments.resolve:
-            from mcpharden.fixes.registry import resolve_digest as resolve
-        reports = [plan_fixes(Path(path), options, digests, resolve, arguments.rewrite_distroless) for path in arguments.paths]
-    except (ConfigError, TargetError) as error:
-        print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
-        return EXIT_USAGE
-    from mcpharden.fixes import shown_decisions
-    from mcpharden.fixes.writer import write_plan
-
+    reports = plan_paths(arguments.paths, _options(arguments), Path(arguments.digests) if arguments.digests else None,
+                         arguments.resolve, arguments.rewrite_distroless)
     failed = False
-    for report in reports:
-        for plan in report.plans:
-            if not arguments.write:
-                sys.stdout.write(plan.diff())
-                continue
-            outcome = write_plan(report.root, plan)
-            if outcome.written:
-                if not arguments.quiet:
-                    print(_shown(f"fixed {plan.path}"))
-            else:
-                failed = True
-                print(_shown(f"mcpharden: not written: {plan.path}: {outcome.reason}"), file=sys.stderr)
-        if report.decisions:
+    for told in apply_plans(reports, arguments.write):
+        if told.kind == "diff":
+            sys.stdout.write(told.text)
+        elif told.kind == "fixed":
+            if not arguments.quiet:
+                print(_for_terminal(told.text))
+        else:  # "not written", "left"
+            failed = failed or told.kind == "not written"
             sys.stdout.flush()  # the diff first, then what was left, when both go to one terminal
-            sys.stderr.write(shown_decisions(report.decisions))
+            if told.kind == "left":  # fixes.shown_decisions: already through the credential gate, lines ended
+                sys.stderr.write(told.text)
+            else:
+                print(_for_terminal(told.text), file=sys.stderr)
     return EXIT_USAGE if failed else EXIT_OK
 
 
@@ -549,9 +397,8 @@ def _serve(arguments: argparse.Namespace) -> int:
         roots = Roots.of(arguments.root)
         if arguments.http:
             parse_address(arguments.http)
-    except ValueError as error:
-        print(_shown(f"mcpharden: error: {error}"), file=sys.stderr)
-        return EXIT_USAGE
+    except ValueError as error:  # serve checks its roots and address with ValueError
+        raise UsageError(str(error)) from None
     try:
         run(roots, arguments.http, arguments.allow_host)
     except KeyboardInterrupt:
@@ -559,11 +406,16 @@ def _serve(arguments: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _shown(text: str) -> str:
-    """A line for the terminal: credential values masked, control characters escaped."""
-    from mcpharden.reports.safety import escape_control, redact_text
+def _for_terminal(text: str) -> str:
+    """safety.for_terminal, loaded when a line is printed."""
+    from mcpharden.safety import for_terminal
 
-    return redact_text(escape_control(text))
+    return for_terminal(text)
+
+
+def _notice(text: str) -> None:
+    """A notice on standard error, through the gate, as the command goes on."""
+    print(_for_terminal(text), file=sys.stderr)
 
 
 def _rules(arguments: argparse.Namespace) -> int:
@@ -582,9 +434,8 @@ def _explain(arguments: argparse.Namespace) -> int:
 
     rule = rules_by_id().get(arguments.rule)
     if rule is None:
-        from mcpharden.config import unknown_rule_message
+        from mcpharden.scan.config import unknown_rule_message
 
-        print(_shown(f"mcpharden: error: {unknown_rule_message([arguments.rule], frozenset(rules_by_id()))}"), file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError(unknown_rule_message([arguments.rule], frozenset(rules_by_id())))
     sys.stdout.write(page_markdown(rule))
     return EXIT_OK

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from mcpharden import __version__
+from mcpharden.errors import UsageError
 from mcpharden.sources.discovery import OpenedTarget
 
 MAX_TEXT_BYTES = 1024 * 1024  # scan_text: one file given inline
@@ -38,7 +39,7 @@ INSTRUCTIONS = (
 )
 
 
-class OutsideRoots(Exception):
+class OutsideRoots(UsageError):
     """A path argument that is not inside any of the server's roots."""
 
 
@@ -169,7 +170,7 @@ async def _stoppable(function, arguments: tuple) -> Any:
     stays true: a cancelled scan does not go on in a thread nobody counts."""
     import anyio
 
-    from mcpharden.budget import cancellable
+    from mcpharden.util.budget import cancellable
 
     stop, finished = threading.Event(), threading.Event()
 
@@ -210,8 +211,8 @@ def build_server(roots: Roots):
     async def in_thread(ctx, function, *arguments):
         """Run blocking scanner work off the event loop, in the client's turn; scanner errors
         become tool errors."""
-        from mcpharden.config import ConfigError
         from mcpharden.scan import TargetError
+        from mcpharden.scan.config import ConfigError
 
         client = _client_of(ctx)
         turns = admission.enter(client)
@@ -366,7 +367,7 @@ def _explain_rule(rule_id: str) -> str:
 
 
 def _safe(text: str) -> str:
-    from mcpharden.reports.safety import escape_control, redact_text
+    from mcpharden.safety import escape_control, redact_text
 
     return redact_text(escape_control(text))
 

@@ -10,7 +10,7 @@ import pytest
 from conftest import findings, run_cli, scan_files, write_tree
 from mcpharden.model.findings import Severity
 from mcpharden.scan import ScanOptions, scan_target
-from mcpharden.sources.dockerignore import IgnoreFileError, go_match, parse_ignore_file
+from mcpharden.syntax.dockerignore import IgnoreFileError, go_match, parse_ignore_file
 
 RULE = "build-context-leaks-secrets"
 # Values the rule must recognise as credentials, and never print.

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 from packaging.version import Version
+from rule_samples import Sample, findings_of, repository, samples, scan_sample
 
 import mcpharden.rules
 from mcpharden import __version__, scan
 from mcpharden.model.project import Project
 from mcpharden.rules import RULE_MODULES, all_rules
 from mcpharden.rules.base import FIX_AVAILABILITY, PHASES, PROJECT_CONTEXT, READS
-from rule_samples import Sample, findings_of, repository, samples, scan_sample
+from mcpharden.scan import judge
 
 RULES = all_rules()
 RULES_DIR = Path(mcpharden.rules.__file__).parent
@@ -82,12 +83,12 @@ class _Recording:
 @pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.id)
 def test_reads_declares_the_models_the_check_reads(rule, tmp_path, monkeypatch):
     used: set[str] = set()
-    run_rule = scan._run_rule
+    run_rule = judge._run_rule
 
     def recorded(ran, project, notices):
         return run_rule(ran, _Recording(project, used), notices) if ran.id == rule.id else run_rule(ran, project, notices)
 
-    monkeypatch.setattr(scan, "_run_rule", recorded)
+    monkeypatch.setattr(judge, "_run_rule", recorded)  # where scan_target's rules run
     for number, sample in enumerate(samples(rule.id)):
         scan_sample(sample, tmp_path / str(number))
     models = {_MODEL_OF_FIELD[field] for field in used if field not in PROJECT_CONTEXT}

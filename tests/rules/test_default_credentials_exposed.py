@@ -6,7 +6,7 @@ import pytest
 
 from conftest import findings, run_cli, scan_files, write_tree
 from mcpharden.knowledge.default_credentials import service_for, user_settings, weakness
-from mcpharden.reports.safety import redact_text
+from mcpharden.safety import redact_text
 
 RULE = "default-credentials-exposed"
 

@@ -8,7 +8,7 @@ import pytest
 from conftest import findings, scan_files
 from mcpharden.knowledge import load_table
 from mcpharden.knowledge import transport_security as knowledge
-from mcpharden.reports.safety import redact_text
+from mcpharden.safety import redact_text
 
 RULE = "mcp-transport-unprotected"
 

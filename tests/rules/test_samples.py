@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from rule_samples import SAMPLE_NAME, Sample, findings_of, samples, scan_sample
 
 from mcpharden.rules import all_rules, rules_by_id
 from mcpharden.rules.pages import page_markdown, samples_root
-from rule_samples import SAMPLE_NAME, Sample, findings_of, samples, scan_sample
 
 RULES = all_rules()
 SAMPLES = [sample for rule in RULES for sample in samples(rule.id)]

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import findings, rule_findings, run_cli, scan_files
 from imagebuilder import Entry, Image, layer, oci_layout
-from mcpharden.sources.permissions import mode_effect
+from mcpharden.syntax.permissions import mode_effect
 
 RULE = "world-writable-path"
 

@@ -17,7 +17,7 @@ import subprocess
 from pathlib import Path
 from urllib.parse import unquote
 
-from mcpharden.usercache import private_folder
+from mcpharden.util.usercache import private_folder
 
 CLONE_SECONDS = 300
 # Transports git may use: never `ext::` (it runs a command) or anything else unusual.

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mcpharden.batch.clone import split_credentials
+from mcpharden.errors import UsageError
 
 _URL = re.compile(r"^(https?|ssh|git|file)://|^[\w.-]+@[\w.-]+:")
 MAX_LIST_BYTES = 32 * 1024 * 1024  # a few hundred thousand paths and URLs
 
 
-class InputError(ValueError):
+class InputError(UsageError, ValueError):
     """An input that names nothing to audit (exit code 2)."""
 
 
@@ -102,7 +103,7 @@ def from_catalog(catalog: Path, mirrors: list[Path]) -> list[ServerTask]:
 
 def _catalog_document(catalog: Path, entry: Path) -> tuple[dict, str]:
     """The entry's mapping, or {} and why it cannot be used."""
-    from mcpharden.sources.yamlnodes import YamlError, load_documents
+    from mcpharden.syntax.yamlnodes import YamlError, load_documents
 
     relative = f"{entry.parent.name}/{entry.name}"
     if not Path(os.path.realpath(entry.parent)).is_relative_to(os.path.realpath(catalog)):

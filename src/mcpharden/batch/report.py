@@ -14,10 +14,12 @@ import html
 import io
 import json
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from mcpharden.reports.safety import escape_control
+from mcpharden.errors import UsageError
+from mcpharden.safety import escape_control
 
 SHARES = (
     ("root", "run as root"),
@@ -404,3 +406,19 @@ def _card_html(card: dict) -> str:
         ("Kubernetes API tokens", listed(card.get("service_account_tokens")) or "none"),
     ]
     return '<table class="card">' + "".join(f"<tr><td>{_h(k)}</td><td>{_h(_text(v))}</td></tr>" for k, v in rows) + "</table>"
+
+
+def write_reports(db: Path, html_path: str | None, markdown_path: str | None, csv_path: str | None) -> Iterator[str]:
+    """`mcpharden report`: each report asked for, written from the results database; yields the
+    path of each as it is written."""
+    outputs = [(html_path, html_report), (markdown_path, markdown), (csv_path, findings_csv)]
+    if not any(path for path, _ in outputs):
+        raise UsageError("give --html, --markdown or --csv", command="report")
+    try:
+        ecosystem = load(db)
+        for path, render in outputs:
+            if path:
+                Path(path).write_text(render(ecosystem), encoding="utf-8")
+                yield path
+    except (OSError, ValueError) as error:  # the database's own failures are StoreErrors (UsageErrors)
+        raise UsageError(str(error)) from None

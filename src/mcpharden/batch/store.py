@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mcpharden import __version__
+from mcpharden.errors import UsageError
 
 if TYPE_CHECKING:
     from mcpharden.batch.work import ServerOutcome
@@ -107,7 +108,7 @@ CREATE INDEX IF NOT EXISTS suppressed_by_server ON suppressed(server_id);
 """
 
 
-class StoreError(Exception):
+class StoreError(UsageError):
     """A database that cannot be opened, written or read, or is not mcpharden's (exit code 2)."""
 
 

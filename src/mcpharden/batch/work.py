@@ -124,7 +124,7 @@ def _checkout(task: ServerTask, settings: BatchSettings) -> Path:
 
 
 def _outcome(task: ServerTask, results, timings, errors, honoured: bool = False) -> ServerOutcome:
-    from mcpharden.scoring import score
+    from mcpharden.verdicts.scoring import score
 
     findings = [(source, result, finding) for source, result in results for finding in result.findings]
     value, grade = score(finding for _, _, finding in findings) if results else (None, None)
@@ -153,12 +153,12 @@ def _finding_row(source: str, f) -> dict:
 
 def _safe(text: str) -> str:
     """What goes in the database passes the same gate as every report: no credential value."""
-    from mcpharden.reports.safety import escape_bytes, redact_text
+    from mcpharden.safety import escape_bytes, redact_text
 
     return redact_text(escape_bytes(str(text)))
 
 
 def _redacted(value):
-    from mcpharden.reports.safety import redact_document
+    from mcpharden.safety import redact_document
 
     return redact_document(value)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mcpharden.sources.text import SourceText, has_ending, newline_of, split_lines, strip_ending
+from mcpharden.syntax.text import SourceText, has_ending, newline_of, split_lines, strip_ending
 
 # Above a hunk of a dry-run diff that shows a masked value: it no longer applies as a patch.
 REDACTED_HUNK = ("# mcpharden: the next hunk is shown with credential values masked (***), so it does not apply as a patch; "
@@ -40,7 +40,7 @@ class Decision:
 
 @dataclass(frozen=True)
 class FilePlan:
-    """The edits to one file. `original` is the file's text as `sources.text.decode` gives it
+    """The edits to one file. `original` is the file's text as `syntax.text.decode` gives it
     (bytes that are not UTF-8 kept as escapes); lines are split where the file's own parser
     splits them (`breaks`), so an edit lands on the line the parser reported."""
 
@@ -81,7 +81,7 @@ class FilePlan:
         difflib's unified diff, byte for byte."""
         from difflib import SequenceMatcher
 
-        from mcpharden.reports.safety import redact_text
+        from mcpharden.safety import redact_text
 
         before = [_display(line) for line in split_lines(self.original, self.breaks)]
         after = [_display(line) for line in split_lines(self.fixed_text(), self.breaks)]
@@ -101,7 +101,7 @@ class FilePlan:
 def shown_decisions(decisions: Sequence[Decision]) -> str:
     """What `fix` leaves to a person, as `fix` prints it and `preview_fix` answers it: every line
     through the credential gate (values masked, control characters escaped)."""
-    from mcpharden.reports.safety import shown_line
+    from mcpharden.safety import shown_line
 
     if not decisions:
         return ""
@@ -112,7 +112,7 @@ def shown_decisions(decisions: Sequence[Decision]) -> str:
 def _redacted(lines: list[str]) -> list[str]:
     """Display lines (each with its "\\n" where the file had an ending) as the credential gate shows
     them, judged together in their file."""
-    from mcpharden.reports.safety import redact_lines
+    from mcpharden.safety import redact_lines
 
     bodies = [line.removesuffix("\n") for line in lines]
     shown = redact_lines(bodies)
@@ -149,7 +149,7 @@ def _ending_of(line: str, breaks: str) -> str:
 
 
 def _display(line: str) -> str:
-    from mcpharden.reports.safety import escape_control
+    from mcpharden.safety import escape_control
 
     body = strip_ending(line, "yaml")
     return escape_control(body) + ("\n" if body != line else "")

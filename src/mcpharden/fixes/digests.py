@@ -1,5 +1,6 @@
-"""What `fix` pins an image to. A digest comes from outside (the `--digests` map, a registry's
-answer to `--resolve`) and becomes part of a line `fix` writes, so it is written only when it is
+"""What `fix` pins an image to. A digest comes from outside (the `--digests` map, or
+`resolve_digest`: a registry's answer to `--resolve`, asked over the OCI distribution API that
+image.registry speaks) and becomes part of a line `fix` writes, so it is written only when it is
 exactly `sha256:` and 64 lowercase hexadecimal digits: a value carrying `\\nRUN curl ... | sh` or
 `\\rUSER root` never reaches a Dockerfile. The map's keys must be image references, so that no
 key (shown in messages, matched against the file) carries a line break either.
@@ -55,3 +56,12 @@ def map_problems(data: object) -> list[str]:
         if problem is not None:
             problems.append(f"{shown_value(key)}: {problem}")
     return problems
+
+
+def resolve_digest(reference: str) -> str:
+    """The digest `reference` (name[:tag]) points at now (image.registry.RegistryError when the
+    registry does not say)."""
+    # Only here: the registry client brings urllib's HTTP and TLS stack.
+    from mcpharden.image.registry import Repository
+
+    return Repository(reference).digest()

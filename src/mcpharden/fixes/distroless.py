@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from mcpharden.fixes.dockerfile import probe_command
 from mcpharden.model.build import BuildModel
 from mcpharden.sources.installs import classify
-from mcpharden.sources.text import content_lines, parsable
-from mcpharden.sources.shell import split_commands
+from mcpharden.syntax.shell import split_commands
+from mcpharden.syntax.text import content_lines, parsable
 
 # Distroless images by runtime version (what gcr.io/distroless publishes).
 NODE_RUNTIMES = {"18": "gcr.io/distroless/nodejs18-debian12:nonroot", "20": "gcr.io/distroless/nodejs20-debian12:nonroot",

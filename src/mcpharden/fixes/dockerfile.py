@@ -10,17 +10,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from functools import cache
-from typing import Any
 
 from mcpharden.fixes import Decision, Edit
-from mcpharden.knowledge import load_table
+from mcpharden.knowledge.fixes import table as _table
 from mcpharden.model.build import BuildModel, Stage
 from mcpharden.model.findings import Finding
-from mcpharden.model.images import parse_image_name
+from mcpharden.model.references import parse_image_name
 from mcpharden.model.server import is_server_port
 from mcpharden.sources.installs import dev_target_words, installer_of
-from mcpharden.sources.text import content_lines, parsable
+from mcpharden.syntax.text import content_lines, parsable
 
 FIXABLE_RULES = ("root-user", "dev-dependencies-in-runtime", "no-healthcheck", "image-not-pinned-by-digest", "no-image-scan-in-ci")
 # Instructions that only describe how the image starts: new steps go before them.
@@ -35,11 +33,6 @@ class Instruction:
     stage: int
     value: tuple[str, ...] = ()
     flags: tuple[str, ...] = ()
-
-
-@cache
-def _table() -> dict[str, Any]:
-    return load_table("fixes.toml")
 
 
 def instructions_of(text: str) -> list[Instruction]:

@@ -16,8 +16,8 @@ from mcpharden.scan import ScanOptions, TargetError, scan_target
 from mcpharden.sources.discovery import OpenedTarget, RepoReader
 from mcpharden.sources.dockerfile import DockerfileError, parse_dockerfile
 from mcpharden.sources.kubernetes import HelmTemplate
-from mcpharden.sources.text import SourceText, content_lines, line_breaks_for, parsable, split_lines
-from mcpharden.sources.yamlnodes import YamlError
+from mcpharden.syntax.text import SourceText, content_lines, line_breaks_for, parsable, split_lines
+from mcpharden.syntax.yamlnodes import YamlError
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def load_digests(path: Path) -> dict[str, str]:
 
 def _runtime_specs(reader: RepoReader, path: str, text: str):
     """The ContainerSpecs of a compose file or client configuration, as the scan saw them."""
-    from mcpharden.knowledge.client_files import ClientFile, client_for
+    from mcpharden.knowledge.clients import ClientFile, client_for
     from mcpharden.sources.clients import parse_client_file
     from mcpharden.sources.compose import parse_compose
     from mcpharden.sources.discovery import classify

@@ -13,7 +13,7 @@ import re
 from mcpharden.fixes import Decision, Edit
 from mcpharden.model.container import ContainerSpec
 from mcpharden.model.findings import Finding
-from mcpharden.sources.text import split_lines
+from mcpharden.syntax.text import split_lines
 
 HARDENING_RULES = ("capabilities-not-dropped", "root-filesystem-writable", "privilege-escalation-allowed", "root-user",
                    "seccomp-profile-not-set")
@@ -61,13 +61,13 @@ def _runtime_user(spec: ContainerSpec) -> str | None:
     """A non-root user the spec's image is known to have (no explicit root override)."""
     from fnmatch import fnmatchcase
 
-    from mcpharden.knowledge import load_table
-    from mcpharden.model.images import parse_image_name
+    from mcpharden.knowledge.fixes import table
+    from mcpharden.model.references import parse_image_name
 
     if spec.user is not None or spec.image is None or not spec.image.resolved:
         return None
     name = parse_image_name(spec.image.resolved).full_name
-    for entry in load_table("fixes.toml")["runtime_users"]:
+    for entry in table()["runtime_users"]:
         if any(fnmatchcase(name, parse_image_name(p).full_name) for p in entry["images"]):
             return entry["user"]
     return None

@@ -1,11 +1,21 @@
-"""What mcpharden knows about the field, kept as data that is easy to extend.
+"""What mcpharden knows about the field, kept as data that is easy to extend: each TOML table
+has one loader of the same name (knowledge/<table>.py reads knowledge/<table>.toml through
+`load_table`), and nothing else reads the table.
 
-- base_images.toml: base-image families and the images that belong to them;
-- ci_scanners.toml: CI actions and commands that scan (or build) container images;
-- transports.toml: how MCP SDKs reveal a server's transport in source code;
-- installers.py: package-manager commands and the flags that leave dev dependencies out;
-- packages.toml: runners that download what they run (npx, uvx), tools that install by name
-  (cargo install, go install) and the names of references that move (latest, main).
+- base_images: base-image families and the images that belong to them;
+- build: tools that fetch remote code, OS package managers, sudo and SSH server packages;
+- ci_scanners: CI actions and commands that scan (or build) container images;
+- clients: which files configure MCP clients, Docker's MCP gateway, published server images;
+- credentials: credential names, value shapes and placeholders;
+- fixes: what `mcpharden fix` writes (distroless tags, users, prune commands, healthchecks);
+- image_contents: look-ups over an image's file system (shells, package managers, secrets);
+- runtime: host paths and capabilities;
+- packages: runners that download what they run (npx, uvx), tools that install by name
+  (cargo install, go install) and the names of references that move (latest, main);
+- default_credentials: well-known default logins of images and services;
+- transport_security: MCP SDK settings that turn off Host/Origin checks, and authentication settings;
+- transports: how MCP SDKs reveal a server's transport in source code;
+- installers.py (no table): package-manager commands and the flags that leave dev dependencies out.
 """
 
 from __future__ import annotations
@@ -27,7 +37,7 @@ def load_table(name: str) -> dict[str, Any]:
     source = Path(__file__).with_name(name)
     cached = _cache_path(source)
     if cached is not None:
-        from mcpharden.usercache import read_entry
+        from mcpharden.util.usercache import read_entry
 
         text = read_entry(cached)
         if text is not None:
@@ -44,7 +54,7 @@ def load_table(name: str) -> dict[str, Any]:
 
 def _cache_path(source: Path) -> Path | None:
     from mcpharden import __version__
-    from mcpharden.usercache import optional_cache_folder
+    from mcpharden.util.usercache import optional_cache_folder
 
     folder = optional_cache_folder("tables")
     if folder is None:
@@ -57,7 +67,7 @@ def _cache_path(source: Path) -> Path | None:
 
 
 def _store(path: Path | None, table: dict[str, Any]) -> None:
-    from mcpharden.usercache import write_entry
+    from mcpharden.util.usercache import write_entry
 
     if path is None:
         return

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any, Iterable
 
-from mcpharden.globs import glob_match
 from mcpharden.knowledge import load_table
-from mcpharden.model.images import BaseImageProfile, ImageName, parse_image_name
+from mcpharden.model.references import BaseImageProfile, ImageName, parse_image_name
+from mcpharden.util.globs import glob_match
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
-from mcpharden.globs import glob_match
 from mcpharden.knowledge import load_table
+from mcpharden.util.globs import glob_match
 
 # How a password is guessable, as messages name it (never with the password).
 WEAKNESSES = {

@@ -1,4 +1,4 @@
-"""Look-ups over an image's final file system with image.toml."""
+"""Look-ups over an image's final file system with image_contents.toml."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from fnmatch import translate
 from functools import cache
 from typing import TYPE_CHECKING
 
-from mcpharden.globs import glob_match
 from mcpharden.knowledge import load_table
 from mcpharden.model.build import numeric_id
+from mcpharden.util.globs import glob_match
 
 if TYPE_CHECKING:  # repository scans never build an image model: its classes load with an image
     from mcpharden.model.image import ImageModel
@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # repository scans never build an image model: its classes lo
 
 @cache
 def _table() -> dict:
-    return load_table("image.toml")
+    return load_table("image_contents.toml")
 
 
 def _present(image: ImageModel, pattern: str) -> list[str]:

@@ -6,8 +6,8 @@ import posixpath
 import re
 from functools import cache
 
-from mcpharden.globs import glob_match
 from mcpharden.knowledge import load_table
+from mcpharden.util.globs import glob_match
 
 _HOME = re.compile(r"^(\$\{?HOME\}?|\$\{?USERPROFILE\}?|%USERPROFILE%|~[^/\\]*)(?=$|[/\\])")
 _XDG = re.compile(r"^\$\{?XDG_RUNTIME_DIR\}?(?=$|/)")

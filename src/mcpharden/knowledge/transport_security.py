@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from mcpharden.globs import glob_match
 from mcpharden.knowledge import load_table
+from mcpharden.util.globs import glob_match
 
 
 @dataclass(frozen=True)

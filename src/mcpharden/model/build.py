@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
-from mcpharden.model.images import BaseImageProfile, ImageRef
 from mcpharden.model.packages import PackageFetch, PackageInstall
+from mcpharden.model.references import BaseImageProfile, ImageRef
 
 
 @dataclass(frozen=True)

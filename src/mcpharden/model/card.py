@@ -1,5 +1,5 @@
 """ServerCard: the blast radius of one MCP server, what an attacker who gets code execution
-inside it holds. Built from the models and the findings (mcpharden.cards), never from text."""
+inside it holds. Built from the models and the findings (mcpharden.verdicts.cards), never from text."""
 
 from __future__ import annotations
 

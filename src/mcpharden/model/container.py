@@ -9,8 +9,8 @@ from types import MappingProxyType
 from typing import Mapping
 
 from mcpharden.model.build import HealthcheckTest
-from mcpharden.model.images import ImageRef
 from mcpharden.model.packages import PackageFetch
+from mcpharden.model.references import ImageRef
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,6 @@ class ServerFacts:
 
 def is_server_port(port: str) -> bool:
     """EXPOSE 22 is an SSH server's port, never the MCP server's (knowledge/transports.toml)."""
-    from mcpharden.knowledge import load_table
+    from mcpharden.knowledge.transports import start_arguments
 
-    return port.split("/", 1)[0] not in load_table("transports.toml")["start_arguments"]["not_server_ports"]
+    return port.split("/", 1)[0] not in start_arguments()["not_server_ports"]

@@ -14,7 +14,7 @@ from importlib import import_module
 from mcpharden.model.findings import Finding, Notice, Severity
 from mcpharden.rules.base import Rule
 from mcpharden.scan import TargetResult
-from mcpharden.scoring import score
+from mcpharden.verdicts.scoring import score
 
 FORMATS = {
     "text": "mcpharden.reports.text",
@@ -74,7 +74,7 @@ class Report:
 def render(format_name: str, report: Report, quiet: bool = False, colour: bool = False, cards: bool = False) -> str:
     """Every format passes the same gate: no credential value leaves mcpharden. `quiet` and
     `colour` shape the text report (one line per finding; ANSI colours for a terminal)."""
-    from mcpharden.reports.safety import redact_document, redact_text
+    from mcpharden.safety import redact_document, redact_text
 
     module = import_module(FORMATS[format_name])
     if hasattr(module, "document"):

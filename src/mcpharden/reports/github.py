@@ -7,7 +7,7 @@ import posixpath
 
 from mcpharden.model.findings import Severity
 from mcpharden.reports import Report
-from mcpharden.reports.safety import escape_control
+from mcpharden.safety import escape_control
 
 LEVEL = {Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "notice", Severity.INFO: "notice"}
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-
 from mcpharden.reports import Report
 
 ENSURE_ASCII = True
 # The report's own version: docs/report.schema.json describes it; a change that removes or
 # retypes a field gets a new number.
 FORMAT = "mcpharden-report/1"
-from mcpharden.reports.safety import escape_bytes as shown
+from mcpharden.safety import escape_bytes
 
 
 def document(report: Report) -> dict:
@@ -21,28 +20,30 @@ def document(report: Report) -> dict:
             {
                 "rule_id": finding.rule_id,
                 "severity": finding.severity.label,
-                "path": shown(finding.path),
+                "path": escape_bytes(finding.path),
                 "line": finding.line,
-                "message": shown(finding.message),
+                "message": escape_bytes(finding.message),
                 "title": report.rule(finding.rule_id).title,
                 "why": report.rule(finding.rule_id).why,
                 "fix": report.rule(finding.rule_id).remedy,
-                "target": shown(result.target),
-                "details": {key: shown(value) if isinstance(value, str) else value for key, value in finding.details},
+                "target": escape_bytes(result.target),
+                "details": {key: escape_bytes(value) if isinstance(value, str) else value for key, value in finding.details},
                 "fingerprint": finding.fingerprint,
             }
             for result, finding in report.findings
         ],
         "notices": [
-            {"path": shown(notice.path), "line": notice.line, "message": shown(notice.message), "target": shown(result.target)}
+            {"path": escape_bytes(notice.path), "line": notice.line, "message": escape_bytes(notice.message),
+             "target": escape_bytes(result.target)}
             for result, notice in report.notices
         ],
         "servers": [
-            {"client": s.client, "name": shown(s.name), "path": shown(s.path), "line": s.line, "command": shown(s.command),
-             "in_container": s.in_container, "target": shown(result.target)}
+            {"client": s.client, "name": escape_bytes(s.name), "path": escape_bytes(s.path), "line": s.line,
+             "command": escape_bytes(s.command), "in_container": s.in_container, "target": escape_bytes(result.target)}
             for result in report.results for s in result.servers
         ],
-        "cards": [dict(card.document(), target=shown(result.target)) for result in report.results for card in result.cards],
+        "cards": [dict(card.document(), target=escape_bytes(result.target))
+                  for result in report.results for card in result.cards],
         "summary": {
             "counts": report.counts(),
             "total": len(report.findings),

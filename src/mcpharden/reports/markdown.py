@@ -13,7 +13,7 @@ import re
 from mcpharden.reports import Report
 from mcpharden.reports.entries import entries
 from mcpharden.rules.pages import page_url
-from mcpharden.reports.safety import escape_control
+from mcpharden.safety import escape_control
 
 _ICONS = {"high": "🔴", "medium": "🟠", "low": "🟡", "info": "🔵"}
 

@@ -13,9 +13,9 @@ from mcpharden.model.findings import Finding, Severity
 from mcpharden.reports import Report
 
 ENSURE_ASCII = False
-from mcpharden.reports.safety import escape_bytes, uri_path
 from mcpharden.rules.base import Rule
 from mcpharden.rules.pages import page_markdown, page_url
+from mcpharden.safety import escape_bytes, uri_path
 from mcpharden.scan import TargetResult
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

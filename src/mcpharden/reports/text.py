@@ -6,8 +6,7 @@ from itertools import groupby
 
 from mcpharden.reports import Report
 from mcpharden.reports.entries import entries
-from mcpharden.reports.safety import escape_control as shown
-
+from mcpharden.safety import escape_control
 
 # ANSI styles per severity, for a terminal (NO_COLOR / FORCE_COLOR decide in the CLI).
 _STYLES = {"HIGH": "\033[1;31m", "MEDIUM": "\033[33m", "LOW": "\033[36m", "INFO": "\033[2m"}
@@ -23,12 +22,13 @@ def render(report: Report, quiet: bool = False, colour: bool = False, cards: boo
     several = len(report.results) > 1
     for result in report.results:
         if several:
-            lines.append(f"== {shown(result.target)} ==")
+            lines.append(f"== {escape_control(result.target)} ==")
         for path, group in groupby(result.findings, key=lambda f: f.path):
-            lines.append(shown(path))
+            lines.append(escape_control(path))
             for entry in entries(group, report.rule):
-                lines.append(f"  {_severity(entry.severity.name, colour)}  {entry.rule_label}  {shown(path)}:{entry.line}")
-                lines.append(f"          {shown(entry.message)}")
+                lines.append(f"  {_severity(entry.severity.name, colour)}  {entry.rule_label}  "
+                             f"{escape_control(path)}:{entry.line}")
+                lines.append(f"          {escape_control(entry.message)}")
                 if len(entry.rule_ids) > 1:
                     lines.append(f"          rules: {', '.join(entry.rule_ids)}")
                 lines.append(f"          why: {entry.why}")
@@ -41,10 +41,11 @@ def render(report: Report, quiet: bool = False, colour: bool = False, cards: boo
                 lines.extend(card_lines(card))
         if result.notices:
             lines.append("Not scanned or only partly scanned:")
-            lines.extend(f"  {shown(n.path)}{f':{n.line}' if n.line else ''}: {shown(n.message)}" for n in result.notices)
+            lines.extend(f"  {escape_control(n.path)}{f':{n.line}' if n.line else ''}: {escape_control(n.message)}"
+                         for n in result.notices)
             lines.append("")
         if not result.findings:
-            lines.append(f"No findings in {shown(result.target)}")
+            lines.append(f"No findings in {escape_control(result.target)}")
             lines.append("")
     lines.append(_summary(report))
     return "\n".join(lines) + "\n"
@@ -56,15 +57,15 @@ def card_lines(card) -> list[str]:
         return "unknown" if value is None else ("yes" if value else "no")
 
     def listed(items) -> str:
-        return ", ".join(shown(str(item)) for item in items) or "none"
+        return ", ".join(escape_control(str(item)) for item in items) or "none"
 
-    mounts = [f"{shown(m.source)} → {shown(m.target)} ({'read-only' if m.read_only else 'writable'}"
-              f"{', ' + m.sensitive if m.sensitive else ''}) at {shown(m.where)}" for m in card.host_mounts]
-    ports = [f"{p.interface}:{p.host_port} → {p.container_port} at {shown(p.where)}" for p in card.published_ports]
-    fetched = [f"{shown(f.package)} from {f.registry} ({shown(f.reference)}) at {shown(f.where)}" for f in card.fetched_at_start]
+    mounts = [f"{escape_control(m.source)} → {escape_control(m.target)} ({'read-only' if m.read_only else 'writable'}"
+              f"{', ' + m.sensitive if m.sensitive else ''}) at {escape_control(m.where)}" for m in card.host_mounts]
+    ports = [f"{p.interface}:{p.host_port} → {p.container_port} at {escape_control(p.where)}" for p in card.published_ports]
+    fetched = [f"{escape_control(f.package)} from {f.registry} ({escape_control(f.reference)}) at {escape_control(f.where)}" for f in card.fetched_at_start]
     return [
-        f"Blast radius of {shown(card.name)}: {card.headline}",
-        f"  user           {card.user} ({shown(card.user_evidence)})",
+        f"Blast radius of {escape_control(card.name)}: {card.headline}",
+        f"  user           {card.user} ({escape_control(card.user_evidence)})",
         f"  tools          shell: {yes(card.shell)} · package manager: {card.package_manager or 'none known'}"
         f" · download tools: {listed(card.download_tools)}",
         f"  file system    root writable: {yes(card.writable_root_filesystem)} · can rewrite its own code: {yes(card.can_rewrite_own_code)}"
@@ -75,7 +76,7 @@ def card_lines(card) -> list[str]:
         f"  ports          {'; '.join(ports) or 'none published'}",
         f"  secrets        {listed(card.secret_names)} (names only)"
         + (f" · credential files in the image: {listed(card.secret_files)}" if card.secret_files else ""),
-        f"  open to others {'; '.join(f'{e.kind}: {shown(e.what)} at {shown(e.where)}' for e in card.open_entries) or 'nothing found'}",
+        f"  open to others {'; '.join(f'{e.kind}: {escape_control(e.what)} at {escape_control(e.where)}' for e in card.open_entries) or 'nothing found'}",
         f"  at each start  {'downloads ' + '; '.join(fetched) if fetched else 'downloads nothing'}",
         *([f"  API tokens     {listed(card.service_account_tokens)} (Kubernetes service accounts)"]
           if card.service_account_tokens else []),
@@ -85,8 +86,8 @@ def card_lines(card) -> list[str]:
 
 
 def _quiet(report: Report, colour: bool) -> str:
-    lines = [f"{shown(finding.path)}:{finding.line}: {_severity(finding.severity.name, colour, pad=False)} {finding.rule_id}: "
-             f"{shown(finding.message)}" for _, finding in report.findings]
+    lines = [f"{escape_control(finding.path)}:{finding.line}: {_severity(finding.severity.name, colour, pad=False)} "
+             f"{finding.rule_id}: {escape_control(finding.message)}" for _, finding in report.findings]
     return "".join(line + "\n" for line in lines)
 
 
@@ -98,12 +99,12 @@ def _severity(name: str, colour: bool, pad: bool = True) -> str:
 def _client_servers(result) -> list[str]:
     """The laptop audit lists every server, container or not (the latter are not findings)."""
     if not result.servers:
-        return [f"No MCP client configuration found under {shown(result.target)}.", ""]
+        return [f"No MCP client configuration found under {escape_control(result.target)}.", ""]
     lines = ["MCP servers configured for this user:"]
     for server in result.servers:
         where = "container" if server.in_container else "not in a container"
-        lines.append(f"  {server.client:<14} {shown(server.name):<24} {where:<20} {shown(server.path)}:{server.line}  "
-                     f"({shown(server.command)})")
+        lines.append(f"  {server.client:<14} {escape_control(server.name):<24} {where:<20} "
+                     f"{escape_control(server.path)}:{server.line}  ({escape_control(server.command)})")
     return lines + [""]
 
 

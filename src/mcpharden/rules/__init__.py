@@ -1,4 +1,4 @@
-"""The rule registry: one flat module per rule, named after its id, each defining RULE.
+"""The rule table: one flat module per rule, named after its id, each defining RULE.
 The order here is the order of `mcpharden rules` and of the reports.
 
 Adding a rule:

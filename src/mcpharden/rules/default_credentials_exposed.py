@@ -57,13 +57,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from mcpharden.globs import glob_match
-from mcpharden.knowledge.default_credentials import (WEAKNESSES, Login, Service, is_login_setting, service_for,
-                                                     user_settings, weakness)
+from mcpharden.knowledge.default_credentials import (
+    WEAKNESSES,
+    Login,
+    Service,
+    is_login_setting,
+    service_for,
+    user_settings,
+    weakness,
+)
 from mcpharden.model.container import ContainerSpec, EnvSetting, PublishedPort
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule, listing
+from mcpharden.util.globs import glob_match
 
 EVERY_INTERFACE = frozenset({"", "0.0.0.0", "::", "[::]", "*"})
 _TRUE = frozenset({"true", "yes", "1", "on"})

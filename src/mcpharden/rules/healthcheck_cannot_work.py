@@ -64,8 +64,8 @@ from mcpharden.model.build import BuildModel, HealthcheckStep, HealthcheckTest, 
 from mcpharden.model.container import ContainerSpec
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.project import Project
-from mcpharden.reports.safety import redact_text
 from mcpharden.rules.base import Rule
+from mcpharden.safety import redact_text
 from mcpharden.sources.installs import build_knowledge
 
 PASS, FAIL = "pass", "fail"

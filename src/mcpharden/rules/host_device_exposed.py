@@ -30,8 +30,7 @@ from collections.abc import Iterator
 
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.project import Project
-from mcpharden.rules.base import Rule
-from mcpharden.rules.base import listing
+from mcpharden.rules.base import Rule, listing
 
 
 def check(project: Project) -> Iterator[Finding]:

@@ -32,8 +32,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mcpharden.model.findings import Finding, Severity
-from mcpharden.model.images import ImageRef
 from mcpharden.model.project import Project
+from mcpharden.model.references import ImageRef
 from mcpharden.rules.base import Rule
 
 

@@ -44,8 +44,8 @@ from collections.abc import Iterator
 
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.project import Project
-from mcpharden.rules.base import Rule
 from mcpharden.model.server import is_server_port
+from mcpharden.rules.base import Rule
 
 
 def check(project: Project) -> Iterator[Finding]:

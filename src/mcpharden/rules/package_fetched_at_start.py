@@ -51,8 +51,8 @@ from dataclasses import replace
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.packages import PINS, PackageFetch, PackageRef, installed_copy
 from mcpharden.model.project import Project
-from mcpharden.reports.safety import redact_text
 from mcpharden.rules.base import Rule, listing
+from mcpharden.safety import redact_text
 
 
 def check(project: Project) -> Iterator[Finding]:

@@ -26,11 +26,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mcpharden.knowledge.build import build_knowledge
 from mcpharden.knowledge.image_contents import files_present
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule
-from mcpharden.sources.installs import build_knowledge
 
 _FILES = ("/usr/sbin/sshd", "/usr/sbin/dropbear", "/usr/bin/dropbear", "/usr/local/sbin/sshd")
 

@@ -45,8 +45,8 @@ from collections.abc import Iterator
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.packages import MOVING_PINS, PackageInstall, PackageRef
 from mcpharden.model.project import Project
-from mcpharden.reports.safety import redact_text
 from mcpharden.rules.base import Rule, listing
+from mcpharden.safety import redact_text
 
 
 def check(project: Project) -> Iterator[Finding]:

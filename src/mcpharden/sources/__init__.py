@@ -1,5 +1,5 @@
-"""Sources: read files safely and turn them into models.
-
-discovery finds and classifies files; dockerfile, ci and transport build the models;
-shell and yamlnodes are the parsers they share.
+"""Sources: repository readers. discovery finds and classifies the files of a repository;
+each reader turns one file kind into its model (dockerfile, compose, kubernetes and helm, ci,
+clients, runlines and runargs, manifests and installs, transport). The parsers they share
+know no model and live in mcpharden.syntax.
 """

@@ -22,16 +22,24 @@ import posixpath
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from mcpharden.budget import FILE_SECONDS, BudgetExceeded, time_budget
 from mcpharden.knowledge.credentials import credential_kind
 from mcpharden.knowledge.image_contents import credential_file_kind
 from mcpharden.model.build import BuildContext, BuildModel, ContextCopy, ContextFile, ContextLeak
 from mcpharden.model.container import ContainerSpec
 from mcpharden.model.findings import Notice
 from mcpharden.model.pipeline import Pipeline
-from mcpharden.sources.dockerignore import (IgnoreFileError, IgnoreFileTooLarge, IgnoreRules, clean, go_match,
-                                            has_wildcard, parse_ignore_file, path_match)
 from mcpharden.sources.installs import build_knowledge
+from mcpharden.syntax.dockerignore import (
+    IgnoreFileError,
+    IgnoreFileTooLarge,
+    IgnoreRules,
+    clean,
+    go_match,
+    has_wildcard,
+    parse_ignore_file,
+    path_match,
+)
+from mcpharden.util.budget import FILE_SECONDS, BudgetExceeded, time_budget
 
 Reader = Callable[..., "str | None"]
 GIT_FOLDER = ".git/"

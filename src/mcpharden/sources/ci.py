@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from mcpharden.globs import GlobSet, glob_match
-from mcpharden.knowledge import load_table
+from mcpharden.knowledge.ci_scanners import table as _table
 from mcpharden.model.container import BuildArguments, EnvSetting
 from mcpharden.model.pipeline import BuildStep, Pipeline, ScanStep
 from mcpharden.sources.runargs import build_arguments, build_paths
-from mcpharden.sources.shell import SimpleCommand, split_commands
-from mcpharden.sources.yamlnodes import YamlList, YamlMap, load_documents
+from mcpharden.syntax.shell import SimpleCommand, split_commands
+from mcpharden.syntax.yamlnodes import YamlList, YamlMap, load_documents
+from mcpharden.util.globs import GlobSet, glob_match
 
 # Reads a repository file by its relative path; None when absent or unreadable.
 FileReader = Callable[[str], "str | None"]
@@ -41,11 +41,6 @@ class _Located:
 
 
 # Tables ---------------------------------------------------------------------------------
-
-
-@cache
-def _table() -> dict[str, Any]:
-    return load_table("ci_scanners.toml")
 
 
 @cache

@@ -16,13 +16,12 @@ from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Any
 
-from mcpharden.knowledge import load_table
-from mcpharden.knowledge.client_files import ClientFile
+from mcpharden.knowledge.clients import ClientFile, gateway_run_arguments
 from mcpharden.model.container import ClientServer, ContainerSpec, EnvSetting
-from mcpharden.sources.jsonc import load_jsonc
 from mcpharden.sources.runargs import parse_run, run_arguments
-from mcpharden.sources.shell import words_of
-from mcpharden.sources.yamlnodes import YamlError, YamlList, YamlMap, load_documents
+from mcpharden.syntax.jsonc import load_jsonc
+from mcpharden.syntax.shell import words_of
+from mcpharden.syntax.yamlnodes import YamlError, YamlList, YamlMap, load_documents
 
 
 @dataclass
@@ -231,7 +230,7 @@ def _catalog_entry(path: str, document: Any, result: _Result) -> None:
     gateway with its own defaults (knowledge/clients.toml)."""
     if not isinstance(document, YamlMap) or not isinstance(document.get("image"), str):
         return
-    words = list(load_table("clients.toml")["docker_catalog"]["gateway_run_arguments"])
+    words = list(gateway_run_arguments())
     lines: list[int] = [document.line_of("image")] * len(words)
     run = document.get("run") if isinstance(document.get("run"), YamlMap) else YamlMap()
     volumes = run.get("volumes")

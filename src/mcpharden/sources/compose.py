@@ -18,12 +18,12 @@ from typing import Any
 from mcpharden.model.build import HealthcheckTest
 from mcpharden.model.container import CommandWord, ContainerSpec, EnvSetting, Mount, PublishedPort
 from mcpharden.model.findings import Notice
-from mcpharden.model.images import ImageRef
+from mcpharden.model.references import ImageRef
 from mcpharden.sources.healthchecks import healthcheck_test
-from mcpharden.sources.shell import words_of
-from mcpharden.sources.variables import MAX_EXPANDED_CHARS, ExpansionTooLong, expand, fallback
 from mcpharden.sources.runargs import is_host_path, is_no_new_privileges, published_port, short_volume
-from mcpharden.sources.yamlnodes import YamlList, YamlMap, load_documents
+from mcpharden.syntax.shell import words_of
+from mcpharden.syntax.variables import MAX_EXPANDED_CHARS, ExpansionTooLong, expand, fallback
+from mcpharden.syntax.yamlnodes import YamlList, YamlMap, load_documents
 
 FileReader = Callable[[str], "str | None"]
 MAX_EXTENDS_DEPTH = 10

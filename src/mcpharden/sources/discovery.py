@@ -22,13 +22,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from mcpharden.budget import checkpoint
-from mcpharden.globs import GlobIndex, GlobSet
-from mcpharden.model.findings import Notice
-from mcpharden.knowledge.client_files import client_for
+from mcpharden.knowledge.clients import client_for
 from mcpharden.knowledge.image_contents import credential_file_name
-from mcpharden.sources.text import SourceText, content_lines, decode, line_breaks_for
-from mcpharden.sources.transport import source_extensions
+from mcpharden.knowledge.transports import source_extensions
+from mcpharden.model.findings import Notice
+from mcpharden.syntax.text import SourceText, content_lines, decode, line_breaks_for
+from mcpharden.util.budget import checkpoint
+from mcpharden.util.globs import GlobIndex, GlobSet
 
 MAX_CONFIG_BYTES = 2 * 1024 * 1024  # Dockerfiles, CI files, scripts
 MAX_SOURCE_BYTES = 1024 * 1024  # source files read for transport detection

@@ -11,17 +11,14 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
-from dataclasses import dataclass, field, replace
 from collections import ChainMap
 from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Iterable
 
-from mcpharden.globs import glob_match
 from mcpharden.knowledge.base_images import ImageEntry, profile_for
 from mcpharden.model.build import (
-    ManifestVerdict,
-    is_root_user,
     BuildModel,
     ContextCopy,
     CopiedPath,
@@ -31,6 +28,7 @@ from mcpharden.model.build import (
     Healthcheck,
     ImageUse,
     InstallStep,
+    ManifestVerdict,
     NodeManifest,
     OsPackage,
     RemoteCode,
@@ -38,12 +36,12 @@ from mcpharden.model.build import (
     StageCopy,
     UserState,
     WorldWritable,
+    is_root_user,
 )
-from mcpharden.model.images import BaseImageProfile, ImageRef
 from mcpharden.model.packages import PackageFetch, PackageInstall
+from mcpharden.model.references import BaseImageProfile, ImageRef
 from mcpharden.sources.healthchecks import healthcheck_test
 from mcpharden.sources.installs import absolute, classify, os_packages_installed, remote_code_in
-from mcpharden.sources.permissions import ModeChange, mode_changes, mode_effect
 from mcpharden.sources.packages import (
     BuildContextFiles,
     context_path,
@@ -56,8 +54,10 @@ from mcpharden.sources.packages import (
     start_script_paths,
     with_checkout,
 )
-from mcpharden.sources.shell import SimpleCommand, split_commands, words_of
-from mcpharden.sources.variables import ExpansionTooLong, try_expand
+from mcpharden.syntax.permissions import ModeChange, mode_changes, mode_effect
+from mcpharden.syntax.shell import SimpleCommand, split_commands, words_of
+from mcpharden.syntax.variables import ExpansionTooLong, try_expand
+from mcpharden.util.globs import glob_match
 
 # Launchers that split_commands unwraps unless asked to keep them (`uv tool install x` must stay).
 _LAUNCHER_WORDS = ("uvx", "uv tool", "pipx", "npm exec", "pnpm dlx")

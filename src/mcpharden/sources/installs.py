@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import posixpath
 import re
-from functools import cache
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 
-from mcpharden.model.build import ManifestVerdict
+from mcpharden.knowledge.build import build_knowledge
 from mcpharden.knowledge.installers import DEV_PACKAGES, DEV_WORDS, INSTALLERS, SYSTEM_PYTHON_DIRS, Flag, InstallerSpec
-from mcpharden.sources.shell import SimpleCommand
+from mcpharden.model.build import ManifestVerdict
+from mcpharden.syntax.shell import SimpleCommand
 
 # Global options that take a value, so their value is not mistaken for a subcommand.
 _VALUE_OPTIONS = frozenset({
@@ -76,10 +77,10 @@ def classify(command: SimpleCommand, env: Mapping[str, str], cwd: str,
         subcommand, args = matched
         if _has_flag(argv, spec.global_flags) or subcommand == ("global", "add"):
             return None  # a global tool, not the project's dependencies
-        shown = " ".join((argv[0], *subcommand))
-        includes_dev, reason = _includes_dev(spec, shown, argv, args, effective_env)
+        invocation = " ".join((argv[0], *subcommand))
+        includes_dev, reason = _includes_dev(spec, invocation, argv, args, effective_env)
         if includes_dev and spec.manifest and not _has_flag(argv, spec.dev_flags) and manifests is not None:
-            includes_dev, reason = _judged_by_manifest(spec, shown, reason, manifests)
+            includes_dev, reason = _judged_by_manifest(spec, invocation, reason, manifests)
         return InstallAction(
             manager=spec.manager,
             directory=_directory(spec, argv, effective_env, cwd),
@@ -153,29 +154,29 @@ def _env_match(env: Mapping[str, str], pairs: tuple[tuple[str, str], ...]) -> st
 
 
 def _includes_dev(
-    spec: InstallerSpec, shown: str, argv: tuple[str, ...], args: tuple[str, ...], env: Mapping[str, str]
+    spec: InstallerSpec, invocation: str, argv: tuple[str, ...], args: tuple[str, ...], env: Mapping[str, str]
 ) -> tuple[bool, str]:
     if flag := _has_flag(argv, spec.dev_flags):
-        return True, f"`{shown}` with `{flag}` installs dev dependencies"
+        return True, f"`{invocation}` with `{flag}` installs dev dependencies"
     if flag := _has_flag(argv, spec.prod_flags):
         return False, f"`{flag}` leaves dev dependencies out"
     if setting := _env_match(env, spec.dev_env):
-        return True, f"{setting} is in effect, so `{shown}` installs dev dependencies"
+        return True, f"{setting} is in effect, so `{invocation}` installs dev dependencies"
     if setting := _env_match(env, spec.prod_env):
         return False, f"{setting} is in effect"
     if spec.judged_by_targets:
         return _judge_pip_targets(args)
     if spec.named_packages_are_prod and (named := _positionals(args)):
-        return False, f"`{shown}` installs the named package(s) {' '.join(named[:3])}"
+        return False, f"`{invocation}` installs the named package(s) {' '.join(named[:3])}"
     if spec.prunes:
-        return True, f"`{shown}` without a production flag keeps dev dependencies"
+        return True, f"`{invocation}` without a production flag keeps dev dependencies"
     if spec.installs_dev_by_default:
         hint = " and NODE_ENV is not production" if ("NODE_ENV", "production") in spec.prod_env else ""
-        return True, f"`{shown}` installs dev dependencies by default (no production flag{hint})"
-    return False, f"`{shown}` installs production dependencies by default"
+        return True, f"`{invocation}` installs dev dependencies by default (no production flag{hint})"
+    return False, f"`{invocation}` installs production dependencies by default"
 
 
-def _judged_by_manifest(spec: InstallerSpec, shown: str, reason: str,
+def _judged_by_manifest(spec: InstallerSpec, invocation: str, reason: str,
                         manifests: Mapping[str, ManifestVerdict]) -> tuple[bool, str]:
     """A default install brings dev dependencies only when the manifest declares some."""
     from mcpharden.sources.manifests import MANIFEST_FILES
@@ -184,7 +185,7 @@ def _judged_by_manifest(spec: InstallerSpec, shown: str, reason: str,
     if verdict is None:
         return True, f"{reason}; no {MANIFEST_FILES[spec.manifest]} in the build context, so dev dependencies are assumed"
     if not verdict.installs_dev:
-        return False, f"`{shown}` has no dev dependencies to install: {verdict.path} {verdict.detail}"
+        return False, f"`{invocation}` has no dev dependencies to install: {verdict.path} {verdict.detail}"
     return True, f"{reason}, and {verdict.path} {verdict.detail}"
 
 
@@ -354,13 +355,6 @@ def absolute(path: str, cwd: str) -> str:
 
 
 # OS packages and remote code (knowledge/build.toml) ---------------------------------------------
-
-
-@cache
-def build_knowledge() -> dict:
-    from mcpharden.knowledge import load_table
-
-    return load_table("build.toml")
 
 
 @cache

@@ -22,8 +22,8 @@ from types import MappingProxyType
 from typing import Any
 
 from mcpharden.model.container import ALL_SETTINGS, CommandWord, ContainerSpec, EnvSetting, Mount, PublishedPort
-from mcpharden.model.images import ImageRef
-from mcpharden.sources.yamlnodes import YamlError, YamlList, YamlMap, load_documents
+from mcpharden.model.references import ImageRef
+from mcpharden.syntax.yamlnodes import YamlError, YamlList, YamlMap, load_documents
 
 # kind → path from the object to its pod spec
 POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {

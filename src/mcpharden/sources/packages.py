@@ -25,9 +25,9 @@ from fnmatch import fnmatchcase
 from mcpharden.knowledge.installers import InstallerSpec
 from mcpharden.knowledge.packages import PackageTool, moving_names, runners, tool_installers
 from mcpharden.model.packages import PackageFetch, PackageInstall, PackageRef
-from mcpharden.sources.installs import _VALUE_OPTIONS as INSTALLER_VALUE_OPTIONS
 from mcpharden.sources.installs import _PIP_VALUE_OPTIONS, build_knowledge, installer_of, normalize_argv
-from mcpharden.sources.shell import split_commands
+from mcpharden.sources.installs import _VALUE_OPTIONS as INSTALLER_VALUE_OPTIONS
+from mcpharden.syntax.shell import split_commands
 
 LineOf = Callable[[int], int]
 

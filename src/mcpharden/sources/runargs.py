@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from mcpharden.model.container import CommandWord, ContainerSpec, EnvSetting, Mount, PublishedPort
-from mcpharden.model.images import ImageRef
-from mcpharden.sources.variables import fallback
+from mcpharden.model.references import ImageRef
+from mcpharden.syntax.variables import fallback
 
 ENGINES = frozenset({"docker", "podman", "nerdctl", "finch"})
 

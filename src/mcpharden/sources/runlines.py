@@ -7,13 +7,13 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
+from mcpharden.knowledge.clients import ClientFile
 from mcpharden.model.container import BuildArguments, ContainerSpec
 from mcpharden.sources.ci import parse_makefile
-from mcpharden.knowledge.client_files import ClientFile
 from mcpharden.sources.clients import parse_client_file
 from mcpharden.sources.runargs import ENGINES, build_arguments, parse_run, run_arguments
-from mcpharden.sources.shell import split_commands
-from mcpharden.sources.yamlnodes import YamlError
+from mcpharden.syntax.shell import split_commands
+from mcpharden.syntax.yamlnodes import YamlError
 
 _FENCE = re.compile(r"^(\s*)(```+|~~~+)\s*([\w+-]*)")
 _SHELL_LANGUAGES = frozenset({"", "sh", "bash", "shell", "console", "zsh", "shell-session", "terminal", "powershell", "ps1", "cmd", "text"})

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import PurePosixPath
 
-from mcpharden.knowledge import load_table
+from mcpharden.knowledge import transports
+from mcpharden.knowledge.transports import start_arguments as _start_table
 from mcpharden.model.build import BuildModel
 from mcpharden.model.container import ContainerSpec
 from mcpharden.model.server import ServerFacts, Transport, TransportEvidence, is_server_port
@@ -24,7 +25,7 @@ class _Signature:
 
 @cache
 def _signatures_by_extension() -> dict[str, tuple[_Signature, ...]]:
-    table = load_table("transports.toml")
+    table = transports.table()
     by_language: dict[str, list[_Signature]] = {}
     for raw in table["signatures"]:
         by_language.setdefault(raw["language"], []).append(_Signature(re.compile(raw["pattern"]), Transport(raw["transport"])))
@@ -33,13 +34,6 @@ def _signatures_by_extension() -> dict[str, tuple[_Signature, ...]]:
         for language, extensions in table["extensions"].items()
         for extension in extensions
     }
-
-
-@cache
-def source_extensions() -> frozenset[str]:
-    """File suffixes worth reading for transport evidence (no pattern is compiled here)."""
-    extensions = load_table("transports.toml")["extensions"].values()
-    return frozenset(extension for group in extensions for extension in group)
 
 
 def scan_source(path: str, text: str) -> tuple[TransportEvidence, ...]:
@@ -76,10 +70,6 @@ def server_facts(build: BuildModel, source_evidence: tuple[TransportEvidence, ..
     context = str(PurePosixPath(build.path).parent)
     evidence.extend(e for e in source_evidence if context in ("", ".") or e.path.startswith(context + "/"))
     return ServerFacts(tuple(evidence))
-
-
-def _start_table() -> dict:
-    return load_table("transports.toml")["start_arguments"]
 
 
 def _word_transport(word: str) -> Transport | None:

@@ -2,7 +2,7 @@
 `mcpharden image --vuln-db auto` matches offline.
 
 Each download is conditional (the ETag of the copy in the cache goes in `If-None-Match`; a 304
-keeps it), bounded in size and time (sources.http: a deadline per dump, redirects never down to
+keeps it), bounded in size and time (util.http: a deadline per dump, redirects never down to
 plain http), written beside the target and moved into place only when complete, and must be a
 zip archive. HTTPS only, except for a server on this machine (tests, mirrors). Nothing is
 written through a symbolic link: a linked cache folder, dump or metadata file is refused.
@@ -19,6 +19,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from mcpharden.errors import UsageError
+
 OSV_URL = "https://osv-vulnerabilities.storage.googleapis.com"
 ECOSYSTEMS = ("Debian", "Ubuntu", "Alpine", "npm", "PyPI")
 MAX_DOWNLOAD_BYTES = 2 * 1024 ** 3  # the largest dump (Debian) is well under this
@@ -26,7 +28,7 @@ TIMEOUT_SECONDS = 60  # one read waiting for data; each dump has an overall dead
 _ETAG = re.compile(r'(W/)?"[\x21\x23-\x7e]{0,256}"')  # what is sent back in If-None-Match
 
 
-class DownloadError(Exception):
+class DownloadError(UsageError):
     """A dump that could not be fetched or is not an OSV dump (exit code 2)."""
 
 
@@ -41,7 +43,7 @@ class Outcome:
 def default_cache() -> Path:
     """The user cache's `osv/` folder, created 0700 or checked (UnsafeCacheError, an OSError,
     when it is not the user's alone: `db update` and `--vuln-db auto` then stop with it)."""
-    from mcpharden.usercache import cache_folder
+    from mcpharden.util.usercache import cache_folder
 
     return cache_folder("osv")
 
@@ -69,7 +71,7 @@ def ecosystems_of(images) -> list[str]:
 
 
 def update(directory: Path, ecosystems: list[str], base_url: str = OSV_URL) -> list[Outcome]:
-    from mcpharden.sources import http
+    from mcpharden.util import http
 
     try:
         http.check_url(base_url)
@@ -86,7 +88,7 @@ def _refuse_link(path: Path, what: str) -> None:
 
 
 def _fetch(directory: Path, ecosystem: str, base_url: str) -> Outcome:
-    from mcpharden.sources import http
+    from mcpharden.util import http
 
     if ecosystem not in ECOSYSTEMS:
         raise DownloadError(f"unknown ecosystem {ecosystem!r} (known: {', '.join(ECOSYSTEMS)})")

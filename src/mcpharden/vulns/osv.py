@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from mcpharden.errors import UsageError
 from mcpharden.model.image import ImageModel, Package
 from mcpharden.vulns.versions import COMPARATORS, InvalidVersion
 
@@ -34,7 +35,7 @@ OSV_ECOSYSTEMS = {"npm": "npm", "pypi": "PyPI", ("deb", "debian"): "Debian", ("d
 GHSA_SEVERITY = {"LOW": "low", "MODERATE": "medium", "MEDIUM": "medium", "HIGH": "high", "CRITICAL": "critical"}
 
 
-class VulnDbError(ValueError):
+class VulnDbError(UsageError, ValueError):
     """The database path is missing or unreadable (exit code 2)."""
 
 

@@ -131,7 +131,8 @@ def compare_semver(a: str, b: str) -> int:
 
 
 def compare_pep440(a: str, b: str) -> int:
-    from packaging.version import InvalidVersion as PackagingInvalid, Version
+    from packaging.version import InvalidVersion as PackagingInvalid
+    from packaging.version import Version
 
     try:
         va, vb = Version(a), Version(b)

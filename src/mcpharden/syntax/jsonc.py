@@ -10,7 +10,7 @@ import json
 import re
 from typing import Any
 
-from mcpharden.sources.yamlnodes import YamlError, load_documents
+from mcpharden.syntax.yamlnodes import YamlError, load_documents
 
 MAX_DEPTH = 100
 

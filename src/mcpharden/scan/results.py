@@ -1,4 +1,7 @@
-"""Baselines: adopt mcpharden without fixing everything on day one.
+"""What a scan gives back (TargetResult), and what is done with results before they are
+reported: a baseline, and --min-severity.
+
+Baselines: adopt mcpharden without fixing everything on day one.
 
 `--write-baseline FILE` records the findings of a scan by fingerprint (rule, file and
 message, without line numbers, so an edit that only moves a finding keeps it matched);
@@ -10,13 +13,44 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+from mcpharden.errors import UsageError
+from mcpharden.model.container import ClientServer
+from mcpharden.model.findings import Finding, Notice
+from mcpharden.scan.config import Config
+from mcpharden.scan.suppression import RepositorySuppression
 
 FORMAT = "mcpharden-baseline/1"
 
 
-class BaselineError(Exception):
+@dataclass(frozen=True)
+class TargetResult:
+    """Everything a scan found in one target, ready for the reports."""
+
+    target: str  # as the user named it
+    root: str  # the directory finding paths are relative to, as a posix path
+    config: Config
+    findings: tuple[Finding, ...]
+    notices: tuple[Notice, ...]
+    files_scanned: int
+    suppressed: int
+    scope: str = "repository"  # "repository" | "files" | "clients"
+    # MCP servers that client configurations start (the laptop audit lists them all).
+    servers: tuple[ClientServer, ...] = ()
+    # Built images audited (`mcpharden image`), for the SBOM.
+    images: tuple = ()
+    # The blast radius of what was scanned (mcpharden.verdicts.cards).
+    cards: tuple = ()
+    # Base-image families of the images the Dockerfiles ship (debian, distroless, ...).
+    base_families: tuple[str, ...] = ()
+    # What the repository's own suppressions hide: left out of `findings` when honoured, kept in
+    # them (and listed here) when not (ScanOptions.use_repository_config).
+    repository_suppressions: tuple[RepositorySuppression, ...] = ()
+
+
+class BaselineError(UsageError):
     """A baseline file that cannot be read or is not a baseline (exit code 2)."""
 
 
@@ -57,3 +91,24 @@ def apply_baseline(known: Counter[str], results) -> tuple:
         forgiven = len(result.findings) - len(kept)
         filtered.append(replace(result, findings=tuple(kept), suppressed=result.suppressed + forgiven))
     return tuple(filtered)
+
+
+def prepared(results: tuple, record: Path | None = None, known: Path | None = None, min_severity: str | None = None) -> tuple:
+    """The results as they are reported: recorded as the baseline (`--write-baseline`), without
+    the findings a baseline knows (`--baseline`) and those below `--min-severity`."""
+    if record:
+        write_baseline(record, results)
+    if known:
+        results = apply_baseline(read_baseline(known), results)
+    if min_severity:
+        results = _at_least(results, min_severity)
+    return results
+
+
+def _at_least(results, level: str):
+    from dataclasses import replace
+
+    from mcpharden.model.findings import Severity
+
+    threshold = Severity.parse(level)
+    return tuple(replace(result, findings=tuple(f for f in result.findings if f.severity >= threshold)) for result in results)

@@ -286,7 +286,7 @@ def _substitution_end(script: str, position: int, closing: str) -> int:
 
 
 def _with_bashlex(script: str) -> list[SimpleCommand]:
-    from mcpharden.sources.bashlex_tables import import_bashlex
+    from mcpharden.syntax.bashlex_tables import import_bashlex
 
     bashlex = import_bashlex()  # only when a script needs the full parser; tables from the cache
 

@@ -19,8 +19,16 @@ from collections.abc import Sequence
 from functools import lru_cache
 from urllib.parse import quote
 
-from mcpharden.knowledge.credentials import (CredentialOption, credential_options, is_credential_name, is_reference,
-                                             name_stems, shape_pattern, shape_prefixes, shape_searches)
+from mcpharden.knowledge.credentials import (
+    CredentialOption,
+    credential_options,
+    is_credential_name,
+    is_reference,
+    name_stems,
+    shape_pattern,
+    shape_prefixes,
+    shape_searches,
+)
 
 MASK = "***"
 _NAME = r"[A-Za-z_][A-Za-z0-9_.\-]*"
@@ -253,3 +261,9 @@ def escape_bytes(text: str) -> str:
 def uri_path(path: str) -> str:
     """A relative path as a URI reference: the file's real bytes, percent-encoded where needed."""
     return quote(path.encode("utf-8", "surrogateescape"), safe="/-._~!$&'()*+,;=:@")
+
+
+def for_terminal(text: str) -> str:
+    """A line the command line prints (an error, a progress line): credential values masked,
+    control characters escaped."""
+    return redact_text(escape_control(text))

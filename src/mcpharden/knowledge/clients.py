@@ -1,5 +1,6 @@
-"""Which files configure MCP clients or describe MCP servers (clients.toml), without
-loading the parsers: discovery needs only the names."""
+"""MCP clients (clients.toml): which files configure MCP clients or describe MCP servers,
+without loading the parsers (discovery needs only the names); the `docker run` words Docker's
+MCP gateway gives catalog servers; the images known servers are published as."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from mcpharden.globs import GlobSet
 from mcpharden.knowledge import load_table
+from mcpharden.util.globs import GlobSet
 
 MANIFEST_KINDS = ("MCP registry", "Docker MCP catalog")
 
@@ -24,6 +25,12 @@ class ClientFile:
 @cache
 def clients() -> list[dict[str, Any]]:
     return load_table("clients.toml")["clients"]
+
+
+@cache
+def gateway_run_arguments() -> tuple[str, ...]:
+    """The `docker run` words Docker's MCP gateway gives every catalog server."""
+    return tuple(load_table("clients.toml")["docker_catalog"]["gateway_run_arguments"])
 
 
 def client_for(relative: str) -> ClientFile | None:

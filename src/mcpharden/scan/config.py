@@ -23,9 +23,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Mapping
 
-from mcpharden.globs import GlobIndex, is_plain
+from mcpharden.errors import UsageError
 from mcpharden.knowledge.base_images import ImageEntry, entry_from_table, families
 from mcpharden.model.findings import Severity, fail_threshold
+from mcpharden.util.globs import GlobIndex, is_plain
 
 if TYPE_CHECKING:
     from mcpharden.sources.discovery import RepoReader
@@ -34,7 +35,7 @@ CONFIG_FILE = ".mcpharden.toml"
 _KEYS = {"select", "ignore", "exclude", "fail-on", "target", "severity", "base-images", "per-file-ignores"}
 
 
-class ConfigError(ValueError):
+class ConfigError(UsageError, ValueError):
     """The configuration is invalid; the CLI exits with code 2."""
 
 

@@ -70,7 +70,7 @@ _noticed: list[str] = []
 
 def _notice_once(error: UnsafeCacheError) -> None:
     if not _noticed:
-        from mcpharden.reports.safety import escape_control  # only here: a refusal is rare
+        from mcpharden.safety import escape_control  # only here: a refusal is rare
 
         _noticed.append(str(error))
         print(escape_control(f"mcpharden: notice: {error}; running without the cache"), file=sys.stderr)

@@ -22,12 +22,13 @@ from types import MappingProxyType
 from mcpharden import __version__
 from mcpharden.knowledge.image_contents import Secret
 from mcpharden.model.image import ImageFile, ImageModel, Package
-from mcpharden.usercache import optional_cache_folder, read_entry, write_entry
+from mcpharden.util.usercache import optional_cache_folder, read_entry, write_entry
 
 
 def cached_registry_images(reference: str, platform: str | None) -> list[ImageModel]:
-    from mcpharden.sources.image import ImageError, read_registry_images
-    from mcpharden.sources.registry import RegistryError, Repository
+    from mcpharden.image import ImageError
+    from mcpharden.image.read import read_registry_images
+    from mcpharden.image.registry import RegistryError, Repository
 
     try:
         digest = Repository(reference).digest()
@@ -97,7 +98,7 @@ def _entry(image: ImageModel) -> dict:
 def _env_value(name: str, value: str, flagged: set[str]) -> str:
     """A value under a credential name is not kept; any other passes the reports' gate."""
     from mcpharden.knowledge.credentials import is_credential_name
-    from mcpharden.reports.safety import MASK, redact_text
+    from mcpharden.safety import MASK, redact_text
 
     return MASK if name in flagged or is_credential_name(name) else redact_text(value)
 

@@ -15,7 +15,7 @@ import sys
 from importlib.util import find_spec
 from pathlib import Path
 
-from mcpharden.usercache import optional_cache_folder, read_entry, write_entry
+from mcpharden.util.usercache import optional_cache_folder, read_entry, write_entry
 
 
 def import_bashlex():

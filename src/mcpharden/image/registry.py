@@ -3,7 +3,7 @@
 Registries that want a token (Docker Hub, GHCR, gcr.io, cgr.dev, quay.io, ...) answer 401 with
 a `WWW-Authenticate: Bearer realm=...,service=...,scope=...` challenge; an anonymous token from
 the realm opens public repositories, and is kept for the client's next requests to that
-registry, and sent to it only (sources.http: never to a CDN a blob GET is redirected to).
+registry, and sent to it only (util.http: never to a CDN a blob GET is redirected to).
 Registries on localhost are spoken to over plain HTTP, as Docker does; every other one over
 HTTPS. Every blob is checked against its digest and its descriptor's size as it arrives; one
 client is one operation, with one overall deadline.
@@ -20,8 +20,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from mcpharden.model.images import parse_image_name
-from mcpharden.sources import http
+from mcpharden.errors import UsageError
+from mcpharden.model.references import parse_image_name
+from mcpharden.util import http
 
 # Index (multi-platform) first: it is what `image@digest` should pin.
 MANIFEST_TYPES = (
@@ -43,7 +44,7 @@ _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 _LOOPBACK = ("localhost", "127.0.0.1", "::1", "[::1]")
 
 
-class RegistryError(Exception):
+class RegistryError(UsageError):
     """The registry could not be asked, or did not answer as the API says."""
 
 
@@ -57,7 +58,7 @@ def registry_endpoint(registry: str) -> str:
 
 class Repository:
     """One repository of one registry (`ghcr.io/github/github-mcp-server`), for one operation: a
-    digest lookup or a pull (`seconds`: its overall deadline, see sources.http)."""
+    digest lookup or a pull (`seconds`: its overall deadline, see util.http)."""
 
     def __init__(self, reference: str, seconds: float = http.LOOKUP_SECONDS) -> None:
         name = parse_image_name(reference)

@@ -1,0 +1,90 @@
+"""Judging a target's files: its project built, the rules run on it (a rule that fails costs only
+its own findings), severities overridden by the configuration, what the repository's own
+suppressions hide taken out (or listed, in an outside audit), and the server cards drawn."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mcpharden.model.findings import Finding, Notice
+from mcpharden.model.project import Project
+from mcpharden.rules.base import Rule
+from mcpharden.scan.config import Config
+from mcpharden.scan.project import _build_project
+from mcpharden.scan.results import TargetResult
+from mcpharden.scan.suppression import RepositorySuppression, _claimed_by, _hidden_by
+from mcpharden.sources.discovery import RepoReader
+
+if TYPE_CHECKING:
+    from mcpharden.scan.targets import ScanOptions
+
+
+def _judge(target: str, root: Path, artifacts, reader: RepoReader, notices: list[Notice], config: Config,
+           rules: list[Rule], options: ScanOptions, scope: str, claimed: Config | None = None) -> TargetResult:
+    """`config` is what the findings are judged by; `claimed` what the repository says of them
+    (its own configuration, when that is not honoured: see ScanOptions.use_repository_config)."""
+    project = _build_project(artifacts, reader, options.target_stage or config.target, config, scope)
+    if options.images:
+        from mcpharden.scan.images import _with_images  # images imports this module
+
+        project = _with_images(project, options, notices)
+    findings: list[Finding] = []
+    for rule in rules:
+        findings.extend(_run_rule(rule, project, notices))
+    findings = [_with_severity(f, config) for f in findings]
+    if options.use_repository_config:
+        suppressions = [RepositorySuppression(f, by) for f in findings if (by := _hidden_by(f, config, reader))]
+        hidden = {id(suppression.finding) for suppression in suppressions}
+        kept = [f for f in findings if id(f) not in hidden]
+    else:  # an outside audit: every finding counts; what the repository would hide is listed
+        said = claimed or Config()
+        suppressions = [RepositorySuppression(f, by) for f in findings if (by := _claimed_by(f, said, reader))]
+        kept = findings
+    return TargetResult(
+        target=target,
+        root=root.as_posix(),
+        config=config,
+        findings=tuple(sorted(kept, key=Finding.sort_key)),
+        notices=tuple(notices + reader.notices),
+        # YAML files and scripts count when they held something to judge (a manifest, a run line).
+        files_scanned=_files_judged(artifacts, project),
+        suppressed=len(findings) - len(kept),
+        scope=scope,
+        servers=project.client_servers,
+        cards=_cards(project, kept, Path(target).resolve().name or target),
+        base_families=tuple(build.final.profile.family for build in project.builds),
+        repository_suppressions=tuple(sorted(suppressions, key=lambda s: Finding.sort_key(s.finding))),
+    )
+
+
+def _cards(project: Project, findings, name: str) -> tuple:
+    from mcpharden.verdicts.cards import cards_for
+
+    try:
+        return cards_for(project, findings, name)
+    except Exception:  # a card is a view of the findings: it must never cost the findings
+        return ()
+
+
+def _files_judged(artifacts, project: Project) -> int:
+    """Files the rules judged: every Dockerfile, compose file, CI definition and client
+    configuration that was read and parsed, and the YAML files and scripts that held a
+    container (a manifest, a run line). A file that could not be read or parsed judges nothing."""
+    kinds = {artifact.path: artifact.kind for artifact in artifacts if artifact.path in project.parsed_files}
+    always = sum(1 for kind in kinds.values() if kind not in ("source", "yaml", "runlines"))
+    return always + len({spec.path for spec in project.containers if kinds.get(spec.path) in ("yaml", "runlines")})
+
+
+def _run_rule(rule: Rule, project: Project, notices: list[Notice]) -> list[Finding]:
+    try:
+        return list(rule.check(project))
+    except Exception as error:  # a rule bug must not lose the other rules' findings
+        notices.append(Notice(".", f"rule {rule.id} failed: {type(error).__name__}: {error}"))
+        return []
+
+
+def _with_severity(finding: Finding, config: Config) -> Finding:
+    override = config.severity.get(finding.rule_id)
+    return replace(finding, severity=override) if override is not None else finding

@@ -1,0 +1,151 @@
+"""A target's files read into its models: each artifact goes to the reader of its kind (the
+READERS table), and what every reader found becomes one Project for the rules. A file that
+does not parse, or takes longer than its budget, becomes a notice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from mcpharden.knowledge.clients import ClientFile
+from mcpharden.model.build import BuildModel
+from mcpharden.model.container import ClientServer, ContainerSpec
+from mcpharden.model.findings import Notice
+from mcpharden.model.pipeline import Pipeline
+from mcpharden.model.project import Project
+from mcpharden.model.server import TransportEvidence
+from mcpharden.scan.config import Config
+from mcpharden.sources.discovery import MAX_CONFIG_BYTES, MAX_SOURCE_BYTES, Artifact, RepoReader
+
+
+class _ProjectBuilder:
+    """Parses each artifact into its model; a file that does not parse becomes a notice."""
+
+    def __init__(self, reader: RepoReader, stage: str | None, config: Config) -> None:
+        self.reader = reader
+        self.stage = stage
+        self.config = config
+        self.builds: list[BuildModel] = []
+        self.pipelines: list[Pipeline] = []
+        self.containers: list[ContainerSpec] = []
+        self.client_servers: list[ClientServer] = []
+        self.build_arguments: list = []
+        self.evidence: list[TransportEvidence] = []
+        self.compose_seen: set[str] = set()
+        self.parsed: set[str] = set()
+        self.context_files: list[str] = []  # files a build context must not send (read when a COPY reaches them)
+        # Kubernetes ServiceAccounts and role bindings of every manifest, joined to the pods at the end.
+        self.service_accounts: list = []
+        self.role_bindings: list = []
+
+    def add(self, artifact: Artifact) -> None:
+        from mcpharden.sources.dockerfile import DockerfileError
+        from mcpharden.sources.kubernetes import HelmTemplate
+        from mcpharden.syntax.yamlnodes import YamlError
+        from mcpharden.util.budget import FILE_SECONDS, BudgetExceeded, time_budget
+
+        if artifact.kind == "context":
+            self.context_files.append(artifact.path)
+            return
+        quiet = artifact.kind in ("source", "yaml", "runlines")  # not every such file is ours to read
+        text = self.reader.read(artifact.path, limit=MAX_SOURCE_BYTES if artifact.kind == "source" else MAX_CONFIG_BYTES, quiet=quiet)
+        if text is None:
+            return
+        try:
+            with time_budget(FILE_SECONDS):
+                READERS[artifact.kind](self, artifact, text)
+            self.parsed.add(artifact.path)
+        except (DockerfileError, YamlError, HelmTemplate, BudgetExceeded) as error:
+            self.reader.notices.append(Notice(artifact.path, f"not scanned: {error}", getattr(error, "line", None)))
+        except (RecursionError, MemoryError) as error:  # nesting or size beyond what a parser bears
+            self.reader.notices.append(Notice(artifact.path, f"not scanned: too deeply nested or too large ({type(error).__name__})"))
+
+    def _dockerfile(self, artifact: Artifact, text: str) -> None:
+        from mcpharden.sources.dockerfile import parse_dockerfile
+        from mcpharden.sources.manifests import manifests_for
+        from mcpharden.sources.packages import BuildContextFiles
+
+        manifests = manifests_for(artifact.path, self.reader.read)
+        context = BuildContextFiles(artifact.path, self.reader.read)
+        self.builds.append(parse_dockerfile(text, artifact.path, self.stage, self.config.base_images, manifests, context))
+
+    def _ci(self, artifact: Artifact, text: str) -> None:
+        from mcpharden.sources.ci import parse_pipeline
+
+        self.pipelines.append(parse_pipeline(artifact.path, artifact.system, text, self.reader.read))
+
+    def _compose(self, artifact: Artifact, text: str) -> None:
+        from mcpharden.sources.compose import parse_compose
+
+        if artifact.path not in self.compose_seen:  # already read through another file's `include`
+            self.containers.extend(parse_compose(artifact.path, text, self.reader.read, self.compose_seen, self.reader.notices))
+
+    def _client(self, artifact: Artifact, text: str) -> None:
+        from mcpharden.knowledge.clients import client_for
+        from mcpharden.sources.clients import parse_client_file
+
+        client = client_for(artifact.path) or ClientFile(artifact.system, False)
+        specs, servers = parse_client_file(artifact.path, text, client)
+        self.containers.extend(specs)
+        self.client_servers.extend(servers)
+
+    def _runlines(self, artifact: Artifact, text: str) -> None:
+        from mcpharden.sources.runlines import build_arguments_in_file, specs_in_file
+
+        self.containers.extend(specs_in_file(artifact.path, text))
+        self.build_arguments.extend(build_arguments_in_file(artifact.path, text))
+
+    def _yaml(self, artifact: Artifact, text: str) -> None:
+        from mcpharden.sources.kubernetes import looks_like_manifest, read_manifests
+
+        if looks_like_manifest(text):
+            manifests = read_manifests(artifact.path, text)
+            self.containers.extend(manifests.specs)
+            self.service_accounts.extend(manifests.accounts)
+            self.role_bindings.extend(manifests.bindings)
+
+    def _source(self, artifact: Artifact, text: str) -> None:
+        from mcpharden.sources.transport import scan_source
+
+        self.evidence.extend(scan_source(artifact.path, text))
+
+    def project(self, scope: str) -> Project:
+        from mcpharden.sources.kubernetes import join_accounts
+        from mcpharden.sources.transport import server_facts
+
+        containers = tuple(join_accounts(self.containers, self.service_accounts, self.role_bindings))
+        builds = tuple(self.builds)
+        if scope == "repository":  # the build contexts are folders of a scanned directory
+            from mcpharden.sources.buildcontext import with_contexts
+
+            builds = with_contexts(builds, containers, self.pipelines, self.context_files, self.reader.read, self.reader.notices)
+        servers = {build.path: server_facts(build, tuple(self.evidence), containers) for build in builds}
+        return Project(
+            scope=scope,
+            builds=builds,
+            pipelines=tuple(self.pipelines),
+            servers=servers,
+            containers=containers,
+            build_arguments=tuple(self.build_arguments) + tuple(a for p in self.pipelines for a in p.build_arguments),
+            client_servers=tuple(self.client_servers),
+            parsed_files=frozenset(self.parsed),
+        )
+
+
+# The reader of each artifact kind (sources.discovery classifies the files): a new file kind
+# is a reader in sources/ and a row here.
+READERS: dict[str, Callable[[_ProjectBuilder, Artifact, str], None]] = {
+    "dockerfile": _ProjectBuilder._dockerfile,
+    "ci": _ProjectBuilder._ci,
+    "compose": _ProjectBuilder._compose,
+    "client": _ProjectBuilder._client,
+    "runlines": _ProjectBuilder._runlines,
+    "yaml": _ProjectBuilder._yaml,
+    "source": _ProjectBuilder._source,
+}
+
+
+def _build_project(artifacts, reader: RepoReader, stage: str | None, config: Config, scope: str) -> Project:
+    builder = _ProjectBuilder(reader, stage, config)
+    for artifact in artifacts:
+        builder.add(artifact)
+    return builder.project(scope)
