@@ -79,3 +79,29 @@ def test_fix_adds_runtime_default_to_the_container(tmp_path):
     assert "seccompProfile: {type: RuntimeDefault}" in text and text.count("securityContext:") == 1
     (tmp_path / "pod.yaml").write_text(text)
     assert not [f for f in scan_target(tmp_path, ScanOptions(select=(RULE,))).findings if f.rule_id == RULE]
+
+
+def test_the_card_says_the_server_runs_unconfined(tmp_path):
+    """A missing profile widens what a compromised server can ask of the kernel: the card says
+    so, at the line to change; a pod with RuntimeDefault has nothing to say."""
+    from conftest import write_tree
+    from mcpharden.scan import ScanOptions, scan_target
+
+    write_tree(tmp_path / "open", {"k8s/pod.yaml": pod()})
+    [card] = scan_target(tmp_path / "open", ScanOptions()).cards
+    assert card.unconfined == ("no seccompProfile (Kubernetes runs it Unconfined) at k8s/pod.yaml:7",)
+    assert "no seccomp or AppArmor confinement" in card.headline
+    write_tree(tmp_path / "confined", {"k8s/pod.yaml": pod(pod_spec="  securityContext:\n    seccompProfile: {type: RuntimeDefault}\n")})
+    [card] = scan_target(tmp_path / "confined", ScanOptions()).cards
+    assert card.unconfined == ()
+
+
+def test_a_profile_turned_off_in_compose_is_on_the_card(tmp_path):
+    from conftest import write_tree
+    from mcpharden.scan import ScanOptions, scan_target
+
+    write_tree(tmp_path, {"compose.yaml": "services:\n  mcp:\n    image: ghcr.io/example/mcp:1\n    security_opt:\n"
+                                          "      - seccomp=unconfined\n"})
+    [card] = scan_target(tmp_path, ScanOptions()).cards
+    [entry] = card.unconfined
+    assert entry.startswith("seccomp turned off at compose.yaml:"), entry

@@ -404,6 +404,7 @@ def _card_html(card: dict) -> str:
          or "nothing found"),
         ("downloaded at every start", fetched),
         ("Kubernetes API tokens", listed(card.get("service_account_tokens")) or "none"),
+        ("kernel confinement off", listed(card.get("unconfined")) or "none found"),
     ]
     return '<table class="card">' + "".join(f"<tr><td>{_h(k)}</td><td>{_h(_text(v))}</td></tr>" for k, v in rows) + "</table>"
 

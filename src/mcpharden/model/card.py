@@ -83,6 +83,9 @@ class ServerCard:
     # Kubernetes API tokens mounted into the server's pods: the service account, and the roles
     # bound to it in the scanned manifests ("mcp-sa (ClusterRole view)", "default (no role bound)").
     service_account_tokens: tuple[str, ...] = ()
+    # Kernel confinement the run configuration turns off or never sets (security-profile-disabled,
+    # seccomp-profile-not-set): the server's code meets every system call the kernel offers.
+    unconfined: tuple[str, ...] = ()
 
     def document(self) -> dict:
         return asdict(self)
@@ -109,4 +112,6 @@ class ServerCard:
             worst.append("code downloaded at every start")
         if self.service_account_tokens:
             worst.append("a Kubernetes API token")
+        if self.unconfined:
+            worst.append("no seccomp or AppArmor confinement")
         return "holds " + ", ".join(worst) if worst else "holds nothing beyond its own container"

@@ -80,6 +80,7 @@ def card_lines(card) -> list[str]:
         f"  at each start  {'downloads ' + '; '.join(fetched) if fetched else 'downloads nothing'}",
         *([f"  API tokens     {listed(card.service_account_tokens)} (Kubernetes service accounts)"]
           if card.service_account_tokens else []),
+        *([f"  confinement    {listed(card.unconfined)}"] if card.unconfined else []),
         f"  egress         {card.egress}",
         "",
     ]

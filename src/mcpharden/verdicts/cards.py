@@ -16,6 +16,11 @@ from mcpharden.model.project import Project
 
 # The rules whose findings are ways in that need no secret, and what the card calls them.
 OPEN_ENTRY_RULES = {"mcp-transport-unprotected": "MCP endpoint", "default-credentials-exposed": "default login"}
+# The rules whose findings leave the kernel unconfined, and what the card says of each.
+UNCONFINED_RULES = {
+    "security-profile-disabled": lambda details: f"{details.get('profile', 'a security profile')} turned off",
+    "seccomp-profile-not-set": lambda details: "no seccompProfile (Kubernetes runs it Unconfined)",
+}
 # Tools an attacker uses to fetch a second stage, as OS package names and image paths.
 DOWNLOAD_TOOLS = ("curl", "wget", "nc", "netcat", "netcat-openbsd", "socat", "git")
 NAMESPACES = (("host_network", "network"), ("host_pid", "pid"), ("host_ipc", "ipc"), ("host_userns", "user"),
@@ -73,6 +78,8 @@ def _card(name: str, project: Project, specs: tuple[ContainerSpec, ...], finding
                            for f in mine if f.rule_id in OPEN_ENTRY_RULES),
         fetched_at_start=_fetched(project, specs, builds),
         service_account_tokens=_tokens(specs),
+        unconfined=tuple(sorted({f"{UNCONFINED_RULES[f.rule_id](dict(f.details))} at {f.path}:{f.line}"
+                                 for f in mine if f.rule_id in UNCONFINED_RULES})),
         sources=tuple(sorted({b.path for b in project.builds} | {s.path for s in specs} | {i.source_path for i in project.images}))
         if builds else tuple(sorted({s.path for s in specs})),
         world_writable_paths=_detail_items(mine, "world-writable-path", "paths"),
