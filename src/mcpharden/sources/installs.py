@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 
@@ -23,7 +23,7 @@ _VALUE_OPTIONS = frozenset({
     "--prefix", "--cwd", "-C", "--dir", "--registry", "--cache", "--userconfig", "--loglevel",
     "--workspace", "-w", "--filter", "-F", "--python", "--project", "--directory",
 })
-_PIP_VALUE_OPTIONS = frozenset({
+PIP_VALUE_OPTIONS = frozenset({
     "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "-t", "--target", "--prefix",
     "--root", "-c", "--constraint", "--python", "--cache-dir", "--trusted-host", "--platform",
     "--python-version", "--implementation", "--abi", "--only-binary", "--no-binary", "--src",
@@ -239,7 +239,7 @@ def dev_target_words(argv: tuple[str, ...]) -> tuple[list[tuple[str, ...]], list
     dropped = {index for sequence in drop for index in _positions(words, sequence)}
     remaining = [w for i, w in enumerate(words) if i not in dropped]
     if not any(option in ("", "-e", "--editable", "-r", "--requirement") and value
-               for option, value in _pip_arguments(tuple(remaining[2:]))):
+               for option, value in pip_arguments(tuple(remaining[2:]))):
         return [], [], "it installs only development requirements: install them in a build stage, or not at all"
     return drop, rewrite, None
 
@@ -253,7 +253,7 @@ def _positions(words: list[str], sequence: tuple[str, ...]) -> list[int]:
 
 def _judge_pip_targets(args: tuple[str, ...]) -> tuple[bool, str]:
     """pip/uv pip: dev when a requirements file, extra, group or package name says so."""
-    for option, value in _pip_arguments(args):
+    for option, value in pip_arguments(args):
         if option in ("-r", "--requirement") and _is_dev_path(value):
             return True, f"installs the dev requirements file `{value}`"
         if option in ("--extra", "--group") and value.lower() in DEV_WORDS:
@@ -269,8 +269,9 @@ def _judge_pip_targets(args: tuple[str, ...]) -> tuple[bool, str]:
     return False, "installs production requirements"
 
 
-def _pip_arguments(args: tuple[str, ...]):
-    """(option, value) pairs of a pip command line; positionals come as ("", value)."""
+def pip_arguments(args: Iterable[str], value_options: frozenset[str] = PIP_VALUE_OPTIONS):
+    """(option, value) pairs of a pip command line; positionals come as ("", value).
+    `value_options`: the options that take the next word as their value."""
     words = iter(args)
     for word in words:
         if word.startswith("-r") and len(word) > 2 and not word.startswith("-r="):
@@ -278,7 +279,7 @@ def _pip_arguments(args: tuple[str, ...]):
         elif "=" in word and word.startswith("--"):
             option, value = word.split("=", 1)
             yield option, value
-        elif word in ("-r", "--requirement", "-e", "--editable") or word in _PIP_VALUE_OPTIONS:
+        elif word in ("-r", "--requirement", "-e", "--editable") or word in value_options:
             yield word, next(words, "")
         elif word.startswith("-"):
             yield word, ""

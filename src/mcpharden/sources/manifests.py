@@ -70,12 +70,18 @@ def _folders_up(folder: str):
         folder = posixpath.dirname(folder)
 
 
-def _package_json(path: str, text: str) -> ManifestVerdict | None:
+def json_object(text: str) -> dict | None:
+    """A JSON document that is an object (package.json), or None for anything else."""
     try:
         document = json.loads(text)
     except ValueError:
         return None
-    if not isinstance(document, dict):
+    return document if isinstance(document, dict) else None
+
+
+def _package_json(path: str, text: str) -> ManifestVerdict | None:
+    document = json_object(text)
+    if document is None:
         return None
     dev = document.get("devDependencies")
     if isinstance(dev, dict) and dev:

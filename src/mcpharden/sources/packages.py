@@ -25,14 +25,14 @@ from fnmatch import fnmatchcase
 from mcpharden.knowledge.installers import InstallerSpec
 from mcpharden.knowledge.packages import PackageTool, moving_names, runners, tool_installers
 from mcpharden.model.packages import PackageFetch, PackageInstall, PackageRef
-from mcpharden.sources.installs import _PIP_VALUE_OPTIONS, build_knowledge, installer_of, normalize_argv
 from mcpharden.sources.installs import _VALUE_OPTIONS as INSTALLER_VALUE_OPTIONS
+from mcpharden.sources.installs import PIP_VALUE_OPTIONS, build_knowledge, installer_of, normalize_argv, pip_arguments
 from mcpharden.syntax.shell import split_commands
 
 LineOf = Callable[[int], int]
 
 # pip's options that take a value, and uv pip's own.
-_PIP_OPTIONS_WITH_VALUE = _PIP_VALUE_OPTIONS | frozenset({
+_PIP_OPTIONS_WITH_VALUE = PIP_VALUE_OPTIONS | frozenset({
     "-b", "--build-constraints", "--build-constraint", "--overrides", "--override", "--exclude-newer", "--resolution",
     "--prerelease", "--index-strategy", "--keyring-provider", "--link-mode", "--upgrade-package", "-P",
     "--reinstall-package", "--refresh-package", "--no-build-package", "--no-binary-package", "--only-binary-package",
@@ -450,7 +450,7 @@ def _named_packages(spec: InstallerSpec, args: tuple[str, ...]) -> list[PackageR
     if spec.judged_by_targets:  # pip, uv pip
         if any(word in ("--no-index", "--offline") for word in args):
             return []  # local wheels only
-        pairs = list(_pip_pairs(args))
+        pairs = list(pip_arguments(args, _PIP_OPTIONS_WITH_VALUE))
         if any(option in _GOVERNING_OPTIONS for option, _ in pairs):
             return []  # a requirements, constraints or overrides file governs the versions
         refs = []
@@ -461,22 +461,6 @@ def _named_packages(spec: InstallerSpec, args: tuple[str, ...]) -> list[PackageR
                     refs.append(ref)
         return refs
     return []
-
-
-def _pip_pairs(args: Iterable[str]):
-    words = iter(args)
-    for word in words:
-        if word.startswith("-r") and len(word) > 2 and not word.startswith("-r="):
-            yield "-r", word[2:]
-        elif "=" in word and word.startswith("--"):
-            option, value = word.split("=", 1)
-            yield option, value
-        elif word in ("-r", "--requirement", "-e", "--editable") or word in _PIP_OPTIONS_WITH_VALUE:
-            yield word, next(words, "")
-        elif word.startswith("-"):
-            yield word, ""
-        else:
-            yield "", word
 
 
 # Start: fetches ---------------------------------------------------------------------------------------
@@ -637,7 +621,7 @@ _LOCKED_FLAGS = frozenset({"--frozen-lockfile", "--immutable", "--locked", "--fr
 def _project_install(spec: InstallerSpec, argv: tuple[str, ...]) -> tuple[str, str]:
     """(pin, what) of an install of the project's own dependencies at start."""
     words = normalize_argv(argv)
-    requirement = next((value for option, value in _pip_pairs(words[2:]) if option in ("-r", "--requirement")), None) \
+    requirement = next((value for option, value in pip_arguments(words[2:], _PIP_OPTIONS_WITH_VALUE) if option in ("-r", "--requirement")), None) \
         if spec.judged_by_targets else None
     if any(word in _LOCKED_FLAGS or word.startswith("--require-hashes") for word in argv):
         return "lock", f"the dependencies locked in {requirement or 'the lock file'}"
@@ -683,13 +667,10 @@ class BuildContextFiles:
 
 def node_manifest_names(text: str) -> tuple[frozenset[str], frozenset[str], frozenset[str], bool] | None:
     """(dependencies, devDependencies, own name and bins, has workspaces) of a package.json, or None."""
-    import json
+    from mcpharden.sources.manifests import json_object
 
-    try:
-        document = json.loads(text)
-    except ValueError:
-        return None
-    if not isinstance(document, dict):
+    document = json_object(text)
+    if document is None:
         return None
 
     def names(*keys: str) -> frozenset[str]:
