@@ -369,13 +369,15 @@ def test_scan_markdown_keeps_hostile_paths_and_messages_inert(tmp_path):
     assert result.returncode == 0, result.stderr
     text = result.stdout
     assert_inert_markdown_table(text, pipes={6})
-    assert "privileged" in text and "&lt;script&gt;" in text and "\\x1b]8;;" in text
+    assert "privileged" in text and "&lt;script&gt;" in text
+    # Terminal sequences are stripped whole: the OSC link and its URL, the colour code.
+    assert "link" in text and "evil" not in text and "[31m" not in text and "]8;;" not in text
     assert "\\[a\\](http://e)" in text  # no link the message did not mean
     rows = [line for line in text.splitlines() if line.startswith("| 🔴")]
     assert rows and all(line.count(" | ") >= 4 for line in rows)
 
 
-def test_github_commands_escape_like_the_toolkit_and_drop_control_characters(tmp_path):
+def test_github_commands_escape_like_the_toolkit_and_strip_control_characters(tmp_path):
     repo = write_tree(tmp_path / "repo", HOSTILE)
     out = run_cli("scan", str(repo), "--format", "github", "--fail-on", "never").stdout
     assert "\x1b" not in out and "\x07" not in out and "\r" not in out
@@ -384,7 +386,8 @@ def test_github_commands_escape_like_the_toolkit_and_drop_control_characters(tmp
     assert "red%0DCR%0ALF" in out and "red%0DCR%0Anext" in out  # CR and LF as GitHub's toolkit writes them
     properties = [line.split("::")[1] for line in out.splitlines() if line.startswith("::")]
     assert all(re.fullmatch(r"(error|warning|notice) file=[^,:]*(,line=\d+)?,title=[^,:]*", p) for p in properties), properties
-    assert "\\x1b]8;;https%3Aevil\\x07link" in out  # in a property: `:` escaped, ESC and BEL shown
+    # Terminal sequences are stripped whole (the OSC link with its URL, the colour code), the text kept.
+    assert "link" in out and "evil" not in out and "[31m" not in out and "]8;;" not in out
 
 
 def test_batch_report_keeps_hostile_names_and_messages_inert(tmp_path):

@@ -247,6 +247,21 @@ def escape_control(text: str) -> str:
     return _CONTROL.sub(_escape_character, text)
 
 
+# What a terminal or a renderer acts on: OSC sequences (`ESC ] 8 ;; url BEL` makes a link), CSI
+# sequences (colours, cursor moves), in their 7-bit and 8-bit forms.
+_TERMINAL_SEQUENCE = re.compile("\x1b\\][^\x07\x1b]*(?:\x07|\x1b\\\\)?|\x9d[^\x07\x1b]*(?:\x07|\x1b\\\\)?"
+                                "|\x1b\\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]")
+# Control and bidirectional-override characters, but line breaks and tabs (shown as escapes).
+_STRIPPED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_control(text: str) -> str:
+    """For what is rendered rather than read raw (Markdown, GitHub workflow commands): terminal
+    sequences and control characters removed whole, so none acts and no `\\x1b]8;;url` litters
+    a comment; line breaks and bytes that are not UTF-8 still shown as escapes."""
+    return escape_control(_STRIPPED.sub("", _TERMINAL_SEQUENCE.sub("", text)))
+
+
 def shown_line(text: str) -> str:
     """A line for a person (a terminal, a tool answer): control characters escaped, then credential
     values masked."""

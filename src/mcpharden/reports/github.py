@@ -7,7 +7,7 @@ import posixpath
 
 from mcpharden.model.findings import Severity
 from mcpharden.reports import Report
-from mcpharden.safety import escape_control
+from mcpharden.safety import strip_control
 
 LEVEL = {Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "notice", Severity.INFO: "notice"}
 
@@ -28,9 +28,10 @@ def render(report: Report) -> str:
 
 def _data(text: str) -> str:
     """A command's message, escaped as GitHub's toolkit escapes it (`%`, CR and LF would end or
-    forge the command); then every other control character is shown as an escape: the log is a
-    terminal to whoever reads it, and an ESC or an OSC sequence (`ESC ] 8 ;; url BEL`) acts in it."""
-    return escape_control(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
+    forge the command); then terminal sequences and every other control character are removed:
+    the log is a terminal to whoever reads it, and an ESC or an OSC sequence (`ESC ] 8 ;; url BEL`)
+    acts in it."""
+    return strip_control(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _property(text: str) -> str:

@@ -13,7 +13,7 @@ import re
 from mcpharden.reports import Report
 from mcpharden.reports.entries import entries
 from mcpharden.rules.pages import page_url
-from mcpharden.safety import escape_control
+from mcpharden.safety import strip_control
 
 _ICONS = {"high": "🔴", "medium": "🟠", "low": "🟡", "info": "🔵"}
 
@@ -50,14 +50,14 @@ _UNDERSCORES = re.compile(r"_+")
 def text(value: object) -> str:
     """Prose that may hold `code spans` (a finding's message): the spans stay code, the rest is
     shown as written."""
-    written = escape_control(str(value))
+    written = strip_control(str(value))
     return "".join(code(part) if is_code else _prose(part) for is_code, part in _code_spans(written))
 
 
 def code(value: object) -> str:
     """Inline code whatever it holds: its fence is longer than any backtick run inside, so no
     backtick in a file name closes it early; inside, only the table's `|` needs escaping."""
-    inside = escape_control(str(value)).replace("|", "\\|")
+    inside = strip_control(str(value)).replace("|", "\\|")
     fence = "`" * (max((len(run) for run in _TICKS.findall(inside)), default=0) + 1)
     padded = f" {inside} " if inside[:1] in ("`", " ") or inside[-1:] in ("`", " ") else inside
     return f"{fence}{padded}{fence}"
