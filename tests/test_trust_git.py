@@ -535,3 +535,19 @@ def test_a_batch_on_a_tls_dask_cluster(tmp_path):
     assert result.returncode == 0, result.stderr
     assert statuses(db) == {"a": "done", "b": "done"}
     assert rows(db, "SELECT executor FROM runs") == [(address,)]
+
+
+def test_the_batch_worker_imports_nothing_from_the_folder_it_runs_in(tmp_path, monkeypatch):
+    """`python -c` puts the current folder first on sys.path: a scanned repository holding
+    `select.py` would run in the worker. `-P` leaves it off."""
+    from mcpharden.batch import runners
+
+    started = []
+    monkeypatch.setattr(runners.subprocess, "Popen", lambda command, **settings: started.append(command) or _NoProcess())
+    runners._Worker()
+    assert started and started[0][1:3] == ["-P", "-c"], started
+
+
+class _NoProcess:
+    stdin = stdout = None
+    pid = 0

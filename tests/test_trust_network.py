@@ -527,3 +527,16 @@ def test_db_update_never_writes_through_a_symlink(serve, tmp_path, linked):
     assert [p.name for p in precious.iterdir()] == ["keep.txt"]
     assert (precious / "keep.txt").read_text() == "the user's own file\n"
     assert not osv.requests
+
+
+def test_a_url_python_cannot_split_is_a_clear_error_not_a_traceback():
+    """A hostile registry's Location or token realm such as `https://[x/` made urlsplit raise
+    ValueError, which no caller catches: it is an HttpError like any refused URL."""
+    from mcpharden.util import http
+
+    for call in (lambda: http.check_url("https://[x/token"),
+                 lambda: http.redirect_target("https://registry.example/v2/", "https://[x/blob"),
+                 lambda: http.origin("https://[x/")):
+        with pytest.raises(http.HttpError):
+            call()
+    assert http.shown("https://user:pw@[x/path?q=1") == "[x/path"

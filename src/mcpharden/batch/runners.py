@@ -214,7 +214,7 @@ class _Worker:
         package = Path(__file__).resolve().parents[2]
         if package.name not in ("site-packages", "dist-packages"):  # a source tree: the same mcpharden as this process
             env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(package), os.environ.get("PYTHONPATH"))))
-        self.process = subprocess.Popen([sys.executable, "-c", "from mcpharden.batch.runners import worker_main; worker_main()"],
+        self.process = subprocess.Popen([sys.executable, "-P", "-c", "from mcpharden.batch.runners import worker_main; worker_main()"],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, start_new_session=True)
         self.usable = True
         self.deadline_passed = False

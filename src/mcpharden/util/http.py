@@ -101,9 +101,18 @@ class Credential:
     value: str = field(repr=False)
 
 
+def _split(url: str) -> urllib.parse.SplitResult:
+    """urlsplit, with a URL it cannot split (`https://[x/`, from a hostile Location or realm) as
+    an HttpError, never a ValueError no caller expects."""
+    try:
+        return urllib.parse.urlsplit(url)
+    except ValueError:
+        raise HttpError(f"{url[:80]!r}: not a valid URL") from None
+
+
 def origin(url: str) -> tuple[str, str, int]:
     """(scheme, host, port) of a URL the policy accepted."""
-    parts = urllib.parse.urlsplit(url)
+    parts = _split(url)
     try:
         port = parts.port
     except ValueError:
@@ -113,7 +122,10 @@ def origin(url: str) -> tuple[str, str, int]:
 
 def shown(url: str) -> str:
     """How messages name a URL: scheme, host, port and path; never userinfo or a query."""
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:  # not a URL: its text up to the first `@`, `?` or `#`, cut short
+        return url.split("@")[-1].split("?")[0].split("#")[0][:80]
     host = parts.netloc.rpartition("@")[2]
     text = f"{parts.scheme}://{host}{parts.path}" if parts.scheme else parts.path
     return text if len(text) <= 200 else text[:199] + "…"
@@ -123,7 +135,7 @@ def check_url(url: str) -> None:
     """https anywhere, plain http only to this machine; plain ASCII, no credentials in it."""
     if len(url) > MAX_URL_CHARS or not url.isascii() or any(ord(c) <= 0x20 or c == "\x7f" for c in url):
         raise HttpError(f"{shown(url)}: not a plain URL (over-long, spaces, control or non-ASCII characters)")
-    parts = urllib.parse.urlsplit(url)
+    parts = _split(url)
     if "@" in parts.netloc:
         raise HttpError(f"{shown(url)}: credentials in a URL are not used: refused")
     host = (parts.hostname or "").lower()
@@ -141,8 +153,11 @@ def redirect_target(current: str, location: str) -> str:
         raise HttpError(f"{shown(current)}: a redirect without a Location")
     if len(location) > MAX_URL_CHARS:
         raise HttpError(f"{shown(current)}: a redirect to an over-long Location")
-    target = urllib.parse.urljoin(current, location)
-    if urllib.parse.urlsplit(current).scheme == "https" and urllib.parse.urlsplit(target).scheme != "https":
+    try:
+        target = urllib.parse.urljoin(current, location)
+    except ValueError:
+        raise HttpError(f"{shown(current)}: a redirect to a Location that is not a URL") from None
+    if _split(current).scheme == "https" and _split(target).scheme != "https":
         raise HttpError(f"{shown(current)}: a redirect from https to {shown(target)}: refused (never down to plain http)")
     check_url(target)
     return target
