@@ -72,3 +72,10 @@ class Notice:
     path: str
     message: str
     line: int | None = None
+    # PARSE_ERROR: a file of a known kind (Dockerfile, compose, manifest, client config) that
+    # does not parse, so nothing in it was judged; every other notice is NOTE.
+    kind: str = "note"
+
+
+NOTE = "note"
+PARSE_ERROR = "parse-error"

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from mcpharden.knowledge.clients import ClientFile
 from mcpharden.model.build import BuildModel
 from mcpharden.model.container import ClientServer, ContainerSpec
-from mcpharden.model.findings import Notice
+from mcpharden.model.findings import PARSE_ERROR, Notice
 from mcpharden.model.pipeline import Pipeline
 from mcpharden.model.project import Project
 from mcpharden.model.server import TransportEvidence
@@ -54,7 +54,9 @@ class _ProjectBuilder:
             with time_budget(FILE_SECONDS):
                 READERS[artifact.kind](self, artifact, text)
             self.parsed.add(artifact.path)
-        except (DockerfileError, YamlError, HelmTemplate, BudgetExceeded) as error:
+        except (DockerfileError, YamlError) as error:
+            self.reader.notices.append(Notice(artifact.path, f"not scanned: {error}", getattr(error, "line", None), kind=PARSE_ERROR))
+        except (HelmTemplate, BudgetExceeded) as error:
             self.reader.notices.append(Notice(artifact.path, f"not scanned: {error}", getattr(error, "line", None)))
         except (RecursionError, MemoryError) as error:  # nesting or size beyond what a parser bears
             self.reader.notices.append(Notice(artifact.path, f"not scanned: too deeply nested or too large ({type(error).__name__})"))
