@@ -17,8 +17,8 @@ from mcpharden.errors import UsageError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 FORMAT_NAMES = ("text", "json", "sarif", "markdown", "github")
-SEVERITY_NAMES = ("high", "medium", "low", "info")
-FAIL_ON_NAMES = ("high", "medium", "low", "info", "never")
+SEVERITY_NAMES = ("critical", "high", "medium", "low", "info")
+FAIL_ON_NAMES = ("critical", "high", "medium", "low", "info", "never")
 
 
 class _Parser(argparse.ArgumentParser):

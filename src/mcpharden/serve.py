@@ -291,7 +291,7 @@ def _report_result(results, fail_on: str):
     from mcpharden.reports import Report, render
     from mcpharden.rules import all_rules
 
-    if fail_on not in ("high", "medium", "low", "info", "never"):
+    if fail_on not in ("critical", "high", "medium", "low", "info", "never"):
         raise ValueError(f"fail_on: {fail_on!r} is not one of high, medium, low, info, never")
     report = Report(version=__version__, results=tuple(results), rules=all_rules(), fail_on=fail_threshold(fail_on))
     document = json.loads(render("json", report))

@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 
 
 class Severity(enum.IntEnum):
-    """Ordered so that comparisons read naturally: HIGH > MEDIUM."""
+    """Ordered so that comparisons read naturally: CRITICAL > HIGH > MEDIUM."""
 
     INFO = 0
     LOW = 1
     MEDIUM = 2
     HIGH = 3
+    # Reserved for what hands over the host at once or is exploited in the wild (Trivy's top level).
+    CRITICAL = 4
 
     @classmethod
     def parse(cls, text: str) -> "Severity":

@@ -9,7 +9,7 @@ from mcpharden.model.findings import Severity
 from mcpharden.reports import Report
 from mcpharden.safety import strip_control
 
-LEVEL = {Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "notice", Severity.INFO: "notice"}
+LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "notice", Severity.INFO: "notice"}
 
 
 def render(report: Report) -> str:

@@ -15,7 +15,7 @@ from mcpharden.reports.entries import entries
 from mcpharden.rules.pages import page_url
 from mcpharden.safety import strip_control
 
-_ICONS = {"high": "🔴", "medium": "🟠", "low": "🟡", "info": "🔵"}
+_ICONS = {"critical": "🟣", "high": "🔴", "medium": "🟠", "low": "🟡", "info": "🔵"}
 
 
 def render(report: Report) -> str:

@@ -19,9 +19,9 @@ from mcpharden.safety import escape_bytes, uri_path
 from mcpharden.scan import TargetResult
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-LEVEL = {Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note", Severity.INFO: "note"}
+LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note", Severity.INFO: "note"}
 # GitHub maps security-severity to critical (9.0+), high (7.0+), medium (4.0+) and low (0.1+).
-SECURITY_SEVERITY = {Severity.HIGH: "8.0", Severity.MEDIUM: "5.5", Severity.LOW: "3.0", Severity.INFO: "1.0"}
+SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.MEDIUM: "5.5", Severity.LOW: "3.0", Severity.INFO: "1.0"}
 
 
 def document(report: Report) -> dict:

@@ -110,7 +110,8 @@ def _client_servers(result) -> list[str]:
 
 
 def _summary(report: Report) -> str:
-    counts = ", ".join(f"{count} {label}" for label, count in report.counts().items())
+    # CRITICAL is named only when there is one: most scans have none, and the line stays short.
+    counts = ", ".join(f"{count} {label}" for label, count in report.counts().items() if count or label != "critical")
     files = sum(result.files_scanned for result in report.results)
     value, grade = report.score
     suppressed = sum(result.suppressed for result in report.results)

@@ -10,14 +10,14 @@ from collections.abc import Iterable
 
 from mcpharden.model.findings import Finding, Severity
 
-PENALTY = {Severity.HIGH: 20, Severity.MEDIUM: 10, Severity.LOW: 5, Severity.INFO: 0}
+PENALTY = {Severity.CRITICAL: 20, Severity.HIGH: 20, Severity.MEDIUM: 10, Severity.LOW: 5, Severity.INFO: 0}
 GRADES = ((90, "A"), (80, "B"), (70, "C"), (60, "D"))
 
 
 def score(findings: Iterable[Finding]) -> tuple[int, str]:
     findings = list(findings)
     value = max(0, 100 - sum(PENALTY[f.severity] for f in findings))
-    has_high = any(f.severity is Severity.HIGH for f in findings)
+    has_high = any(f.severity >= Severity.HIGH for f in findings)
     for threshold, grade in GRADES:
         if value >= threshold and not (grade == "A" and has_high):
             return value, grade
