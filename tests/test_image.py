@@ -155,6 +155,80 @@ def test_gzip_bomb_is_stopped(tmp_path, monkeypatch):
         read_images(oci_layout(tmp_path, Image([bomb], {"User": "1"})))
 
 
+@pytest.mark.parametrize("compress", [
+    pytest.param(lambda data: gzip.compress(data, compresslevel=1, mtime=0), id="gzip"),
+    pytest.param(lambda data: __import__("zstandard").ZstdCompressor().compress(data), id="zstd"),
+])
+@pytest.mark.parametrize("write", [docker_archive_legacy, docker_archive_oci, oci_archive])
+def test_a_compressed_archive_reads_as_the_archive_does(tmp_path, write, compress):
+    """`docker save IMG | gzip > img.tar.gz`: the same report as the archive itself."""
+    plain = write(tmp_path / "image.tar", Image([BASE, layer(Entry("app/server", b"\x7fELF", mode=0o755))], {"User": ""}))
+    packed = tmp_path / "image.tar.gz"
+    packed.write_bytes(compress(plain.read_bytes()))
+    [expected], [model] = read_images(plain), read_images(packed)
+    assert model.files == expected.files and model.contents == expected.contents and model.packages == expected.packages
+    assert rules_of(packed) == rules_of(plain)
+
+
+def test_a_compressed_archive_is_inflated_once(tmp_path, monkeypatch):
+    """One pass over the compressed bytes, however many documents and layers are read from it
+    (seeking back inside a gzip stream starts its inflation over)."""
+    from mcpharden.image import layout
+
+    plain = docker_archive_legacy(tmp_path / "image.tar", Image([BASE, BASE, BASE], {"User": "app"}))
+    packed = tmp_path / "image.tar.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes(), mtime=0))
+    reads = []
+    real = layout._archive
+
+    def counted(path, opened):
+        handle = real(path, opened)
+        original = handle.read
+
+        def read(size=-1):
+            data = original(size)
+            reads.append(len(data))
+            return data
+
+        handle.read = read
+        return handle
+
+    monkeypatch.setattr(layout, "_archive", counted)
+    read_images(packed)
+    assert sum(reads) <= packed.stat().st_size + 8  # the magic number is read twice, nothing else
+
+
+def test_a_compressed_archive_bomb_is_stopped(tmp_path, monkeypatch):
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as archive:
+        info = tarfile.TarInfo("zeros")
+        info.size = 64 * 1024 * 1024
+        archive.addfile(info, io.BytesIO(bytes(info.size)))
+    bomb = tmp_path / "bomb.tar.gz"
+    bomb.write_bytes(gzip.compress(raw.getvalue(), compresslevel=9, mtime=0))
+    monkeypatch.setattr(streams, "MAX_LAYER_BYTES", 8 * 1024 * 1024)
+    with pytest.raises(ImageError, match="decompression bomb"):
+        read_images(bomb)
+    result = run_cli("image", str(bomb))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_no_room_to_inflate_is_a_clear_error(tmp_path, monkeypatch):
+    import tempfile
+
+    plain = docker_archive_legacy(tmp_path / "image.tar", Image([BASE], {"User": "app"}))
+    packed = tmp_path / "image.tar.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes(), mtime=0))
+
+    class Full(io.BytesIO):
+        def write(self, data):
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", lambda **_: Full())
+    with pytest.raises(ImageError, match=r"could not inflate the archive into a temporary file \(No space left on device\)"):
+        read_images(packed)
+
+
 def test_corrupt_and_truncated_archives_exit_two(tmp_path):
     good = docker_archive_legacy(tmp_path / "good.tar", Image([BASE], {"User": "app"}))
     truncated = tmp_path / "truncated.tar"

@@ -64,7 +64,7 @@ class _Blobs:
         if path.is_dir() if opened is None else stat.S_ISDIR(os.fstat(opened).st_mode):
             return
         try:
-            self.tar = tarfile.open(fileobj=_archive(path, opened), mode="r:*")
+            self.tar = tarfile.open(fileobj=_inflated_once(_archive(path, opened), path), mode="r:")
             self.members = {posixpath.normpath(m.name.lstrip("/")): m for m in self.tar.getmembers()}
         except (tarfile.TarError, OSError, EOFError) as error:
             raise ImageError(f"{path}: not a readable image archive ({error})") from None
@@ -203,6 +203,39 @@ def _archive(path: Path, opened: int | None) -> IO[bytes]:
         os.close(descriptor)
         raise OSError("not a regular file")
     return os.fdopen(descriptor, "rb")
+
+
+def _inflated_once(archive: IO[bytes], path: Path) -> IO[bytes]:
+    """A compressed archive (`docker save IMG | gzip > img.tar.gz`) inflated once, as one stream,
+    into an anonymous temporary file that is then read like an uncompressed archive. Reading
+    blobs by seeking inside the compressed stream would inflate it again for every backward seek
+    (the members' list, then each document and layer). The inflation is bounded like a layer's
+    (streams: MAX_LAYER_BYTES, and the archive's expansion budget), and the file disappears when
+    the archive is closed (it has no name)."""
+    import shutil
+    import tempfile
+
+    from mcpharden.image.streams import _COMPRESSED, _Budget, _decompressed
+
+    head = archive.read(6)
+    archive.seek(0)
+    if not head.startswith(_COMPRESSED):
+        return archive
+    size = os.fstat(archive.fileno()).st_size
+    with archive:
+        inflated = _decompressed(archive, str(path), _Budget(lambda: size))
+        spool = tempfile.TemporaryFile(prefix="mcpharden-image-")
+        try:
+            shutil.copyfileobj(inflated, spool, 4 * 1024 * 1024)
+        except OSError as error:
+            spool.close()
+            raise ImageError(f"{path}: could not inflate the archive into a temporary file ({error.strerror or error}); "
+                             f"inflate it first (gzip -dc) or set TMPDIR to a folder with room") from None
+        except BaseException:
+            spool.close()
+            raise
+    spool.seek(0)
+    return spool
 
 
 def _open_in_layout(layout: int, name: str, path: Path) -> int:
