@@ -78,9 +78,9 @@ def render(format_name: str, report: Report, quiet: bool = False, colour: bool =
 
     module = import_module(FORMATS[format_name])
     if hasattr(module, "document"):
-        import json
+        from mcpharden.util.jsontext import dumps
 
-        return json.dumps(redact_document(module.document(report)), indent=2, ensure_ascii=module.ENSURE_ASCII) + "\n"
+        return dumps(redact_document(module.document(report)), ensure_ascii=module.ENSURE_ASCII) + "\n"
     style = {"quiet": quiet, "colour": colour, "cards": cards} if format_name == "text" else {}
     return redact_text(module.render(report, **style))
 
