@@ -1,6 +1,5 @@
 """Units shared by the rules: scoring, variable expansion, image names, shell splitting."""
 
-import re
 
 import pytest
 from hypothesis import given, settings
@@ -51,103 +50,6 @@ def test_shell_splitting_keeps_assignments_and_unwraps():
     assert dict(commands[0].assignments) == {"A": "1", "B": "2"}
 
 
-def test_shell_fallback_for_syntax_bashlex_rejects():
-    commands = split_commands('export X="$(cat /run/secrets/a 2>/dev/null || echo \'\')" && npm ci')
-    assert ("npm", "ci") in [c.argv for c in commands]
-
-
-# bashlex 0.18 strips single quotes inside a double-quoted word; bash keeps them literally.
-_SINGLE_QUOTE_IN_DOUBLE = re.compile(r'"[^"]*\'[^"]*"')
-
-
-def test_fast_lexer_keeps_single_quotes_inside_double_quotes():
-    from mcpharden.syntax.shell import plain_command_list
-
-    (command,) = plain_command_list("""go build -ldflags="-X v=1 -extldflags '-static'" ./cmd""")
-    assert command.argv == ("go", "build", "-ldflags=-X v=1 -extldflags '-static'", "./cmd")
-
-
-def test_fast_lexer_agrees_with_bashlex_on_every_corpus_script(corpus):
-    """The plain-command-list lexer must give what bash's grammar gives, wherever it answers."""
-    import dockerfile
-
-    from mcpharden.syntax.shell import _with_bashlex, plain_command_list
-
-    compared = 0
-    for path in corpus.rglob("*ockerfile*"):
-        try:
-            commands = dockerfile.parse_file(str(path))
-        except Exception:
-            continue
-        for command in commands:
-            if command.cmd.upper() != "RUN" or command.json or command.heredocs or not command.value:
-                continue
-            script = command.value[0]
-            fast = plain_command_list(script)
-            if fast is None:
-                continue
-            if _SINGLE_QUOTE_IN_DOUBLE.search(script):
-                continue  # bashlex removes these quotes; bash keeps them (tested below)
-            try:
-                reference = _with_bashlex(script)
-            except Exception:
-                continue
-            assert [(c.argv, c.assignments) for c in fast] == [(c.argv, c.assignments) for c in reference], script
-            compared += 1
-    assert compared > 100
-
-
-def test_fast_lexer_hands_unusual_syntax_to_the_parser():
-    from mcpharden.syntax.shell import plain_command_list
-
-    for script in ("case $x in a) npm ci;; esac", "f() { npm ci; }", "cat <<EOF\nx\nEOF", "echo $((1+2))", 'echo "open'):
-        assert plain_command_list(script) is None, script
-
-
-@pytest.mark.parametrize("script", [
-    "if [ -f a ]; then pip install .; elif [ -n \"$X\" ]; then npm ci; else echo no; fi",
-    "(cd x && npm ci) | tee log",
-    "for f in a b; do rm $f; done",
-    "echo `id -u` ok",
-    "{ echo a; echo b; }",
-    "find . -name x -exec rm {} +",
-    'echo "a $(id -u) b" && A=$(npm ci) make',
-    "npm ci 2>&1 >/dev/null && echo done >&2",
-    "npm ci # install\n# done\nnpm prune",
-])
-def test_fast_lexer_agrees_with_bashlex_on_compound_syntax(script):
-    from mcpharden.syntax.shell import _with_bashlex, plain_command_list
-
-    assert plain_command_list(script) == _with_bashlex(script)
-
-
-@pytest.mark.parametrize("script", [
-    'if [[ -z "$X" ]]; then npm ci; fi',
-    "for f in a; do [[ $f ]] && pip install $f; done",
-    'echo "$((1 + 2))"',
-    "echo $(npm ci && echo $((1)))",
-    "names=(a b) && npm ci",
-    "Run the server (stdio)\ndocker run --rm -i mcp/x",
-])
-def test_scripts_bashlex_rejects_go_straight_to_the_lexer(script):
-    """The shortcut is only right while bashlex really fails on these; the lexer's commands are
-    what the scan used before, when bashlex was tried first."""
-    from mcpharden.syntax import shell
-    from mcpharden.syntax.bashlex_tables import import_bashlex
-
-    with pytest.raises(shell._ParserRejects):
-        shell._PlainLexer(script).commands()
-    with pytest.raises(Exception):
-        import_bashlex().parse(script)
-    assert shell.split_commands(script) == tuple(c for found in shell._with_lexer(script) for c in shell._unwrap(found))
-
-
-def test_a_function_definition_still_goes_to_bashlex():
-    from mcpharden.syntax.shell import split_commands
-
-    assert [c.argv for c in split_commands("setup() { npm ci; }\nsetup")] == [("npm", "ci"), ("setup",)]
-
-
 @pytest.mark.parametrize("pattern", ["node", "gcr.io/distroless/*", "*alpine*", "*-dev", "ubi*/openjdk-*", "a?c", "[ab]*", "*",
                                      "**", "*.*", "docker-compose-*.yml", ".github/workflows/*.yml", "*/.cursor/mcp.json",
                                      "*/.continue/mcpServers/*.yaml", "a*a"])
@@ -166,42 +68,6 @@ def test_compose_interpolation_keeps_unknown_variables_and_escapes():
     from mcpharden.sources.compose import interpolate
 
     assert interpolate("${HOME}/.ssh:$$HOME:${TAG:-1.0}:${SET:?x}", {"SET": "y"}) == "${HOME}/.ssh:$HOME:1.0:y"
-
-
-def _shlex_tokens(line: str):
-    import shlex
-
-    lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|()")
-    lexer.whitespace_split = True
-    lexer.commenters = "#"
-    try:
-        return list(lexer)
-    except ValueError as error:
-        return ("ValueError", str(error))
-
-
-def _our_tokens(line: str):
-    from mcpharden.syntax.shell import shell_words
-
-    try:
-        return shell_words(line)
-    except ValueError as error:
-        return ("ValueError", str(error))
-
-
-@pytest.mark.parametrize("line", [
-    'echo "a \\" b" \'c\\d\' e\\ f', "a#b c", "x;#y", "a&&b||c;(d)|e", '""', "''x", 'a"b"c', '"\\x\\\\"', "end\\",
-    '"open', "'open", 'tab\there\r\nnext # note', "é\x0bword", "((a))&", 'x="$(cmd; more)" y',
-])
-def test_shell_words_are_shlexs_tokens(line):
-    assert _our_tokens(line) == _shlex_tokens(line)
-
-
-@settings(max_examples=3000, deadline=None, derandomize=True, database=None)
-@given(st.text(alphabet=" \t\r\n#\\'\";&|()ab=$-é\x0b", max_size=24))
-def test_shell_words_match_shlex_on_any_line(line):
-    """The lexer fallback replaced shlex for speed; shlex stays the reference."""
-    assert _our_tokens(line) == _shlex_tokens(line)
 
 
 @settings(max_examples=400, deadline=None, derandomize=True, database=None)

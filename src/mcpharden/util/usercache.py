@@ -136,7 +136,7 @@ def _sha256():
     """hashlib loads OpenSSL, about 2.5 ms: more than all the cache reads of a scan together. The
     interpreter's own SHA-256 loads in 0.2 ms and hashes a scan's entries in well under one;
     OpenSSL's is five times faster, so it is taken when something already loaded it."""
-    if "hashlib" in sys.modules:  # bashlex's tables (142 KB) are hashed after their module imports it
+    if "hashlib" in sys.modules:  # already paid for by whatever imported it
         return sys.modules["hashlib"].sha256
     # Named by version: a failed import walks the whole sys.path, costing more than the hash.
     try:
