@@ -12,8 +12,8 @@ ARG PIP_NO_INDEX
 ARG PIP_FIND_LINKS
 WORKDIR /src
 COPY . /src
-# Exec form: the build needs no shell. --target keeps everything the runtime needs in one folder.
-RUN ["python3", "-m", "pip", "install", "--no-cache-dir", "--disable-pip-version-check", "--target", "/opt/mcpharden", "-c", "constraints.txt", "."]
+# Exec form: the build needs no shell. `[serve]`: the image runs `mcpharden serve` too. --target keeps everything the runtime needs in one folder.
+RUN ["python3", "-m", "pip", "install", "--no-cache-dir", "--disable-pip-version-check", "--target", "/opt/mcpharden", "-c", "constraints.txt", ".[serve]"]
 
 FROM ${RUNTIME_IMAGE}
 COPY --from=build /opt/mcpharden /opt/mcpharden

@@ -85,7 +85,8 @@ def built(buildah, tmp_path_factory):
     """The project's Dockerfile built offline: the build context holds a wheelhouse of the
     pinned dependencies and the build backend, which pip reads through PIP_NO_INDEX/PIP_FIND_LINKS."""
     context = tmp_path_factory.mktemp("context")
-    for name in ("Dockerfile", ".dockerignore", "pyproject.toml", "constraints.txt", "README.md", "LICENSE"):
+    for name in ("Dockerfile", ".dockerignore", "pyproject.toml", "constraints.txt", "README.md", "LICENSE", "docs/pypi.md"):
+        (context / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / name, context / name)
     shutil.copytree(ROOT / "src", context / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     shutil.copytree(ROOT / "tests" / "data", context / "tests" / "data")  # the rules' samples, shipped in the wheel
@@ -93,7 +94,7 @@ def built(buildah, tmp_path_factory):
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
     backend = subprocess.run([*pip, "download", "--only-binary=:all:", "-d", str(wheelhouse), "hatchling==1.33.0"],
                              capture_output=True, text=True, timeout=600)
-    wheels = subprocess.run([*pip, "wheel", "--wheel-dir", str(wheelhouse), "-c", str(ROOT / "constraints.txt"), str(ROOT)],
+    wheels = subprocess.run([*pip, "wheel", "--wheel-dir", str(wheelhouse), "-c", str(ROOT / "constraints.txt"), f"{ROOT}[serve]"],
                             capture_output=True, text=True, timeout=900)
     if backend.returncode or wheels.returncode:
         pytest.skip(f"the wheelhouse could not be made (no package index?): {(backend.stderr + wheels.stderr)[-500:]}")

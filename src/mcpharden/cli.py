@@ -9,6 +9,7 @@ command needs them, so `mcpharden --version` answers at once.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -29,7 +30,6 @@ class _Parser(argparse.ArgumentParser):
 
 def _did_you_mean(message: str) -> str:
     """`invalid choice: 'scna' (choose from 'scan', ...)` → ` (did you mean 'scan'?)`."""
-    import re
     from difflib import get_close_matches
 
     match = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
@@ -179,6 +179,16 @@ def _add_report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="text: one line per finding, nothing else")
     parser.add_argument("--min-severity", choices=SEVERITY_NAMES, default=None,
                         help="leave findings below this severity out of the report (and the score)")
+    parser.add_argument("--also-output", action="append", default=[], type=_format_and_file, metavar="FORMAT:FILE",
+                        help="from the same run, also write the report in FORMAT to FILE (repeatable), "
+                             "e.g. --also-output sarif:mcpharden.sarif")
+
+
+def _format_and_file(text: str) -> tuple[str, str]:
+    format_name, separator, path = text.partition(":")
+    if not separator or not path or format_name not in FORMAT_NAMES:
+        raise argparse.ArgumentTypeError(f"expected FORMAT:FILE with FORMAT one of {', '.join(FORMAT_NAMES)}, got {text!r}")
+    return format_name, path
 
 
 def _add_shared_options(parser: argparse.ArgumentParser) -> None:
@@ -297,6 +307,8 @@ def _report(arguments: argparse.Namespace, results) -> int:
         _write(arguments.output, output)
     else:
         sys.stdout.write(output)
+    for format_name, path in arguments.also_output:  # one scan, every format a CI job needs
+        _write(path, render(format_name, report, cards=getattr(arguments, "cards", False)))
     return EXIT_FINDINGS if report.failed else EXIT_OK
 
 
@@ -391,6 +403,7 @@ def _fix(arguments: argparse.Namespace) -> int:
 
 
 def _serve(arguments: argparse.Namespace) -> int:
+    _require_sdk()
     from mcpharden.serve import Roots, parse_address, run
 
     try:
@@ -404,6 +417,21 @@ def _serve(arguments: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     return EXIT_OK
+
+
+def _require_sdk() -> None:
+    """The SDK is the `serve` extra; a server project's environment may hold an older one."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        found = version("mcp")
+    except PackageNotFoundError:
+        raise UsageError("mcpharden serve needs the MCP SDK, which is not installed: "
+                         "pip install 'mcpharden[serve]' (or: pipx install 'mcpharden[serve]')") from None
+    major_minor = tuple(int(part) for part in re.findall(r"\d+", found)[:2])
+    if major_minor < (2, 3):
+        raise UsageError(f"mcpharden serve needs MCP SDK 2.3 or later, and this environment has {found}: "
+                         "install mcpharden in its own environment with pipx install 'mcpharden[serve]'")
 
 
 def _for_terminal(text: str) -> str:

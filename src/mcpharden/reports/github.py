@@ -12,15 +12,30 @@ from mcpharden.safety import strip_control
 LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "notice", Severity.INFO: "notice"}
 
 
+# GitHub shows at most 10 annotations of each level per step (50 per job) and drops the rest
+# silently, in the order they are printed: the most severe are printed first, and one notice says
+# how many were left out and where to find them.
+PER_LEVEL = 10
+
+
 def render(report: Report) -> str:
-    lines = []
-    for result, finding in report.findings:
-        path = posixpath.normpath(posixpath.join(result.root, finding.path))
-        properties = f"file={_property(path)},line={finding.line},title={_property(f'mcpharden {finding.rule_id}')}"
-        lines.append(f"::{LEVEL[finding.severity]} {properties}::{_data(finding.message)}")
+    commands: dict[str, list[str]] = {"error": [], "warning": [], "notice": []}
+    # Unparseable and unreadable files first among the warnings: nothing in them was judged.
     for result, notice in report.notices:
         path = posixpath.normpath(posixpath.join(result.root, notice.path))
-        lines.append(f"::warning file={_property(path)},title=mcpharden::{_data(notice.message)}")
+        commands["warning"].append(f"::warning file={_property(path)},title=mcpharden::{_data(notice.message)}")
+    for result, finding in sorted(report.findings, key=lambda pair: -pair[1].severity):  # stable: file order kept
+        path = posixpath.normpath(posixpath.join(result.root, finding.path))
+        properties = f"file={_property(path)},line={finding.line},title={_property(f'mcpharden {finding.rule_id}')}"
+        commands[LEVEL[finding.severity]].append(f"::{LEVEL[finding.severity]} {properties}::{_data(finding.message)}")
+    caps = dict.fromkeys(commands, PER_LEVEL)
+    if any(len(shown) > PER_LEVEL for shown in commands.values()):
+        caps["notice"] = PER_LEVEL - 1  # the closing notice takes one place of its level
+    left_out = sum(max(0, len(shown) - caps[level]) for level, shown in commands.items())
+    lines = [command for level, shown in commands.items() for command in shown[:caps[level]]]
+    if left_out:
+        lines.append(f"::notice title=mcpharden::{left_out} more finding(s) or notice(s) are not annotated (GitHub "
+                     f"shows {PER_LEVEL} of each level per step): the job summary and the SARIF report hold them all")
     counts = ", ".join(f"{count} {label}" for label, count in report.counts().items())
     lines.append(f"mcpharden: {counts}")
     return "\n".join(lines) + "\n"
