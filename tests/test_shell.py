@@ -111,3 +111,13 @@ def test_the_corpora_split_as_recorded():
                 if instruction.cmd.upper() == "RUN" and instruction.value and not instruction.json:
                     programs.update(c.argv[0] for c in commands(instruction.value[0]) if c.argv)
     assert {"apt-get", "npm", "pip", "apk", "curl"} <= programs
+
+
+def test_each_word_has_its_line():
+    """A flag on a continuation line of a long `docker run` is found on its own line."""
+    [command] = split_commands("docker run -d \\\n  --privileged \\\n  -p 80:80 img")
+    assert [command.line_of_word(i) for i in range(len(command.argv))] == [0, 0, 0, 1, 2, 2, 2]
+    [wrapped] = split_commands("sudo docker run \\\n  -v /:/host img")
+    assert wrapped.argv[:3] == ("docker", "run", "-v") and wrapped.line_of_word(2) == 1
+    after_prose = [c for c in split_commands("Run it (stdio)\ndocker run \\\n  --privileged a") if c.argv[0] == "docker"]
+    assert after_prose[0].line_offset == 1 and after_prose[0].line_of_word(2) == 2

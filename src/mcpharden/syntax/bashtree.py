@@ -46,6 +46,7 @@ class Found(NamedTuple):
     argv: tuple[str, ...]
     assignments: tuple[tuple[str, str], ...]
     line: int  # 0-based, within the script
+    word_lines: tuple[int, ...] = ()  # the line of each word of argv
 
 
 @lru_cache(maxsize=1)
@@ -119,7 +120,8 @@ def _collect(data: bytes, reader: _Reader, first_row: int, by_line: bool) -> lis
             stack.extend(reversed(_substitutions(node)))
             continue
         if kind in ("declaration_command", "unset_command", "test_command"):
-            found.append(Found(tuple(reader.words_of_statement(node)), (), node.start_point[0]))
+            words, lines = reader.words_of_statement(node)
+            found.append(Found(tuple(words), (), node.start_point[0], tuple(lines)))
             stack.extend(reversed(_substitutions(node)))
             continue
         if kind in _CONTAINERS or kind.endswith("_statement"):
@@ -141,12 +143,16 @@ def _line_by_line(data: bytes, node: Node, reader: _Reader, first_row: int) -> l
             carried = b""
             if text.strip():
                 for command in _collect(text, _Reader(text, reader.expressions), 0, by_line=True):
-                    found.append(command._replace(line=first_row + carried_row + command.line))
+                    found.append(_moved(command, first_row + carried_row))
         row += 1
     if carried.strip():
-        found.extend(c._replace(line=first_row + carried_row + c.line)
+        found.extend(_moved(c, first_row + carried_row)
                      for c in _collect(carried, _Reader(carried, reader.expressions), 0, by_line=True))
     return found
+
+
+def _moved(found: Found, rows: int) -> Found:
+    return found._replace(line=found.line + rows, word_lines=tuple(line + rows for line in found.word_lines))
 
 
 def _is_statement(node: Node) -> bool:
@@ -186,6 +192,7 @@ class _Reader:
 
     def command(self, node: Node, extra: list[Node | str] | None = None) -> tuple[Found | None, list[Node]]:
         words: list[str] = []
+        lines: list[int] = []
         assignments: list[tuple[str, str]] = []
         nested: list[Node] = []
         end = -1  # where the last word ended: pieces that touch it are the same word
@@ -193,12 +200,15 @@ class _Reader:
         for child in [*node.children, *(extra or ())]:
             if isinstance(child, str):
                 words.append(child)
+                lines.append(self.row(node.end_byte))
                 end = -1
                 continue
             kind = child.type
             start = child.start_byte
             if cursor < start <= node.end_byte and cursor != node.start_byte and self.data[cursor:start].strip(b" \t\\\n"):
-                words.extend(self.gap(cursor, start))
+                lost = self.gap(cursor, start)
+                words.extend(lost)
+                lines.extend([self.row(cursor)] * len(lost))
                 end = -1
             cursor = max(cursor, child.end_byte)
             if child.child_count or kind in ("command_substitution", "process_substitution"):
@@ -212,21 +222,27 @@ class _Reader:
             text = self.word(child) if kind != "variable_assignment" else self.text(child)
             # The grammar splits some words (`$IMAGE:$TAG-amd64`, `$HOME/a:$HOME/b`) into pieces
             # that touch; bash reads one word wherever no blank separates them.
-            if words and child.start_byte == end:
+            if words and start == end:
                 words[-1] += text
             else:
                 words.append(text)
+                lines.append(child.start_point[0])
             end = child.end_byte
         while words and words[0] in _RESERVED and not (len(words) > 1 and words[0] in ("[", "[[")):
             words.pop(0)  # `fi`, `done`, `then cmd` where recovery left a keyword as a command
+            lines.pop(0)
         if not words and not assignments:
             return None, _dedupe(nested)
-        return Found(tuple(words), tuple(assignments), node.start_point[0]), _dedupe(nested)
+        return Found(tuple(words), tuple(assignments), node.start_point[0], tuple(lines)), _dedupe(nested)
 
     def gap(self, start: int, end: int) -> list[str]:
         """Words in source text that no node covers (what the grammar dropped), split on blanks."""
         text = self.data[start:end].decode("utf-8", "surrogateescape").replace("\\\n", " ")
         return [self._unmask(word) if _MASK in word else word for word in text.split()]
+
+    def row(self, offset: int) -> int:
+        """The 0-based line of a byte offset (only for words no node holds, which are rare)."""
+        return self.data.count(b"\n", 0, offset)
 
     def _assigns(self, node: Node) -> bool:
         """`NAME=value` or `NAME[i]=value` assigns; `--auth=x` is a word the grammar took for one."""
@@ -238,19 +254,21 @@ class _Reader:
         value = node.child_by_field_name("value")
         return (self.text(name) if name is not None else "", self.word(value) if value is not None else "")
 
-    def words_of_statement(self, node: Node) -> list[str]:
+    def words_of_statement(self, node: Node) -> tuple[list[str], list[int]]:
         """`export A=b C`, `unset X`, `[ -f x ]`: the keyword and each argument as a word (a
         test's expression flattened into its operands and operators, as `test` receives them;
-        pieces that touch are one word, as in `[[ $v == *-* ]]`)."""
+        pieces that touch are one word, as in `[[ $v == *-* ]]`), and the line of each."""
         words: list[str] = []
+        lines: list[int] = []
         end = -1
         for child, text in self._statement_pieces(node):
             if words and child.start_byte == end:
                 words[-1] += text
             else:
                 words.append(text)
+                lines.append(child.start_point[0])
             end = child.end_byte
-        return words
+        return words, lines
 
     def _statement_pieces(self, node: Node) -> Iterator[tuple[Node, str]]:
         for child in node.children:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
@@ -29,6 +29,14 @@ class SimpleCommand:
     argv: tuple[str, ...]
     assignments: tuple[tuple[str, str], ...] = ()
     line_offset: int = 0  # 0-based line within the script
+    # The 0-based line of each word of argv, where the parser knows it (a flag on a continuation
+    # line of a long `docker run`); empty when it does not. Not part of equality: two commands
+    # with the same words are the same command wherever their words stand.
+    word_lines: tuple[int, ...] = field(default=(), compare=False)
+
+    def line_of_word(self, index: int) -> int:
+        """The 0-based script line of argv[index], the command's own line when not known."""
+        return self.word_lines[index] if index < len(self.word_lines) else self.line_offset
 
     @property
     def program(self) -> str:
@@ -46,7 +54,7 @@ def split_commands(script: str, keep_launchers: bool = False) -> tuple[SimpleCom
 def _split_cached(script: str, keep_launchers: bool = False) -> tuple[SimpleCommand, ...]:
     from mcpharden.syntax import bashtree
 
-    commands = [SimpleCommand(found.argv, found.assignments, found.line) for found in bashtree.commands(script)]
+    commands = [SimpleCommand(found.argv, found.assignments, found.line, found.word_lines) for found in bashtree.commands(script)]
     return tuple(unwrapped for command in commands for unwrapped in _unwrap(command, keep_launchers))
 
 
@@ -73,17 +81,21 @@ def _unwrap(command: SimpleCommand, keep_launchers: bool = False) -> tuple[Simpl
                 name, _, value = argv.pop(0).partition("=")
                 assignments.append((name, value))
         elif program in ("sh", "bash", "ash", "dash", "zsh") and "-c" in argv[1:]:
-            script = argv[argv.index("-c") + 1] if argv.index("-c") + 1 < len(argv) else ""
+            position = argv.index("-c") + 1
+            script = argv[position] if position < len(argv) else ""
             inner = split_commands(script, keep_launchers)
+            start = command.line_of_word(len(command.argv) - len(argv) + position) if position < len(argv) else command.line_offset
             return tuple(
-                SimpleCommand(c.argv, tuple(assignments) + c.assignments, command.line_offset + c.line_offset)
+                SimpleCommand(c.argv, tuple(assignments) + c.assignments, command.line_offset + c.line_offset,
+                              tuple(start + w for w in c.word_lines))
                 for c in inner
             )
         else:
             break
     if not argv and not assignments:
         return ()
-    return (SimpleCommand(tuple(argv), tuple(assignments), command.line_offset),)
+    kept = command.word_lines[len(command.argv) - len(argv):] if command.word_lines else ()  # argv is a suffix
+    return (SimpleCommand(tuple(argv), tuple(assignments), command.line_offset, kept),)
 
 
 def _drop_options(argv: list[str]) -> list[str]:
