@@ -103,7 +103,7 @@ def test_a_first_run_creates_every_cache_folder_0700(tmp_path):
     folders = [tmp_path / "not", cache, root, root / "tables", root / "osv", root / "repos", clone]
     assert {str(folder.relative_to(tmp_path)): oct(mode(folder)) for folder in folders} == {
         str(folder.relative_to(tmp_path)): "0o700" for folder in folders}
-    entries = [*root.glob("bashlex-*.json"), *(root / "tables").iterdir()]
+    entries = list((root / "tables").iterdir())
     assert entries and {mode(entry) for entry in entries} == {0o600}
     assert not batch.stderr and "notice" not in auto.stderr
 
@@ -126,7 +126,7 @@ def test_an_unsafe_cache_folder_means_a_scan_runs_uncached_and_says_so_once(tmp_
     result = mcpharden(cache, "scan", str(write_tree(tmp_path / "repo", REPOSITORY)), "--format", "json")
     expected = rule_ids(mcpharden(tmp_path / "clean", "scan", str(tmp_path / "repo"), "--format", "json"))
     assert rule_ids(result) == expected  # the same judgement, tables built in memory
-    # Knowledge tables and bashlex's tables both wanted the cache: one notice, naming the folder and why.
+    # Every knowledge table wanted the cache: one notice, naming the folder and why.
     assert result.stderr.count("notice") == 1, result.stderr
     assert str(cache / "mcpharden") in result.stderr and "running without the cache" in result.stderr
     assert {"writable by others": "can be written by others", "someone else's": "belongs to uid 65534",
@@ -200,29 +200,6 @@ def test_an_altered_knowledge_table_entry_is_rebuilt_not_believed(tmp_path):
     assert json.loads(body)["families"]["debian"]["kind"] == "full-os"
     entry.write_bytes(entry.read_bytes()[:-20])  # cut short
     assert rule_ids(mcpharden(tmp_path, "scan", str(repository), "--format", "json")) == first
-
-
-PARSE = """
-import json, sys
-from mcpharden.syntax.bashlex_tables import import_bashlex
-print(json.dumps([node.dump() for node in import_bashlex().parse(sys.argv[1])]))
-"""
-
-
-def test_altered_parser_tables_are_rebuilt_not_believed(tmp_path):
-    script = "apt-get update && apt-get install -y curl | tee log"
-
-    def parse():
-        done = subprocess.run([sys.executable, "-c", PARSE, script], capture_output=True, text=True, timeout=60,
-                              env={**os.environ, "XDG_CACHE_HOME": str(tmp_path)})
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout)
-
-    expected = parse()
-    [entry] = (tmp_path / "mcpharden").glob("bashlex-*.json")
-    tamper(entry, lambda tables: {"action": {"0": {"$end": 0}}, "goto": {"0": {"command": 1}}})
-    assert parse() == expected
-    assert len(json.loads(entry.read_text().split("\n", 1)[1])["action"]) > 1  # the real tables again
 
 
 def push_image(registry, repository: str, tag: str, layers: list[bytes], config: dict) -> str:
