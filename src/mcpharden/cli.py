@@ -56,10 +56,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 def _scan_options(scan: argparse.ArgumentParser) -> None:
     scan.add_argument("paths", nargs="*", metavar="PATH|FILE", help="directories or files (default: . unless --clients)")
-    scan.add_argument("--format", choices=FORMAT_NAMES, default="text")
+    scan.add_argument("--format", "-f", choices=FORMAT_NAMES, default="text")
     scan.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
     scan.add_argument("--fail-on", choices=FAIL_ON_NAMES, default=None,
                       help="exit 1 when a finding is at or above this severity (default: high)")
+    scan.add_argument("--fail-on-parse-error", action=argparse.BooleanOptionalAction, default=None,
+                      help="a Dockerfile, compose file, manifest or client configuration that does not parse fails the "
+                           "gate (default; --no-fail-on-parse-error only reports it)")
     _add_shared_options(scan)
     scan.add_argument("--clients", action="store_true",
                       help="audit the MCP client configurations installed for the current user")
@@ -94,7 +97,7 @@ def _image_options(image: argparse.ArgumentParser) -> None:
     image.add_argument("--vuln-db", action="append", default=[], metavar="PATH|auto",
                        help="OSV advisories: a directory of OSV JSON files or an ecosystem's all.zip (repeatable)")
     image.add_argument("--ignore-unfixed", action="store_true", help="leave out vulnerabilities without a fixed version")
-    image.add_argument("--format", choices=FORMAT_NAMES, default="text")
+    image.add_argument("--format", "-f", choices=FORMAT_NAMES, default="text")
     image.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
     _add_report_options(image)
     image.add_argument("--fail-on", choices=FAIL_ON_NAMES, default=None,
@@ -288,9 +291,13 @@ def _report(arguments: argparse.Namespace, results) -> int:
     from mcpharden.scan.results import prepared
 
     fail_on_text = arguments.fail_on or next((r.config.fail_on for r in results if r.config.fail_on), None) or "high"
+    parse_gate = getattr(arguments, "fail_on_parse_error", None)
+    if parse_gate is None:
+        parse_gate = next((r.config.fail_on_parse_error for r in results if r.config.fail_on_parse_error is not None), True)
     record, known = getattr(arguments, "write_baseline", None), getattr(arguments, "baseline", None)
     results = prepared(results, Path(record) if record else None, Path(known) if known else None, arguments.min_severity)
-    report = Report(version=__version__, results=results, rules=all_rules(), fail_on=fail_threshold(fail_on_text))
+    report = Report(version=__version__, results=results, rules=all_rules(), fail_on=fail_threshold(fail_on_text),
+                    fail_on_parse_error=parse_gate)
     output = render(arguments.format, report, quiet=arguments.quiet, colour=_colour(arguments),
                     cards=getattr(arguments, "cards", False))
     if arguments.output:

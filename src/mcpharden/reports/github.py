@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import posixpath
 
-from mcpharden.model.findings import Severity
+from mcpharden.model.findings import PARSE_ERROR, Severity
 from mcpharden.reports import Report
 from mcpharden.safety import strip_control
 
@@ -20,7 +20,9 @@ def render(report: Report) -> str:
         lines.append(f"::{LEVEL[finding.severity]} {properties}::{_data(finding.message)}")
     for result, notice in report.notices:
         path = posixpath.normpath(posixpath.join(result.root, notice.path))
-        lines.append(f"::warning file={_property(path)},title=mcpharden::{_data(notice.message)}")
+        level, title = ("error", "mcpharden parse error") if notice.kind == PARSE_ERROR else ("warning", "mcpharden")
+        lines.append(f"::{level} file={_property(path)}{f',line={notice.line}' if notice.line else ''},"
+                     f"title={_property(title)}::{_data(notice.message)}")
     counts = ", ".join(f"{count} {label}" for label, count in report.counts().items())
     lines.append(f"mcpharden: {counts}")
     return "\n".join(lines) + "\n"

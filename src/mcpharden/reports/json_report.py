@@ -34,7 +34,7 @@ def document(report: Report) -> dict:
         ],
         "notices": [
             {"path": escape_bytes(notice.path), "line": notice.line, "message": escape_bytes(notice.message),
-             "target": escape_bytes(result.target)}
+             "kind": notice.kind, "target": escape_bytes(result.target)}
             for result, notice in report.notices
         ],
         "servers": [
@@ -52,6 +52,8 @@ def document(report: Report) -> dict:
             "score": None if report.nothing_scanned else value,
             "grade": None if report.nothing_scanned else grade,
             "fail_on": report.fail_on.label if report.fail_on is not None else "never",
+            "parse_errors": len(report.parse_errors),
+            "fail_on_parse_error": report.fail_on_parse_error,
             "failed": report.failed,
         },
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from mcpharden.model.findings import PARSE_ERROR
 from mcpharden.reports import Report
 from mcpharden.reports.entries import entries
 from mcpharden.rules.pages import page_url
@@ -35,9 +36,14 @@ def render(report: Report) -> str:
             )
     else:
         lines.append("No findings. ✅")
-    if report.notices:
+    if report.parse_errors:  # in view, not folded: they fail the gate as findings do
+        gate = "the gate fails" if report.fail_on_parse_error and report.fail_on is not None else "not judged"
+        lines += ["", f"**Files that do not parse ({gate}):**", ""]
+        lines += [f"- ❌ {code(notice.path)}: {text(notice.message)}" for _, notice in report.parse_errors]
+    others = [notice for _, notice in report.notices if notice.kind != PARSE_ERROR]
+    if others:
         lines += ["", "<details><summary>Files not scanned</summary>", ""]
-        lines += [f"- {code(notice.path)}: {text(notice.message)}" for _, notice in report.notices]
+        lines += [f"- {code(notice.path)}: {text(notice.message)}" for notice in others]
         lines += ["", "</details>"]
     return "\n".join(lines) + "\n"
 

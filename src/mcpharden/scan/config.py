@@ -6,6 +6,7 @@ select = ["root-user", "dev-dependencies-in-runtime"]   # only these rules
 ignore = ["no-healthcheck"]                              # never these
 exclude = ["examples/*", "test/fixtures"]                # paths not scanned
 fail-on = "medium"
+fail-on-parse-error = true                               # a file that does not parse fails the gate
 target = "runtime"                                       # the stage that ships
 severity = { "image-not-pinned-by-digest" = "medium" }
 per-file-ignores = { "docs/*" = ["image-not-pinned-by-digest"] }   # these rules, in these files
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from mcpharden.sources.discovery import RepoReader
 
 CONFIG_FILE = ".mcpharden.toml"
-_KEYS = {"select", "ignore", "exclude", "fail-on", "target", "severity", "base-images", "per-file-ignores"}
+_KEYS = {"select", "ignore", "exclude", "fail-on", "fail-on-parse-error", "target", "severity", "base-images", "per-file-ignores"}
 
 
 class ConfigError(UsageError, ValueError):
@@ -47,6 +48,7 @@ class Config:
     ignore: frozenset[str] = frozenset()
     exclude: tuple[str, ...] = ()
     fail_on: str | None = None  # a severity name or "never"; None: not configured
+    fail_on_parse_error: bool | None = None  # None: not configured (the default fails)
     target: str | None = None
     severity: Mapping[str, Severity] = field(default_factory=lambda: MappingProxyType({}))
     base_images: tuple[ImageEntry, ...] = ()
@@ -134,6 +136,7 @@ def parse_config(table: dict[str, Any], rule_ids: frozenset[str], source: str) -
             ignore=frozenset(_rule_list(table, "ignore", rule_ids)),
             exclude=tuple(_bounded_patterns(_string_list(table, "exclude"), "exclude")),
             fail_on=_fail_on(table.get("fail-on")),
+            fail_on_parse_error=_optional_bool(table, "fail-on-parse-error"),
             target=_optional_string(table, "target"),
             severity=MappingProxyType(_severities(table.get("severity", {}), rule_ids)),
             base_images=_base_images(table.get("base-images", [])),
@@ -196,6 +199,13 @@ def _optional_string(table: dict[str, Any], key: str) -> str | None:
     value = table.get(key)
     if value is not None and not isinstance(value, str):
         raise ConfigError(f"`{key}` must be a string")
+    return value
+
+
+def _optional_bool(table: dict[str, Any], key: str) -> bool | None:
+    value = table.get(key)
+    if value is not None and not isinstance(value, bool):
+        raise ConfigError(f"`{key}` must be true or false")
     return value
 
 

@@ -99,6 +99,10 @@ class _ProjectBuilder:
     def _yaml(self, artifact: Artifact, text: str) -> None:
         from mcpharden.sources.kubernetes import looks_like_manifest, read_manifests
 
+        if artifact.path.rsplit("/", 1)[-1] in SERVER_MANIFESTS:
+            from mcpharden.syntax.yamlnodes import load_documents
+
+            load_documents(text)  # nothing in it is judged yet, but one that does not parse is a parse error
         if looks_like_manifest(text):
             manifests = read_manifests(artifact.path, text)
             self.containers.extend(manifests.specs)
@@ -131,6 +135,10 @@ class _ProjectBuilder:
             client_servers=tuple(self.client_servers),
             parsed_files=frozenset(self.parsed),
         )
+
+
+# YAML manifests of an MCP server that no rule reads yet: read only to tell that they parse.
+SERVER_MANIFESTS = frozenset({"smithery.yaml", "smithery.yml"})
 
 
 # The reader of each artifact kind (sources.discovery classifies the files): a new file kind
