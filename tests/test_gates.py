@@ -92,3 +92,46 @@ def test_a_single_unparseable_file_fails_the_gate(tmp_path):
     write_tree(tmp_path, {"server.json": BROKEN["server.json"]})
     result = _scan(tmp_path / "server.json")
     assert result.returncode == 1 and "Parse errors" in result.stdout
+
+
+MULTI_STAGE = {"Dockerfile": "FROM node:22 AS build\nRUN npm ci\nFROM node:22-alpine AS runtime\nUSER node\nCMD [\"node\"]\n"}
+
+
+def test_a_target_naming_no_stage_is_a_usage_error_with_a_guess(tmp_path):
+    write_tree(tmp_path, MULTI_STAGE)
+    typo = _scan(tmp_path, "--target", "runtme")
+    assert typo.returncode == 2 and not typo.stdout
+    assert "--target runtme: no Dockerfile scanned has a stage of that name; did you mean 'runtime'?" in typo.stderr
+    assert "(stages: build, runtime)" in typo.stderr
+    unrelated = _scan(tmp_path, "--target", "zzz")
+    assert unrelated.returncode == 2 and "did you mean" not in unrelated.stderr
+    assert _scan(tmp_path, "--target", "RUNTIME").returncode in (0, 1)  # Docker matches stage names in any case
+    build = json.loads(_scan(tmp_path, "--target", "build", "-f", "json").stdout)
+    assert [f for f in build["findings"] if f["rule_id"] == "root-user"]  # the build stage runs as root
+
+
+def test_a_target_is_no_error_where_no_dockerfile_was_scanned(tmp_path):
+    write_tree(tmp_path, {"compose.yaml": "services:\n  api:\n    image: example/api:1\n"})
+    assert _scan(tmp_path, "--target", "runtime").returncode != 2
+
+
+def test_unknown_select_and_ignore_ids_are_usage_errors_with_a_guess(tmp_path):
+    write_tree(tmp_path, MULTI_STAGE)
+    for option in ("--select", "--ignore"):
+        result = _scan(tmp_path, option, "root_user")
+        assert result.returncode == 2 and f"{option}: unknown rule id(s) root_user; did you mean 'root-user'?" in result.stderr
+    later = _scan(tmp_path, "--ignore", "root-user", "--ignore", "no-such-rule")
+    assert later.returncode == 2 and "no-such-rule" in later.stderr
+
+
+def test_repeated_ignore_and_select_flags_accumulate(tmp_path):
+    write_tree(tmp_path, {"Dockerfile": "FROM node:22\nCOPY . .\nRUN npm install\nCMD [\"node\"]\n"})
+
+    def rules(*options):
+        return {f["rule_id"] for f in json.loads(_scan(tmp_path, "-f", "json", *options).stdout)["findings"]}
+
+    everything = rules()
+    assert {"root-user", "full-os-base-image", "image-not-pinned-by-digest"} <= everything
+    ignored = rules("--ignore", "root-user", "--ignore", "full-os-base-image,image-not-pinned-by-digest")
+    assert ignored == everything - {"root-user", "full-os-base-image", "image-not-pinned-by-digest"}
+    assert rules("--select", "root-user", "--select", "full-os-base-image") == {"root-user", "full-os-base-image"}

@@ -186,8 +186,8 @@ def _add_report_options(parser: argparse.ArgumentParser) -> None:
 
 def _add_shared_options(parser: argparse.ArgumentParser) -> None:
     """The rule selection, stage and configuration options of `scan` and `fix`."""
-    parser.add_argument("--select", metavar="RULES", help="comma-separated rule ids (default: all)")
-    parser.add_argument("--ignore", metavar="RULES", help="comma-separated rule ids to leave out")
+    parser.add_argument("--select", action="append", metavar="RULES", help="comma-separated rule ids (default: all; repeatable)")
+    parser.add_argument("--ignore", action="append", metavar="RULES", help="comma-separated rule ids to leave out (repeatable)")
     parser.add_argument("--target", metavar="STAGE", help="the Dockerfile stage that ships (like docker build --target)")
     parser.add_argument("--config", metavar="FILE", help="configuration file (default: .mcpharden.toml or pyproject.toml)")
 
@@ -244,10 +244,11 @@ def _subcommand(parser: argparse.ArgumentParser, name: str) -> argparse.Argument
     return action.choices[name]
 
 
-def _rule_list(text: str | None) -> tuple[str, ...] | None:
-    if text is None:
+def _rule_list(given: list[str] | None) -> tuple[str, ...] | None:
+    """Repeated `--ignore`/`--select` flags add up, each a comma-separated list."""
+    if given is None:
         return None
-    return tuple(item.strip() for item in text.split(",") if item.strip())
+    return tuple(item.strip() for text in given for item in text.split(",") if item.strip())
 
 
 def _options(arguments: argparse.Namespace):
@@ -280,7 +281,24 @@ def _scan(arguments: argparse.Namespace) -> int:
     if arguments.clients:
         home = Path(arguments.home).expanduser() if arguments.home else Path.home()
         results += (scan_clients(home, options),)
+    if arguments.target:
+        _check_target(arguments.target, results)
     return _report(arguments, results)
+
+
+def _check_target(target: str, results) -> None:
+    """`--target` naming no stage of any Dockerfile scanned is a typo, not a choice: without this,
+    every Dockerfile would be judged by its last stage with no word said. A scan that read no
+    Dockerfile (a compose file, client configurations) has nothing the name could mean."""
+    from difflib import get_close_matches
+
+    names = sorted({name for result in results for stages in result.dockerfile_stages for name in stages})
+    if not any(result.dockerfile_stages for result in results) or target.lower() in {n.lower() for n in names}:
+        return
+    close = get_close_matches(target, names, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    known = f" (stages: {', '.join(names)})" if names else " (no Dockerfile scanned names its stages)"
+    raise UsageError(f"--target {target}: no Dockerfile scanned has a stage of that name{hint}{known}")
 
 
 def _report(arguments: argparse.Namespace, results) -> int:

@@ -55,6 +55,7 @@ def _judge(target: str, root: Path, artifacts, reader: RepoReader, notices: list
         servers=project.client_servers,
         cards=_cards(project, kept, Path(target).resolve().name or target),
         base_families=tuple(build.final.profile.family for build in project.builds),
+        dockerfile_stages=tuple(tuple(stage.name for stage in build.stages if stage.name) for build in project.builds),
         repository_suppressions=tuple(sorted(suppressions, key=lambda s: Finding.sort_key(s.finding))),
     )
 

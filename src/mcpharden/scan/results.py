@@ -45,6 +45,8 @@ class TargetResult:
     cards: tuple = ()
     # Base-image families of the images the Dockerfiles ship (debian, distroless, ...).
     base_families: tuple[str, ...] = ()
+    # The stage names of each Dockerfile read, so that a `--target` naming none is told so.
+    dockerfile_stages: tuple[tuple[str, ...], ...] = ()
     # What the repository's own suppressions hide: left out of `findings` when honoured, kept in
     # them (and listed here) when not (ScanOptions.use_repository_config).
     repository_suppressions: tuple[RepositorySuppression, ...] = ()
