@@ -24,7 +24,21 @@ FAIL_ON_NAMES = ("critical", "high", "medium", "low", "info", "never")
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse exits 2 as well; keep its message short
         self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}{_did_you_mean(message)}\n")
+        hint = _did_you_mean(message) or _close_options(message, list(self._option_string_actions))
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}{hint}\n")
+
+
+def _close_options(message: str, options: list[str]) -> str:
+    """`unrecognized arguments: --formt json` → `; did you mean '--format'?` (the options of the
+    command that was given, so a guess is always one it takes)."""
+    from difflib import get_close_matches
+
+    if not message.startswith("unrecognized arguments:"):
+        return ""
+    words = message.split(":", 1)[1].split()
+    guesses = [close[0] for word in words if word.startswith("--")
+               and (close := get_close_matches(word.split("=", 1)[0], [o for o in options if o.startswith("--")], n=1))]
+    return f"; did you mean {', '.join(repr(g) for g in dict.fromkeys(guesses))}?" if guesses else ""
 
 
 def _did_you_mean(message: str) -> str:
@@ -58,12 +72,15 @@ def _scan_options(scan: argparse.ArgumentParser) -> None:
     scan.add_argument("paths", nargs="*", metavar="PATH|FILE", help="directories or files (default: . unless --clients)")
     scan.add_argument("--format", "-f", choices=FORMAT_NAMES, default="text")
     scan.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
-    scan.add_argument("--fail-on", choices=FAIL_ON_NAMES, default=None,
+    scan.add_argument("--fail-on", type=str.lower, choices=FAIL_ON_NAMES, default=None,
                       help="exit 1 when a finding is at or above this severity (default: high)")
     scan.add_argument("--fail-on-parse-error", action=argparse.BooleanOptionalAction, default=None,
                       help="a Dockerfile, compose file, manifest or client configuration that does not parse fails the "
                            "gate (default; --no-fail-on-parse-error only reports it)")
     _add_shared_options(scan)
+    scan.add_argument("--skip-dirs", "--skip-files", action="append", default=[], metavar="GLOBS", dest="skip",
+                      help="as Trivy: folders or files not scanned, comma-separated globs relative to the "
+                           "scanned folder (repeatable; added to `exclude`)")
     scan.add_argument("--clients", action="store_true",
                       help="audit the MCP client configurations installed for the current user")
     scan.add_argument("--home", metavar="DIR", help="the home directory --clients looks in (default: yours)")
@@ -100,7 +117,7 @@ def _image_options(image: argparse.ArgumentParser) -> None:
     image.add_argument("--format", "-f", choices=FORMAT_NAMES, default="text")
     image.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
     _add_report_options(image)
-    image.add_argument("--fail-on", choices=FAIL_ON_NAMES, default=None,
+    image.add_argument("--fail-on", type=str.lower, choices=FAIL_ON_NAMES, default=None,
                        help="exit 1 when a finding is at or above this severity (default: high)")
     _add_shared_options(image)
 
@@ -180,8 +197,32 @@ _COMMANDS = {
 
 def _add_report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="text: one line per finding, nothing else")
-    parser.add_argument("--min-severity", choices=SEVERITY_NAMES, default=None,
+    parser.add_argument("--min-severity", type=str.lower, choices=SEVERITY_NAMES, default=None,
                         help="leave findings below this severity out of the report (and the score)")
+    parser.add_argument("--severity", type=_severity_list, default=None, metavar="LEVELS",
+                        help="as Trivy: report only these severities, comma-separated in any case (HIGH,CRITICAL)")
+    parser.add_argument("--exit-code", type=_exit_code, default=EXIT_FINDINGS, metavar="N",
+                        help="as Trivy: the exit code when the gate fails (--fail-on; default: 1)")
+
+
+def _severity_list(text: str) -> tuple[str, ...]:
+    """`HIGH,critical` → ("high", "critical"); an unknown level is argparse's own error."""
+    levels = tuple(dict.fromkeys(item.strip().lower() for item in text.split(",") if item.strip()))
+    unknown = [level for level in levels if level not in SEVERITY_NAMES]
+    if unknown or not levels:
+        raise argparse.ArgumentTypeError(f"unknown severity {', '.join(unknown) or repr(text)} "
+                                         f"(choose from {', '.join(name.upper() for name in SEVERITY_NAMES)})")
+    return levels
+
+
+def _exit_code(text: str) -> int:
+    try:
+        code = int(text)
+    except ValueError:
+        code = -1
+    if not 0 <= code <= 255:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an exit code (0 to 255)")
+    return code
 
 
 def _add_shared_options(parser: argparse.ArgumentParser) -> None:
@@ -189,7 +230,9 @@ def _add_shared_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--select", action="append", metavar="RULES", help="comma-separated rule ids (default: all; repeatable)")
     parser.add_argument("--ignore", action="append", metavar="RULES", help="comma-separated rule ids to leave out (repeatable)")
     parser.add_argument("--target", metavar="STAGE", help="the Dockerfile stage that ships (like docker build --target)")
-    parser.add_argument("--config", metavar="FILE", help="configuration file (default: .mcpharden.toml or pyproject.toml)")
+    parser.add_argument("--config", metavar="FILE", help="configuration file (default: .mcpharden.toml or pyproject.toml, "
+                                                         "found from the scanned path upwards)")
+
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -260,7 +303,24 @@ def _options(arguments: argparse.Namespace):
         ignore=_rule_list(arguments.ignore) or (),
         target_stage=arguments.target,
         config_path=Path(arguments.config) if arguments.config else None,
+        exclude=tuple(_skip_patterns(getattr(arguments, "skip", []))),
     )
+
+
+def _skip_patterns(given: list[str]) -> list[str]:
+    """`--skip-dirs 'examples,**/fixtures'` → exclude patterns; `./x` is `x`, and `**/x` also
+    matches `x` at the top (Trivy's spelling for "at any depth")."""
+    patterns = []
+    for text in given:
+        for item in (part.strip() for part in text.split(",")):
+            while item.startswith("./"):
+                item = item[2:]
+            if not item:
+                continue
+            patterns.append(item)
+            if item.startswith("**/"):
+                patterns.append(item[3:])
+    return patterns
 
 
 def _scan(arguments: argparse.Namespace) -> int:
@@ -313,7 +373,8 @@ def _report(arguments: argparse.Namespace, results) -> int:
     if parse_gate is None:
         parse_gate = next((r.config.fail_on_parse_error for r in results if r.config.fail_on_parse_error is not None), True)
     record, known = getattr(arguments, "write_baseline", None), getattr(arguments, "baseline", None)
-    results = prepared(results, Path(record) if record else None, Path(known) if known else None, arguments.min_severity)
+    results = prepared(results, Path(record) if record else None, Path(known) if known else None, arguments.min_severity,
+                       arguments.severity)
     report = Report(version=__version__, results=results, rules=all_rules(), fail_on=fail_threshold(fail_on_text),
                     fail_on_parse_error=parse_gate)
     output = render(arguments.format, report, quiet=arguments.quiet, colour=_colour(arguments),
@@ -322,7 +383,7 @@ def _report(arguments: argparse.Namespace, results) -> int:
         _write(arguments.output, output)
     else:
         sys.stdout.write(output)
-    return EXIT_FINDINGS if report.failed else EXIT_OK
+    return arguments.exit_code if report.failed else EXIT_OK
 
 
 def _write(path: str, text: str) -> None:

@@ -41,6 +41,8 @@ class ScanOptions:
     # OSV databases (directories or all.zip) to match image packages against.
     vuln_dbs: tuple[Path, ...] = ()
     ignore_unfixed: bool = False
+    # `--skip-dirs`/`--skip-files`: paths not scanned, added to the configuration's `exclude`.
+    exclude: tuple[str, ...] = ()
     # False for an outside audit (`mcpharden batch`): nothing the repository says about its own
     # findings (.mcpharden.toml, [tool.mcpharden], `# mcpharden: ignore=` comments) changes them,
     # or the audited could grade themselves; what it would hide is listed, still counted, in
@@ -84,7 +86,7 @@ def scan_target(target: Path, options: ScanOptions, opened: OpenedTarget | None 
     reader = RepoReader(root, directory)
     claimed = config if options.use_repository_config else _claimed_config(root, rule_ids, reader)
     if is_directory:
-        discovery = discover(root, config.exclude, reader)
+        discovery = discover(root, config.exclude + options.exclude, reader)
         artifacts, notices = discovery.artifacts, list(discovery.notices)
     else:
         artifacts, notices = (_artifact_for_file(target),), []
