@@ -232,6 +232,8 @@ def _add_shared_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", metavar="STAGE", help="the Dockerfile stage that ships (like docker build --target)")
     parser.add_argument("--config", metavar="FILE", help="configuration file (default: .mcpharden.toml or pyproject.toml, "
                                                          "found from the scanned path upwards)")
+    parser.add_argument("--ignorefile", metavar="FILE",
+                        help="the ignore file (default: .mcpharden-ignore.yaml and .trivyignore, found as the configuration)")
 
 
 
@@ -304,6 +306,7 @@ def _options(arguments: argparse.Namespace):
         target_stage=arguments.target,
         config_path=Path(arguments.config) if arguments.config else None,
         exclude=tuple(_skip_patterns(getattr(arguments, "skip", []))),
+        ignore_path=Path(arguments.ignorefile) if arguments.ignorefile else None,
     )
 
 
@@ -337,6 +340,7 @@ def _scan(arguments: argparse.Namespace) -> int:
     if arguments.home and not arguments.clients:
         raise UsageError("--home goes with --clients")
     ensure_valid_config(config_path)
+    ensure_valid_config(options.ignore_path, "ignore file")
     results = tuple(scan_target(Path(path), options) for path in paths)
     if arguments.clients:
         home = Path(arguments.home).expanduser() if arguments.home else Path.home()

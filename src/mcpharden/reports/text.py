@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from mcpharden.model.findings import PARSE_ERROR
+from mcpharden.model.findings import NOTE, PARSE_ERROR, SUPPRESSION
 from mcpharden.reports import Report
 from mcpharden.reports.entries import entries
 from mcpharden.safety import escape_control
@@ -40,9 +40,10 @@ def render(report: Report, quiet: bool = False, colour: bool = False, cards: boo
         if cards:
             for card in result.cards:
                 lines.extend(card_lines(card))
-        unparsed = [n for n in result.notices if n.kind == PARSE_ERROR]
-        for heading, notices in (("Parse errors (nothing in these files was judged):", unparsed),
-                                 ("Not scanned or only partly scanned:", [n for n in result.notices if n.kind != PARSE_ERROR])):
+        for heading, kind in (("Parse errors (nothing in these files was judged):", PARSE_ERROR),
+                              ("Suppressions that hide nothing, or no longer:", SUPPRESSION),
+                              ("Not scanned or only partly scanned:", NOTE)):
+            notices = [n for n in result.notices if n.kind == kind or (kind == NOTE and n.kind not in (PARSE_ERROR, SUPPRESSION))]
             if notices:
                 lines.append(heading)
                 lines.extend(f"  {escape_control(n.path)}{f':{n.line}' if n.line else ''}: {escape_control(n.message)}"

@@ -34,6 +34,7 @@ def _judge(target: str, root: Path, artifacts, reader: RepoReader, notices: list
     for rule in rules:
         findings.extend(_run_rule(rule, project, notices))
     findings = [_with_severity(f, config) for f in findings]
+    notices = notices + _suppression_notices(config, reader, artifacts)
     if options.use_repository_config:
         suppressions = [RepositorySuppression(f, by) for f in findings if (by := _hidden_by(f, config, reader))]
         hidden = {id(suppression.finding) for suppression in suppressions}
@@ -58,6 +59,20 @@ def _judge(target: str, root: Path, artifacts, reader: RepoReader, notices: list
         dockerfile_stages=tuple(tuple(stage.name for stage in build.stages if stage.name) for build in project.builds),
         repository_suppressions=tuple(sorted(suppressions, key=lambda s: Finding.sort_key(s.finding))),
     )
+
+
+def _suppression_notices(config: Config, reader: RepoReader, artifacts) -> list[Notice]:
+    """What the suppressions say that hides nothing: ignore-file entries naming no rule or past
+    their expiry (their findings are back), inline comments naming no rule."""
+    from datetime import date
+
+    from mcpharden.rules import all_rules
+    from mcpharden.scan.suppression import unknown_inline_rules
+
+    today = date.today()
+    notices = [notice for ignore_file in config.ignore_files for notice in (*ignore_file.notices, *ignore_file.expired_notices(today))]
+    paths = [artifact.path for artifact in artifacts if artifact.kind not in ("context", "source")]
+    return notices + unknown_inline_rules(reader, paths, frozenset(rule.id for rule in all_rules()))
 
 
 def _cards(project: Project, findings, name: str) -> tuple:
