@@ -19,7 +19,7 @@ family = "chainguard"
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Mapping
@@ -67,10 +67,16 @@ class Config:
         return index is not None and index.matches(self.prefix + path)
 
     def excludes(self, path: str) -> bool:
-        """Whether `exclude` leaves out `path` (relative to the scanned folder) or one of its folders."""
-        from mcpharden.sources.discovery import excluded_path
-
-        return bool(self.exclude) and excluded_path(self.prefix + path, self.exclude)
+        """Whether `exclude` leaves out `path` (relative to the scanned folder) or one of its folders
+        below the scanned one: a folder the user names is scanned even where the configuration
+        above it excludes it (`scan examples/insecure` with `exclude = ["examples"]`), as ruff
+        checks a file it is given."""
+        if not self.exclude:
+            return False
+        index = _pattern_index(self.exclude)
+        named = self.prefix.count("/")  # the scanned folder's own parts, and those above it
+        parts = (self.prefix + path).split("/")
+        return any(index.matches("/".join(parts[: end])) for end in range(named + 1, len(parts) + 1))
 
     @cached_property
     def _per_file_index(self) -> dict[str, GlobIndex]:
@@ -80,6 +86,11 @@ class Config:
             for rule_id in rules:
                 patterns.setdefault(rule_id, []).append(pattern)
         return {rule_id: GlobIndex(found) for rule_id, found in patterns.items()}
+
+
+@cache
+def _pattern_index(patterns: tuple[str, ...]) -> GlobIndex:
+    return GlobIndex(pattern.rstrip("/") for pattern in patterns)
 
 
 def load_config(directory: Path, explicit: Path | None, rule_ids: frozenset[str], descriptor: int | None = None,
