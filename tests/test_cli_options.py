@@ -110,13 +110,16 @@ def test_json_reports_follow_the_published_schema(tmp_path):
     schema = json.loads((ROOT / "docs" / "report.schema.json").read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     write_tree(tmp_path / "repo", {**INSECURE, "docker-compose.dev.yml": "a: [\n", ".cursor/mcp.json": json.dumps(
-        {"mcpServers": {"x": {"command": "npx", "args": ["-y", "server"]}}})})
+        {"mcpServers": {"x": {"command": "npx", "args": ["-y", "server"]}}}),
+        ".mcpharden-ignore.yaml": "ignores:\n  - rule: no-healthcheck\n    reason: probed\n    expires: 2020-01-01\n"
+                                  "  - rule: root-user\n    reason: sandboxed\n    expires: 2999-01-01\n"})
     (tmp_path / "empty").mkdir()
     documents = [json.loads(run_cli("scan", str(tmp_path / name), "--format", "json").stdout) for name in ("repo", "empty")]
     documents.append(json.loads(run_cli("scan", "--clients", "--home", str(tmp_path / "repo"), "--format", "json").stdout))
     for document in documents:
         jsonschema.validate(document, schema, cls=jsonschema.Draft202012Validator)
     assert documents[0]["findings"] and documents[0]["notices"] and documents[1]["summary"]["grade"] is None
+    assert {n["kind"] for n in documents[0]["notices"]} == {"parse-error", "suppression"} and documents[0]["suppressions"]
 
 
 def test_per_file_ignores_in_the_configuration(tmp_path):

@@ -14,6 +14,7 @@ CLEAN = {
 }
 
 BROKEN = {
+    "build/Dockerfile": "FROM node:22\nNOPE\n",
     "compose.yaml": "services:\n  api: [\n",
     ".vscode/mcp.json": '{"servers": {',
     ".cursor/mcp.json": '{"mcpServers": {"a": } // JSONC\n',

@@ -49,6 +49,9 @@ def test_an_entry_hides_its_rule_where_its_path_matches_until_it_expires(tmp_pat
     assert "full-os-base-image" not in rules  # expires today: still holds
     assert document["summary"]["suppressed"] == 3
     assert not [n for n in document["notices"] if n["kind"] == "suppression"]
+    [legacy] = [s for s in document["suppressions"] if s["rule_id"] == "root-user"]
+    assert legacy["path"] == "legacy/Dockerfile"
+    assert legacy["by"] == f".mcpharden-ignore.yaml (line 2, until {FUTURE}): rebuilt as non-root in Q3"
 
 
 def test_an_expired_entry_brings_its_findings_back_with_a_notice(tmp_path):
@@ -116,8 +119,10 @@ def test_inline_suppression_with_a_reason(tmp_path):
     write_tree(tmp_path, {"Dockerfile": "# mcpharden: ignore=root-user -- runs as root by design\nFROM node:22\n"
                                         "# mcpharden: ignore=full-os-base-image,image-not-pinned-by-digest  --  pinned elsewhere\n"
                                         "CMD [\"node\"]\n"})
-    rules = _rules(_report(tmp_path))
-    assert "root-user" not in rules
+    document = _report(tmp_path)
+    assert "root-user" not in _rules(document)
+    [by] = {s["by"] for s in document["suppressions"] if s["rule_id"] == "root-user"}
+    assert "-- runs as root by design" in by and "(line 1)" in by
     write_tree(tmp_path, {"Dockerfile": "# mcpharden: ignore=root-user -- runs as root by design\n"
                                         "# mcpharden: ignore=no_healthcheck,root-user\nFROM node:22\nCMD [\"node\"]\n"})
     document = _report(tmp_path)

@@ -37,6 +37,13 @@ def document(report: Report) -> dict:
              "kind": notice.kind, "target": escape_bytes(result.target)}
             for result, notice in report.notices
         ],
+        # What the repository's own suppressions hide (inline comments with their reason, the
+        # ignore file's entries with theirs, per-file-ignores): out of `findings` when honoured.
+        "suppressions": [
+            {"rule_id": s.finding.rule_id, "path": escape_bytes(s.finding.path), "line": s.finding.line,
+             "by": escape_bytes(s.by), "target": escape_bytes(result.target)}
+            for result in report.results for s in result.repository_suppressions
+        ],
         "servers": [
             {"client": s.client, "name": escape_bytes(s.name), "path": escape_bytes(s.path), "line": s.line,
              "command": escape_bytes(s.command), "in_container": s.in_container, "target": escape_bytes(result.target)}
