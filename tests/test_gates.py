@@ -57,16 +57,17 @@ def test_a_valid_smithery_manifest_is_no_parse_error(tmp_path):
 def test_parse_errors_in_every_format(tmp_path):
     write_tree(tmp_path, {**CLEAN, "compose.yaml": BROKEN["compose.yaml"]})
     text = _scan(tmp_path)
-    assert "Parse errors (nothing in these files was judged):\n  compose.yaml: not scanned: invalid YAML" in text.stdout
+    assert "Parse errors (nothing in these files was judged):\n  compose.yaml:3: not scanned: invalid YAML" in text.stdout
     assert "1 file(s) do not parse (the gate fails)" in text.stdout and text.returncode == 1
     sarif = json.loads(_scan(tmp_path, "--format", "sarif").stdout)
     notifications = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
     assert [(n["level"], n["descriptor"]["id"]) for n in notifications] == [("error", "parse-error")]
-    assert notifications[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "compose.yaml"
+    location = notifications[0]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "compose.yaml" and location["region"]["startLine"] == 3  # where it breaks
     markdown = _scan(tmp_path, "--format", "markdown").stdout
     assert "**Files that do not parse (the gate fails):**" in markdown and "❌ `compose.yaml`" in markdown
     github = _scan(tmp_path, "--format", "github").stdout
-    assert "::error file=" in github and "compose.yaml,title=mcpharden parse error::not scanned" in github
+    assert "::error file=" in github and "compose.yaml,line=3,title=mcpharden parse error::not scanned" in github
 
 
 def test_a_partly_read_file_is_a_note_not_a_parse_error(tmp_path):
