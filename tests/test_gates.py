@@ -137,3 +137,12 @@ def test_repeated_ignore_and_select_flags_accumulate(tmp_path):
     ignored = rules("--ignore", "root-user", "--ignore", "full-os-base-image,image-not-pinned-by-digest")
     assert ignored == everything - {"root-user", "full-os-base-image", "image-not-pinned-by-digest"}
     assert rules("--select", "root-user", "--select", "full-os-base-image") == {"root-user", "full-os-base-image"}
+
+
+def test_a_configured_target_naming_no_stage_is_a_notice(tmp_path):
+    write_tree(tmp_path, {**MULTI_STAGE, ".mcpharden.toml": 'target = "runtme"\n'})
+    document = json.loads(_scan(tmp_path, "-f", "json").stdout)
+    assert [n["message"] for n in document["notices"]] == [
+        "`target = 'runtme'` names no stage of the Dockerfiles scanned: each is judged by its last stage"]
+    (tmp_path / ".mcpharden.toml").write_text('target = "build"\n')
+    assert not json.loads(_scan(tmp_path, "-f", "json").stdout)["notices"]
