@@ -122,7 +122,11 @@ def test_inline_suppression_with_a_reason(tmp_path):
     document = _report(tmp_path)
     assert "root-user" not in _rules(document)
     [by] = {s["by"] for s in document["suppressions"] if s["rule_id"] == "root-user"}
-    assert "-- runs as root by design" in by and "(line 1)" in by
+    assert by == "`mcpharden: ignore=root-user -- runs as root by design` (line 1)"
+    write_tree(tmp_path, {"compose.yaml": "services:\n  api:\n    image: x/y:1\n"
+                                          "    # mcpharden: ignore=privileged-container # the YAML comment goes on\n"
+                                          "    privileged: true\n"})
+    assert "privileged-container" not in _rules(_report(tmp_path))
     write_tree(tmp_path, {"Dockerfile": "# mcpharden: ignore=root-user -- runs as root by design\n"
                                         "# mcpharden: ignore=no_healthcheck,root-user\nFROM node:22\nCMD [\"node\"]\n"})
     document = _report(tmp_path)

@@ -13,8 +13,10 @@ from mcpharden.model.findings import SUPPRESSION, Finding, Notice
 from mcpharden.scan.config import Config, ConfigError, load_config
 from mcpharden.sources.discovery import RepoReader
 
-# `mcpharden: ignore=RULE[,RULE] [-- reason]`: the rule ids end where ` --` starts the reason.
-_SUPPRESSION = re.compile(r"mcpharden:\s*ignore\s*=\s*([A-Za-z0-9_,\- ]+?)\s*(?:(?<=\s)--\s*(.*?))?\s*(?:-->)?$")
+# `mcpharden: ignore=RULE[,RULE] [-- reason]`: the rule ids end where ` --` starts the reason
+# (rule ids hold single hyphens only), or at a character no rule id has (`#`, `*/`).
+_SUPPRESSION = re.compile(r"mcpharden:\s*ignore\s*=\s*([A-Za-z0-9_,\- ]+)")
+_REASON = re.compile(r"\s--(?:\s|$)")
 _COMMENT_PREFIXES = ("#", "//", "<!--", ";")
 
 
@@ -102,14 +104,15 @@ def _suppression_comment(finding: Finding, reader: RepoReader) -> str | None:
         if match:
             rules = _rule_ids(match)
             if finding.rule_id in rules or "all" in rules:
-                written = " ".join(match.group(0).split())
+                written = " ".join(stripped[match.start():].removesuffix("-->").split())  # with its reason
                 return f"`{written[:120]}{'…' if len(written) > 120 else ''}` (line {index + 1})"
         index -= 1
     return None
 
 
 def _rule_ids(match: re.Match) -> set[str]:
-    return {r.strip() for r in match.group(1).split(",") if r.strip()}
+    named = _REASON.split(match.group(1), maxsplit=1)[0]
+    return {r.strip() for r in named.split(",") if r.strip()}
 
 
 def unknown_inline_rules(reader: RepoReader, paths, rule_ids: frozenset[str]) -> list[Notice]:
