@@ -24,28 +24,21 @@ FAIL_ON_NAMES = ("critical", "high", "medium", "low", "info", "never")
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse exits 2 as well; keep its message short
         self.print_usage(sys.stderr)
-        hint = _did_you_mean(message) or _close_options(message, list(self._option_string_actions))
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}{hint}\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}{_did_you_mean(message, list(self._option_string_actions))}\n")
 
 
-def _close_options(message: str, options: list[str]) -> str:
-    """`unrecognized arguments: --formt json` → `; did you mean '--format'?` (the options of the
-    command that was given, so a guess is always one it takes)."""
-    from difflib import get_close_matches
-
-    if not message.startswith("unrecognized arguments:"):
-        return ""
-    words = message.split(":", 1)[1].split()
-    guesses = [close[0] for word in words if word.startswith("--")
-               and (close := get_close_matches(word.split("=", 1)[0], [o for o in options if o.startswith("--")], n=1))]
-    return f"; did you mean {', '.join(repr(g) for g in dict.fromkeys(guesses))}?" if guesses else ""
-
-
-def _did_you_mean(message: str) -> str:
-    """`invalid choice: 'scna' (choose from 'scan', ...)` → ` (did you mean 'scan'?)`."""
+def _did_you_mean(message: str, options: list[str]) -> str:
+    """`invalid choice: 'scna' (choose from 'scan', ...)` → `; did you mean 'scan'?`, and
+    `unrecognized arguments: --formt json` → `; did you mean '--format'?` (`options`: those of
+    the command that was given, so a guess is always one it takes)."""
     import re
     from difflib import get_close_matches
 
+    if message.startswith("unrecognized arguments:"):
+        flags = [option for option in options if option.startswith("--")]
+        guesses = [close[0] for word in message.split(":", 1)[1].split() if word.startswith("--")
+                   and (close := get_close_matches(word.split("=", 1)[0], flags, n=1))]
+        return f"; did you mean {', '.join(repr(g) for g in dict.fromkeys(guesses))}?" if guesses else ""
     match = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
     if not match:
         return ""
