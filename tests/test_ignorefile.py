@@ -155,3 +155,25 @@ def test_the_ignore_file_is_found_up_to_the_repository_root(tmp_path):
     for target in ("repo/services/api", "repo/services/api/Dockerfile"):
         rules = _rules(_report(tmp_path / target))
         assert "root-user" not in rules and "full-os-base-image" in rules, target
+
+
+def test_a_hostile_ignore_file_is_a_clear_error_never_a_crash(tmp_path):
+    write_tree(tmp_path, {"Dockerfile": ROOT_DOCKERFILE})
+    cases = {
+        "ignores: " + "[" * 20000 + "]" * 20000 + "\n": "mcpharden: error:",
+        "ignores:\n  - rule: [1, 2]\n    reason: x\n    expires: 2099-01-01\n": "`rule` (a rule id) is required",
+        "ignores:\n  - rule: root-user\n    reason: x\n    expires: 2099-01-01\n    path: {a: b}\n": "`path` must be a glob",
+        "ignores: {rule: root-user}\n": "`ignores` must be a list of entries",
+        "ignores:\n  - just a string\n": "an entry is a mapping",
+    }
+    for text, message in cases.items():
+        (tmp_path / ".mcpharden-ignore.yaml").write_text(text)
+        result = run_cli("scan", str(tmp_path))
+        assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr, (text[:40], result.stderr)
+    (tmp_path / "big.yaml").write_bytes(b"#" * (3 * 1024 * 1024))
+    big = run_cli("scan", str(tmp_path), "--ignorefile", str(tmp_path / "big.yaml"))
+    assert big.returncode == 2 and "larger than" in big.stderr
+    (tmp_path / ".mcpharden-ignore.yaml").unlink()
+    (tmp_path / ".trivyignore").symlink_to("/etc/hostname")
+    linked = run_cli("scan", str(tmp_path))  # a symlink out of the repository is never read
+    assert linked.returncode == 2 and ".trivyignore: cannot read the ignore file" in linked.stderr

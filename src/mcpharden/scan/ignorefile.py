@@ -194,6 +194,20 @@ def _trivy_file(name: str, text: str, peers: dict[str, str]) -> IgnoreFile:
     return IgnoreFile(name, tuple(entries), tuple(notices))
 
 
+def _read_named(path: Path) -> str:
+    """The file --ignorefile names, bounded as every configuration file is."""
+    from mcpharden.sources.discovery import MAX_CONFIG_BYTES
+
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+        if len(data) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: the ignore file is larger than {MAX_CONFIG_BYTES:,} bytes")
+        return data.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read the ignore file: {getattr(error, 'strerror', None) or error}") from None
+
+
 def find_ignore_files(folders: list[tuple[Path, str]], explicit: Path | None, rule_ids: frozenset[str], rules,
                       descriptor: int | None = None) -> tuple[IgnoreFile, ...]:
     """The ignore files of a scan: `explicit` alone when given (--ignorefile), else the nearest
@@ -203,11 +217,7 @@ def find_ignore_files(folders: list[tuple[Path, str]], explicit: Path | None, ru
 
     peers = trivy_peers(rules)
     if explicit is not None:
-        try:
-            text = explicit.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise ConfigError(f"{explicit}: cannot read the ignore file: {getattr(error, 'strerror', None) or error}") from None
-        return (read_ignore_file(str(explicit), text, rule_ids, peers),)
+        return (read_ignore_file(str(explicit), _read_named(explicit), rule_ids, peers),)
     found: dict[str, IgnoreFile] = {}
     for folder, prefix in folders:
         reader = RepoReader(folder, descriptor if not prefix else None)
