@@ -74,6 +74,14 @@ def test_an_entry_naming_no_rule_is_a_notice_and_hides_nothing(tmp_path):
     assert "names no rule" in notice["message"] and "did you mean 'root-user'?" in notice["message"]
 
 
+def _each_is_an_error(tmp_path, cases: dict[str, str]) -> None:
+    """Each ignore file text is a usage error (exit 2) whose message holds its expected part."""
+    for text, message in cases.items():
+        (tmp_path / ".mcpharden-ignore.yaml").write_text(text)
+        result = run_cli("scan", str(tmp_path))
+        assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr, (text[:40], result.stderr)
+
+
 def test_an_entry_without_reason_or_expiry_is_an_error(tmp_path):
     write_tree(tmp_path, {"Dockerfile": ROOT_DOCKERFILE})
     cases = {
@@ -84,10 +92,7 @@ def test_an_entry_without_reason_or_expiry_is_an_error(tmp_path):
         "- rule: root-user\n": "expected a mapping with one key, `ignores`",
         "ignores: [\n": "invalid YAML",
     }
-    for text, message in cases.items():
-        (tmp_path / ".mcpharden-ignore.yaml").write_text(text)
-        result = run_cli("scan", str(tmp_path))
-        assert result.returncode == 2 and message in result.stderr, (text, result.stderr)
+    _each_is_an_error(tmp_path, cases)
 
 
 def test_ignorefile_names_another_file_instead(tmp_path):
@@ -166,10 +171,7 @@ def test_a_hostile_ignore_file_is_a_clear_error_never_a_crash(tmp_path):
         "ignores: {rule: root-user}\n": "`ignores` must be a list of entries",
         "ignores:\n  - just a string\n": "an entry is a mapping",
     }
-    for text, message in cases.items():
-        (tmp_path / ".mcpharden-ignore.yaml").write_text(text)
-        result = run_cli("scan", str(tmp_path))
-        assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr, (text[:40], result.stderr)
+    _each_is_an_error(tmp_path, cases)
     (tmp_path / "big.yaml").write_bytes(b"#" * (3 * 1024 * 1024))
     big = run_cli("scan", str(tmp_path), "--ignorefile", str(tmp_path / "big.yaml"))
     assert big.returncode == 2 and "larger than" in big.stderr
