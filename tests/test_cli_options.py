@@ -110,13 +110,16 @@ def test_json_reports_follow_the_published_schema(tmp_path):
     schema = json.loads((ROOT / "docs" / "report.schema.json").read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     write_tree(tmp_path / "repo", {**INSECURE, "docker-compose.dev.yml": "a: [\n", ".cursor/mcp.json": json.dumps(
-        {"mcpServers": {"x": {"command": "npx", "args": ["-y", "server"]}}})})
+        {"mcpServers": {"x": {"command": "npx", "args": ["-y", "server"]}}}),
+        ".mcpharden-ignore.yaml": "ignores:\n  - rule: no-healthcheck\n    reason: probed\n    expires: 2020-01-01\n"
+                                  "  - rule: root-user\n    reason: sandboxed\n    expires: 2999-01-01\n"})
     (tmp_path / "empty").mkdir()
     documents = [json.loads(run_cli("scan", str(tmp_path / name), "--format", "json").stdout) for name in ("repo", "empty")]
     documents.append(json.loads(run_cli("scan", "--clients", "--home", str(tmp_path / "repo"), "--format", "json").stdout))
     for document in documents:
         jsonschema.validate(document, schema, cls=jsonschema.Draft202012Validator)
     assert documents[0]["findings"] and documents[0]["notices"] and documents[1]["summary"]["grade"] is None
+    assert {n["kind"] for n in documents[0]["notices"]} == {"parse-error", "suppression"} and documents[0]["suppressions"]
 
 
 def test_per_file_ignores_in_the_configuration(tmp_path):
@@ -129,3 +132,40 @@ def test_per_file_ignores_in_the_configuration(tmp_path):
     (tmp_path / ".mcpharden.toml").write_text('per-file-ignores = { "docs/*" = ["privileged"] }\n')
     bad = run_cli("scan", str(tmp_path))
     assert bad.returncode == 2 and "did you mean 'privileged-container'?" in bad.stderr
+
+
+def test_trivy_spellings_format_severity_and_exit_code(tmp_path):
+    write_tree(tmp_path, INSECURE)
+    document = json.loads(run_cli("scan", str(tmp_path), "-f", "json").stdout)
+    levels = {f["severity"] for f in document["findings"]}
+    assert {"high", "low"} <= levels
+    only = json.loads(run_cli("scan", str(tmp_path), "-f", "json", "--severity", "HIGH,critical").stdout)
+    assert only["findings"] and {f["severity"] for f in only["findings"]} == {"high"}
+    assert {f["severity"] for f in json.loads(run_cli("scan", str(tmp_path), "-f", "json", "--severity", "Low").stdout)["findings"]} == {"low"}
+    bad = run_cli("scan", str(tmp_path), "--severity", "HIGH,SEVERE")
+    assert bad.returncode == 2 and "unknown severity severe" in bad.stderr
+    assert run_cli("scan", str(tmp_path), "--exit-code", "3").returncode == 3  # the gate fails: HIGH
+    assert run_cli("scan", str(tmp_path), "--exit-code", "3", "--fail-on", "never").returncode == 0
+    assert run_cli("scan", str(tmp_path), "--exit-code", "0").returncode == 0
+    assert run_cli("scan", str(tmp_path), "--exit-code", "300").returncode == 2
+    assert run_cli("scan", str(tmp_path), "--fail-on", "MEDIUM", "--ignore", "root-user", "--exit-code", "5").returncode == 5
+    assert run_cli("scan", str(tmp_path), "--min-severity", "HIGH", "-q").returncode == 1
+
+
+def test_skip_dirs_and_skip_files_leave_paths_out(tmp_path):
+    write_tree(tmp_path, {**INSECURE, "examples/demo/Dockerfile": "FROM python:3.12\n", "deep/x/fixtures/Dockerfile": "FROM alpine\n"})
+
+    def paths(*options):
+        return {f["path"] for f in json.loads(run_cli("scan", str(tmp_path), "-f", "json", *options).stdout)["findings"]}
+
+    assert {"examples/demo/Dockerfile", "deep/x/fixtures/Dockerfile", "compose.yaml"} <= paths()
+    kept = paths("--skip-dirs", "./examples", "--skip-dirs", "**/fixtures", "--skip-files", "compose.yaml")
+    assert not kept & {"examples/demo/Dockerfile", "deep/x/fixtures/Dockerfile", "compose.yaml"} and "Dockerfile" in kept
+
+
+def test_unknown_flag_gets_a_guess(tmp_path):
+    result = run_cli("scan", str(tmp_path), "--formt", "json")
+    assert result.returncode == 2 and "unrecognized arguments: --formt json; did you mean '--format'?" in result.stderr
+    other = run_cli("image", "x.tar", "--severty=HIGH")
+    assert other.returncode == 2 and "did you mean '--severity'?" in other.stderr
+    assert "did you mean" not in run_cli("scan", str(tmp_path), "--zzzzzz").stderr

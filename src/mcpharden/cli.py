@@ -25,13 +25,20 @@ FAIL_ON_NAMES = ("critical", "high", "medium", "low", "info", "never")
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse exits 2 as well; keep its message short
         self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}{_did_you_mean(message)}\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}{_did_you_mean(message, list(self._option_string_actions))}\n")
 
 
-def _did_you_mean(message: str) -> str:
-    """`invalid choice: 'scna' (choose from 'scan', ...)` → ` (did you mean 'scan'?)`."""
+def _did_you_mean(message: str, options: list[str]) -> str:
+    """`invalid choice: 'scna' (choose from 'scan', ...)` → `; did you mean 'scan'?`, and
+    `unrecognized arguments: --formt json` → `; did you mean '--format'?` (`options`: those of
+    the command that was given, so a guess is always one it takes)."""
     from difflib import get_close_matches
 
+    if message.startswith("unrecognized arguments:"):
+        flags = [option for option in options if option.startswith("--")]
+        guesses = [close[0] for word in message.split(":", 1)[1].split() if word.startswith("--")
+                   and (close := get_close_matches(word.split("=", 1)[0], flags, n=1))]
+        return f"; did you mean {', '.join(repr(g) for g in dict.fromkeys(guesses))}?" if guesses else ""
     match = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
     if not match:
         return ""
@@ -56,11 +63,17 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 def _scan_options(scan: argparse.ArgumentParser) -> None:
     scan.add_argument("paths", nargs="*", metavar="PATH|FILE", help="directories or files (default: . unless --clients)")
-    scan.add_argument("--format", choices=FORMAT_NAMES, default="text")
+    scan.add_argument("--format", "-f", choices=FORMAT_NAMES, default="text")
     scan.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
-    scan.add_argument("--fail-on", choices=FAIL_ON_NAMES, default=None,
+    scan.add_argument("--fail-on", type=str.lower, choices=FAIL_ON_NAMES, default=None,
                       help="exit 1 when a finding is at or above this severity (default: high)")
+    scan.add_argument("--fail-on-parse-error", action=argparse.BooleanOptionalAction, default=None,
+                      help="a Dockerfile, compose file, manifest or client configuration that does not parse fails the "
+                           "gate (default; --no-fail-on-parse-error only reports it)")
     _add_shared_options(scan)
+    scan.add_argument("--skip-dirs", "--skip-files", action="append", default=[], metavar="GLOBS", dest="skip",
+                      help="as Trivy: folders or files not scanned, comma-separated globs relative to the "
+                           "scanned folder (repeatable; added to `exclude`)")
     scan.add_argument("--clients", action="store_true",
                       help="audit the MCP client configurations installed for the current user")
     scan.add_argument("--home", metavar="DIR", help="the home directory --clients looks in (default: yours)")
@@ -94,10 +107,10 @@ def _image_options(image: argparse.ArgumentParser) -> None:
     image.add_argument("--vuln-db", action="append", default=[], metavar="PATH|auto",
                        help="OSV advisories: a directory of OSV JSON files or an ecosystem's all.zip (repeatable)")
     image.add_argument("--ignore-unfixed", action="store_true", help="leave out vulnerabilities without a fixed version")
-    image.add_argument("--format", choices=FORMAT_NAMES, default="text")
+    image.add_argument("--format", "-f", choices=FORMAT_NAMES, default="text")
     image.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
     _add_report_options(image)
-    image.add_argument("--fail-on", choices=FAIL_ON_NAMES, default=None,
+    image.add_argument("--fail-on", type=str.lower, choices=FAIL_ON_NAMES, default=None,
                        help="exit 1 when a finding is at or above this severity (default: high)")
     _add_shared_options(image)
 
@@ -177,11 +190,35 @@ _COMMANDS = {
 
 def _add_report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="text: one line per finding, nothing else")
-    parser.add_argument("--min-severity", choices=SEVERITY_NAMES, default=None,
+    parser.add_argument("--min-severity", type=str.lower, choices=SEVERITY_NAMES, default=None,
                         help="leave findings below this severity out of the report (and the score)")
+    parser.add_argument("--severity", type=_severity_list, default=None, metavar="LEVELS",
+                        help="as Trivy: report only these severities, comma-separated in any case (HIGH,CRITICAL)")
+    parser.add_argument("--exit-code", type=_exit_code, default=EXIT_FINDINGS, metavar="N",
+                        help="as Trivy: the exit code when the gate fails (--fail-on; default: 1)")
     parser.add_argument("--also-output", action="append", default=[], type=_format_and_file, metavar="FORMAT:FILE",
                         help="from the same run, also write the report in FORMAT to FILE (repeatable), "
                              "e.g. --also-output sarif:mcpharden.sarif")
+
+
+def _severity_list(text: str) -> tuple[str, ...]:
+    """`HIGH,critical` → ("high", "critical"); an unknown level is argparse's own error."""
+    levels = tuple(dict.fromkeys(item.strip().lower() for item in text.split(",") if item.strip()))
+    unknown = [level for level in levels if level not in SEVERITY_NAMES]
+    if unknown or not levels:
+        raise argparse.ArgumentTypeError(f"unknown severity {', '.join(unknown) or repr(text)} "
+                                         f"(choose from {', '.join(name.upper() for name in SEVERITY_NAMES)})")
+    return levels
+
+
+def _exit_code(text: str) -> int:
+    try:
+        code = int(text)
+    except ValueError:
+        code = -1
+    if not 0 <= code <= 255:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an exit code (0 to 255)")
+    return code
 
 
 def _format_and_file(text: str) -> tuple[str, str]:
@@ -193,10 +230,14 @@ def _format_and_file(text: str) -> tuple[str, str]:
 
 def _add_shared_options(parser: argparse.ArgumentParser) -> None:
     """The rule selection, stage and configuration options of `scan` and `fix`."""
-    parser.add_argument("--select", metavar="RULES", help="comma-separated rule ids (default: all)")
-    parser.add_argument("--ignore", metavar="RULES", help="comma-separated rule ids to leave out")
+    parser.add_argument("--select", action="append", metavar="RULES", help="comma-separated rule ids (default: all; repeatable)")
+    parser.add_argument("--ignore", action="append", metavar="RULES", help="comma-separated rule ids to leave out (repeatable)")
     parser.add_argument("--target", metavar="STAGE", help="the Dockerfile stage that ships (like docker build --target)")
-    parser.add_argument("--config", metavar="FILE", help="configuration file (default: .mcpharden.toml or pyproject.toml)")
+    parser.add_argument("--config", metavar="FILE", help="configuration file (default: .mcpharden.toml or pyproject.toml, "
+                                                         "found from the scanned path upwards)")
+    parser.add_argument("--ignorefile", metavar="FILE",
+                        help="the ignore file (default: .mcpharden-ignore.yaml and .trivyignore, found as the configuration)")
+
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -251,10 +292,11 @@ def _subcommand(parser: argparse.ArgumentParser, name: str) -> argparse.Argument
     return action.choices[name]
 
 
-def _rule_list(text: str | None) -> tuple[str, ...] | None:
-    if text is None:
+def _rule_list(given: list[str] | None) -> tuple[str, ...] | None:
+    """Repeated `--ignore`/`--select` flags add up, each a comma-separated list."""
+    if given is None:
         return None
-    return tuple(item.strip() for item in text.split(",") if item.strip())
+    return tuple(item.strip() for text in given for item in text.split(",") if item.strip())
 
 
 def _options(arguments: argparse.Namespace):
@@ -266,7 +308,25 @@ def _options(arguments: argparse.Namespace):
         ignore=_rule_list(arguments.ignore) or (),
         target_stage=arguments.target,
         config_path=Path(arguments.config) if arguments.config else None,
+        exclude=tuple(_skip_patterns(getattr(arguments, "skip", []))),
+        ignore_path=Path(arguments.ignorefile) if arguments.ignorefile else None,
     )
+
+
+def _skip_patterns(given: list[str]) -> list[str]:
+    """`--skip-dirs 'examples,**/fixtures'` → exclude patterns; `./x` is `x`, and `**/x` also
+    matches `x` at the top (Trivy's spelling for "at any depth")."""
+    patterns = []
+    for text in given:
+        for item in (part.strip() for part in text.split(",")):
+            while item.startswith("./"):
+                item = item[2:]
+            if not item:
+                continue
+            patterns.append(item)
+            if item.startswith("**/"):
+                patterns.append(item[3:])
+    return patterns
 
 
 def _scan(arguments: argparse.Namespace) -> int:
@@ -283,11 +343,29 @@ def _scan(arguments: argparse.Namespace) -> int:
     if arguments.home and not arguments.clients:
         raise UsageError("--home goes with --clients")
     ensure_valid_config(config_path)
+    ensure_valid_config(options.ignore_path, "ignore file")
     results = tuple(scan_target(Path(path), options) for path in paths)
     if arguments.clients:
         home = Path(arguments.home).expanduser() if arguments.home else Path.home()
         results += (scan_clients(home, options),)
+    if arguments.target:
+        _check_target(arguments.target, results)
     return _report(arguments, results)
+
+
+def _check_target(target: str, results) -> None:
+    """`--target` naming no stage of any Dockerfile scanned is a typo, not a choice: without this,
+    every Dockerfile would be judged by its last stage with no word said. A scan that read no
+    Dockerfile (a compose file, client configurations) has nothing the name could mean."""
+    from difflib import get_close_matches
+
+    names = sorted({name for result in results for stages in result.dockerfile_stages for name in stages})
+    if not any(result.dockerfile_stages for result in results) or target.lower() in {n.lower() for n in names}:
+        return
+    close = get_close_matches(target, names, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    known = f" (stages: {', '.join(names)})" if names else " (no Dockerfile scanned names its stages)"
+    raise UsageError(f"--target {target}: no Dockerfile scanned has a stage of that name{hint}{known}")
 
 
 def _report(arguments: argparse.Namespace, results) -> int:
@@ -298,9 +376,14 @@ def _report(arguments: argparse.Namespace, results) -> int:
     from mcpharden.scan.results import prepared
 
     fail_on_text = arguments.fail_on or next((r.config.fail_on for r in results if r.config.fail_on), None) or "high"
+    parse_gate = getattr(arguments, "fail_on_parse_error", None)
+    if parse_gate is None:
+        parse_gate = next((r.config.fail_on_parse_error for r in results if r.config.fail_on_parse_error is not None), True)
     record, known = getattr(arguments, "write_baseline", None), getattr(arguments, "baseline", None)
-    results = prepared(results, Path(record) if record else None, Path(known) if known else None, arguments.min_severity)
-    report = Report(version=__version__, results=results, rules=all_rules(), fail_on=fail_threshold(fail_on_text))
+    results = prepared(results, Path(record) if record else None, Path(known) if known else None, arguments.min_severity,
+                       arguments.severity)
+    report = Report(version=__version__, results=results, rules=all_rules(), fail_on=fail_threshold(fail_on_text),
+                    fail_on_parse_error=parse_gate)
     output = render(arguments.format, report, quiet=arguments.quiet, colour=_colour(arguments),
                     cards=getattr(arguments, "cards", False))
     if arguments.output:
@@ -309,7 +392,7 @@ def _report(arguments: argparse.Namespace, results) -> int:
         sys.stdout.write(output)
     for format_name, path in arguments.also_output:  # one scan, every format a CI job needs
         _write(path, render(format_name, report, cards=getattr(arguments, "cards", False)))
-    return EXIT_FINDINGS if report.failed else EXIT_OK
+    return arguments.exit_code if report.failed else EXIT_OK
 
 
 def _write(path: str, text: str) -> None:

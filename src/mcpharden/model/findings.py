@@ -75,9 +75,11 @@ class Notice:
     message: str
     line: int | None = None
     # PARSE_ERROR: a file of a known kind (Dockerfile, compose, manifest, client config) that
-    # does not parse, so nothing in it was judged; every other notice is NOTE.
+    # does not parse, so nothing in it was judged; SUPPRESSION: a suppression that hides nothing
+    # (it names no rule) or no longer (its ignore expired); every other notice is NOTE.
     kind: str = "note"
 
 
 NOTE = "note"
 PARSE_ERROR = "parse-error"
+SUPPRESSION = "suppression"

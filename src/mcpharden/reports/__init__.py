@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from importlib import import_module
 
-from mcpharden.model.findings import Finding, Notice, Severity
+from mcpharden.model.findings import PARSE_ERROR, Finding, Notice, Severity
 from mcpharden.rules.base import Rule
 from mcpharden.scan import TargetResult
 from mcpharden.verdicts.scoring import score
@@ -33,6 +33,9 @@ class Report:
     results: tuple[TargetResult, ...]
     rules: tuple[Rule, ...]
     fail_on: Severity | None  # None: never fail
+    # A file of a known kind that does not parse fails the gate too (as hadolint does), unless
+    # `--no-fail-on-parse-error` / `fail-on-parse-error = false`; `--fail-on never` never fails.
+    fail_on_parse_error: bool = True
 
     # Cached: every format asks for these many times (a report holds thousands of findings).
     @cached_property
@@ -42,6 +45,11 @@ class Report:
     @cached_property
     def notices(self) -> tuple[tuple[TargetResult, Notice], ...]:
         return tuple((result, notice) for result in self.results for notice in result.notices)
+
+    @cached_property
+    def parse_errors(self) -> tuple[tuple[TargetResult, Notice], ...]:
+        """The notices of files of a known kind that do not parse: nothing in them was judged."""
+        return tuple((result, notice) for result, notice in self.notices if notice.kind == PARSE_ERROR)
 
     @property
     def nothing_scanned(self) -> bool:
@@ -68,7 +76,9 @@ class Report:
 
     @property
     def failed(self) -> bool:
-        return self.fail_on is not None and any(f.severity >= self.fail_on for _, f in self.findings)
+        if self.fail_on is None:
+            return False
+        return any(f.severity >= self.fail_on for _, f in self.findings) or (self.fail_on_parse_error and bool(self.parse_errors))
 
 
 def render(format_name: str, report: Report, quiet: bool = False, colour: bool = False, cards: bool = False) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import posixpath
 
-from mcpharden.model.findings import Severity
+from mcpharden.model.findings import PARSE_ERROR, Severity
 from mcpharden.reports import Report
 from mcpharden.safety import strip_control
 
@@ -20,10 +20,12 @@ PER_LEVEL = 10
 
 def render(report: Report) -> str:
     commands: dict[str, list[str]] = {"error": [], "warning": [], "notice": []}
-    # Unparseable and unreadable files first among the warnings: nothing in them was judged.
+    # Files that did not parse are errors, unreadable ones warnings, before the findings: nothing in them was judged.
     for result, notice in report.notices:
         path = posixpath.normpath(posixpath.join(result.root, notice.path))
-        commands["warning"].append(f"::warning file={_property(path)},title=mcpharden::{_data(notice.message)}")
+        level, title = ("error", "mcpharden parse error") if notice.kind == PARSE_ERROR else ("warning", "mcpharden")
+        commands[level].append(f"::{level} file={_property(path)}{f',line={notice.line}' if notice.line else ''},"
+                               f"title={_property(title)}::{_data(notice.message)}")
     for result, finding in sorted(report.findings, key=lambda pair: -pair[1].severity):  # stable: file order kept
         path = posixpath.normpath(posixpath.join(result.root, finding.path))
         properties = f"file={_property(path)},line={finding.line},title={_property(f'mcpharden {finding.rule_id}')}"

@@ -34,8 +34,15 @@ def document(report: Report) -> dict:
         ],
         "notices": [
             {"path": escape_bytes(notice.path), "line": notice.line, "message": escape_bytes(notice.message),
-             "target": escape_bytes(result.target)}
+             "kind": notice.kind, "target": escape_bytes(result.target)}
             for result, notice in report.notices
+        ],
+        # What the repository's own suppressions hide (inline comments with their reason, the
+        # ignore file's entries with theirs, per-file-ignores): out of `findings` when honoured.
+        "suppressions": [
+            {"rule_id": s.finding.rule_id, "path": escape_bytes(s.finding.path), "line": s.finding.line,
+             "by": escape_bytes(s.by), "target": escape_bytes(result.target)}
+            for result in report.results for s in result.repository_suppressions
         ],
         "servers": [
             {"client": s.client, "name": escape_bytes(s.name), "path": escape_bytes(s.path), "line": s.line,
@@ -52,6 +59,8 @@ def document(report: Report) -> dict:
             "score": None if report.nothing_scanned else value,
             "grade": None if report.nothing_scanned else grade,
             "fail_on": report.fail_on.label if report.fail_on is not None else "never",
+            "parse_errors": len(report.parse_errors),
+            "fail_on_parse_error": report.fail_on_parse_error,
             "failed": report.failed,
         },
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from mcpharden.model.findings import PARSE_ERROR, SUPPRESSION
 from mcpharden.reports import Report
 from mcpharden.reports.entries import entries
 from mcpharden.rules.pages import page_url
@@ -35,10 +36,17 @@ def render(report: Report) -> str:
             )
     else:
         lines.append("No findings. ✅")
-    if report.notices:
-        lines += ["", "<details><summary>Files not scanned</summary>", ""]
-        lines += [f"- {code(notice.path)}: {text(notice.message)}" for _, notice in report.notices]
-        lines += ["", "</details>"]
+    if report.parse_errors:  # in view, not folded: they fail the gate as findings do
+        gate = "the gate fails" if report.fail_on_parse_error and report.fail_on is not None else "not judged"
+        lines += ["", f"**Files that do not parse ({gate}):**", ""]
+        lines += [f"- ❌ {code(notice.path)}: {text(notice.message)}" for _, notice in report.parse_errors]
+    for summary, kinds in (("Suppressions that hide nothing, or no longer", {SUPPRESSION}), ("Files not scanned", None)):
+        shown = [notice for _, notice in report.notices
+                 if (notice.kind in kinds if kinds else notice.kind not in (PARSE_ERROR, SUPPRESSION))]
+        if shown:
+            lines += ["", f"<details><summary>{summary}</summary>", ""]
+            lines += [f"- {code(notice.path)}: {text(notice.message)}" for notice in shown]
+            lines += ["", "</details>"]
     return "\n".join(lines) + "\n"
 
 

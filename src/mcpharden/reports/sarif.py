@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import posixpath
 
-from mcpharden.model.findings import Finding, Severity
+from mcpharden.model.findings import PARSE_ERROR, Finding, Notice, Severity
 from mcpharden.reports import Report
 
 ENSURE_ASCII = False
@@ -41,8 +41,7 @@ def document(report: Report) -> dict:
             {
                 "executionSuccessful": True,
                 "toolExecutionNotifications": [
-                    _notification(result, notice.path, notice.line, notice.message, several)
-                    for result, notice in report.notices
+                    _notification(result, notice, several) for result, notice in report.notices
                 ],
             }
         ],
@@ -99,9 +98,14 @@ def _result(result: TargetResult, finding: Finding, index: dict[str, int], sever
     }
 
 
-def _notification(result: TargetResult, path: str, line: int | None, message: str, several: bool) -> dict:
-    return {
-        "level": "warning",
-        "message": {"text": escape_bytes(f"{path}: {message}")},
-        "locations": [_location(result, path, line, several)],
+def _notification(result: TargetResult, notice: Notice, several: bool) -> dict:
+    """A file that does not parse is an error (it fails the gate unless told otherwise); a file
+    read only in part, a warning."""
+    notification = {
+        "level": "error" if notice.kind == PARSE_ERROR else "warning",
+        "message": {"text": escape_bytes(f"{notice.path}: {notice.message}")},
+        "locations": [_location(result, notice.path, notice.line, several)],
     }
+    if notice.kind == PARSE_ERROR:
+        notification["descriptor"] = {"id": PARSE_ERROR}
+    return notification

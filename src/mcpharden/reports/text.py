@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
+from mcpharden.model.findings import NOTE, PARSE_ERROR, SUPPRESSION
 from mcpharden.reports import Report
 from mcpharden.reports.entries import entries
 from mcpharden.safety import escape_control
@@ -39,11 +40,15 @@ def render(report: Report, quiet: bool = False, colour: bool = False, cards: boo
         if cards:
             for card in result.cards:
                 lines.extend(card_lines(card))
-        if result.notices:
-            lines.append("Not scanned or only partly scanned:")
-            lines.extend(f"  {escape_control(n.path)}{f':{n.line}' if n.line else ''}: {escape_control(n.message)}"
-                         for n in result.notices)
-            lines.append("")
+        for heading, kind in (("Parse errors (nothing in these files was judged):", PARSE_ERROR),
+                              ("Suppressions that hide nothing, or no longer:", SUPPRESSION),
+                              ("Not scanned or only partly scanned:", NOTE)):
+            notices = [n for n in result.notices if n.kind == kind or (kind == NOTE and n.kind not in (PARSE_ERROR, SUPPRESSION))]
+            if notices:
+                lines.append(heading)
+                lines.extend(f"  {escape_control(n.path)}{f':{n.line}' if n.line else ''}: {escape_control(n.message)}"
+                             for n in notices)
+                lines.append("")
         if not result.findings:
             lines.append(f"No findings in {escape_control(result.target)}")
             lines.append("")
@@ -121,4 +126,8 @@ def _summary(report: Report) -> str:
     if report.nothing_scanned:
         return ("Summary: nothing scanned: no Dockerfile, compose file, Kubernetes manifest, CI definition or MCP "
                 "client configuration was found, so there is no score.")
-    return f"Summary: {counts}{extra} in {files} file(s) scanned. Container score: {value}/100 (grade {grade})."
+    unparsed = ""
+    if report.parse_errors:
+        gate = " (the gate fails)" if report.fail_on_parse_error and report.fail_on is not None else ""
+        unparsed = f" {len(report.parse_errors)} file(s) do not parse{gate}."
+    return f"Summary: {counts}{extra} in {files} file(s) scanned. Container score: {value}/100 (grade {grade}).{unparsed}"

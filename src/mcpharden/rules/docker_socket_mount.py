@@ -12,6 +12,11 @@ The socket is the engine's full API. A compromised MCP server that can reach it 
 privileged container with the host's root file system mounted, and owns the host. No other
 hardening (non-root user, dropped capabilities, read-only root) survives that.
 
+## Severity
+HIGH; **CRITICAL** when the same container also publishes a port beyond loopback (`-p 3000:3000`,
+compose `ports`, Kubernetes `hostPort`, or the host's network): then whoever reaches that port
+over the network and finds one flaw in the server holds the host, with no local foothold needed.
+
 ## Example
 ```yaml
 <!-- sample: bad.compose.yaml -->
@@ -31,8 +36,10 @@ mount the host's socket into a server that handles untrusted input.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from mcpharden.knowledge.runtime import sensitive_mount, socket_exposed
+from mcpharden.model.container import ContainerSpec
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule
@@ -49,7 +56,34 @@ def check(project: Project) -> Iterator[Finding]:
             what = "the socket" if mount.source.rstrip("/").endswith((".sock", "docker_engine")) else f"a directory that holds {socket}"
             read_only = " (read-only does not limit API calls)" if mount.read_only else ""
             message = f"{spec.where} mounts {what}: `{mount.source}` at `{mount.target}`{read_only}"
-            yield RULE.finding(spec.path, mount.line, message, source=mount.source, target=mount.target)
+            finding = RULE.finding(spec.path, mount.line, message, source=mount.source, target=mount.target)
+            yield critical_when_reachable(finding, spec, "the engine socket")
+
+
+# Host addresses a published port can be bound to that only this machine reaches.
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "[::1]", "localhost"})
+
+
+def network_exposure(spec: ContainerSpec) -> str | None:
+    """How other machines reach `spec`: its first port published beyond loopback, or the host's
+    network; None when nothing is published."""
+    if spec.host_network:
+        return "it shares the host's network"
+    for port in spec.ports:
+        if port.host_ip.strip() not in _LOOPBACK:
+            return f"it publishes port {port.host_port or port.container_port} on {port.host_ip or 'every interface'}"
+    return None
+
+
+def critical_when_reachable(finding: Finding, spec: ContainerSpec, what: str) -> Finding:
+    """`finding` raised to CRITICAL when its container is reachable over the network: one flaw in
+    the server is then a remote takeover of the host (`what` is what hands it over)."""
+    exposure = network_exposure(spec)
+    if exposure is None:
+        return finding
+    return replace(finding, severity=Severity.CRITICAL, message=f"{finding.message}; CRITICAL: {exposure}, so {what} is "
+                                                                f"one server flaw away from anyone who reaches it",
+                   details=tuple(sorted(finding.details + (("exposure", exposure),))))
 
 
 RULE = Rule(

@@ -7,6 +7,11 @@ A privileged container has every capability, every device of the host, no seccom
 AppArmor profile and a writable `/sys`. Escaping it is a matter of mounting the host's
 disk. A compromised MCP server in one owns the machine.
 
+## Severity
+HIGH; **CRITICAL** when the same container also publishes a port beyond loopback (`-p 3000:3000`,
+compose `ports`, Kubernetes `hostPort`, or the host's network): one flaw in the server is then a
+remote takeover of the host.
+
 ## Example
 ```sh
 <!-- sample: bad.sh -->
@@ -29,12 +34,15 @@ from collections.abc import Iterator
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule
+from mcpharden.rules.docker_socket_mount import critical_when_reachable  # the same rule of exposure for both
 
 
 def check(project: Project) -> Iterator[Finding]:
     for spec in project.containers:
         if spec.privileged:
-            yield RULE.finding(spec.path, spec.line_of("privileged"), f"{spec.where} runs privileged: every capability and device of the host")
+            finding = RULE.finding(spec.path, spec.line_of("privileged"),
+                                   f"{spec.where} runs privileged: every capability and device of the host")
+            yield critical_when_reachable(finding, spec, "privileged mode")
 
 
 RULE = Rule(

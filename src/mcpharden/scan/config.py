@@ -6,6 +6,7 @@ select = ["root-user", "dev-dependencies-in-runtime"]   # only these rules
 ignore = ["no-healthcheck"]                              # never these
 exclude = ["examples/*", "test/fixtures"]                # paths not scanned
 fail-on = "medium"
+fail-on-parse-error = true                               # a file that does not parse fails the gate
 target = "runtime"                                       # the stage that ships
 severity = { "image-not-pinned-by-digest" = "medium" }
 per-file-ignores = { "docs/*" = ["image-not-pinned-by-digest"] }   # these rules, in these files
@@ -17,8 +18,8 @@ family = "chainguard"
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass, field, replace
+from functools import cache, cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Mapping
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from mcpharden.sources.discovery import RepoReader
 
 CONFIG_FILE = ".mcpharden.toml"
-_KEYS = {"select", "ignore", "exclude", "fail-on", "target", "severity", "base-images", "per-file-ignores"}
+_KEYS = {"select", "ignore", "exclude", "fail-on", "fail-on-parse-error", "target", "severity", "base-images", "per-file-ignores"}
 
 
 class ConfigError(UsageError, ValueError):
@@ -47,16 +48,35 @@ class Config:
     ignore: frozenset[str] = frozenset()
     exclude: tuple[str, ...] = ()
     fail_on: str | None = None  # a severity name or "never"; None: not configured
+    fail_on_parse_error: bool | None = None  # None: not configured (the default fails)
     target: str | None = None
     severity: Mapping[str, Severity] = field(default_factory=lambda: MappingProxyType({}))
     base_images: tuple[ImageEntry, ...] = ()
     # (path pattern, rule ids): findings of those rules in matching files count as suppressed.
     per_file_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
     source: str | None = None  # the file it came from, for messages
+    # Found in a folder above the scanned one (scanning `services/api` of a repository whose root
+    # holds the configuration): the scanned folder as seen from the configuration's, `services/api/`.
+    # Its path patterns are relative to its own folder, as in ruff and pre-commit.
+    prefix: str = ""
+    # The ignore files (scan.ignorefile.IgnoreFile): `.mcpharden-ignore.yaml`, `.trivyignore`, --ignorefile.
+    ignore_files: tuple = ()
 
     def ignores(self, rule_id: str, path: str) -> bool:
         index = self._per_file_index.get(rule_id)
-        return index is not None and index.matches(path)
+        return index is not None and index.matches(self.prefix + path)
+
+    def excludes(self, path: str) -> bool:
+        """Whether `exclude` leaves out `path` (relative to the scanned folder) or one of its folders
+        below the scanned one: a folder the user names is scanned even where the configuration
+        above it excludes it (`scan examples/insecure` with `exclude = ["examples"]`), as ruff
+        checks a file it is given."""
+        if not self.exclude:
+            return False
+        index = _pattern_index(self.exclude)
+        named = self.prefix.count("/")  # the scanned folder's own parts, and those above it
+        parts = (self.prefix + path).split("/")
+        return any(index.matches("/".join(parts[: end])) for end in range(named + 1, len(parts) + 1))
 
     @cached_property
     def _per_file_index(self) -> dict[str, GlobIndex]:
@@ -68,24 +88,57 @@ class Config:
         return {rule_id: GlobIndex(found) for rule_id, found in patterns.items()}
 
 
-def load_config(directory: Path, explicit: Path | None, rule_ids: frozenset[str], descriptor: int | None = None) -> Config:
-    """The configuration for a scan of `directory`: `explicit` if given, else
-    `.mcpharden.toml`, else `[tool.mcpharden]` in `pyproject.toml`, else defaults.
-    `descriptor`: the directory opened race-free by the caller (`mcpharden serve`)."""
+@cache
+def _pattern_index(patterns: tuple[str, ...]) -> GlobIndex:
+    return GlobIndex(pattern.rstrip("/") for pattern in patterns)
+
+
+def load_config(directory: Path, explicit: Path | None, rule_ids: frozenset[str], descriptor: int | None = None,
+                upwards: bool = False) -> Config:
+    """The configuration for a scan of `directory`: `explicit` if given, else `.mcpharden.toml`,
+    else `[tool.mcpharden]` in `pyproject.toml`, else defaults. `upwards`: looked for in
+    `directory`, then each folder above it up to the repository's root (see config_folders).
+    `descriptor`: the directory opened race-free by the caller (`mcpharden serve`, which never
+    looks above the roots it was given)."""
     from mcpharden.sources.discovery import RepoReader
 
     if explicit is not None:
         return _from_file(explicit, explicit.parent, rule_ids,
                           table_path=("tool", "mcpharden") if explicit.name == "pyproject.toml" else ())
-    # The scanned repository's own files are read like every other file of it: bounded, and
-    # never through a symlink that leaves it (a linked config could turn a failing scan green).
-    reader = RepoReader(directory, descriptor)
-    if reader.exists(CONFIG_FILE):
-        return _from_file(directory / CONFIG_FILE, directory, rule_ids, table_path=(), reader=reader)
-    if reader.exists("pyproject.toml"):
-        return _from_file(directory / "pyproject.toml", directory, rule_ids, table_path=("tool", "mcpharden"), optional=True,
-                          reader=reader)
+    folders = config_folders(directory) if upwards and descriptor is None else [(directory, "")]
+    for folder, prefix in folders:
+        # The scanned repository's own files are read like every other file of it: bounded, and
+        # never through a symlink that leaves its folder (a linked config could turn a failing scan green).
+        reader = RepoReader(folder, descriptor if folder is directory else None)
+        if reader.exists(CONFIG_FILE):
+            found = _from_file(folder / CONFIG_FILE, folder, rule_ids, table_path=(), reader=reader)
+        elif reader.exists("pyproject.toml"):
+            found = _from_file(folder / "pyproject.toml", folder, rule_ids, table_path=("tool", "mcpharden"), optional=True,
+                               reader=reader)
+        else:
+            continue
+        if found.source is not None:  # a pyproject.toml without [tool.mcpharden] configures nothing: go on up
+            return replace(found, prefix=prefix)
     return Config()
+
+
+def config_folders(directory: Path) -> list[tuple[Path, str]]:
+    """Where a scan of `directory` looks for its configuration and ignore file, nearest first,
+    each with the scanned folder as seen from it (`services/api/`): `directory` and every folder
+    above it up to the one that holds `.git` (a folder or a worktree's file), as ruff and
+    pre-commit stop at the repository's root. Outside a repository, `directory` alone: a file in
+    some folder above an unrelated checkout must not configure its scan."""
+    import os
+
+    start = Path(os.path.abspath(directory))
+    chain = [start, *start.parents]
+    for depth, folder in enumerate(chain):
+        if os.path.lexists(folder / ".git"):
+            found = [(directory, "")]
+            for level in range(1, depth + 1):
+                found.append((chain[level], start.relative_to(chain[level]).as_posix() + "/"))
+            return found
+    return [(directory, "")]
 
 
 def _read(path: Path, root: Path, reader: RepoReader | None = None) -> str:
@@ -134,6 +187,7 @@ def parse_config(table: dict[str, Any], rule_ids: frozenset[str], source: str) -
             ignore=frozenset(_rule_list(table, "ignore", rule_ids)),
             exclude=tuple(_bounded_patterns(_string_list(table, "exclude"), "exclude")),
             fail_on=_fail_on(table.get("fail-on")),
+            fail_on_parse_error=_optional_bool(table, "fail-on-parse-error"),
             target=_optional_string(table, "target"),
             severity=MappingProxyType(_severities(table.get("severity", {}), rule_ids)),
             base_images=_base_images(table.get("base-images", [])),
@@ -196,6 +250,13 @@ def _optional_string(table: dict[str, Any], key: str) -> str | None:
     value = table.get(key)
     if value is not None and not isinstance(value, str):
         raise ConfigError(f"`{key}` must be a string")
+    return value
+
+
+def _optional_bool(table: dict[str, Any], key: str) -> bool | None:
+    value = table.get(key)
+    if value is not None and not isinstance(value, bool):
+        raise ConfigError(f"`{key}` must be true or false")
     return value
 
 

@@ -34,6 +34,7 @@ def _judge(target: str, root: Path, artifacts, reader: RepoReader, notices: list
     for rule in rules:
         findings.extend(_run_rule(rule, project, notices))
     findings = [_with_severity(f, config) for f in findings]
+    notices = notices + _suppression_notices(config, reader, artifacts) + _unknown_target(config, options, project)
     if options.use_repository_config:
         suppressions = [RepositorySuppression(f, by) for f in findings if (by := _hidden_by(f, config, reader))]
         hidden = {id(suppression.finding) for suppression in suppressions}
@@ -55,8 +56,36 @@ def _judge(target: str, root: Path, artifacts, reader: RepoReader, notices: list
         servers=project.client_servers,
         cards=_cards(project, kept, Path(target).resolve().name or target),
         base_families=tuple(build.final.profile.family for build in project.builds),
+        dockerfile_stages=tuple(tuple(stage.name for stage in build.stages if stage.name) for build in project.builds),
         repository_suppressions=tuple(sorted(suppressions, key=lambda s: Finding.sort_key(s.finding))),
     )
+
+
+def _suppression_notices(config: Config, reader: RepoReader, artifacts) -> list[Notice]:
+    """What the suppressions say that hides nothing: ignore-file entries naming no rule or past
+    their expiry (their findings are back), inline comments naming no rule."""
+    from datetime import date
+
+    from mcpharden.rules import all_rules
+    from mcpharden.scan.suppression import unknown_inline_rules
+
+    today = date.today()
+    notices = [notice for ignore_file in config.ignore_files for notice in (*ignore_file.notices, *ignore_file.expired_notices(today))]
+    paths = [artifact.path for artifact in artifacts if artifact.kind not in ("context", "source")]
+    return notices + unknown_inline_rules(reader, paths, frozenset(rule.id for rule in all_rules()))
+
+
+def _unknown_target(config: Config, options: ScanOptions, project: Project) -> list[Notice]:
+    """`target` of the configuration that names no stage of any Dockerfile read: each is then
+    judged by its last stage, and the user is told (a `--target` typo is a usage error instead,
+    in the command line, which sees every target's Dockerfiles)."""
+    wanted = config.target if not options.target_stage else None
+    if not wanted or not project.builds:
+        return []
+    if any(stage.name and stage.name.lower() == wanted.lower() for build in project.builds for stage in build.stages):
+        return []
+    where = Path(config.source).name if config.source else "the configuration"
+    return [Notice(where, f"`target = {wanted!r}` names no stage of the Dockerfiles scanned: each is judged by its last stage")]
 
 
 def _cards(project: Project, findings, name: str) -> tuple:

@@ -4,6 +4,7 @@ does not parse, or takes longer than its budget, becomes a notice."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from mcpharden.knowledge.clients import ClientFile
@@ -55,7 +56,7 @@ class _ProjectBuilder:
                 READERS[artifact.kind](self, artifact, text)
             self.parsed.add(artifact.path)
         except (DockerfileError, YamlError) as error:
-            self.reader.notices.append(Notice(artifact.path, f"not scanned: {error}", getattr(error, "line", None), kind=PARSE_ERROR))
+            self.reader.notices.append(Notice(artifact.path, f"not scanned: {error}", _error_line(error), kind=PARSE_ERROR))
         except (HelmTemplate, BudgetExceeded) as error:
             self.reader.notices.append(Notice(artifact.path, f"not scanned: {error}", getattr(error, "line", None)))
         except (RecursionError, MemoryError) as error:  # nesting or size beyond what a parser bears
@@ -99,6 +100,10 @@ class _ProjectBuilder:
     def _yaml(self, artifact: Artifact, text: str) -> None:
         from mcpharden.sources.kubernetes import looks_like_manifest, read_manifests
 
+        if artifact.path.rsplit("/", 1)[-1] in SERVER_MANIFESTS:
+            from mcpharden.syntax.yamlnodes import load_documents
+
+            load_documents(text)  # nothing in it is judged yet, but one that does not parse is a parse error
         if looks_like_manifest(text):
             manifests = read_manifests(artifact.path, text)
             self.containers.extend(manifests.specs)
@@ -133,6 +138,10 @@ class _ProjectBuilder:
         )
 
 
+# YAML manifests of an MCP server that no rule reads yet: read only to tell that they parse.
+SERVER_MANIFESTS = frozenset({"smithery.yaml", "smithery.yml"})
+
+
 # The reader of each artifact kind (sources.discovery classifies the files): a new file kind
 # is a reader in sources/ and a row here.
 READERS: dict[str, Callable[[_ProjectBuilder, Artifact, str], None]] = {
@@ -144,6 +153,20 @@ READERS: dict[str, Callable[[_ProjectBuilder, Artifact, str], None]] = {
     "yaml": _ProjectBuilder._yaml,
     "source": _ProjectBuilder._source,
 }
+
+
+_LINE_IN_MESSAGE = re.compile(r"\bline (\d+)\b")
+
+
+def _error_line(error: Exception) -> int | None:
+    """Where a parser says the file breaks: its own `line`, else the first `line N` of its message
+    (JSON's `line 1 column 10`, YAML's `line 3, column 1`, TOML's `at line 1`), so annotations
+    and SARIF place the parse error on its line."""
+    line = getattr(error, "line", None)
+    if isinstance(line, int) and line > 0:
+        return line
+    match = _LINE_IN_MESSAGE.search(str(error))
+    return int(match.group(1)) if match else None
 
 
 def _build_project(artifacts, reader: RepoReader, stage: str | None, config: Config, scope: str) -> Project:

@@ -45,6 +45,8 @@ class TargetResult:
     cards: tuple = ()
     # Base-image families of the images the Dockerfiles ship (debian, distroless, ...).
     base_families: tuple[str, ...] = ()
+    # The stage names of each Dockerfile read, so that a `--target` naming none is told so.
+    dockerfile_stages: tuple[tuple[str, ...], ...] = ()
     # What the repository's own suppressions hide: left out of `findings` when honoured, kept in
     # them (and listed here) when not (ScanOptions.use_repository_config).
     repository_suppressions: tuple[RepositorySuppression, ...] = ()
@@ -93,16 +95,27 @@ def apply_baseline(known: Counter[str], results) -> tuple:
     return tuple(filtered)
 
 
-def prepared(results: tuple, record: Path | None = None, known: Path | None = None, min_severity: str | None = None) -> tuple:
+def prepared(results: tuple, record: Path | None = None, known: Path | None = None, min_severity: str | None = None,
+             severities: tuple[str, ...] | None = None) -> tuple:
     """The results as they are reported: recorded as the baseline (`--write-baseline`), without
-    the findings a baseline knows (`--baseline`) and those below `--min-severity`."""
+    the findings a baseline knows (`--baseline`), those below `--min-severity` and those of a
+    severity `--severity` does not list."""
     if record:
         write_baseline(record, results)
     if known:
         results = apply_baseline(read_baseline(known), results)
     if min_severity:
         results = _at_least(results, min_severity)
+    if severities:
+        results = _only(results, severities)
     return results
+
+
+def _only(results, levels: tuple[str, ...]):
+    from mcpharden.model.findings import Severity
+
+    wanted = {Severity.parse(level) for level in levels}
+    return tuple(replace(result, findings=tuple(f for f in result.findings if f.severity in wanted)) for result in results)
 
 
 def _at_least(results, level: str):

@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
-from mcpharden.model.findings import Finding, Notice
+from mcpharden.model.findings import SUPPRESSION, Finding, Notice
 from mcpharden.scan.config import Config, ConfigError, load_config
 from mcpharden.sources.discovery import RepoReader
 
+# `mcpharden: ignore=RULE[,RULE] [-- reason]`: the rule ids end where ` --` starts the reason
+# (rule ids hold single hyphens only), or at a character no rule id has (`#`, `*/`).
 _SUPPRESSION = re.compile(r"mcpharden:\s*ignore\s*=\s*([A-Za-z0-9_,\- ]+)")
+_REASON = re.compile(r"\s--(?:\s|$)")
 _COMMENT_PREFIXES = ("#", "//", "<!--", ";")
 
 
@@ -29,7 +33,13 @@ def _claimed_config(root: Path, rule_ids: frozenset[str], reader: RepoReader) ->
     """The repository's own configuration, read to list what it would hide, never to judge: one
     that cannot be read or is invalid claims nothing (a notice says so), it fails no audit."""
     try:
-        return load_config(root, None, rule_ids)
+        from dataclasses import replace
+
+        from mcpharden.rules import all_rules
+        from mcpharden.scan.ignorefile import find_ignore_files
+
+        config = load_config(root, None, rule_ids)
+        return replace(config, ignore_files=find_ignore_files([(root, "")], None, rule_ids, all_rules()))
     except ConfigError as error:
         reader.notices.append(Notice(".", f"the repository's own configuration is not valid ({error}): it hides nothing"))
     except Exception as error:  # nested past what the TOML parser bears, or shapes no check foresaw
@@ -46,6 +56,14 @@ def _hidden_by(finding: Finding, config: Config, reader: RepoReader) -> str | No
         return comment
     if config.ignores(finding.rule_id, finding.path):
         return f"`per-file-ignores` in {_config_name(config)}"
+    if config.ignore_files:
+        from mcpharden.scan.ignorefile import describe
+
+        today = date.today()
+        for ignore_file in config.ignore_files:
+            entry = ignore_file.hiding(finding, today)
+            if entry is not None:
+                return describe(entry, ignore_file.source)
     return None
 
 
@@ -61,11 +79,8 @@ def _claimed_by(finding: Finding, config: Config, reader: RepoReader) -> str | N
         return f"`ignore` in {where}"
     if config.select is not None and finding.rule_id not in config.select:
         return f"`select` in {where} leaves the rule out"
-    if config.exclude:
-        from mcpharden.sources.discovery import excluded_path  # the matcher discovery skips files with
-
-        if excluded_path(finding.path, config.exclude):
-            return f"`exclude` in {where}"
+    if config.excludes(finding.path):
+        return f"`exclude` in {where}"
     lowered = config.severity.get(finding.rule_id)
     if lowered is not None and lowered < finding.severity:  # lowering changes the grade as hiding does
         return f"`severity` in {where} lowers it to {lowered.label}"
@@ -87,9 +102,31 @@ def _suppression_comment(finding: Finding, reader: RepoReader) -> str | None:
             break
         match = _SUPPRESSION.search(stripped)
         if match:
-            rules = {r.strip() for r in match.group(1).split(",")}
+            rules = _rule_ids(match)
             if finding.rule_id in rules or "all" in rules:
-                written = " ".join(match.group(0).split())
+                written = " ".join(stripped[match.start():].removesuffix("-->").split())  # with its reason
                 return f"`{written[:120]}{'…' if len(written) > 120 else ''}` (line {index + 1})"
         index -= 1
     return None
+
+
+def _rule_ids(match: re.Match) -> set[str]:
+    named = _REASON.split(match.group(1), maxsplit=1)[0]
+    return {r.strip() for r in named.split(",") if r.strip()}
+
+
+def unknown_inline_rules(reader: RepoReader, paths, rule_ids: frozenset[str]) -> list[Notice]:
+    """A `# mcpharden: ignore=` comment naming no rule hides nothing: say so, where it is, rather
+    than let a typo (`ignore=root_user`) pass for a suppression."""
+    from mcpharden.scan.config import unknown_rule_message
+
+    notices = []
+    for path in paths:
+        for number, line in enumerate(reader.suppression_lines(path), start=1):
+            stripped = line.strip()
+            match = _SUPPRESSION.search(stripped) if stripped.startswith(_COMMENT_PREFIXES) else None
+            unknown = sorted(_rule_ids(match) - rule_ids - {"all"}) if match else []
+            if unknown:
+                notices.append(Notice(path, f"this suppression names no rule and hides nothing: "
+                                            f"{unknown_rule_message(unknown, rule_ids)}", number, kind=SUPPRESSION))
+    return notices

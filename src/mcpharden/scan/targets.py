@@ -41,6 +41,10 @@ class ScanOptions:
     # OSV databases (directories or all.zip) to match image packages against.
     vuln_dbs: tuple[Path, ...] = ()
     ignore_unfixed: bool = False
+    # `--skip-dirs`/`--skip-files`: paths not scanned, added to the configuration's `exclude`.
+    exclude: tuple[str, ...] = ()
+    # `--ignorefile`: the ignore file to read instead of `.mcpharden-ignore.yaml` / `.trivyignore`.
+    ignore_path: Path | None = None
     # False for an outside audit (`mcpharden batch`): nothing the repository says about its own
     # findings (.mcpharden.toml, [tool.mcpharden], `# mcpharden: ignore=` comments) changes them,
     # or the audited could grade themselves; what it would hide is listed, still counted, in
@@ -68,7 +72,15 @@ def preamble(root: Path, options: ScanOptions, configuration: str, directory: in
         configured = options.use_repository_config
     else:
         configured = configuration == "explicit" and bool(options.config_path)
-    config = load_config(root, options.config_path, rule_ids, directory) if configured else Config()
+    config = load_config(root, options.config_path, rule_ids, directory, upwards=configuration == "own") if configured else Config()
+    own = configuration == "own" and options.use_repository_config
+    if own or options.ignore_path is not None:
+        from mcpharden.scan.config import config_folders
+        from mcpharden.scan.ignorefile import find_ignore_files
+
+        folders = config_folders(root) if own and directory is None else [(root, "")]
+        config = replace(config, ignore_files=find_ignore_files(folders if own else [], options.ignore_path, rule_ids,
+                                                                all_rules(), directory))
     return Preamble(config, _selected_rules(config, options, rule_ids), rule_ids)
 
 
@@ -84,8 +96,10 @@ def scan_target(target: Path, options: ScanOptions, opened: OpenedTarget | None 
     reader = RepoReader(root, directory)
     claimed = config if options.use_repository_config else _claimed_config(root, rule_ids, reader)
     if is_directory:
-        discovery = discover(root, config.exclude, reader)
-        artifacts, notices = discovery.artifacts, list(discovery.notices)
+        # A configuration found above the scanned folder matches its patterns from its own folder.
+        discovery = discover(root, options.exclude + (() if config.prefix else config.exclude), reader)
+        artifacts = tuple(a for a in discovery.artifacts if not (config.prefix and config.excludes(a.path)))
+        notices = [n for n in discovery.notices if not (config.prefix and config.excludes(n.path))]
     else:
         artifacts, notices = (_artifact_for_file(target),), []
         if reader.read(target.name) is None:
@@ -188,7 +202,7 @@ def _artifact_for_file(target: Path) -> Artifact:
     return Artifact(target.name, "dockerfile")
 
 
-def ensure_valid_config(path: Path | None) -> None:
-    """Validate an explicit --config early, so a typo exits 2 before any scanning."""
+def ensure_valid_config(path: Path | None, what: str = "configuration file") -> None:
+    """Validate an explicit --config (or --ignorefile) early, so a typo exits 2 before any scanning."""
     if path is not None and not path.is_file():
-        raise ConfigError(f"{path}: configuration file not found")
+        raise ConfigError(f"{path}: {what} not found")
