@@ -14,7 +14,7 @@ from importlib import import_module
 from mcpharden.model.findings import Finding, Notice, Severity
 from mcpharden.rules.base import Rule
 from mcpharden.scan import TargetResult
-from mcpharden.verdicts.scoring import score
+from mcpharden.verdicts.scoring import Verdict, verdict
 
 FORMATS = {
     "text": "mcpharden.reports.text",
@@ -49,9 +49,11 @@ class Report:
         grade would claim a verdict that was never made."""
         return sum(result.files_scanned for result in self.results) == 0 and not self.findings
 
-    @property
-    def score(self) -> tuple[int, str]:
-        return score(finding for _, finding in self.findings)
+    @cached_property
+    def verdict(self) -> Verdict:
+        """The grade of what was scanned: its worst server card, or not graded with the reason."""
+        return verdict((card for result in self.results for card in result.cards), (n for _, n in self.notices),
+                       sum(result.files_scanned for result in self.results))
 
     def counts(self) -> dict[str, int]:
         counts = {severity.label: 0 for severity in reversed(Severity)}

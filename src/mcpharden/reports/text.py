@@ -63,8 +63,11 @@ def card_lines(card) -> list[str]:
               f"{', ' + m.sensitive if m.sensitive else ''}) at {escape_control(m.where)}" for m in card.host_mounts]
     ports = [f"{p.interface}:{p.host_port} → {p.container_port} at {escape_control(p.where)}" for p in card.published_ports]
     fetched = [f"{escape_control(f.package)} from {f.registry} ({escape_control(f.reference)}) at {escape_control(f.where)}" for f in card.fetched_at_start]
+    role = "" if card.role == "server" else f" [{card.role}: {escape_control(card.role_reason)}; not graded]"
+    lost = ", ".join(f"-{loss.points} {loss.dimension}" for loss in card.losses) or "nothing lost"
     return [
-        f"Blast radius of {escape_control(card.name)}: {card.headline}",
+        f"Blast radius of {escape_control(card.name)}{role}: {card.headline}",
+        *([f"  score          {card.score}/100 (grade {card.grade}): {lost}"] if card.score is not None else []),
         f"  user           {card.user} ({escape_control(card.user_evidence)})",
         f"  tools          shell: {yes(card.shell)} · package manager: {card.package_manager or 'none known'}"
         f" · download tools: {listed(card.download_tools)}",
@@ -113,7 +116,6 @@ def _summary(report: Report) -> str:
     # CRITICAL is named only when there is one: most scans have none, and the line stays short.
     counts = ", ".join(f"{count} {label}" for label, count in report.counts().items() if count or label != "critical")
     files = sum(result.files_scanned for result in report.results)
-    value, grade = report.score
     suppressed = sum(result.suppressed for result in report.results)
     extra = f", {suppressed} suppressed" if suppressed else ""
     if report.nothing_scanned and report.notices:
@@ -121,4 +123,7 @@ def _summary(report: Report) -> str:
     if report.nothing_scanned:
         return ("Summary: nothing scanned: no Dockerfile, compose file, Kubernetes manifest, CI definition or MCP "
                 "client configuration was found, so there is no score.")
-    return f"Summary: {counts}{extra} in {files} file(s) scanned. Container score: {value}/100 (grade {grade})."
+    verdict = report.verdict
+    judged = (f"Container score: {verdict.score}/100 (grade {verdict.grade}), {escape_control(verdict.reason)}."
+              if verdict.graded else f"Not graded: {escape_control(verdict.reason)}.")
+    return f"Summary: {counts}{extra} in {files} file(s) scanned. {judged}"
