@@ -294,3 +294,22 @@ def test_the_verdict_takes_the_worst_server_and_never_grades_what_was_not_judged
     assert verdict([good], failures=["clone: timed out"]).reason == "the audit failed: clone: timed out"
     example = scored(replace(BARE, name="readme", role=DOCUMENTATION, weaknesses=(("docker-socket-mount", "high"),)))
     assert (verdict([good, example]).score, verdict([good, example]).grade) == (90, "A")  # 60 // 4, capped at 10
+
+
+def test_a_server_named_after_a_database_is_not_taken_for_one(tmp_path):
+    compose = """
+        services:
+          pg-mcp:
+            image: ghcr.io/acme/postgres-mcp:1
+            privileged: true
+          postgres:
+            image: ${PG_IMAGE}
+          metrics:
+            image: prometheuscommunity/postgres-exporter:v0.15.0
+    """
+    document = scan_json(write_tree(tmp_path / "r", {"compose.yaml": compose}))
+    roles = {card["name"]: (card["role"], card["role_reason"]) for card in document["cards"]}
+    assert roles["ghcr.io/acme/postgres-mcp:1 (compose.yaml)"] == ("server", "")
+    assert roles["service 'postgres' in compose.yaml"] == ("helper", "service 'postgres': a database beside the server")
+    assert roles["service 'metrics' in compose.yaml"][1] == "image postgres-exporter: a metrics exporter beside the server"
+    assert document["summary"]["grade"] == "F"  # the MCP server is privileged: graded by its own card

@@ -63,7 +63,8 @@ def card_lines(card) -> list[str]:
               f"{', ' + m.sensitive if m.sensitive else ''}) at {escape_control(m.where)}" for m in card.host_mounts]
     ports = [f"{p.interface}:{p.host_port} → {p.container_port} at {escape_control(p.where)}" for p in card.published_ports]
     fetched = [f"{escape_control(f.package)} from {f.registry} ({escape_control(f.reference)}) at {escape_control(f.where)}" for f in card.fetched_at_start]
-    role = "" if card.role == "server" else f" [{card.role}: {escape_control(card.role_reason)}; not graded]"
+    outside = {"helper": "not in the grade", "documentation": "weighed apart in the grade"}.get(card.role, "")
+    role = f" [{card.role}: {escape_control(card.role_reason)}; {outside}]" if outside else ""
     lost = ", ".join(f"-{loss.points} {loss.dimension}" for loss in card.losses) or "nothing lost"
     return [
         f"Blast radius of {escape_control(card.name)}{role}: {card.headline}",

@@ -104,20 +104,36 @@ def _image_label(spec: ContainerSpec) -> str:
 
 def _helper(spec: ContainerSpec) -> str:
     """Why a run configuration is a helper beside the server, or "" when it may be the server."""
-    from mcpharden.knowledge.helpers import development_folders, helper_images, job_words
+    from mcpharden.knowledge.helpers import development_folders, job_words
 
     if spec.path.split("/")[0] in development_folders():
         return "a development environment, not the server"
     if spec.origin in ("client-config", "mcp-manifest"):
         return ""
-    image = spec.image.name if spec.image else None
-    last = image.repository.rsplit("/", 1)[-1] if image else ""
-    if not spec.built_locally and last in helper_images():
-        return f"image {last}: a {helper_images()[last]} beside the server"
+    image = spec.image.name if spec.image and "$" not in (spec.image.resolved or "$") else None
+    # The image's own name, or the service's when the image is a variable nobody set.
+    named = image.repository.rsplit("/", 1)[-1] if image else spec.name.lower()
+    kind = _helper_kind(named)
+    if not spec.built_locally and kind:
+        article = "an" if kind[0] in "aeiou" else "a"
+        return f"{f'image {named}' if image else spec.where}: {article} {kind} beside the server"
     words = set(re.split(r"[^a-z0-9]+", spec.name.lower()))
     if spec.origin in ("compose", "kubernetes") and words & job_words():
         return f"{spec.where}: a one-off job beside the server"
     return ""
+
+
+def _helper_kind(name: str) -> str:
+    """What kind of helper an image name is ("database"), or "" when it may be an MCP server: a name
+    with `mcp` in it never is a helper (`postgres-mcp`); `postgres-upgrade`, `redis_exporter` are."""
+    from mcpharden.knowledge.helpers import helper_images
+
+    words = [word for word in re.split(r"[^a-z0-9]+", name.lower()) if word]
+    if not words or "mcp" in words or any(word.startswith("mcp") or word.endswith("mcp") for word in words):
+        return ""
+    if "exporter" in words:
+        return "metrics exporter"
+    return helper_images().get(name.lower()) or helper_images().get(words[0], "")
 
 
 def _built_tags(project: Project) -> dict[str, str]:
