@@ -233,6 +233,7 @@ def test_the_batch_stores_failed_and_empty_audits_as_not_graded(tmp_path):
     names = ("hardened", "no-container", "broken", "not-a-folder")
     result = run_cli("batch", *(str(tmp_path / name) for name in names), "--db", str(db), "--workers", "1")
     assert result.returncode == 0, result.stderr
+    assert "no-container: not graded (no container setup" in result.stdout
     stored = {name: (score, grade, reason) for name, score, grade, reason in
               rows(db, "SELECT name, score, grade, grade_reason FROM servers")}
     assert stored["hardened"][:2] == (90, "A") and stored["hardened"][2].startswith("the worst of 1 server card(s)")

@@ -83,10 +83,13 @@ def _repository_units(project: Project, name: str) -> list[_Unit]:
         else:
             key = (SERVER, _image_label(spec), "")
         others.setdefault(key, []).append(spec)
+    # `scan --image`: the images were built from the Dockerfile named, else from the first one.
+    paths = [build.path for build in project.builds]
+    imaged = project.image_dockerfile if project.image_dockerfile in paths else (paths[0] if paths else None)
     units = []
     for build in project.builds:
         folder = build.path.split("/")[0] if "/" in build.path else ""
-        images = project.images if project.images and (project.image_dockerfile or project.builds[0].path) == build.path else ()
+        images = project.images if build.path == imaged else ()
         role, reason = ((HELPER, f"a development environment ({folder}/), not the server")
                         if folder in development_folders() else (SERVER, ""))
         label = name if build.path in ("Dockerfile", "Containerfile") else f"{name} ({build.path})"
