@@ -240,6 +240,9 @@ def test_the_batch_stores_failed_and_empty_audits_as_not_graded(tmp_path):
     assert stored["no-container"][:2] == (None, None) and "no container setup" in stored["no-container"][2]
     assert stored["broken"][:2] == (None, None) and "compose.yaml did not parse" in stored["broken"][2]
     assert stored["not-a-folder"][:2] == (None, None) and stored["not-a-folder"][2].startswith("the audit failed: scan:")
+    html = tmp_path / "r.html"
+    assert run_cli("report", "--db", str(db), "--html", str(html)).returncode == 0
+    assert "<td>role</td><td>server</td>" in html.read_text() and "<td>score</td><td>90 (A)</td>" in html.read_text()
 
 
 def test_an_older_results_database_is_refused_with_the_reason(tmp_path):

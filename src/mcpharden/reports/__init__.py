@@ -55,6 +55,11 @@ class Report:
         return verdict((card for result in self.results for card in result.cards), (n for _, n in self.notices),
                        sum(result.files_scanned for result in self.results))
 
+    @property
+    def score(self) -> tuple[int | None, str | None]:
+        """(score, grade) of the verdict: (None, None) when not graded."""
+        return self.verdict.score, self.verdict.grade
+
     def counts(self) -> dict[str, int]:
         counts = {severity.label: 0 for severity in reversed(Severity)}
         for _, finding in self.findings:
