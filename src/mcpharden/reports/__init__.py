@@ -53,7 +53,8 @@ class Report:
     def verdict(self) -> Verdict:
         """The grade of what was scanned: its worst server card, or not graded with the reason."""
         return verdict((card for result in self.results for card in result.cards), (n for _, n in self.notices),
-                       sum(result.files_scanned for result in self.results))
+                       sum(result.files_scanned for result in self.results),
+                       clients=bool(self.results) and all(result.scope == "clients" for result in self.results))
 
     @property
     def score(self) -> tuple[int | None, str | None]:

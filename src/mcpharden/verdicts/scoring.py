@@ -112,7 +112,7 @@ def scored(card: ServerCard) -> ServerCard:
 
 
 def verdict(cards: Iterable[ServerCard], notices: Iterable[Notice] = (), files_scanned: int = 1,
-            failures: Iterable[str] = ()) -> Verdict:
+            failures: Iterable[str] = (), clients: bool = False) -> Verdict:
     """The repository's grade: its worst shipped server card, less what its documentation
     examples show beyond it; not graded, with the reason, when nothing (or not all) was judged."""
     failures = list(failures)
@@ -127,6 +127,8 @@ def verdict(cards: Iterable[ServerCard], notices: Iterable[Notice] = (), files_s
                                    "or MCP client configuration could be read")
     cards = [card if card.grade is not None else scored(card) for card in cards]
     servers = [card for card in cards if card.role == SERVER]
+    if not servers and clients:
+        return Verdict(None, None, "no MCP server runs in a container: every server the clients start runs on the host")
     if not servers:
         return Verdict(None, None, _no_server(cards))
     worst = max(servers, key=lambda card: (ORDER.index(card.grade or "F"), -(card.score or 0)))
