@@ -141,7 +141,8 @@ def _helper_kind(name: str) -> str:
 
 def _built_tags(project: Project) -> dict[str, str]:
     """Image names (last part of the repository) -> the Dockerfile that builds them: the names CI
-    tags its builds with, the folder of each Dockerfile, and the repository's own name."""
+    tags its builds with (`docker build -t`), and the folder of each Dockerfile (`_build_of` adds the
+    repository's own name for a repository with one Dockerfile)."""
     paths = {build.path for build in project.builds}
     tags: dict[str, str] = {}
     for build in project.builds:
