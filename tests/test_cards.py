@@ -131,3 +131,17 @@ def test_the_card_names_code_downloaded_at_every_start(tmp_path):
     files["Dockerfile"] = 'FROM node:22\nRUN npm install -g x-mcp@1.0.0\nUSER node\nCMD ["npx", "-y", "x-mcp"]\n'
     [card] = card_of(tmp_path / "installed", files)
     assert card["fetched_at_start"] == []
+
+
+def test_a_server_started_on_the_host_colours_no_container_servers_card(tmp_path):
+    config = {"mcpServers": {
+        "host-before": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-memory"]},
+        "boxed": {"command": "docker", "args": ["run", "-i", "--rm", "--read-only", "mcp/boxed:1"]},
+        "host-after": {"command": "uvx", "args": ["mcp-server-fetch"]}}}
+    write_tree(tmp_path, {".cursor/mcp.json": json.dumps(config, indent=2)})
+    document = json.loads(run_cli("scan", "--clients", "--home", str(tmp_path), "--format", "json", "--fail-on", "never").stdout)
+    rules = {finding["rule_id"] for finding in document["findings"]}
+    assert {"server-not-in-container", "package-fetched-at-start"} <= rules
+    [card] = document["cards"]
+    assert card["name"].startswith("boxed") and card["fetched_at_start"] == []
+    assert not {"server-not-in-container", "package-fetched-at-start"} & set(dict(card["weaknesses"]))

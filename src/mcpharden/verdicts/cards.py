@@ -57,7 +57,7 @@ def cards_for(project: Project, findings: Iterable[Finding], name: str) -> tuple
         units = [_Unit(name, images=project.images)] if project.images else []
     else:
         units = _repository_units(project, name)
-    shares = _assign(findings, units)
+    shares = _assign(findings, units, project)
     return tuple(scored(_card(unit, project, tuple(mine))) for unit, mine in zip(units, shares))
 
 
@@ -177,20 +177,22 @@ def _build_of(spec: ContainerSpec, project: Project, tags: dict[str, str], name:
     return paths[0] if len(paths) == 1 and last == name.lower() else None
 
 
-def _assign(findings: tuple[Finding, ...], units: list[_Unit]) -> list[list[Finding]]:
+def _assign(findings: tuple[Finding, ...], units: list[_Unit], project: Project) -> list[list[Finding]]:
     """Each finding goes to the card of the file and the run configuration it is in; a finding of
-    the whole repository (CI, a package manifest) goes to every server card."""
+    the whole repository (CI, a package manifest) goes to every server card; a finding about a
+    server a client starts on the host (no container, so no card) goes to none."""
     shares: list[list[Finding]] = [[] for _ in units]
     by_build = {build.path: index for index, unit in enumerate(units) for build in unit.builds}
     lines: dict[str, dict[int, int]] = {}
-    starts: dict[str, list[tuple[int, int]]] = {}
+    starts: dict[str, list[tuple[int, int | None]]] = {}
     for index, unit in enumerate(units):
         for spec in unit.specs:
             starts.setdefault(spec.path, []).append((spec.line, index))
             for line in _lines_of(spec):
                 lines.setdefault(spec.path, {}).setdefault(line, index)
-    if len(units) == 1:
-        return [list(findings)]
+    for server in project.client_servers:
+        if not server.in_container:
+            starts.setdefault(server.path, []).append((server.line, None))
     for finding in findings:
         named = [by_build[path] for path in dict(finding.details).get("dockerfiles", "").split(",") if path in by_build]
         if named:
@@ -199,8 +201,10 @@ def _assign(findings: tuple[Finding, ...], units: list[_Unit]) -> list[list[Find
             targets = [by_build[finding.path]]
         elif finding.path in starts:
             exact = lines.get(finding.path, {}).get(finding.line)
-            before = [index for line, index in sorted(starts[finding.path]) if line <= finding.line]
-            targets = [exact if exact is not None else (before[-1] if before else sorted(starts[finding.path])[0][1])]
+            entries = sorted(starts[finding.path], key=lambda entry: entry[0])
+            before = [owner for line, owner in entries if line <= finding.line]
+            owner = exact if exact is not None else (before[-1] if before else entries[0][1])
+            targets = [] if owner is None else [owner]
         else:  # the repository's: every server card holds it
             targets = [index for index, unit in enumerate(units) if unit.role == SERVER]
         for index in targets:
