@@ -317,3 +317,13 @@ def test_a_server_named_after_a_database_is_not_taken_for_one(tmp_path):
     assert roles["service 'postgres' in compose.yaml"] == ("helper", "service 'postgres': a database beside the server")
     assert roles["service 'metrics' in compose.yaml"][1] == "image postgres-exporter: a metrics exporter beside the server"
     assert document["summary"]["grade"] == "F"  # the MCP server is privileged: graded by its own card
+
+
+def test_an_image_that_runs_nothing_is_not_the_server(tmp_path):
+    files = {"Dockerfile": "FROM node:22\nCMD [\"node\", \"x.js\"]\n",
+             "plugin/Dockerfile": "FROM alpine:3.20 AS build\nRUN echo x > /x.wasm\nFROM scratch\nCOPY --from=build /x.wasm /\n"}
+    document = scan_json(write_tree(tmp_path / "r", files))
+    roles = {card["name"]: card["role"] for card in document["cards"]}
+    assert roles == {"r": "server", "r (plugin/Dockerfile)": "helper"}
+    only = scan_json(write_tree(tmp_path / "only", {"Dockerfile": files["plugin/Dockerfile"]}))["summary"]
+    assert only["grade"] is None and "only helpers" in only["grade_reason"]

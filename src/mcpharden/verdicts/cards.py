@@ -90,8 +90,11 @@ def _repository_units(project: Project, name: str) -> list[_Unit]:
     for build in project.builds:
         folder = build.path.split("/")[0] if "/" in build.path else ""
         images = project.images if build.path == imaged else ()
-        role, reason = ((HELPER, f"a development environment ({folder}/), not the server")
-                        if folder in development_folders() else (SERVER, ""))
+        role, reason = SERVER, ""
+        if folder in development_folders():
+            role, reason = HELPER, f"a development environment ({folder}/), not the server"
+        elif (build.root_base(build.final).resolved or "").lower() == "scratch" and not build.final.start_arguments:
+            role, reason = HELPER, "an artifact image (FROM scratch, nothing to run): it carries files, runs no server"
         label = name if build.path in ("Dockerfile", "Containerfile") else f"{name} ({build.path})"
         units.append(_Unit(label, (build,), tuple(joined[build.path]), images, role, reason))
     for (role, label, reason), specs in others.items():
