@@ -148,5 +148,7 @@ def _no_server(cards: list[ServerCard]) -> str:
     if cards and all(card.role == DOCUMENTATION for card in cards):
         return "no container setup ships: only documentation examples run a container"
     if cards:
-        return "no server container: only helpers (" + ", ".join(card.name for card in cards if card.role != DOCUMENTATION) + ")"
+        helpers = [card.name for card in cards if card.role != DOCUMENTATION]
+        more = f" and {len(helpers) - 5} more" if len(helpers) > 5 else ""
+        return f"no server container: only helpers ({', '.join(helpers[:5])}{more})"
     return "no container setup: no Dockerfile, run configuration or image of a server was found"
