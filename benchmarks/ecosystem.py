@@ -3,6 +3,7 @@ corpora (551 public MCP server repositories) and Docker's MCP catalog (`make eco
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tempfile
@@ -36,9 +37,33 @@ catalog, with the same two commands.
   access; with it, `mcpharden batch --catalog` audits each image too.
 - A server "could not be audited" when nothing in it could be read and judged. {unmirrored} catalog
   entries name a repository the corpora do not hold, and {missing_folder} a folder the corpora's copy
-  does not have: those are judged on their `server.yaml` alone (this machine cannot clone).
+  does not have (this machine cannot clone): their `server.yaml` is audited and its findings
+  counted, but they are not graded, since the image's source was never judged.
 - Some repositories ship deliberately insecure samples for their own tests (a scanner's rule
   fixtures, for instance); they are counted as a user's scan would count them.
+- **Grades** follow [the score](scoring.md): each server a repository ships (each image it builds,
+  with the compose services, manifests and `docker run` lines that start it) gets a server card
+  scored from 100 by the blast-radius dimensions it shows (root, the engine socket, privileged mode,
+  a shell and a package manager, secrets, exposure, digest pinning, an image scan, ...), each once
+  however many files repeat it. The repository's grade is its worst server card's; helpers (a
+  database, a one-off job, a devcontainer) are not graded, and README and docs snippets cost at
+  most 10 points. A is 90 and up, B 75, C 60, D 40; the engine socket or privileged mode is an F
+  whatever else is right, and a sensitive host mount, a host namespace or a dangerous capability
+  is at best a D. Most full-OS images that run as root land at D or F: root (-25), a shell and a
+  package manager (-15) and a full OS (-5) already take 45 points; an Alpine or slim image with a
+  non-root user and nothing else wrong is a B, a distroless or scratch image an A.
+- **Not graded**: a server is left out of the grade table, with the reason, when its audit failed,
+  when a Dockerfile, compose file or manifest in it did not parse (what it sets was never judged),
+  or when nothing it ships runs a container (only helpers, only documentation examples, or no
+  container setup at all). Each section counts them by reason under "Not graded", and lists under
+  "What the grades rest on" how many graded servers lose points for each dimension (on the card
+  that gives them their grade) and how many of those are F: it is what the grade distribution is
+  made of. Most repositories ship a full-OS or Alpine image with its shell and package manager,
+  pinned by tag and never scanned in CI; root on top of that makes a D at best, and any further
+  weakness an F.
+- **Worst offenders** are the ten lowest scores (ties: more high findings first); **Best graded**
+  the ten highest (ties: fewer findings of any severity, then by name). Both list graded servers
+  only.
 
 """
 
@@ -55,7 +80,52 @@ def batch_report(arguments: list[str], work: Path, name: str) -> str:
     subprocess.run([*CLI, "batch", *arguments, "--db", str(db), "--quiet", "--cache", str(work / "clones")], check=True)
     subprocess.run([*CLI, "report", "--db", str(db), "--markdown", str(markdown)], check=True, capture_output=True)
     text = markdown.read_text(encoding="utf-8")
-    return "\n".join(line for line in text.splitlines()[1:]).strip()  # its own title goes
+    return "\n".join(line for line in text.splitlines()[1:]).strip() + "\n\n" + verdicts(db)  # its own title goes
+
+
+# How a reason for "not graded" begins -> how the table names it (mcpharden.verdicts.scoring).
+NOT_GRADED = (("the audit failed", "the audit failed"), ("nothing scanned", "nothing could be read"),
+              ("no container setup ships", "only documentation examples run a container"),
+              ("no server container", "only helpers (a database, a job, a devcontainer) run a container"),
+              ("no container setup", "no container setup"))
+
+
+def verdicts(db: Path) -> str:
+    """What the batch report does not say: why servers are not graded, and the best graded."""
+    import sqlite3
+
+    from mcpharden.reports.markdown import text
+
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute("SELECT name, score, grade, grade_reason, high + medium + low + info FROM servers").fetchall()
+        cards = [json.loads(text) for (text,) in connection.execute("SELECT cards FROM servers WHERE grade IS NOT NULL")]
+    reasons: dict[str, int] = {}
+    for _, score, _, reason, _ in rows:
+        if score is None:
+            label = next((label for start, label in NOT_GRADED if (reason or "").startswith(start)),
+                         "a file did not parse" if "did not parse" in (reason or "") else "other")
+            reasons[label] = reasons.get(label, 0) + 1
+    lines = ["### Not graded", "", f"{sum(reasons.values())} server(s) have no grade.", ""]
+    if reasons:
+        lines += ["| why | servers |", "| --- | --- |"]
+        lines += [f"| {label} | {count} |" for label, count in sorted(reasons.items(), key=lambda item: (-item[1], item[0]))]
+    lines += ["", "### What the grades rest on", "",
+              "The dimensions of each graded server's worst server card (the card that gives it its grade):", "",
+              "| dimension | points | graded servers | of them F |", "| --- | --- | --- | --- |"]
+    shown: dict[str, list[int]] = {}
+    for server in cards:
+        grading = max((card for card in server if card.get("role") == "server"),
+                      key=lambda card: ("ABCDF".index(card["grade"]), -card["score"]))
+        for loss in grading["losses"]:
+            counts = shown.setdefault(loss["dimension"], [loss["points"], 0, 0])
+            counts[1] += 1
+            counts[2] += grading["grade"] == "F"
+    for dimension, (points, servers, failing) in sorted(shown.items(), key=lambda item: (-item[1][1], item[0]))[:15]:
+        lines.append(f"| {text(dimension)} | -{points} | {servers} | {failing} |")
+    best = sorted((row for row in rows if row[1] is not None), key=lambda row: (-row[1], row[4], row[0]))[:10]
+    lines += ["", "### Best graded", "", "| server | score | findings |", "| --- | --- | --- |"]
+    lines += [f"| {text(name)} | {score} ({grade}) | {findings} |" for name, score, grade, _, findings in best]
+    return "\n".join(lines)
 
 
 def main() -> None:

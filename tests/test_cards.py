@@ -88,6 +88,38 @@ def test_the_laptop_audit_draws_one_card_per_server(tmp_path):
     assert cards["fs"]["host_mounts"][0]["sensitive"] and cards["time"]["egress"] == "none"
 
 
+def test_servers_in_one_client_file_never_share_what_each_holds(tmp_path):
+    """Issue 20: one server's socket, secrets and capabilities were on every card of the same file."""
+    token = "ghp_" + "Q1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6J7k8"
+    config = {"mcpServers": {
+        "risky": {"command": "docker", "args": ["run", "-i", "--rm", "--privileged", "--cap-add", "SYS_ADMIN", "-e",
+                                                 f"GITHUB_TOKEN={token}", "-v", "/var/run/docker.sock:/var/run/docker.sock",
+                                                 "-p", "8080:8080", "mcp/risky:1"]},
+        "calm": {"command": "docker", "args": ["run", "-i", "--rm", "--read-only", "mcp/calm:1"]}}}
+    write_tree(tmp_path, {".cursor/mcp.json": json.dumps(config, indent=2)})
+    document = json.loads(run_cli("scan", "--clients", "--home", str(tmp_path), "--format", "json", "--fail-on", "never").stdout)
+    cards = {card["name"].split(" ")[0]: card for card in document["cards"]}
+    risky, calm = cards["risky"], cards["calm"]
+    assert risky["engine_socket"] and risky["privileged"] and risky["capabilities_added"] == ["SYS_ADMIN"]
+    assert risky["secret_names"] == ["GITHUB_TOKEN"] and risky["published_ports"]
+    assert not calm["engine_socket"] and not calm["privileged"] and calm["capabilities_added"] == []
+    assert calm["secret_names"] == [] and calm["published_ports"] == [] and calm["host_mounts"] == []
+    shared = {"docker-socket-mount", "privileged-container", "dangerous-capability-added", "secret-in-run-config",
+              "port-exposed-on-all-interfaces"}
+    assert shared <= set(dict(risky["weaknesses"])) and not shared & set(dict(calm["weaknesses"]))
+    assert calm["grade"] in ("A", "B") and risky["grade"] == "F"
+    assert token not in json.dumps(document)
+
+
+def test_a_laptop_whose_servers_all_run_on_the_host_is_not_graded(tmp_path):
+    config = {"mcpServers": {"fs": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem@1.0.0", "/"]}}}
+    write_tree(tmp_path, {".cursor/mcp.json": json.dumps(config)})
+    document = json.loads(run_cli("scan", "--clients", "--home", str(tmp_path), "--format", "json", "--fail-on", "never").stdout)
+    assert document["findings"] and document["cards"] == []
+    assert document["summary"]["grade"] is None
+    assert document["summary"]["grade_reason"].startswith("no MCP server runs in a container")
+
+
 def test_the_card_names_code_downloaded_at_every_start(tmp_path):
     files = {"Dockerfile": "FROM node:22\nRUN npm install -g mcp-proxy@6.4.3\nUSER node\n"
                            'CMD ["mcp-proxy", "--", "npx", "-y", "@modelcontextprotocol/server-memory@latest"]\n'}
@@ -99,3 +131,17 @@ def test_the_card_names_code_downloaded_at_every_start(tmp_path):
     files["Dockerfile"] = 'FROM node:22\nRUN npm install -g x-mcp@1.0.0\nUSER node\nCMD ["npx", "-y", "x-mcp"]\n'
     [card] = card_of(tmp_path / "installed", files)
     assert card["fetched_at_start"] == []
+
+
+def test_a_server_started_on_the_host_colours_no_container_servers_card(tmp_path):
+    config = {"mcpServers": {
+        "host-before": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-memory"]},
+        "boxed": {"command": "docker", "args": ["run", "-i", "--rm", "--read-only", "mcp/boxed:1"]},
+        "host-after": {"command": "uvx", "args": ["mcp-server-fetch"]}}}
+    write_tree(tmp_path, {".cursor/mcp.json": json.dumps(config, indent=2)})
+    document = json.loads(run_cli("scan", "--clients", "--home", str(tmp_path), "--format", "json", "--fail-on", "never").stdout)
+    rules = {finding["rule_id"] for finding in document["findings"]}
+    assert {"server-not-in-container", "package-fetched-at-start"} <= rules
+    [card] = document["cards"]
+    assert card["name"].startswith("boxed") and card["fetched_at_start"] == []
+    assert not {"server-not-in-container", "package-fetched-at-start"} & set(dict(card["weaknesses"]))

@@ -33,8 +33,8 @@ def test_text_report_groups_findings_with_why_fix_and_score(tmp_path):
     assert out.splitlines()[0] == "Dockerfile"
     assert "HIGH    root-user  Dockerfile:1" in out
     assert "why: " in out and "fix: " in out
-    # 100 - 20 (root) - 10 (full OS) - 10 (dev deps) - 5 (no scan: no CI builds it) - 5 (unpinned) = 50
-    assert "Container score: 50/100 (grade F)" in out
+    # 100 - 25 root - 8 shell - 7 package manager - 5 full OS - 10 dev deps - 10 no scan - 5 unpinned (docs/scoring.md)
+    assert "Container score: 30/100 (grade F)" in out
 
 
 def test_clean_repository_exits_zero_with_grade_a(tmp_path):
@@ -54,7 +54,7 @@ def test_json_report_contract(tmp_path):
     assert set(finding) >= {"rule_id", "severity", "path", "line", "message"}
     assert all(f["path"] == "sub/Dockerfile" for f in document["findings"])
     assert document["summary"]["counts"]["high"] == 1
-    assert document["summary"]["score"] == 50 and document["summary"]["grade"] == "F"
+    assert document["summary"]["score"] == 30 and document["summary"]["grade"] == "F"
 
 
 def test_fail_on_thresholds(tmp_path):
@@ -82,7 +82,7 @@ def test_output_file_and_markdown(tmp_path):
     result = run_cli("scan", str(tmp_path / "repo"), "--format", "markdown", "--output", str(out))
     assert result.stdout == ""
     text = out.read_text()
-    assert text.startswith("## mcpharden: container score 50/100 (grade F)")
+    assert text.startswith("## mcpharden: container score 30/100 (grade F)")
     assert "| 🔴 high | [`root-user`](https://github.com/mcpharden/mcpharden/blob/main/docs/rules/root-user.md) | `Dockerfile:1` |" in text
     severities = [line.split("|")[1].split()[1] for line in text.splitlines() if line.startswith("| 🔴") or line.startswith("| 🟠")
                   or line.startswith("| 🟡") or line.startswith("| 🔵")]

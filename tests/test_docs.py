@@ -82,7 +82,14 @@ def test_readme_starts_with_the_two_commands():
     assert "make demo" in head and "make test" in head
 
 
-def test_scoring_doc_states_the_penalties():
+def test_scoring_doc_states_the_model():
+    from mcpharden.verdicts.scoring import DIMENSIONS, GRADES
+
     text = (ROOT / "docs" / "scoring.md").read_text(encoding="utf-8")
-    for fragment in ("HIGH", "−20", "MEDIUM", "−10", "LOW", "−5", "A", "≥ 90"):
-        assert fragment in text
+    for dimension in DIMENSIONS:  # each dimension's row: its points, every rule that shows it, its ceiling
+        [cells] = [[cell.strip() for cell in line.strip("|").split("|")] for line in text.splitlines()
+                   if line.startswith(f"| {dimension.name} | ") and line.count("|") == 5]
+        assert cells[1] == f"−{dimension.points}" and all(f"`{rule}`" in cells[2] for rule in dimension.rules)
+        assert cells[3] == ("" if dimension.ceiling == "A" else dimension.ceiling)
+    for threshold, grade in GRADES:
+        assert f"| {grade} | ≥ {threshold} |" in text

@@ -1,31 +1,13 @@
-"""Units shared by the rules: scoring, variable expansion, image names, shell splitting."""
+"""Units shared by the rules: variable expansion, image names, shell splitting."""
 
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.references import parse_image_name
 from mcpharden.syntax.shell import split_commands
 from mcpharden.syntax.variables import Unresolved, expand
-from mcpharden.verdicts.scoring import score
-
-
-def _findings(*severities):
-    return [Finding("r", s, "p", 1, "m") for s in severities]
-
-
-@pytest.mark.parametrize("severities, expected", [
-    ((), (100, "A")),
-    ((Severity.LOW, Severity.INFO), (95, "A")),
-    ((Severity.HIGH,), (80, "B")),
-    ((Severity.MEDIUM, Severity.MEDIUM, Severity.LOW), (75, "C")),
-    ((Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.LOW), (60, "D")),
-    ((Severity.HIGH,) * 6, (0, "F")),
-])
-def test_score_and_grade(severities, expected):
-    assert score(_findings(*severities)) == expected
 
 
 def test_expand_forms():

@@ -109,5 +109,6 @@ def _batch_line(outcome) -> str:
     problems = f" ({'; '.join(f'{step}: {message}' for step, message in outcome.errors)})" if outcome.errors else ""
     hidden = len(outcome.suppressed)
     suppressed = f", {hidden} suppressed by the repository ({outcome.repository_suppressions})" if hidden else ""
-    return (f"score {outcome.score} (grade {outcome.grade}), {counts['high']} high, {counts['medium']} medium, {counts['low']} low"
+    graded = f"score {outcome.score} (grade {outcome.grade})" if outcome.grade else f"not graded ({outcome.grade_reason})"
+    return (f"{graded}, {counts['high']} high, {counts['medium']} medium, {counts['low']} low"
             f"{suppressed}{problems}")

@@ -388,6 +388,9 @@ def _card_html(card: dict) -> str:
     fetched = "; ".join(f"{f.get('package')} from {f.get('registry')} ({f.get('reference')})"
                         for f in entries("fetched_at_start")) or "nothing"
     rows = [
+        # A helper (a database, a job) or a documentation example is shown, never graded as the server.
+        ("role", f"{card.get('role') or 'server'}{': ' + str(card['role_reason']) if card.get('role_reason') else ''}"),
+        ("score", f"{card.get('score')} ({card.get('grade')})" if card.get("grade") else "not scored"),
         ("user", f"{card.get('user')} ({card.get('user_evidence', '')})"),
         ("shell / package manager", f"{yes(card.get('shell'))} / {card.get('package_manager') or 'none known'}"),
         ("download tools", listed(card.get("download_tools")) or "none"),

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from mcpharden.batch.work import ServerOutcome
 
 # 2: suppressions by the repository (the `suppressed` table, servers.repository_suppressions).
-SCHEMA_VERSION = 2
+# 3: the score by server cards (docs/scoring.md) and servers.grade_reason: no grade where nothing was judged.
+SCHEMA_VERSION = 3
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
@@ -54,7 +55,7 @@ CREATE TABLE IF NOT EXISTS servers (
     status TEXT NOT NULL,            -- "done" or "error"
     run_id INTEGER NOT NULL REFERENCES runs(id),
     audited_at REAL NOT NULL,
-    score INTEGER,                   -- NULL when nothing could be scanned
+    score INTEGER,                   -- NULL when not graded (see grade_reason)
     grade TEXT,
     high INTEGER NOT NULL DEFAULT 0,
     medium INTEGER NOT NULL DEFAULT 0,
@@ -63,7 +64,8 @@ CREATE TABLE IF NOT EXISTS servers (
     files_scanned INTEGER NOT NULL DEFAULT 0,
     base_families TEXT NOT NULL DEFAULT '[]',   -- JSON list
     cards TEXT NOT NULL DEFAULT '[]',           -- JSON list of server cards
-    repository_suppressions TEXT NOT NULL DEFAULT 'counted'  -- "counted" or "honoured" (see `suppressed`)
+    repository_suppressions TEXT NOT NULL DEFAULT 'counted',  -- "counted" or "honoured" (see `suppressed`)
+    grade_reason TEXT                -- why it is not graded, or how the grade was reached
 );
 CREATE TABLE IF NOT EXISTS findings (
     server_id INTEGER NOT NULL REFERENCES servers(id) ON DELETE CASCADE,
@@ -159,12 +161,12 @@ class Store:
             self.db.execute("DELETE FROM servers WHERE key = ?", (outcome.key,))
             cursor = self.db.execute(
                 "INSERT INTO servers (key, name, location, source_commit, image, status, run_id, audited_at, score, grade,"
-                " high, medium, low, info, files_scanned, base_families, cards, repository_suppressions)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " high, medium, low, info, files_scanned, base_families, cards, repository_suppressions, grade_reason)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (outcome.key, outcome.name, outcome.location, outcome.commit, outcome.image, outcome.status, run_id, time.time(),
                  outcome.score, outcome.grade, counts["high"], counts["medium"], counts["low"], counts["info"],
                  outcome.files_scanned, json.dumps(list(outcome.base_families)), json.dumps(list(outcome.cards)),
-                 outcome.repository_suppressions))
+                 outcome.repository_suppressions, outcome.grade_reason or None))
             server = cursor.lastrowid
             self.db.executemany("INSERT INTO findings VALUES (?,?,?,?,?,?,?,?)", [
                 (server, f["source"], f["rule_id"], f["severity"], f["path"], f["line"], f["message"], f["fingerprint"])
@@ -249,7 +251,9 @@ def check_schema(db: sqlite3.Connection, path: Path) -> bool:
         older = version.isdigit() and int(version) < SCHEMA_VERSION
         raise StoreError(f"{path}: a results database of schema {version}, "
                          f"{'an older' if older else 'another'} mcpharden's; this one reads and writes schema {SCHEMA_VERSION}: "
-                         "give a new --db (or use the mcpharden that wrote it)")
+                         "give a new --db (or use the mcpharden that wrote it)"
+                         + (f"; its grades were computed by the per-finding score schema {SCHEMA_VERSION} replaced, "
+                            "which graded what it never judged" if older and int(version) < 3 else ""))
     for table, columns in _expected_columns().items():
         found = tuple(str(column[1]) for column in db.execute(f"PRAGMA table_xinfo({table})"))
         if found != columns:

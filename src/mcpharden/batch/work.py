@@ -36,6 +36,9 @@ class ServerOutcome:
     cards: tuple[dict, ...] = ()
     score: int | None = None
     grade: str | None = None
+    # Why there is no grade (a failed audit, nothing to judge, a file that did not parse, no server
+    # container), or how the grade was reached (the worst server card).
+    grade_reason: str = ""
     files_scanned: int = 0
     base_families: tuple[str, ...] = ()
     timings: tuple[tuple[str, float], ...] = ()
@@ -124,10 +127,14 @@ def _checkout(task: ServerTask, settings: BatchSettings) -> Path:
 
 
 def _outcome(task: ServerTask, results, timings, errors, honoured: bool = False) -> ServerOutcome:
-    from mcpharden.verdicts.scoring import score
+    from mcpharden.verdicts.scoring import verdict
 
     findings = [(source, result, finding) for source, result in results for finding in result.findings]
-    value, grade = score(finding for _, _, finding in findings) if results else (None, None)
+    # An error of any step leaves the audit incomplete: it is never graded, let alone a pass.
+    judged = verdict((card for _, result in results for card in result.cards),
+                     (notice for _, result in results for notice in result.notices),
+                     sum(result.files_scanned for _, result in results),
+                     failures=[f"{step}: {message}" for step, message in errors])
     return ServerOutcome(
         key=task.key, name=task.name, location=task.location, commit=task.commit, image=task.image,
         # Done when something was read and judged; a server whose every file failed to parse is an error.
@@ -136,7 +143,7 @@ def _outcome(task: ServerTask, results, timings, errors, honoured: bool = False)
         notices=tuple({"path": _safe(n.path), "line": n.line, "message": _safe(n.message)}
                       for _, result in results for n in result.notices),
         cards=tuple(_redacted(card.document()) for _, result in results for card in result.cards),
-        score=value, grade=grade,
+        score=judged.score, grade=judged.grade, grade_reason=_safe(judged.reason),
         files_scanned=sum(result.files_scanned for _, result in results),
         base_families=tuple(family for _, result in results for family in result.base_families),
         timings=tuple(timings), errors=tuple(errors),

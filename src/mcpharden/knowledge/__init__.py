@@ -7,6 +7,7 @@ has one loader of the same name (knowledge/<table>.py reads knowledge/<table>.to
 - ci_scanners: CI actions and commands that scan (or build) container images;
 - clients: which files configure MCP clients, Docker's MCP gateway, published server images;
 - credentials: credential names, value shapes and placeholders;
+- helpers: what runs beside an MCP server without being it (databases, one-off jobs, devcontainers);
 - fixes: what `mcpharden fix` writes (distroless tags, users, prune commands, healthchecks);
 - image_contents: look-ups over an image's file system (shells, package managers, secrets);
 - runtime: host paths and capabilities;

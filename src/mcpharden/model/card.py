@@ -48,6 +48,20 @@ class FetchedPackage:
 
 
 @dataclass(frozen=True)
+class Loss:
+    """Points a card loses for one dimension of its blast radius (docs/scoring.md)."""
+
+    dimension: str  # "root", "engine socket", "shell", ...
+    points: int
+    evidence: str  # the rule ids, or the card fact, that show it
+
+
+# What a card stands for: the server the repository ships, a helper beside it (a devcontainer, a
+# database, a one-off job: shown, never graded), or a documentation example (weighed apart).
+SERVER, HELPER, DOCUMENTATION = "server", "helper", "documentation"
+
+
+@dataclass(frozen=True)
 class ServerCard:
     """A one-page summary of how a server is run: user, image, mounts, ports, transport."""
 
@@ -86,6 +100,17 @@ class ServerCard:
     # Kernel confinement the run configuration turns off or never sets (security-profile-disabled,
     # seccomp-profile-not-set): the server's code meets every system call the kernel offers.
     unconfined: tuple[str, ...] = ()
+    # SERVER, HELPER or DOCUMENTATION, and why a card is not the server's ("image postgres: a
+    # database beside the server").
+    role: str = SERVER
+    role_reason: str = ""
+    # The rules whose findings are on this card, once each (a weakness counts once however many
+    # snippets repeat it), with the highest severity they were reported at.
+    weaknesses: tuple[tuple[str, str], ...] = ()
+    # The card's own score and grade (mcpharden.verdicts.scoring), and what cost its points.
+    score: int | None = None
+    grade: str | None = None
+    losses: tuple[Loss, ...] = ()
 
     def document(self) -> dict:
         return asdict(self)

@@ -14,7 +14,7 @@ from importlib import import_module
 from mcpharden.model.findings import PARSE_ERROR, Finding, Notice, Severity
 from mcpharden.rules.base import Rule
 from mcpharden.scan import TargetResult
-from mcpharden.verdicts.scoring import score
+from mcpharden.verdicts.scoring import Verdict, verdict
 
 FORMATS = {
     "text": "mcpharden.reports.text",
@@ -57,9 +57,17 @@ class Report:
         grade would claim a verdict that was never made."""
         return sum(result.files_scanned for result in self.results) == 0 and not self.findings
 
+    @cached_property
+    def verdict(self) -> Verdict:
+        """The grade of what was scanned: its worst server card, or not graded with the reason."""
+        return verdict((card for result in self.results for card in result.cards), (n for _, n in self.notices),
+                       sum(result.files_scanned for result in self.results),
+                       clients=bool(self.results) and all(result.scope == "clients" for result in self.results))
+
     @property
-    def score(self) -> tuple[int, str]:
-        return score(finding for _, finding in self.findings)
+    def score(self) -> tuple[int | None, str | None]:
+        """(score, grade) of the verdict: (None, None) when not graded."""
+        return self.verdict.score, self.verdict.grade
 
     def counts(self) -> dict[str, int]:
         counts = {severity.label: 0 for severity in reversed(Severity)}

@@ -12,7 +12,7 @@ from mcpharden.safety import escape_bytes
 
 
 def document(report: Report) -> dict:
-    value, grade = report.score
+    verdict = report.verdict
     result = {
         "format": FORMAT,
         "version": report.version,
@@ -56,8 +56,11 @@ def document(report: Report) -> dict:
             "total": len(report.findings),
             "suppressed": sum(r.suppressed for r in report.results),
             "files_scanned": sum(r.files_scanned for r in report.results),
-            "score": None if report.nothing_scanned else value,
-            "grade": None if report.nothing_scanned else grade,
+            "score": verdict.score,
+            "grade": verdict.grade,
+            # Why there is no grade (nothing judged, a file that did not parse, no server), or how
+            # the grade was reached (the worst server card).
+            "grade_reason": escape_bytes(verdict.reason),
             "fail_on": report.fail_on.label if report.fail_on is not None else "never",
             "parse_errors": len(report.parse_errors),
             "fail_on_parse_error": report.fail_on_parse_error,

@@ -20,10 +20,15 @@ _ICONS = {"critical": "🟣", "high": "🔴", "medium": "🟠", "low": "🟡", "
 
 
 def render(report: Report) -> str:
-    value, grade = report.score
+    verdict = report.verdict
     counts = " · ".join(f"{_ICONS[label]} {count} {label}" for label, count in report.counts().items())
-    heading = "nothing scanned, no score" if report.nothing_scanned else f"container score {value}/100 (grade {grade})"
+    if report.nothing_scanned:
+        heading = "nothing scanned, no score"
+    else:
+        heading = f"container score {verdict.score}/100 (grade {verdict.grade})" if verdict.graded else "not graded"
     lines = [f"## mcpharden: {heading}", "", counts, ""]
+    if not report.nothing_scanned:
+        lines += [f"{'Graded by' if verdict.graded else 'Not graded'}: {text(verdict.reason)}", ""]
     if report.findings:
         lines += ["| Severity | Rule | Location | Finding | Fix |", "| --- | --- | --- | --- | --- |"]
         listed = [entry for result in report.results for entry in entries(result.findings, report.rule)]

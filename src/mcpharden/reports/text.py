@@ -68,8 +68,12 @@ def card_lines(card) -> list[str]:
               f"{', ' + m.sensitive if m.sensitive else ''}) at {escape_control(m.where)}" for m in card.host_mounts]
     ports = [f"{p.interface}:{p.host_port} → {p.container_port} at {escape_control(p.where)}" for p in card.published_ports]
     fetched = [f"{escape_control(f.package)} from {f.registry} ({escape_control(f.reference)}) at {escape_control(f.where)}" for f in card.fetched_at_start]
+    outside = {"helper": "not in the grade", "documentation": "weighed apart in the grade"}.get(card.role, "")
+    role = f" [{card.role}: {escape_control(card.role_reason)}; {outside}]" if outside else ""
+    lost = ", ".join(f"-{loss.points} {loss.dimension}" for loss in card.losses) or "nothing lost"
     return [
-        f"Blast radius of {escape_control(card.name)}: {card.headline}",
+        f"Blast radius of {escape_control(card.name)}{role}: {card.headline}",
+        *([f"  score          {card.score}/100 (grade {card.grade}): {lost}"] if card.score is not None else []),
         f"  user           {card.user} ({escape_control(card.user_evidence)})",
         f"  tools          shell: {yes(card.shell)} · package manager: {card.package_manager or 'none known'}"
         f" · download tools: {listed(card.download_tools)}",
@@ -118,7 +122,6 @@ def _summary(report: Report) -> str:
     # CRITICAL is named only when there is one: most scans have none, and the line stays short.
     counts = ", ".join(f"{count} {label}" for label, count in report.counts().items() if count or label != "critical")
     files = sum(result.files_scanned for result in report.results)
-    value, grade = report.score
     suppressed = sum(result.suppressed for result in report.results)
     extra = f", {suppressed} suppressed" if suppressed else ""
     if report.nothing_scanned and report.notices:
@@ -130,4 +133,7 @@ def _summary(report: Report) -> str:
     if report.parse_errors:
         gate = " (the gate fails)" if report.fail_on_parse_error and report.fail_on is not None else ""
         unparsed = f" {len(report.parse_errors)} file(s) do not parse{gate}."
-    return f"Summary: {counts}{extra} in {files} file(s) scanned. Container score: {value}/100 (grade {grade}).{unparsed}"
+    verdict = report.verdict
+    judged = (f"Container score: {verdict.score}/100 (grade {verdict.grade}), {escape_control(verdict.reason)}."
+              if verdict.graded else f"Not graded: {escape_control(verdict.reason)}.")
+    return f"Summary: {counts}{extra} in {files} file(s) scanned. {judged}{unparsed}"
