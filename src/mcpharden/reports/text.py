@@ -39,6 +39,14 @@ def render(report: Report, quiet: bool = False, colour: bool = False, cards: boo
     return "\n".join(lines) + "\n"
 
 
+def render_page(report: Report, findings, footer: list[str]) -> str:
+    """One page of a long report (`mcpharden serve`'s answers): the page's findings as entries,
+    the whole report's summary line, then `footer` (which page this is, what was not read)."""
+    lines = _entry_lines(entries(findings, report.rule), colour=False)
+    lines.append(_summary(report))
+    return "\n".join(lines + footer) + "\n"
+
+
 # Places listed with an entry that stands for the same weakness in several places.
 PLACES_SHOWN = 12
 DOCUMENTATION_HEADING = "In documentation (README and docs examples: they do not ship, so they come last)"
