@@ -405,23 +405,23 @@ def _report_result(results, fail_on: str, page: _Page, budget=None):
     document["page"] = {"offset": page.offset, "limit": page.limit, "returned": len(chosen), "total": total,
                         "next_offset": end if end < total else None, "notices_total": len(document["notices"])}
     document["notices"] = document["notices"][:NOTICES_SHOWN]
-    footer = []
+    notes, footer = [], []
+    if report.notices:
+        notes = ["Not scanned or only partly scanned:"] + [f"  {escape_control(notice.path)}: {escape_control(notice.message)}"
+                                                          for _, notice in report.notices[:NOTICES_SHOWN]]
+        if len(report.notices) > NOTICES_SHOWN:
+            notes.append(f"  ... {len(report.notices) - NOTICES_SHOWN} more (the JSON report of `mcpharden scan` lists them all)")
+        notes.append("")
     if total:
         footer.append(f"Findings {page.offset + 1 if chosen else page.offset}-{end} of {total} shown (most severe and files that "
                       f"ship first)" + (f"; call again with offset={end} for the next {page.limit}." if end < total else "."))
-    if len(report.notices) > NOTICES_SHOWN:
-        footer.append(f"{len(report.notices)} files were not scanned or only partly scanned; the first {NOTICES_SHOWN} "
-                      "are in the structured content's notices.")
-    elif report.notices:
-        footer += ["Not scanned or only partly scanned:"] + [f"  {escape_control(notice.path)}: {escape_control(notice.message)}"
-                                                            for _, notice in report.notices]
     document["partial"] = None
     if budget is not None and budget.spent is not None:
         document["partial"] = {"reason": f"the scan used up {budget.spent}", "files_read": budget.files_read,
                                "files_not_read": budget.files_skipped}
         footer.append(f"PARTIAL: the scan used up {budget.spent} after reading {budget.files_read} files; "
                       f"{budget.files_skipped} files were not read (notices name them). Scan a sub-folder for a whole answer.")
-    text = redact_text(render_page(report, [found[i][1] for i in chosen], footer))
+    text = redact_text(render_page(report, [found[i][1] for i in chosen], notes, footer))
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=document)
 
 

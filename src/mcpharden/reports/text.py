@@ -39,10 +39,11 @@ def render(report: Report, quiet: bool = False, colour: bool = False, cards: boo
     return "\n".join(lines) + "\n"
 
 
-def render_page(report: Report, findings, footer: list[str]) -> str:
+def render_page(report: Report, findings, notes: list[str], footer: list[str]) -> str:
     """One page of a long report (`mcpharden serve`'s answers): the page's findings as entries,
-    the whole report's summary line, then `footer` (which page this is, what was not read)."""
-    lines = _entry_lines(entries(findings, report.rule), colour=False)
+    `notes` (the files not scanned), the whole report's summary line, then `footer` (which page
+    this is, what was not read)."""
+    lines = _entry_lines(entries(findings, report.rule), colour=False) + notes
     lines.append(_summary(report))
     return "\n".join(lines + footer) + "\n"
 
