@@ -99,3 +99,26 @@ def test_json_keeps_every_place_and_a_group_key(findings):
     assert len({f["group"] for f in services}) == len(services)  # each service's own message: its own group
     socket = {f["group"] for f in findings if f["rule_id"] == "docker-socket-mount"}
     assert len(socket) == 1
+
+
+def test_markdown_stays_under_the_limit_with_long_names_and_messages(tmp_path):
+    """Long folder names and long messages (a service name of 900 characters in each of 150
+    compose files) cannot push the report over the limit: cells are clipped, rows that do not fit
+    are counted in the line that says what was left out."""
+    files = {f"{'deep-folder-' * 15}{n}/compose.yaml": f"services:\n  {'s' * 900}{n}:\n    image: x:1\n    privileged: true\n"
+             for n in range(150)}
+    write_tree(tmp_path, files)
+    out = run_cli("scan", str(tmp_path), "--format", "markdown", "--fail-on", "never").stdout
+    assert len(out.encode("utf-8")) < 60_000
+    assert re.search(r"_\d+ more findings \(\d+ places\) are left out", out)
+    assert "s …" in out  # a clipped message
+
+
+def test_markdown_caps_a_long_list_of_files_not_scanned(tmp_path):
+    # YAML keys over 1,024 characters do not parse: 150 long notices, each naming a long path.
+    files = {f"{'deep-folder-' * 15}{n}/compose.yaml": f"services:\n  {'s' * 2000}{n}:\n    image: x:1\n" for n in range(150)}
+    write_tree(tmp_path, files)
+    out = run_cli("scan", str(tmp_path), "--format", "markdown", "--fail-on", "never").stdout
+    assert len(out.encode("utf-8")) < 60_000
+    assert re.search(r"- _\d+ more files not scanned left out to keep this report short_", out)
+    assert out.rstrip().endswith("</details>")
