@@ -1,4 +1,5 @@
-"""Markdown for pull-request comments: a summary line and a table of findings.
+"""Markdown for pull-request comments: a summary line, a table per rule, the most severe findings
+and the rest under <details>, always under MAX_CHARS (a line says what was left out).
 
 Every string from a scan (a path, a message, a server's name) is data: `text` and `code` make it
 inert in a table cell or a list item of any Markdown report (this one, `mcpharden report`'s) -
@@ -9,6 +10,7 @@ row, no control character that reaches a terminal.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from mcpharden.reports import Report
 from mcpharden.reports.entries import entries, places_text
@@ -44,7 +46,6 @@ _MARGIN = 200  # the closing lines that say what was left out
 TOP_ENTRIES = 25  # the most severe entries, shown in the open table; the rest under <details>
 PLACES_SHOWN = 5  # per table cell
 _TABLE = ["| Severity | Rule | Location | Finding | Fix |", "| --- | --- | --- | --- | --- |"]
-_SHORT_TABLE = ["| Severity | Rule | Location | Finding |", "| --- | --- | --- | --- |"]
 
 
 def _findings(report: Report, budget: int) -> list[str]:
@@ -54,15 +55,15 @@ def _findings(report: Report, budget: int) -> list[str]:
     listed = [entry for result in report.results for entry in entries(result.findings, report.rule)]
     ordered = (sorted((e for e in listed if not e.documentation), key=lambda e: -e.severity)  # stable: file order
                + sorted((e for e in listed if e.documentation), key=lambda e: -e.severity))
-    lines = _summary_table(listed)
-    # The rest leave out the fix (each rule's page has it) so that more of them fit.
+    lines = _summary_table(report, listed)
+    # The rest have their fix shorter (each rule's page has it whole) so that more of them fit.
     top = [_row(entry) for entry in ordered[:TOP_ENTRIES]]
-    rest = [_row(entry, with_fix=False) for entry in ordered[TOP_ENTRIES:]]
+    rest = [_row(entry, fix_chars=120) for entry in ordered[TOP_ENTRIES:]]
     lines += ["", "### Most severe findings", "", *_TABLE]
     shown = _fitting(top, budget - _length(lines))
     lines += shown
     if len(shown) == len(top) and rest:
-        opening = ["", f"<details><summary>{len(rest)} more findings</summary>", "", *_SHORT_TABLE]
+        opening = ["", f"<details><summary>{len(rest)} more findings</summary>", "", *_TABLE]
         closing = ["", "</details>"]
         room = budget - _length(lines) - _length(opening) - _length(closing)
         if room > 0:
@@ -89,27 +90,30 @@ def _fitting(rows: list[str], room: int) -> list[str]:
     return kept
 
 
-def _summary_table(listed) -> list[str]:
-    """One row per rule: its worst severity, and where it was found (files that ship,
-    documentation), counted in places."""
+def _summary_table(report: Report, listed) -> list[str]:
+    """One row per rule: its worst severity, its findings, and where it was found (files that
+    ship, documentation), counted in places."""
+    findings = Counter(finding.rule_id for _, finding in report.findings)
     rows: dict[str, list] = {}
     for entry in listed:
         for rule_id in entry.rule_ids:
             row = rows.setdefault(rule_id, [entry.severity, 0, 0])
             row[0] = max(row[0], entry.severity)
             row[2 if entry.documentation else 1] += len(entry.places)
-    lines = ["| Rule | Severity | Places in files that ship | Places in documentation |", "| --- | --- | --- | --- |"]
+    lines = ["| Rule | Severity | Findings | Places in files that ship | Places in documentation |",
+             "| --- | --- | --- | --- | --- |"]
     for rule_id, (severity, shipped, documented) in sorted(rows.items(), key=lambda item: (-item[1][0], item[0])):
-        lines.append(f"| [`{rule_id}`]({page_url(rule_id)}) | {_ICONS[severity.label]} {severity.label} | {shipped} | {documented} |")
+        lines.append(f"| [`{rule_id}`]({page_url(rule_id)}) | {_ICONS[severity.label]} {severity.label} | {findings[rule_id]} "
+                     f"| {shipped} | {documented} |")
     return lines
 
 
-def _row(entry, with_fix: bool = True) -> str:
+def _row(entry, fix_chars: int = 600) -> str:
     location = places_text(entry, PLACES_SHOWN, code)
     where = f"{location} (documentation)" if entry.documentation else location
     rules = ", ".join(f"[`{rule_id}`]({page_url(rule_id)})" for rule_id in entry.rule_ids)
     return (f"| {_ICONS[entry.severity.label]} {entry.severity.label} | {rules} | {where} "
-            f"| {text(_clipped(entry.message))} |" + (f" {text(_clipped(entry.fix))} |" if with_fix else ""))
+            f"| {text(_clipped(entry.message))} | {text(_clipped(entry.fix, fix_chars))} |")
 
 
 def _clipped(value: str, limit: int = 600) -> str:
