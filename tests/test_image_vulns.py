@@ -19,7 +19,8 @@ Status: install ok installed
 Version: 1:1.2.13.dfsg-1
 """
 ADVISORIES = {
-    "DSA-1.json": {"id": "DSA-5678-1", "aliases": ["CVE-2024-0001"], "affected": [{"package": {"ecosystem": "Debian:12", "name": "openssl"},
+    "DSA-1.json": {"id": "DSA-5678-1", "summary": "openssl: remote code execution in the TLS handshake",
+                   "aliases": ["CVE-2024-0001"], "affected": [{"package": {"ecosystem": "Debian:12", "name": "openssl"},
                    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.0.13-1~deb12u1"}]}]}],
                    "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]},
     "DSA-old.json": {"id": "DSA-1000-1", "affected": [{"package": {"ecosystem": "Debian:12", "name": "openssl"},
@@ -67,7 +68,7 @@ def vulnerabilities(path, *options):
 
 def test_each_ecosystem_with_its_version_order(tmp_path, database):
     assert vulnerabilities(debian_image(tmp_path), "--vuln-db", str(database)) == {
-        ("DSA-5678-1", "libssl3", "3.0.13-1~deb12u1", "high"),  # by source package; CVSS 9.8
+        ("DSA-5678-1", "libssl3", "3.0.13-1~deb12u1", "critical"),  # by source package; CVSS 9.8 stays critical
         ("DEBIAN-CVE-2023-1", "zlib1g", "1:1.2.13.dfsg-2", "medium"),  # epochs compared
         ("GHSA-aaaa-bbbb-cccc", "express", "5.1.1", "medium"),  # MODERATE
         ("PYSEC-2025-1", "mcp", "", "medium"),  # explicit version list, name normalized, no fix
@@ -87,6 +88,45 @@ def test_alpine_release_and_origin(tmp_path, database):
     image = oci_layout(tmp_path / "alpine", Image([layer(
         Entry("etc/os-release", b"ID=alpine\nVERSION_ID=3.20.3\n"), Entry("lib/apk/db/installed", APK_INSTALLED))], {"User": "1"}))
     assert vulnerabilities(image, "--vuln-db", str(database)) == {("ALPINE-CVE-2025-2", "musl", "1.2.4-r10", "medium")}
+
+
+def test_critical_advisories_stay_critical_and_each_is_a_sarif_rule(tmp_path, database):
+    from test_sarif_locations import validate
+
+    image = debian_image(tmp_path)
+    result = run_cli("image", str(image), "--vuln-db", str(database), "--format", "sarif", "--fail-on", "critical",
+                     "--select", "known-vulnerability")
+    assert result.returncode == 1, result.stderr  # a CVSS 9.8 advisory fails a critical gate
+    document = json.loads(result.stdout)
+    run = document["runs"][0]
+    rules = {rule["id"]: rule for rule in run["tool"]["driver"]["rules"]}
+    dsa = rules["DSA-5678-1"]
+    assert dsa["properties"]["security-severity"] == "9.8"  # the advisory's own CVSS score, not a bucket
+    assert dsa["shortDescription"]["text"] == "openssl: remote code execution in the TLS handshake"
+    assert dsa["helpUri"] == "https://osv.dev/vulnerability/DSA-5678-1"
+    assert rules["GHSA-aaaa-bbbb-cccc"]["properties"]["security-severity"] == "5.5"  # MODERATE, no CVSS vector
+    results = {r["ruleId"]: r for r in run["results"]}
+    assert set(results) == {"DSA-5678-1", "DEBIAN-CVE-2023-1", "GHSA-aaaa-bbbb-cccc", "PYSEC-2025-1"}
+    assert all(run["tool"]["driver"]["rules"][r["ruleIndex"]]["id"] == r["ruleId"] for r in run["results"])
+    assert results["DSA-5678-1"]["level"] == "error" and results["GHSA-aaaa-bbbb-cccc"]["level"] == "warning"
+    validate(tmp_path, document)
+    # Nothing critical without the database: the gate passes.
+    assert run_cli("image", str(image), "--fail-on", "critical", "--select", "known-vulnerability").returncode == 0
+    text = run_cli("image", str(image), "--vuln-db", str(database), "--fail-on", "never").stdout
+    assert "CRITICAL  known-vulnerability" in text
+
+
+def test_sbom_package_urls_carry_the_distribution_release(tmp_path):
+    sbom = tmp_path / "sbom.json"
+    assert run_cli("image", str(debian_image(tmp_path)), "--sbom", str(sbom), "--fail-on", "never").returncode == 0
+    purls = {c["name"]: c["purl"] for c in json.loads(sbom.read_text())["components"]}
+    assert purls["libssl3"] == "pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12"
+    assert purls["express"] == "pkg:npm/express@5.1.0"  # language packages have no distribution
+    alpine = oci_layout(tmp_path / "alpine", Image([layer(
+        Entry("etc/os-release", b"ID=alpine\nVERSION_ID=3.20.3\n"), Entry("lib/apk/db/installed", APK_INSTALLED))], {"User": "1"}))
+    assert run_cli("image", str(alpine), "--sbom", str(sbom), "--fail-on", "never").returncode == 0
+    purls = {c["name"]: c["purl"] for c in json.loads(sbom.read_text())["components"]}
+    assert purls["musl"].startswith("pkg:apk/alpine/musl@") and purls["musl"].endswith("?arch=x86_64&distro=alpine-3.20.3")
 
 
 def test_bad_database_exits_two(tmp_path):

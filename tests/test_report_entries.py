@@ -29,7 +29,8 @@ def test_text_gathers_one_containers_hardening_findings(tmp_path):
     write_tree(tmp_path, {"compose.yaml": COMPOSE})
     out = run_cli("scan", str(tmp_path), "--fail-on", "never").stdout
     assert out.count("run-time hardening (4 rules)") == 1
-    assert ("service 'api' at compose.yaml:2 keeps: the default capabilities, no resource limits, "
+    assert "  LOW     run-time hardening (4 rules)  compose.yaml:2\n" in out
+    assert ("service 'api' keeps: the default capabilities, no resource limits, "
             "privilege escalation, a writable root file system") in out
     assert "rules: capabilities-not-dropped, no-resource-limits, privilege-escalation-allowed, root-filesystem-writable" in out
     # A container with one such finding keeps its own entry, and the hardened one has none.

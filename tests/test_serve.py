@@ -257,9 +257,13 @@ def inspector():
     if not INSPECTOR.exists() or shutil.which("node") is None:
         pytest.skip("the MCP Inspector is not installed (make test installs it from npm when npm is there)")
 
+    # The Inspector starts the server with a minimal environment: PYTHONPATH is passed on, so
+    # that the server it runs is the code under test, not whatever mcpharden is installed.
+    passed = [f"PYTHONPATH={os.environ['PYTHONPATH']}"] if os.environ.get("PYTHONPATH") else []
+
     def run(repo: Path, *arguments: str, failing: bool = False) -> dict:
-        done = subprocess.run([str(INSPECTOR), "--cli", *server_command(repo), *arguments], capture_output=True,
-                              text=True, timeout=180)
+        done = subprocess.run([str(INSPECTOR), "--cli", *[arg for value in passed for arg in ("-e", value)],
+                               *server_command(repo), *arguments], capture_output=True, text=True, timeout=180)
         assert (done.returncode != 0) == failing, done.stderr  # the Inspector exits non-zero on a tool error
         return json.loads(done.stdout)
 
@@ -269,6 +273,8 @@ def inspector():
 def test_inspector_lists_and_calls_the_tools(inspector, repo):
     listed = inspector(repo, "--method", "tools/list")
     assert [tool["name"] for tool in listed["tools"]] == TOOLS
+    assert all(tool["annotations"]["readOnlyHint"] is True and tool["annotations"]["openWorldHint"] is False
+               for tool in listed["tools"])
     called = inspector(repo, "--method", "tools/call", "--tool-name", "scan_path", "--tool-arg", "path=repo")
     assert called["structuredContent"]["summary"]["counts"]["high"] >= 2
     assert TOKEN not in json.dumps(called)
@@ -300,6 +306,131 @@ def test_http_refuses_a_foreign_host_header_even_on_a_wildcard_address(repo):
         local = urllib.request.Request(f"http://127.0.0.1:{port}/mcp", data=body, headers=headers)
         with urllib.request.urlopen(local, timeout=10) as answer:
             assert answer.status == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+# Annotations, pages, progress, budgets, the HTTP address ---------------------------------------
+
+
+def test_every_tool_is_annotated_read_only_and_closed_world(repo):
+    async def go():
+        async with Client(stdio(repo)) as client:
+            return (await client.list_tools()).tools
+
+    for tool in anyio.run(go):
+        annotations = tool.annotations
+        assert annotations is not None, tool.name
+        assert annotations.read_only_hint is True and annotations.destructive_hint is False, tool.name
+        assert annotations.open_world_hint is False, tool.name  # no tool pulls from a registry or uses the network
+
+
+def many_findings(root: Path) -> Path:
+    """A repository whose report is far over one page: 80 services of their own, and a README."""
+    files = {f"svc{n}/compose.yaml": f"services:\n  s{n}:\n    image: example/s{n}:1\n    privileged: true\n"
+             f"    ports: [\"{3000 + n}:3000\"]\n" for n in range(80)}
+    files["README.md"] = "```sh\ndocker run -v /var/run/docker.sock:/var/run/docker.sock example/x:1\n```\n"
+    return write_tree(root, files)
+
+
+def test_scan_path_answers_a_page_at_a_time(repo):
+    many_findings(repo / "many")
+
+    async def go():
+        async with Client(stdio(repo)) as client:
+            first = await client.call_tool("scan_path", {"path": "many"})
+            pages = [first]
+            while (offset := pages[-1].structured_content["page"]["next_offset"]) is not None:
+                pages.append(await client.call_tool("scan_path", {"path": "many", "offset": offset, "limit": 200}))
+            wrong = [await client.call_tool("scan_path", {"path": "many", **arguments})
+                     for arguments in ({"limit": 0}, {"limit": 501}, {"offset": -1})]
+            return pages, wrong
+
+    pages, wrong = anyio.run(go)
+    first = pages[0].structured_content
+    total = first["page"]["total"]
+    assert first["summary"]["total"] == total > 200  # the summary counts every finding, the page holds 50
+    assert first["page"] == {"offset": 0, "limit": 50, "returned": 50, "total": total, "next_offset": 50, "notices_total": 0}
+    assert len(first["findings"]) == 50 and "call again with offset=50" in text_of(pages[0])
+    assert len(text_of(pages[0])) < 40_000
+    listed = [finding for page in pages for finding in page.structured_content["findings"]]
+    assert len(listed) == total and len({(f["rule_id"], f["path"], f["line"], f["message"]) for f in listed}) == total
+    # Most severe first, files that ship before documentation.
+    order = ["critical", "high", "medium", "low", "info"]
+    shipped = [f for f in listed if not f["path"].endswith(".md")]
+    assert listed[:len(shipped)] == shipped
+    assert [order.index(f["severity"]) for f in shipped] == sorted(order.index(f["severity"]) for f in shipped)
+    assert pages[-1].structured_content["page"]["next_offset"] is None
+    assert all(answer.is_error for answer in wrong)
+    assert "limit: a whole number from 1 to 500" in text_of(wrong[1]) and "offset" in text_of(wrong[2])
+
+
+def test_a_scan_reports_its_progress(repo):
+    many_findings(repo / "many")
+    heard: list[tuple[float, float | None, str | None]] = []
+
+    async def progress(value, total, message):
+        heard.append((value, total, message))
+
+    async def go():
+        async with Client(stdio(repo)) as client:
+            return await client.call_tool("scan_path", {"path": "many"}, progress_callback=progress)
+
+    assert not anyio.run(go).is_error
+    assert heard, "no progress notification"
+    values = [value for value, _, _ in heard]
+    assert values == sorted(values) and values[-1] >= 80  # every compose file read
+    assert heard[-1][2].endswith("files read: done")
+
+
+def budgeted(repo: Path, **environment: str) -> StdioServerParameters:
+    command = server_command(repo)
+    return StdioServerParameters(command=command[0], args=command[1:], env={**os.environ, **environment})
+
+
+def test_a_scan_over_its_size_budget_answers_for_what_it_read(repo):
+    many_findings(repo / "many")
+    result = call(budgeted(repo, MCPHARDEN_SERVE_SCAN_MIB="0.004"), "scan_path", {"path": "many"})  # about 4 KB
+    assert not result.is_error
+    document = result.structured_content
+    partial = document["partial"]
+    assert partial["reason"] == "the scan used up its 0.004 MiB size budget"
+    assert 0 < partial["files_read"] < 81 and partial["files_read"] + partial["files_not_read"] >= 81
+    assert document["findings"], "the files read are judged"
+    assert document["page"]["notices_total"] == partial["files_not_read"] and len(document["notices"]) <= 50
+    assert all("not read: the scan had used up its 0.004 MiB size budget" in n["message"] for n in document["notices"])
+    assert "PARTIAL: the scan used up its 0.004 MiB size budget" in text_of(result)
+    # Within its budget, the answer is whole.
+    whole = call(stdio(repo), "scan_path", {"path": "many"}).structured_content
+    assert whole["partial"] is None and whole["summary"]["total"] > document["summary"]["total"]
+
+
+def test_a_scan_over_its_time_budget_says_so(repo):
+    result = call(budgeted(repo, MCPHARDEN_SERVE_SCAN_SECONDS="0.000001"), "scan_path", {"path": "repo"})
+    assert not result.is_error
+    assert result.structured_content["partial"]["reason"] == "the scan used up its 1e-06 s time budget"
+    assert result.structured_content["partial"]["files_read"] == 0
+    assert "PARTIAL" in text_of(result)
+
+
+def test_a_budget_that_is_not_a_number_is_a_usage_error(repo):
+    done = subprocess.run(server_command(repo), capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+                          env={**os.environ, "MCPHARDEN_SERVE_SCAN_SECONDS": "soon"})
+    assert done.returncode == 2 and "MCPHARDEN_SERVE_SCAN_SECONDS=soon: give a positive number" in done.stderr
+
+
+def test_http_prints_the_url_it_serves_at(repo):
+    """Port 0: the system picks a free port, and the line printed at start-up is the only way to know it."""
+    process = subprocess.Popen(server_command(repo) + ["--http", "127.0.0.1:0"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stderr.readline()
+        assert line.startswith("mcpharden serve: MCP endpoint at http://127.0.0.1:"), line
+        url = line.split(" at ")[1].split()[0]
+        assert url.endswith("/mcp") and not url.endswith(":0/mcp")
+        result = call(url, "scan_text", {"file_name": "Dockerfile", "content": "FROM node:22\n"})
+        assert not result.is_error and result.structured_content["summary"]["counts"]["high"] == 1
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -9,6 +9,12 @@ refused with a tool error. Scans run in worker threads, so a long scan or a clie
 away never stops the server answering others: a client runs at most CALLS_PER_CLIENT calls at
 once, all clients together WORKER_THREADS, and a cancelled call's scan stops at its next file.
 On stdio a message over MAX_MESSAGE_BYTES is refused as it arrives, never held in memory.
+
+Every tool only reads (the annotations say so: read-only, no network). A scan reads within a
+time and a size budget (SCAN_SECONDS, SCAN_MIB): past either, the files not yet read are listed
+as notices and the answer, marked `partial`, judges what was read. While it reads, a client that
+asked for progress hears how many files were read. A report answer holds the summary and one page
+of findings, most severe and files that ship first (`offset`, `limit` for the rest).
 """
 
 from __future__ import annotations
@@ -33,6 +39,13 @@ CALLS_PER_CLIENT = 2  # running at once for one client (stdio, or one HTTP sessi
 WAITING_PER_CLIENT = 16  # beyond that a call is refused: a flood costs only the client that sends it
 WORKER_THREADS = 4  # scanner threads for all clients together
 STOP_SECONDS = 10.0  # how long a cancelled call waits for its scan to stop before leaving it to finish alone
+# A scan's budget (util.budget.ReadBudget), overridable for a server that audits huge monorepos.
+SCAN_SECONDS = 60.0
+SCAN_MIB = 256
+PROGRESS_SECONDS = 0.5  # how often a running scan reports the files read (when the client asked)
+PAGE_FINDINGS = 50  # findings in an answer unless `limit` says otherwise
+MAX_PAGE_FINDINGS = 500
+NOTICES_SHOWN = 50  # notices in an answer; the count says how many there were
 INSTRUCTIONS = (
     "mcpharden audits the container setup of MCP servers: Dockerfiles, compose files, Kubernetes manifests, "
     "CI definitions, MCP client configurations and built images. Paths must lie inside the server's roots."
@@ -195,9 +208,14 @@ def build_server(roots: Roots):
     """The MCP server with mcpharden's six tools (and, over HTTP, a /healthz route)."""
     from mcp.server.mcpserver import Context, MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
+    from mcp_types import ToolAnnotations
 
     server = MCPServer(name="mcpharden", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING")
     admission = _Admission()
+    budget_seconds, budget_bytes = scan_budget()
+    # No tool writes (preview_fix shows a diff and writes nothing) and none uses the network: the
+    # images audit_image reads are files inside the roots, never pulled from a registry.
+    annotations = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
     def tool(**settings):
         """server.tool with the docstring as the description, without its source indentation."""
@@ -205,12 +223,13 @@ def build_server(roots: Roots):
             # The SDK finds the context parameter by its type, resolved in this module's
             # globals, where the SDK is not imported (start-up time): name the type here.
             function.__annotations__["ctx"] = Context
-            return server.tool(description=inspect.cleandoc(function.__doc__ or ""), **settings)(function)
+            return server.tool(description=inspect.cleandoc(function.__doc__ or ""), annotations=annotations,
+                               **settings)(function)
         return register
 
-    async def in_thread(ctx, function, *arguments):
+    async def in_thread(ctx, function, *arguments, budget=None):
         """Run blocking scanner work off the event loop, in the client's turn; scanner errors
-        become tool errors."""
+        become tool errors. With a `budget`, its files read are reported as progress."""
         from mcpharden.scan import TargetError
         from mcpharden.scan.config import ConfigError
 
@@ -218,33 +237,48 @@ def build_server(roots: Roots):
         turns = admission.enter(client)
         try:
             async with turns.running, admission.workers:
-                return await _stoppable(function, arguments)
+                if budget is None:
+                    return await _stoppable(function, arguments)
+                return await _reporting(ctx, budget, _stoppable(function, arguments))
         except (OutsideRoots, TargetError, ConfigError, ValueError) as error:
             raise ToolError(_safe(str(error))) from None
         finally:
             admission.leave(client, turns)
 
-    @tool(structured_output=False)  # returns its own CallToolResult with structured content
-    async def scan_path(path: str, ctx: Context, rules: list[str] | None = None, fail_on: str = "high") -> Any:
-        """Scan a repository directory or one file (Dockerfile, compose file, Kubernetes manifest,
-        CI definition, MCP client configuration) inside the server's roots. Returns the JSON report
-        as structured content and the text report. `rules` limits the scan to those rule ids;
-        `fail_on` (high, medium, low, info, never) sets the report's `failed` flag."""
-        return await in_thread(ctx, _scan_path, roots, path, rules, fail_on)
+    def budget():
+        from mcpharden.util.budget import ReadBudget
+
+        return ReadBudget(budget_seconds, budget_bytes)
 
     @tool(structured_output=False)  # returns its own CallToolResult with structured content
-    async def scan_text(file_name: str, content: str, ctx: Context, rules: list[str] | None = None, fail_on: str = "high") -> Any:
+    async def scan_path(path: str, ctx: Context, rules: list[str] | None = None, fail_on: str = "high",
+                        offset: int = 0, limit: int = PAGE_FINDINGS) -> Any:
+        """Scan a repository directory or one file (Dockerfile, compose file, Kubernetes manifest,
+        CI definition, MCP client configuration) inside the server's roots. Returns the JSON report
+        as structured content and the text report: the summary of every finding, and one page of
+        them, most severe and files that ship first (`limit`, default 50, at most 500; `page.next_offset`
+        is the `offset` of the next page). `rules` limits the scan to those rule ids; `fail_on`
+        (critical, high, medium, low, info, never) sets the report's `failed` flag. A scan that
+        outgrows its time or size budget answers for the files it read, with `partial` saying why."""
+        spending = budget()
+        return await in_thread(ctx, _scan_path, roots, path, rules, fail_on, offset, limit, spending, budget=spending)
+
+    @tool(structured_output=False)  # returns its own CallToolResult with structured content
+    async def scan_text(file_name: str, content: str, ctx: Context, rules: list[str] | None = None, fail_on: str = "high",
+                        offset: int = 0, limit: int = PAGE_FINDINGS) -> Any:
         """Scan one file given inline (up to 1 MB), in memory: `file_name` decides its kind
         (`Dockerfile`, `docker-compose.yml`, `deployment.yaml`, `.cursor/mcp.json`,
         `claude_desktop_config.json`). Returns the same as scan_path."""
-        return await in_thread(ctx, _scan_text, file_name, content, rules, fail_on)
+        return await in_thread(ctx, _scan_text, file_name, content, rules, fail_on, offset, limit)
 
     @tool(structured_output=False)  # returns its own CallToolResult with structured content
-    async def audit_image(path: str, ctx: Context, platform: str | None = None) -> Any:
+    async def audit_image(path: str, ctx: Context, platform: str | None = None, offset: int = 0,
+                          limit: int = PAGE_FINDINGS) -> Any:
         """Audit a built image inside the server's roots: a `docker save` tarball, an
         oci-archive or an OCI layout directory (user, shell, package managers, setuid files,
-        secrets, dev dependencies). `platform` (os/arch) picks one image of a multi-platform index."""
-        return await in_thread(ctx, _audit_image, roots, path, platform)
+        secrets, dev dependencies); nothing is pulled from a registry. `platform` (os/arch) picks
+        one image of a multi-platform index. Pages of findings as scan_path's."""
+        return await in_thread(ctx, _audit_image, roots, path, platform, offset, limit)
 
     @tool()
     async def preview_fix(path: str, ctx: Context, rules: list[str] | None = None) -> str:
@@ -282,45 +316,144 @@ def _options(rules: list[str] | None):
     return ScanOptions(select=tuple(rules) if rules else None)
 
 
-def _report_result(results, fail_on: str):
-    """The JSON report as structured content, the text report as content: both through the
-    report gate that masks credential values."""
+def scan_budget() -> tuple[float, int]:
+    """A scan's time (s) and size (bytes) budget: SCAN_SECONDS and SCAN_MIB, or the environment's
+    MCPHARDEN_SERVE_SCAN_SECONDS and MCPHARDEN_SERVE_SCAN_MIB."""
+    values = []
+    for name, default in (("MCPHARDEN_SERVE_SCAN_SECONDS", SCAN_SECONDS), ("MCPHARDEN_SERVE_SCAN_MIB", SCAN_MIB)):
+        text = os.environ.get(name, "").strip()
+        try:
+            value = float(text) if text else float(default)
+        except ValueError:
+            value = -1.0
+        if not value > 0:
+            raise UsageError(f"{name}={text}: give a positive number")
+        values.append(value)
+    return values[0], int(values[1] * 1024 * 1024)
+
+
+async def _reporting(ctx, budget, work) -> Any:
+    """Await `work`, meanwhile telling the client how many files its scan has read (a progress
+    notification when the count changes; nothing when the client asked for none)."""
+    import anyio
+
+    async def report() -> None:
+        sent = -1
+        while True:
+            if budget.files_read != sent:
+                sent = budget.files_read
+                try:
+                    await ctx.report_progress(sent, None, f"{sent} files read")
+                except Exception:  # a client gone away: the scan still answers (or is cancelled)
+                    return
+            await anyio.sleep(PROGRESS_SECONDS)
+
+    failure: Exception | None = None
+    async with anyio.create_task_group() as group:
+        group.start_soon(report)
+        try:
+            result = await work
+        except Exception as error:  # raised below, as itself: a task group would wrap it in a group
+            failure = error
+        finally:
+            group.cancel_scope.cancel()
+    if failure is not None:
+        raise failure
+    try:  # the count the answer is built from
+        await ctx.report_progress(budget.files_read, budget.files_read, f"{budget.files_read} files read: done")
+    except Exception:
+        pass
+    return result
+
+
+@dataclass(frozen=True)
+class _Page:
+    offset: int
+    limit: int
+
+
+def _page(offset: Any, limit: Any) -> _Page:
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise ValueError("offset: a whole number, 0 or more")
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 0 < limit <= MAX_PAGE_FINDINGS:
+        raise ValueError(f"limit: a whole number from 1 to {MAX_PAGE_FINDINGS}")
+    return _Page(offset, limit)
+
+
+def _report_result(results, fail_on: str, page: _Page, budget=None):
+    """The JSON report as structured content, the text report as content, both through the
+    report gate that masks credential values, cut to one page: the summary counts every finding,
+    the page lists `page.limit` of them from `page.offset`, most severe and files that ship first."""
     from mcp_types import CallToolResult, TextContent
 
     from mcpharden.model.findings import fail_threshold
     from mcpharden.reports import Report, render
+    from mcpharden.reports.entries import is_documentation
+    from mcpharden.reports.text import render_page
     from mcpharden.rules import all_rules
+    from mcpharden.safety import escape_control, redact_text
 
     if fail_on not in ("critical", "high", "medium", "low", "info", "never"):
-        raise ValueError(f"fail_on: {fail_on!r} is not one of high, medium, low, info, never")
+        raise ValueError(f"fail_on: {fail_on!r} is not one of critical, high, medium, low, info, never")
     report = Report(version=__version__, results=tuple(results), rules=all_rules(), fail_on=fail_threshold(fail_on))
     document = json.loads(render("json", report))
-    return CallToolResult(content=[TextContent(type="text", text=render("text", report))], structured_content=document)
+    found = report.findings  # in the order of document["findings"]
+    order = sorted(range(len(found)), key=lambda i: (is_documentation(found[i][1].path), -found[i][1].severity, i))
+    chosen = order[page.offset:page.offset + page.limit]
+    total, end = len(order), page.offset + len(chosen)
+    document["findings"] = [document["findings"][i] for i in chosen]
+    document["page"] = {"offset": page.offset, "limit": page.limit, "returned": len(chosen), "total": total,
+                        "next_offset": end if end < total else None, "notices_total": len(document["notices"])}
+    document["notices"] = document["notices"][:NOTICES_SHOWN]
+    notes, footer = [], []
+    if report.notices:
+        notes = ["Not scanned or only partly scanned:"] + [f"  {escape_control(notice.path)}: {escape_control(notice.message)}"
+                                                          for _, notice in report.notices[:NOTICES_SHOWN]]
+        if len(report.notices) > NOTICES_SHOWN:
+            notes.append(f"  ... {len(report.notices) - NOTICES_SHOWN} more (the JSON report of `mcpharden scan` lists them all)")
+        notes.append("")
+    if total:
+        footer.append(f"Findings {page.offset + 1 if chosen else page.offset}-{end} of {total} shown (most severe and files that "
+                      f"ship first)" + (f"; call again with offset={end} for the next {page.limit}." if end < total else "."))
+    document["partial"] = None
+    if budget is not None and budget.spent is not None:
+        document["partial"] = {"reason": f"the scan used up {budget.spent}", "files_read": budget.files_read,
+                               "files_not_read": budget.files_skipped}
+        footer.append(f"PARTIAL: the scan used up {budget.spent} after reading {budget.files_read} files; "
+                      f"{budget.files_skipped} files were not read (notices name them). Scan a sub-folder for a whole answer.")
+    text = redact_text(render_page(report, [found[i][1] for i in chosen], notes, footer))
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=document)
 
 
-def _scan_path(roots: Roots, path: str, rules: list[str] | None, fail_on: str):
+def _scan_path(roots: Roots, path: str, rules: list[str] | None, fail_on: str, offset: int, limit: int, budget):
     from mcpharden.scan import scan_target
+    from mcpharden.util.budget import read_budget
 
+    page = _page(offset, limit)
     options = _options(rules)
     target = roots.open(path)
     try:
-        return _report_result([scan_target(target.path, options, target)], fail_on)
+        with read_budget(budget):
+            result = scan_target(target.path, options, target)
     finally:
         os.close(target.directory)
+    return _report_result([result], fail_on, page, budget)
 
 
-def _scan_text(file_name: str, content: str, rules: list[str] | None, fail_on: str):
+def _scan_text(file_name: str, content: str, rules: list[str] | None, fail_on: str, offset: int, limit: int):
     from mcpharden.scan import scan_text
 
+    page = _page(offset, limit)
     if not isinstance(content, str) or len(content.encode("utf-8", errors="surrogatepass")) > MAX_TEXT_BYTES:
         raise ValueError(f"content: at most {MAX_TEXT_BYTES // 1024 // 1024} MB of text")
-    return _report_result([scan_text(file_name, content, _options(rules))], fail_on)
+    return _report_result([scan_text(file_name, content, _options(rules))], fail_on, page)
 
 
-def _audit_image(roots: Roots, path: str, platform: str | None):
+def _audit_image(roots: Roots, path: str, platform: str | None, offset: int, limit: int):
     from mcpharden.scan import TargetError, scan_image
     from mcpharden.sources.discovery import open_beneath
 
+    page = _page(offset, limit)
     target = roots.open(path)
     opened = target.directory
     if target.name is not None:  # the archive itself, opened from its folder's descriptor
@@ -331,7 +464,7 @@ def _audit_image(roots: Roots, path: str, platform: str | None):
         finally:
             os.close(target.directory)
     try:
-        return _report_result([scan_image(target.path, _options(None), platform, opened)], "high")
+        return _report_result([scan_image(target.path, _options(None), platform, opened)], "high", page)
     finally:
         os.close(opened)
 
@@ -376,10 +509,11 @@ def _safe(text: str) -> str:
 
 
 def parse_address(text: str) -> tuple[str, int]:
-    """`HOST:PORT`, `[::1]:PORT`, `:PORT` or `PORT`; the host defaults to 127.0.0.1."""
+    """`HOST:PORT`, `[::1]:PORT`, `:PORT` or `PORT`; the host defaults to 127.0.0.1. Port 0
+    takes any free port (the URL printed at start-up says which)."""
     host, _, port = text.rpartition(":")
     host = host.strip("[]") or "127.0.0.1"
-    if not port.isdigit() or not 0 < int(port) < 65536:
+    if not port.isdigit() or not 0 <= int(port) < 65536:
         raise ValueError(f"--http {text}: give HOST:PORT, for example 127.0.0.1:8080")
     return host, int(port)
 
@@ -406,7 +540,37 @@ def run(roots: Roots, http: str | None, allowed_hosts: list[str] | None = None) 
         anyio.run(_serve_stdio, server)
         return
     host, port = parse_address(http)
-    server.run("streamable-http", host=host, port=port, transport_security=transport_security(host, allowed_hosts or []))
+    import anyio
+
+    anyio.run(_serve_http, server, host, port, transport_security(host, allowed_hosts or []))
+
+
+HTTP_PATH = "/mcp"
+
+
+async def _serve_http(server, host: str, port: int, security) -> None:
+    """What MCPServer.run("streamable-http") does, and once the socket listens, the URL a client
+    connects to on stderr (the port the system chose, for port 0)."""
+    import sys
+
+    import uvicorn
+
+    class Announcing(uvicorn.Server):
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:
+                bound = next((s.getsockname()[1] for listening in self.servers for s in listening.sockets), port)
+                print(f"mcpharden serve: MCP endpoint at {http_url(host, bound)} (health check at "
+                      f"{http_url(host, bound, '/healthz')})", file=sys.stderr, flush=True)
+
+    app = server.streamable_http_app(streamable_http_path=HTTP_PATH, transport_security=security, host=host)
+    await Announcing(uvicorn.Config(app, host=host, port=port, log_level="warning")).serve()
+
+
+def http_url(host: str, port: int, path: str = HTTP_PATH) -> str:
+    """The URL for a client on this machine: a wildcard address is reached on loopback."""
+    shown = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    return f"http://{f'[{shown}]' if ':' in shown else shown}:{port}{path}"
 
 
 # stdio with a bound on messages ------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mcpharden.reports import Report
+from mcpharden.reports.entries import group_key
 
 ENSURE_ASCII = True
 # The report's own version: docs/report.schema.json describes it; a change that removes or
@@ -29,6 +30,8 @@ def document(report: Report) -> dict:
                 "target": escape_bytes(result.target),
                 "details": {key: escape_bytes(value) if isinstance(value, str) else value for key, value in finding.details},
                 "fingerprint": finding.fingerprint,
+                # Shared by the findings of one weakness repeated in several places.
+                "group": group_key(finding),
             }
             for result, finding in report.findings
         ],

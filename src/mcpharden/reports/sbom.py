@@ -19,12 +19,18 @@ def purl(package: Package, image: ImageModel) -> str:
     version = quote(package.version, safe="~._-")
     if package.ecosystem == "deb":
         vendor = image.distro or "debian"
+        # The release as os-release gives it (debian-12, ubuntu-22.04): the same version string
+        # is a different package, with different advisories, in another release.
+        release = f"{vendor}-{image.distro_version}" if image.distro_version else vendor
         qualifiers = "&".join(q for q in (f"arch={ARCHITECTURES.get(architecture, architecture)}" if architecture else "",
-                                          f"distro={vendor}") if q)
+                                          f"distro={quote(release, safe='._-')}") if q)
         return f"pkg:deb/{vendor}/{quote(package.name)}@{version}?{qualifiers}"
     if package.ecosystem == "apk":
-        arch = f"?arch={APK_ARCHITECTURES.get(architecture, architecture)}" if architecture else ""
-        return f"pkg:apk/{image.distro or 'alpine'}/{quote(package.name)}@{version}{arch}"
+        vendor = image.distro or "alpine"
+        qualifiers = "&".join(q for q in (f"arch={APK_ARCHITECTURES.get(architecture, architecture)}" if architecture else "",
+                                          f"distro={quote(vendor + '-' + image.distro_version, safe='._-')}"
+                                          if image.distro_version else "") if q)
+        return f"pkg:apk/{vendor}/{quote(package.name)}@{version}" + (f"?{qualifiers}" if qualifiers else "")
     if package.ecosystem == "npm":
         scope, _, name = package.name.rpartition("/")
         path = f"{quote(scope)}/{quote(name.lower())}" if scope else quote(name.lower())

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from itertools import groupby
-
 from mcpharden.model.findings import NOTE, PARSE_ERROR, SUPPRESSION
 from mcpharden.reports import Report
-from mcpharden.reports.entries import entries
+from mcpharden.reports.entries import entries, places_text
 from mcpharden.safety import escape_control
 
 # ANSI styles per severity, for a terminal (NO_COLOR / FORCE_COLOR decide in the CLI).
@@ -24,17 +22,7 @@ def render(report: Report, quiet: bool = False, colour: bool = False, cards: boo
     for result in report.results:
         if several:
             lines.append(f"== {escape_control(result.target)} ==")
-        for path, group in groupby(result.findings, key=lambda f: f.path):
-            lines.append(escape_control(path))
-            for entry in entries(group, report.rule):
-                lines.append(f"  {_severity(entry.severity.name, colour)}  {entry.rule_label}  "
-                             f"{escape_control(path)}:{entry.line}")
-                lines.append(f"          {escape_control(entry.message)}")
-                if len(entry.rule_ids) > 1:
-                    lines.append(f"          rules: {', '.join(entry.rule_ids)}")
-                lines.append(f"          why: {entry.why}")
-                lines.append(f"          fix: {entry.fix}")
-            lines.append("")
+        lines.extend(_entry_lines(entries(result.findings, report.rule), colour))
         if result.scope == "clients":
             lines.extend(_client_servers(result))
         if cards:
@@ -54,6 +42,49 @@ def render(report: Report, quiet: bool = False, colour: bool = False, cards: boo
             lines.append("")
     lines.append(_summary(report))
     return "\n".join(lines) + "\n"
+
+
+def render_page(report: Report, findings, notes: list[str], footer: list[str]) -> str:
+    """One page of a long report (`mcpharden serve`'s answers): the page's findings as entries,
+    `notes` (the files not scanned), the whole report's summary line, then `footer` (which page
+    this is, what was not read)."""
+    lines = _entry_lines(entries(findings, report.rule), colour=False) + notes
+    lines.append(_summary(report))
+    return "\n".join(lines + footer) + "\n"
+
+
+# Places listed with an entry that stands for the same weakness in several places.
+PLACES_SHOWN = 12
+DOCUMENTATION_HEADING = "In documentation (README and docs examples: they do not ship, so they come last)"
+
+
+def _entry_lines(listed, colour: bool) -> list[str]:
+    """Entries under the file of their first place; documentation entries last, under a heading
+    of their own."""
+    lines: list[str] = []
+    heading = None
+    explained: set[tuple[str, ...]] = set()  # a rule's why and fix are printed once per target
+    for entry in listed:
+        current = DOCUMENTATION_HEADING if entry.documentation else escape_control(entry.path)
+        if current != heading:
+            if heading is not None:
+                lines.append("")
+            lines.append(current)
+            heading = current
+        lines.append(f"  {_severity(entry.severity.name, colour)}  {entry.rule_label}  "
+                     f"{escape_control(entry.path)}:{entry.line}")
+        lines.append(f"          {escape_control(entry.message)}")
+        if len(entry.places) > 1:
+            lines.append(f"          in {len(entry.places)} places: {places_text(entry, PLACES_SHOWN, escape_control)}")
+        if len(entry.rule_ids) > 1:
+            lines.append(f"          rules: {', '.join(entry.rule_ids)}")
+        if entry.rule_ids in explained:
+            lines.append(f"          why and fix: as for {entry.rule_label} above")
+        else:
+            explained.add(entry.rule_ids)
+            lines.append(f"          why: {entry.why}")
+            lines.append(f"          fix: {entry.fix}")
+    return lines + [""] if lines else lines
 
 
 def card_lines(card) -> list[str]:

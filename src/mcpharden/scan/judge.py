@@ -57,6 +57,8 @@ def _judge(target: str, root: Path, artifacts, reader: RepoReader, notices: list
         cards=_cards(project, kept, Path(target).resolve().name or target),
         base_families=tuple(build.final.profile.family for build in project.builds),
         dockerfile_stages=tuple(tuple(stage.name for stage in build.stages if stage.name) for build in project.builds),
+        image_dockerfile=project.image_dockerfile if project.images else None,
+        image_paths=tuple(image.source_path for image in project.images),
         repository_suppressions=tuple(sorted(suppressions, key=lambda s: Finding.sort_key(s.finding))),
     )
 

@@ -43,6 +43,10 @@ class TargetResult:
     images: tuple = ()
     # The blast radius of what was scanned (mcpharden.verdicts.cards).
     cards: tuple = ()
+    # `scan --image`: the Dockerfile the images were built from, where SARIF places the findings
+    # that point at the images' own paths.
+    image_dockerfile: str | None = None
+    image_paths: tuple[str, ...] = ()
     # Base-image families of the images the Dockerfiles ship (debian, distroless, ...).
     base_families: tuple[str, ...] = ()
     # The stage names of each Dockerfile read, so that a `--target` naming none is told so.

@@ -27,7 +27,7 @@ from mcpharden.knowledge.image_contents import credential_file_name
 from mcpharden.knowledge.transports import source_extensions
 from mcpharden.model.findings import Notice
 from mcpharden.syntax.text import SourceText, content_lines, decode, line_breaks_for
-from mcpharden.util.budget import checkpoint
+from mcpharden.util.budget import checkpoint, over_read_budget
 from mcpharden.util.globs import GlobIndex, GlobSet
 
 MAX_CONFIG_BYTES = 2 * 1024 * 1024  # Dockerfiles, CI files, scripts
@@ -398,6 +398,9 @@ class RepoReader:
         with os.fdopen(descriptor, "rb") as handle:
             if info.st_size > limit:
                 self._note(relative, f"larger than {limit // 1024 // 1024} MiB ({info.st_size} bytes): skipped", quiet)
+                return None
+            if refused := over_read_budget(info.st_size):  # `mcpharden serve`: the scan's time or size is spent
+                self._note(relative, refused, quiet)
                 return None
             try:
                 data = handle.read(limit + 1)

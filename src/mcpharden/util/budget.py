@@ -75,3 +75,58 @@ def checkpoint() -> None:
     stop = getattr(_active, "stop", None)
     if stop is not None and stop.is_set():
         raise Cancelled()
+
+
+class ReadBudget:
+    """What one scan may read (`mcpharden serve`'s scan_path): a time and a size budget. Once
+    either is spent, every later file is left unread with a notice, and the files read so far
+    are judged: a partial answer that says what it lacks, instead of a call that never ends.
+    `files_read` is also the scan's progress, read from the thread that reports it."""
+
+    def __init__(self, seconds: float, max_bytes: int) -> None:
+        import time
+
+        self.seconds = seconds
+        self.max_bytes = max_bytes
+        self.deadline = time.monotonic() + seconds
+        self.files_read = 0
+        self.bytes_read = 0
+        self.files_skipped = 0
+        self.spent: str | None = None  # which budget ran out, once one has
+
+    def allows(self, size: int) -> bool:
+        import time
+
+        if self.spent is None:
+            if time.monotonic() > self.deadline:
+                self.spent = f"its {self.seconds:g} s time budget"
+            elif self.bytes_read + size > self.max_bytes:
+                self.spent = f"its {round(self.max_bytes / 1024 / 1024, 3):g} MiB size budget"
+        if self.spent is not None:
+            self.files_skipped += 1
+            return False
+        self.files_read += 1
+        self.bytes_read += size
+        return True
+
+
+@contextmanager
+def read_budget(budget: ReadBudget) -> Iterator[None]:
+    """Reads in this thread, within the block, count against `budget` (over_read_budget)."""
+    import time
+
+    previous = getattr(_active, "reading", None)
+    _active.reading = budget
+    budget.deadline = time.monotonic() + budget.seconds  # from when the scan starts, not when it was asked for
+    try:
+        yield
+    finally:
+        _active.reading = previous
+
+
+def over_read_budget(size: int) -> str | None:
+    """Why a file of `size` bytes is not read (its scan's budget is spent), or None to read it."""
+    budget = getattr(_active, "reading", None)
+    if budget is None or budget.allows(size):
+        return None
+    return f"not read: the scan had used up {budget.spent}; the answer covers the files read before"

@@ -47,6 +47,8 @@ class Vulnerability:
     fixed: str | None
     severity: str  # low | medium | high | critical
     summary: str
+    # The advisory's CVSS v3 base score when it gives a vector: code scanning ranks by it.
+    cvss: float | None = None
 
 
 def _ecosystem(package: Package, image: ImageModel) -> str:
@@ -183,6 +185,7 @@ def _advisory_matches(raw: bytes, index, images, ignore_unfixed) -> Iterator[tup
                     fixed=fixed,
                     severity=severity_of(advisory, affected),
                     summary=str(advisory.get("summary") or advisory.get("details", ""))[:200],
+                    cvss=cvss_score(advisory),
                 )
 
 
@@ -248,12 +251,20 @@ def severity_of(advisory: dict, affected: dict) -> str:
         label = str(source.get("severity", "")).upper()
         if label in GHSA_SEVERITY:
             return GHSA_SEVERITY[label]
+    score = cvss_score(advisory)
+    if score is not None:
+        return "critical" if score >= 9 else "high" if score >= 7 else "medium" if score >= 4 else "low"
+    return "medium"
+
+
+def cvss_score(advisory: dict) -> float | None:
+    """The base score of the advisory's first CVSS v3 vector that computes."""
     for entry in advisory.get("severity") or []:
-        if str(entry.get("type", "")).startswith("CVSS_V3"):
+        if isinstance(entry, dict) and str(entry.get("type", "")).startswith("CVSS_V3"):
             score = cvss3_base_score(str(entry.get("score", "")))
             if score is not None:
-                return "critical" if score >= 9 else "high" if score >= 7 else "medium" if score >= 4 else "low"
-    return "medium"
+                return score
+    return None
 
 
 _CVSS = {
