@@ -39,6 +39,7 @@ class BatchRequest:
     cache: str | None = None
     honour_repository_suppressions: bool = False
     registry_mirror: str | None = None  # HOST[:PORT]: where images of Docker Hub are pulled from
+    vuln_dbs: tuple[str, ...] = ()  # OSV advisories the images' packages are matched against
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,9 @@ def run_batch(request: BatchRequest, progress: Callable[[str], None] | None = No
         if request.registry_mirror is not None and not _REGISTRY_HOST.fullmatch(request.registry_mirror):
             raise InputError(f"--registry-mirror {request.registry_mirror[:80]!r}: a registry host, HOST[:PORT]"
                              " (as in `mirror.example:5000`), no scheme and no path")
+        for db in request.vuln_dbs:
+            if not Path(db).exists():
+                raise InputError(f"--vuln-db {db}: no such file or directory")
         target = cluster(request.cluster, request.tls_ca_file, request.tls_cert, request.tls_key, request.insecure_cluster)
         cache = request.cache or str(cache_folder("repos"))
         store = Store(Path(request.db))
@@ -81,7 +85,8 @@ def run_batch(request: BatchRequest, progress: Callable[[str], None] | None = No
     unique = list({task.key: task for task in tasks}.values())
     honour = request.honour_repository_suppressions
     settings = BatchSettings(cache=cache, images=request.images, platform=request.platform,
-                             honour_repository_suppressions=honour, registry_mirror=request.registry_mirror)
+                             honour_repository_suppressions=honour, registry_mirror=request.registry_mirror,
+                             vuln_dbs=tuple(str(Path(db).resolve()) for db in request.vuln_dbs))
     executor = request.cluster or f"local:{request.workers or os.cpu_count() or 1}"
     try:
         done = set() if request.rescan else store.done_keys("honoured" if honour else "counted")

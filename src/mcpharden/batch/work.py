@@ -24,6 +24,7 @@ class BatchSettings:
     # `--registry-mirror HOST[:PORT]`: images of Docker Hub (no registry host, as the catalog writes
     # `mcp/name`) are pulled from this mirror of it, as Docker's `registry-mirrors` does.
     registry_mirror: str | None = None
+    vuln_dbs: tuple[str, ...] = ()  # `--vuln-db`: OSV advisories (resolved paths) the images are matched against
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def audit_server(task: ServerTask, settings: BatchSettings) -> ServerOutcome:
         if found is not None:
             results.append(found)
     if task.image and settings.images:
-        found = step("image", lambda: _audit_image(catalog_image(task.image), settings.platform, settings.registry_mirror))
+        found = step("image", lambda: _audit_image(catalog_image(task.image), settings))
         if found is not None:
             results.append(found)
     if not task.location and not task.image:
@@ -133,14 +134,15 @@ def catalog_image(reference: str) -> str:
     return reference if name.tag or name.digest or "@" in reference else f"{reference}:latest"
 
 
-def _audit_image(reference: str, platform: str | None, mirror: str | None = None):
+def _audit_image(reference: str, settings: BatchSettings):
     from mcpharden.model.references import parse_image_name
     from mcpharden.scan import ScanOptions, scan_image
 
-    name, pulled = parse_image_name(reference), reference
+    name, pulled, mirror = parse_image_name(reference), reference, settings.registry_mirror
     if mirror and name.registry == "docker.io":
         pulled = f"{mirror}/{name.repository}" + (f"@{name.digest}" if name.digest else f":{name.tag or 'latest'}")
-    return "image", scan_image(pulled, ScanOptions(use_repository_config=False), platform)
+    options = ScanOptions(use_repository_config=False, vuln_dbs=tuple(Path(db) for db in settings.vuln_dbs))
+    return "image", scan_image(pulled, options, settings.platform)
 
 
 def _outcome(task: ServerTask, results, timings, errors, honoured: bool = False, commit: str = "") -> ServerOutcome:
