@@ -306,7 +306,7 @@ TAGS = {"html", "head", "meta", "title", "style", "body", "main", "h1", "h2", "h
 CHECKED = {
     # Space-separated names, each from the report's own stylesheet.
     "class": re.compile(r"(?:(?:tiles?|lead|note|panel|card|scroll|bars|bar-(?:row|label|track|value)|bar|legend|key|filters|count"
-                        r"|up|down|msg|nw|sort|sortable|stack|grade|g-(?:A|B|C|D|F|None)"
+                        r"|up|down|msg|nw|sort|sortable|stack|wide|grade|g-(?:A|B|C|D|F|None)"
                         r"|sev-(?:critical|high|medium|low|info|unknown))(?: (?=\S)|$))+"),
     "href": re.compile(r"https://(github\.com|gitlab\.com)/[^\s\"'<>]+"),
     "style": re.compile(r"(width:\d+(\.\d)?%;)?background:#[0-9a-f]{6}"),

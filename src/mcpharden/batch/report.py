@@ -180,10 +180,12 @@ class Ecosystem:
                     continue
                 match = _ADVISORY.search(f.message)
                 advisory, package = (match.group("advisory"), match.group("package")) if match else (f.message[:80], "")
-                severity, names = found.setdefault((advisory, package), (f.severity, set()))
+                stated = _STATED.search(f.message)  # the advisory's own level (CRITICAL included), else the finding's
+                level = stated.group(1) if stated and stated.group(1) in SEVERITIES else f.severity
+                severity, names = found.setdefault((advisory, package), (level, set()))
                 names.add(server.name)
-                if _rank(f.severity) < _rank(severity):
-                    found[(advisory, package)] = (f.severity, names)
+                if _rank(level) < _rank(severity):
+                    found[(advisory, package)] = (level, names)
         return sorted(((advisory, severity, package, sorted(names)) for (advisory, package), (severity, names) in found.items()),
                       key=lambda v: (-len(v[3]), _rank(v[1]), v[0]))
 
@@ -193,6 +195,7 @@ class Ecosystem:
 
 
 _ADVISORY = re.compile(r"has (?P<package>\S+) \S+ affected by (?P<advisory>[A-Za-z0-9][\w.:-]*)")
+_STATED = re.compile(r"\[(critical|high|medium|low)\]$")
 
 
 def _rank(severity: str) -> int:
@@ -532,7 +535,7 @@ summary{cursor:pointer;font-weight:600;overflow-wrap:anywhere}
 .grade{display:inline-block;min-width:22px;text-align:center;border-radius:4px;color:#fff;font-weight:700;margin-right:6px;padding:0 4px}
 .g-A{background:#2b8a3e}.g-B{background:#5c940d}.g-C{background:#e67700}.g-D{background:#d9480f}.g-F{background:#c92a2a}
 .g-None{background:#868e96}
-code{font-size:13px;overflow-wrap:anywhere}.nw,.nw code{white-space:nowrap;overflow-wrap:normal}.card td:first-child{color:#4a5561;width:190px}
+code{font-size:13px;overflow-wrap:anywhere}.nw,.nw code,table.wide td,table.wide code{white-space:nowrap;overflow-wrap:normal}.card td:first-child{color:#4a5561;width:190px}
 .bars{display:grid;gap:6px}
 .bar-row{display:grid;grid-template-columns:minmax(0,30%) minmax(0,1fr) 7.5em;gap:10px;align-items:center;font-size:13px}
 .bar-label{text-align:right;overflow-wrap:anywhere}.bar-track{background:#f1f3f5;border-radius:3px;height:20px}
@@ -671,7 +674,7 @@ def _bar_chart(rows: list[tuple[str, int, str]], whole: int, links: bool = False
 
 
 def _servers_table(servers: list[Server]) -> str:
-    head = ('<table class="sortable"><thead><tr><th class="sort">server</th><th class="sort">grade</th><th class="sort">score</th>'
+    head = ('<table class="sortable wide"><thead><tr><th class="sort">server</th><th class="sort">grade</th><th class="sort">score</th>'
             + "".join(f'<th class="sort sev-{s}">{s}</th>' for s in SEVERITIES[:4]) + '<th class="sort">from</th></tr></thead><tbody>')
     rows = []
     for s in servers:
@@ -734,7 +737,7 @@ def _trend_html(eco: Ecosystem) -> str:
              f"{sum(len(t.new_findings) for t in new)} new finding(s) in {len(new)} server(s).</p>"]
     for title, trends, css in (("Improved", improved, "up"), ("Worsened", worsened, "down")):
         if trends:
-            parts.append(f'<h3>{title}</h3><div class="scroll"><table class="sortable"><thead><tr><th class="sort">server</th>'
+            parts.append(f'<h3>{title}</h3><div class="scroll"><table class="sortable wide"><thead><tr><th class="sort">server</th>'
                          '<th class="sort">before</th><th class="sort">now</th><th class="sort">change</th><th class="sort">fixed'
                          "</th><th class=\"sort\">new</th></tr></thead><tbody>" + "".join(
                              f"<tr><td>{_h(t.server.name)}</td><td>{_grade(t.before_grade)}{_h(_before(t))}</td>"
