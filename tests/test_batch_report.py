@@ -85,6 +85,7 @@ def test_a_report_for_a_platform_team(registry, tmp_path):  # noqa: F811
     # At the advisory's own level: its CVSS 9.8 makes it CRITICAL, above every rule's HIGH.
     assert '<td><code>DSA-5678-1</code></td><td class="sev-critical" data-key="0">critical</td>' in vulnerabilities
     assert "| `DSA-5678-1` |" in text
+    assert "the catalog pins no digest: `mcp/debian-app:amd64-only` was audited as" in page  # a tag moves: said with its findings
 
     # Failed audits apart from graded servers, in all three reports.
     not_graded = page.split("<h2>Not graded</h2>", 1)[1].split("</table>", 1)[0]

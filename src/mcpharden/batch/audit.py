@@ -119,8 +119,9 @@ def _batch_line(outcome) -> str:
     if outcome.status == "error":
         return "error: " + "; ".join(f"{step}: {message}" for step, message in outcome.errors)
     counts = {s: sum(1 for f in outcome.findings if f["severity"] == s) for s in ("high", "medium", "low")}
+    counts["high"] += sum(1 for f in outcome.findings if f["severity"] == "critical")  # the line has no column of its own
     problems = f" ({'; '.join(f'{step}: {message}' for step, message in outcome.errors)})" if outcome.errors else ""
     hidden = len(outcome.suppressed)
     suppressed = f", {hidden} suppressed by the repository ({outcome.repository_suppressions})" if hidden else ""
-    return (f"score {outcome.score} (grade {outcome.grade}), {counts['high']} high, {counts['medium']} medium, {counts['low']} low"
-            f"{suppressed}{problems}")
+    verdict = f"score {outcome.score} (grade {outcome.grade})" if outcome.grade is not None else "not graded"
+    return f"{verdict}, {counts['high']} high, {counts['medium']} medium, {counts['low']} low{suppressed}{problems}"

@@ -84,6 +84,7 @@ class Server:
     commit: str = ""
     image: str = ""
     reason: str = ""  # why it is not graded, as the database says (when it has a column for it)
+    notices: tuple[tuple[str, str], ...] = ()  # (where, what): files that could not be read, an image pulled by tag
 
     @property
     def graded(self) -> bool:
@@ -219,7 +220,11 @@ def load(db_path: Path) -> Ecosystem:
         errors: dict[object, list] = {}
         for server_id, step, message in db.execute(f"SELECT server_id, {_text_sql('step')}, {_text_sql('message')} FROM errors"):
             errors.setdefault(server_id, []).append((_text(step), _text(message)))
-        servers = [_server(row, findings, suppressed, errors) for row in db.execute(
+        notices: dict[object, list] = {}
+        for server_id, path, message in db.execute(
+                f"SELECT server_id, {_text_sql('path')}, {_text_sql('message')} FROM notices ORDER BY rowid LIMIT 100000"):
+            notices.setdefault(server_id, []).append((_text(path), _text(message)))
+        servers = [_server(row, findings, suppressed, errors, notices) for row in db.execute(
             f"SELECT id, {_text_sql('name')}, {_text_sql('location')}, {_text_sql('status')}, {_int_sql('score')},"
             f" {_text_sql('grade')}, {_int_sql('high')}, {_int_sql('medium')}, {_int_sql('low')}, {_int_sql('info')},"
             f" {_text_sql('base_families', JSON_LIMIT + 1)}, {_text_sql('cards', JSON_LIMIT + 1)},"
@@ -245,7 +250,7 @@ def _rows(db, table: str, extra: str) -> dict[object, list[Row]]:
     return found
 
 
-def _server(row, findings, suppressed, errors) -> Server:
+def _server(row, findings, suppressed, errors, notices) -> Server:
     (server_id, name, location, status, score, grade, high, medium, low, info, families, cards, suppressions,
      key, commit, image, reason) = row
     mine = tuple(findings.get(server_id, ()))
@@ -263,6 +268,7 @@ def _server(row, findings, suppressed, errors) -> Server:
         findings=mine, errors=tuple(errors.get(server_id, ())), suppressed=tuple(suppressed.get(server_id, ())),
         suppressions="honoured" if suppressions == "honoured" else "counted",
         key=_text(key), commit=_text(commit), image=_text(image), reason=_text(reason) if reason else "",
+        notices=tuple(notices.get(server_id, ())[:50]),
     )
 
 
@@ -801,6 +807,10 @@ def _server_html(server: Server) -> str:
         parts.append(f'<p class="sev-high">not graded: {_h(local_paths_removed(in_server(server, server.not_graded_because)))}</p>')
     parts += [f'<p class="sev-high">could not {_h(step)}: {_h(local_paths_removed(in_server(server, message)))}</p>'
               for step, message in server.errors if server.graded]
+    if server.notices:
+        parts.append('<p class="note">Notes: ' + "; ".join(
+            f"<code>{_h(local_paths_removed(in_server(server, where)))}</code>: {_h(local_paths_removed(in_server(server, what)))}"
+            for where, what in server.notices) + "</p>")
     parts += [_card_html(card) for card in server.cards]
     if server.findings:
         parts.append('<div class="scroll"><table class="stack"><thead><tr><th>severity</th><th>rule</th><th>where</th><th>finding</th>'
