@@ -107,3 +107,41 @@ def test_a_report_for_a_platform_team(registry, tmp_path):  # noqa: F811
         chromium(f"--screenshot={shot}", f"--window-size={width},2000", out["html"].as_uri())
         drawn, counts = colour_counts(shot, {"high": (0xc9, 0x2a, 0x2a), "medium": (0xd9, 0x48, 0x0f)})
         assert drawn == width and all(count > 100 for count in counts.values()), (width, counts)
+
+
+def test_a_database_from_before_the_audits_table_reports_without_a_trend_and_gains_it(tmp_path):
+    import sqlite3
+
+    write_tree(tmp_path / "a", ROOT)
+    db = tmp_path / "r.sqlite"
+    mcpharden(tmp_path, "batch", str(tmp_path / "a"), "--db", str(db))
+    mcpharden(tmp_path, "batch", str(tmp_path / "a"), "--db", str(db), "--rescan")
+    with sqlite3.connect(db) as connection:  # as a database written before the table was added
+        connection.execute("DROP TABLE audits")
+    mcpharden(tmp_path, "report", "--db", str(db), "--html", str(tmp_path / "r.html"))
+    assert "Since the previous run" not in (tmp_path / "r.html").read_text()
+    mcpharden(tmp_path, "batch", str(tmp_path / "a"), "--db", str(db), "--rescan")
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM audits").fetchone() == (1,)
+
+
+def test_links_and_places_are_built_only_from_what_is_safe():
+    from mcpharden.batch.report import Row, Server, file_link, local_paths_removed, rule_link, shown_location
+
+    def server(location, commit=""):
+        return Server(name="s", location=location, status="done", score=90, grade="A", counts={}, rules=frozenset(),
+                      families=(), cards=(), findings=(), errors=(), commit=commit)
+
+    row = Row("high", "root-user", "src/a b/Dockerfile", 3, "m")
+    assert file_link(server("https://github.com/o/r", COMMIT), row) == f"https://github.com/o/r/blob/{COMMIT}/src/a%20b/Dockerfile#L3"
+    assert file_link(server("git@gitlab.com:g/sub/r.git"), row) == "https://gitlab.com/g/sub/r/-/blob/HEAD/src/a%20b/Dockerfile#L3"
+    for location in ("javascript:alert(1)//github.com/o/r", "https://github.com.evil.example/o/r", "/home/me/r", "https://github.com/o"):
+        assert file_link(server(location), row) == "", location
+    for path in ("../x", "/etc/passwd", "a//b", "a/./b"):
+        assert file_link(server("https://github.com/o/r"), Row("high", "root-user", path, 1, "m")) == "", path
+    assert file_link(server("https://github.com/o/r"), Row("high", "root-user", "Dockerfile", 1, "m", source="image")) == ""
+    assert rule_link("root-user").endswith("/docs/rules/root-user.md") and rule_link("<script>") == ""
+    assert shown_location("/home/ci/work/weather") == "weather" and shown_location("https://github.com/o/r") == "https://github.com/o/r"
+    assert local_paths_removed("git fetch failed: could not write '/home/ci/.cache/mcpharden/repos/x.part'") == \
+        "git fetch failed: could not write '…/x.part'"
+    assert local_paths_removed("see https://github.com/o/r/blob/main/a and /var") == "see https://github.com/o/r/blob/main/a and /var"

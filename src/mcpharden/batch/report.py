@@ -341,7 +341,7 @@ def _json_list(value: object) -> list:
 # that starts it follows no word character, colon or slash, so URLs (`https://host/a/b`) stay.
 _LOCAL_PATH = re.compile(r"(?<![\w:/.~-])(?:/[^\s/'\"`<>|,;:()\[\]]+)+/([^\s/'\"`<>|,;:()\[\]]+)")
 _REPOSITORY_URL = re.compile(r"^(?:https://|ssh://git@|git@)(?P<host>github\.com|gitlab\.com)[:/]"
-                             r"(?P<path>[\w.-]+(?:/[\w.-]+)+?)(?:\.git)?/?$")
+                             r"(?P<path>[\w.-]+(?:/[\w.-]+)+)/?$")
 _SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 
 
@@ -371,17 +371,23 @@ def in_server(server: Server, text: str) -> str:
 def file_link(server: Server, row: Row) -> str:
     """The finding's file and line in its repository's web view (GitHub, GitLab), at the commit
     audited when it is known; "" when the repository has no known URL or the path is not one of it."""
-    match = _REPOSITORY_URL.match(server.location)
-    path = row.path
-    if (not match or row.source != "repository" or not path or path.startswith("/") or "\\" in path
+    repository, path = web_repository(server.location), row.path
+    if (not repository or row.source != "repository" or not path or path.startswith("/") or "\\" in path
             or any(part in ("", ".", "..") for part in path.split("/"))):
         return ""
     ref = server.commit if _SHA.fullmatch(server.commit) else "HEAD"
     where = quote(path, safe="/")
     anchor = f"#L{row.line}" if row.line > 0 else ""
-    if match.group("host") == "github.com":
-        return f"https://github.com/{match.group('path')}/blob/{ref}/{where}{anchor}"
-    return f"https://gitlab.com/{match.group('path')}/-/blob/{ref}/{where}{anchor}"
+    return f"{repository}/blob/{ref}/{where}{anchor}" if repository.startswith("https://github.com/") else \
+        f"{repository}/-/blob/{ref}/{where}{anchor}"
+
+
+def web_repository(location: str) -> str:
+    """The repository's page on GitHub or GitLab (`https://github.com/owner/name`), or ""."""
+    match = _REPOSITORY_URL.match(location)
+    if not match or any(part in (".", "..") for part in match.group("path").split("/")):
+        return ""
+    return f"https://{match.group('host')}/{match.group('path').removesuffix('.git')}"
 
 
 @lru_cache(maxsize=1)
@@ -694,8 +700,7 @@ def _servers_table(servers: list[Server]) -> str:
 
 def _location_html(server: Server) -> str:
     shown = shown_location(server.location)
-    link = f"https://{m.group('host')}/{m.group('path')}" if (m := _REPOSITORY_URL.match(server.location)) else ""
-    return _href(link, f"<code>{_h(shown)}</code>") if shown else ""
+    return _href(web_repository(server.location), f"<code>{_h(shown)}</code>") if shown else ""
 
 
 def _finding_cells(server: Server, row: Row) -> str:
