@@ -88,6 +88,8 @@ def test_a_monorepo_entry_is_judged_on_its_own_folder(tmp_path):
         "github-dir/server.yaml": catalog_entry("github-dir", project, directory="src/github"),
         "other/server.yaml": catalog_entry("other", project, directory="src/other"),
         "whole/server.yaml": catalog_entry("whole", project, dockerfile="Dockerfile"),
+        # A folder the repository does not have: nothing of the server to judge, never the whole monorepo instead.
+        "absent/server.yaml": catalog_entry("absent", project, dockerfile="src/absent/Dockerfile"),
     })
     db = tmp_path / "r.sqlite"
     result = mcpharden(tmp_path, "batch", "--catalog", str(tmp_path / "servers"), "--mirror", str(tmp_path / "mirror"),
@@ -105,6 +107,10 @@ def test_a_monorepo_entry_is_judged_on_its_own_folder(tmp_path):
     assert not any(path.startswith("src/github/") or path == "compose.yaml" for _, path in other)
     whole = {path for source, _, path in of(db, "findings", "whole", "source, rule_id, path") if source == "repository"}
     assert "compose.yaml" in whole  # a Dockerfile at the root: the repository is the server's folder
+    [(status, grade)] = rows(db, "SELECT status, grade FROM servers WHERE name = 'absent'")
+    assert (status, grade) == ("error", None) and of(db, "findings", "absent", "rule_id") == []
+    [(step, message)] = of(db, "errors", "absent", "step, message")
+    assert step == "scan" and "the server's folder src/absent is not in the repository" in message
 
 
 def test_a_catalog_project_given_as_a_file_url_is_an_error_row_and_never_cloned(tmp_path):

@@ -84,7 +84,7 @@ def audit_server(task: ServerTask, settings: BatchSettings) -> ServerOutcome:
     if any(name == "inputs" for name, _ in errors):
         return _outcome(task, [], timings, errors)
     if root is not None:
-        found = step("scan", lambda: _scan(root, settings.honour_repository_suppressions))
+        found = step("scan", lambda: _scan(root, settings.honour_repository_suppressions, task.subdirectory if task.location else ""))
         if found is not None:
             results.append(found)
     if task.catalog_entry:
@@ -106,10 +106,12 @@ def audit_server(task: ServerTask, settings: BatchSettings) -> ServerOutcome:
     return _outcome(task, results, timings, errors, settings.honour_repository_suppressions, commit)
 
 
-def _scan(target: Path, honour: bool):
+def _scan(target: Path, honour: bool, folder: str = ""):
     from mcpharden.scan import ScanOptions, TargetError, scan_target
 
     if not target.is_dir():
+        if folder:  # the catalog names a folder the repository (or its mirror) does not have
+            raise TargetError(f"the server's folder {folder[:200]} is not in the repository: nothing of it to judge")
         raise TargetError(f"{target.name or target}: not a directory")
     return "repository", scan_target(target, ScanOptions(use_repository_config=honour))
 
