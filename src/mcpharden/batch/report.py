@@ -869,7 +869,10 @@ def _card_html(card: dict) -> str:
         ("Kubernetes API tokens", listed(card.get("service_account_tokens")) or "none"),
         ("kernel confinement off", listed(card.get("unconfined")) or "none found"),
     ]
-    return '<table class="card">' + "".join(f"<tr><td>{_h(k)}</td><td>{_h(_text(v))}</td></tr>" for k, v in rows) + "</table>"
+    name = card.get("name")
+    title = f"<h3>Card: {_h(_text(name))}</h3>" if isinstance(name, str) and name else "<h3>Card</h3>"
+    return (title + '<div class="scroll"><table class="card">' + "".join(f"<tr><td>{_h(k)}</td><td>{_h(_text(v))}</td></tr>"
+                                                                       for k, v in rows) + "</table></div>")
 
 
 def write_reports(db: Path, html_path: str | None, markdown_path: str | None, csv_path: str | None) -> Iterator[str]:
