@@ -167,3 +167,20 @@ def test_the_script_filters_offline(reports):
     assert visible and all(rule == "root-user" and int(severity) <= 1 for severity, rule in visible)
     assert len(visible) < len(rows)
     assert f'id="f-count">{len(visible)} of {len(rows)} findings shown' in high
+
+
+def test_the_script_sorts_offline(reports):
+    """The order in the address (what a click on a column writes there) is applied by the script."""
+    page = reports["html"].as_uri()
+
+    def order(fragment):
+        dom = chromium("--dump-dom", page + fragment).stdout.decode()
+        return re.findall(r'<tr data-severity="(\d)" data-rule="([^"]+)" data-server="([^"]*)"', dom)
+
+    by_severity = order("")
+    assert [int(s) for s, _, _ in by_severity] == sorted(int(s) for s, _, _ in by_severity)  # most severe first
+    ascending, descending, rules = order("#sort=server"), order("#sort=-server"), order("#sort=rule")
+    assert [server for _, _, server in ascending] == sorted(server for _, _, server in by_severity)
+    assert [server for _, _, server in descending] == sorted((server for _, _, server in by_severity), reverse=True)
+    assert [rule for _, rule, _ in rules] == sorted(rule for _, rule, _ in by_severity)
+    assert len({server for _, _, server in by_severity}) > 1

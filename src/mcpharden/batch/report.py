@@ -570,33 +570,40 @@ _SCRIPT = """(function(){
 function key(row,column){var cell=row.cells[column];var k=cell&&cell.getAttribute("data-key");
 return k!==null&&k!==undefined?k:(cell?cell.textContent.toLowerCase():"");}
 function number(value){return /^-?[0-9]+(\\.[0-9]+)?$/.test(value)?parseFloat(value):null;}
+var sorters={},findings=document.getElementById("findings"),remember=function(){};
 Array.prototype.forEach.call(document.querySelectorAll("table.sortable"),function(table){
 var head=table.tHead.rows[0],body=table.tBodies[0];
 Array.prototype.forEach.call(head.cells,function(th,column){if(!th.classList.contains("sort"))return;th.tabIndex=0;
-function sort(){var up=th.getAttribute("aria-sort")!=="ascending";
-Array.prototype.forEach.call(head.cells,function(c){c.removeAttribute("aria-sort");});
+function sort(up){Array.prototype.forEach.call(head.cells,function(c){c.removeAttribute("aria-sort");});
 th.setAttribute("aria-sort",up?"ascending":"descending");
 var rows=Array.prototype.slice.call(body.rows);rows.sort(function(a,b){var x=key(a,column),y=key(b,column),
 nx=number(x),ny=number(y);if(nx!==null&&ny!==null){x=nx;y=ny;}return (x<y?-1:x>y?1:0)*(up?1:-1);});
-rows.forEach(function(row){body.appendChild(row);});}
-th.addEventListener("click",sort);th.addEventListener("keydown",function(e){if(e.key==="Enter"||e.key===" "){e.preventDefault();sort();}});});});
-var table=document.getElementById("findings"),filters=document.getElementById("filters");if(!table||!filters)return;
-filters.hidden=false;var rows=Array.prototype.slice.call(table.tBodies[0].rows);
+rows.forEach(function(row){body.appendChild(row);});if(table===findings)remember();}
+function toggle(){sort(th.getAttribute("aria-sort")!=="ascending");}
+if(table===findings)sorters[th.textContent.trim()]=sort;
+th.addEventListener("click",toggle);th.addEventListener("keydown",function(e){if(e.key==="Enter"||e.key===" "){e.preventDefault();toggle();}});});});
+var filters=document.getElementById("filters");if(!findings||!filters)return;
+filters.hidden=false;var rows=Array.prototype.slice.call(findings.tBodies[0].rows);
 var severity=document.getElementById("f-severity"),rule=document.getElementById("f-rule"),
 server=document.getElementById("f-server"),count=document.getElementById("f-count");
 function apply(){var most=parseInt(severity.value,10),wanted=rule.value,name=server.value.trim().toLowerCase(),shown=0;
 rows.forEach(function(row){var ok=parseInt(row.getAttribute("data-severity"),10)<=most&&(!wanted||row.getAttribute("data-rule")===wanted)
 &&(!name||row.getAttribute("data-server").indexOf(name)>=0);row.hidden=!ok;if(ok)shown++;});
 count.textContent=shown+" of "+rows.length+" findings shown";}
-function remember(){var wanted=[];if(severity.value!=="5")wanted.push("severity="+severity.value);
+remember=function(){var wanted=[];if(severity.value!=="5")wanted.push("severity="+severity.value);
 if(rule.value)wanted.push("rule="+encodeURIComponent(rule.value));if(server.value)wanted.push("server="+encodeURIComponent(server.value));
-try{history.replaceState(null,"",wanted.length?"#"+wanted.join("&"):location.pathname+location.search);}catch(e){}}
+var sorted=findings.tHead.querySelector("[aria-sort]");
+if(sorted)wanted.push("sort="+(sorted.getAttribute("aria-sort")==="descending"?"-":"")+sorted.textContent.trim());
+try{history.replaceState(null,"",wanted.length?"#"+wanted.join("&"):location.pathname+location.search);}catch(e){}};
 function changed(){apply();remember();}
+var order="";
 location.hash.replace(/^#/,"").split("&").forEach(function(pair){var at=pair.indexOf("=");if(at<0)return;
 var name=pair.slice(0,at),value;try{value=decodeURIComponent(pair.slice(at+1));}catch(e){return;}
+if(name==="sort"){order=value;return;}
 var control=name==="severity"?severity:name==="rule"?rule:name==="server"?server:null;if(!control)return;
 if(control.tagName==="SELECT"){Array.prototype.forEach.call(control.options,function(o){if(o.value===value)control.value=value;});}
 else{control.value=value;}});
+var column=order.replace(/^-/,"");if(Object.prototype.hasOwnProperty.call(sorters,column))sorters[column](order.charAt(0)!=="-");
 severity.addEventListener("change",changed);rule.addEventListener("change",changed);server.addEventListener("input",changed);apply();
 })();"""
 
@@ -731,7 +738,7 @@ def _findings_html(eco: Ecosystem) -> str:
     cut = (f'<p class="note">The {len(shown)} most severe of {len(every)} findings are listed; the CSV report has every one.</p>'
            if len(every) > len(shown) else "")
     return ("<h2>Findings</h2><div class=\"panel\"><p class=\"note\">Filter by severity, rule and server, and sort by any column "
-            "(works offline; the filters are kept in the address, `#severity=1&rule=root-user&server=name`, to share a view). "
+            "(works offline; the filters and the order are kept in the address, `#severity=1&rule=root-user&server=name&sort=-where`, to share a view). "
             "Each rule links to its page; a finding of a repository with a known URL links to its file and line "
             f"at the commit audited.</p>{filters}{cut}"
             '<div class="scroll"><table class="sortable stack" id="findings"><thead><tr><th class="sort">server</th>'
