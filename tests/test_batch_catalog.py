@@ -175,3 +175,21 @@ def test_an_error_row_is_never_graded(tmp_path):
             assert (score, grade) == (None, None), name
     assert ("error",) in rows(db, "SELECT status FROM servers WHERE name = 'file'")
     assert "grade" not in result.stdout.split("file:", 1)[1].split("\n", 1)[0]
+
+
+def test_a_catalog_image_that_is_a_path_is_an_error_row_and_no_file_is_read(tmp_path):
+    archive = tmp_path / "local.tar"
+    archive.write_bytes(b"not read")
+    write_tree(tmp_path / "servers", {
+        "absolute/server.yaml": f"name: absolute\nimage: {archive}\ntype: server\n",
+        "relative/server.yaml": "name: relative\nimage: ../../local.tar\ntype: server\n",
+        "spaced/server.yaml": "name: spaced\nimage: mcp/x --privileged\ntype: server\n",
+    })
+    db = tmp_path / "r.sqlite"
+    result = mcpharden(tmp_path, "batch", "--catalog", str(tmp_path / "servers"), "--db", str(db), "--workers", "1")
+    assert result.returncode == 0, result.stderr
+    assert {name: status for name, status in rows(db, "SELECT name, status FROM servers")} == dict.fromkeys(
+        ("absolute", "relative", "spaced"), "error")
+    for step, message in rows(db, "SELECT step, message FROM errors"):
+        assert step == "inputs" and "not an image reference" in message
+    assert rows(db, "SELECT COUNT(*) FROM timings WHERE step = 'image'") == [(0,)]  # nothing was pulled or opened

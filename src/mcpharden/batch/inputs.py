@@ -16,6 +16,10 @@ from mcpharden.errors import UsageError
 
 _URL = re.compile(r"^(https?|ssh|git|file)://|^[\w.-]+@[\w.-]+:")
 MAX_LIST_BYTES = 32 * 1024 * 1024  # a few hundred thousand paths and URLs
+# An image reference as a catalog writes it: [host[:port]/]path[:tag][@sha256:digest], no path of a file.
+_IMAGE_REFERENCE = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9.-]*(?::[0-9]{1,5})?/|\[[0-9A-Fa-f:]+\](?::[0-9]{1,5})?/)?"
+                              r"[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*"
+                              r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?")
 
 
 class InputError(UsageError, ValueError):
@@ -101,11 +105,15 @@ def from_catalog(catalog: Path, mirrors: list[Path]) -> list[ServerTask]:
                 problem = f"source.project {project[:120]!r}: not a git URL"
             elif project.lower().startswith("file:"):
                 problem = f"source.project {project[:120]!r}: a folder of this machine, not a git URL (use --mirror)"
+        image = _text(document.get("image")).strip()
+        if image and not problem and not _IMAGE_REFERENCE.fullmatch(image):
+            # Pulled from a registry, never read as a file of this machine (`/tmp/x.tar`, `../image`).
+            problem = f"image {image[:120]!r}: not an image reference (registry/name[:tag][@sha256:digest])"
         tasks.append(ServerTask(
             key=f"catalog:{name}", name=name, location="" if problem else location,
             subdirectory=_server_folder(source),
             commit=_text(source.get("commit")), branch=_text(source.get("branch")),
-            image=_text(document.get("image")),
+            image=image,
             catalog_entry=str(entry), credential=credential, problem=problem,
             url=project if location != project and not problem else "",
         ))
