@@ -44,6 +44,7 @@ GRADES = ("A", "B", "C", "D", "F")
 TEXT_LIMIT = 4096  # characters of one text value shown: a crafted database may hold megabytes in one
 JSON_LIMIT = 8 * 1024 * 1024  # characters of one JSON column (a server's cards) parsed
 FINDINGS_SHOWN = 20_000  # rows of the HTML findings table: a browser stays responsive; the CSV has every one
+SERVER_FINDINGS_SHOWN = 50  # rows of one server's own table in its details: the page stays small for thousands of servers
 SEVERITY_COLOURS = {"critical": "#862e9c", "high": "#c92a2a", "medium": "#d9480f", "low": "#3b5bdb", "info": "#868e96",
                     "unknown": "#868e96"}
 GRADE_COLOURS = {"A": "#2b8a3e", "B": "#5c940d", "C": "#e67700", "D": "#d9480f", "F": "#c92a2a", None: "#868e96"}
@@ -825,9 +826,13 @@ def _server_html(server: Server) -> str:
             for where, what in server.notices) + "</p>")
     parts += [_card_html(card) for card in server.cards]
     if server.findings:
+        listed = sorted(server.findings, key=lambda r: (_rank(r.severity), r.path, r.line))[:SERVER_FINDINGS_SHOWN]
         parts.append('<div class="scroll"><table class="stack"><thead><tr><th>severity</th><th>rule</th><th>where</th><th>finding</th>'
-                     "</tr></thead><tbody>" + "".join(f"<tr>{_finding_cells(server, r)}</tr>" for r in server.findings)
+                     "</tr></thead><tbody>" + "".join(f"<tr>{_finding_cells(server, r)}</tr>" for r in listed)
                      + "</tbody></table></div>")
+        if len(server.findings) > len(listed):
+            parts.append(f'<p class="note">The {len(listed)} most severe of its {len(server.findings)} findings; the findings '
+                         "table above (filter by server) and the CSV report have every one.</p>")
     if server.suppressed:
         treated = ("honoured: left out of the score" if server.suppressions == "honoured"
                    else "counted: they stay in the score, a repository does not grade itself")
