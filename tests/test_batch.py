@@ -100,7 +100,10 @@ def test_a_catalog_with_mirrored_sources_and_images(tmp_path):
     assert result.returncode == 0, result.stderr
     servers = {name: (status, location) for name, status, location in rows(db, "SELECT name, status, location FROM servers")}
     assert set(servers) == {"weather", "broken"}  # a remote server has no container to audit
-    assert servers["weather"][0] == "done" and servers["weather"][1].endswith("example__weather-mcp")
+    # Scanned in the mirror, named by its URL: the results hold no folder of the machine that ran the batch.
+    assert servers["weather"] == ("done", "https://github.com/example/weather-mcp")
+    paths = {path for (path,) in rows(db, "SELECT path FROM findings WHERE source = 'repository'")}
+    assert paths and all(path.startswith("server/") for path in paths)  # the server's folder, as a path of its repository
     assert servers["broken"][0] == "error"
     sources = {source for (source,) in rows(db, "SELECT DISTINCT source FROM findings")}
     assert sources == {"repository", "catalog"}

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -77,6 +78,17 @@ def catalog_entry(name: str, project: str, **source: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+@contextmanager
+def git_over_http(tmp_path: Path):
+    """The bare repository of `bare_repository` served over git's smart HTTP on loopback: a catalog
+    names git URLs, never a folder of this machine (file:// included)."""
+    server = http_server(_GitOverHttp, root=tmp_path, expected=None)
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/server.git"
+    finally:
+        server.shutdown()
+
+
 def batch(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
     return run_cli("batch", *arguments, "--db", str(tmp_path / "r.sqlite"), "--cache", str(tmp_path / "cache"), "--no-images")
 
@@ -88,12 +100,13 @@ def batch(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
 def test_a_catalog_commit_that_is_an_option_runs_no_command(tmp_path):
     bare, first = bare_repository(tmp_path)
     pwned = tmp_path / "pwned"
-    write_tree(tmp_path / "servers", {
-        "evil/server.yaml": catalog_entry("evil", f"file://{bare}", commit=f"--upload-pack=touch {pwned}"),
-        "short/server.yaml": catalog_entry("short", f"file://{bare}", commit=first[:12]),
-        "pinned/server.yaml": catalog_entry("pinned", f"file://{bare}", commit=first),
-    })
-    result = batch(tmp_path, "--catalog", str(tmp_path / "servers"), "--workers", "1")
+    with git_over_http(tmp_path) as url:
+        write_tree(tmp_path / "servers", {
+            "evil/server.yaml": catalog_entry("evil", url, commit=f"--upload-pack=touch {pwned}"),
+            "short/server.yaml": catalog_entry("short", url, commit=first[:12]),
+            "pinned/server.yaml": catalog_entry("pinned", url, commit=first),
+        })
+        result = batch(tmp_path, "--catalog", str(tmp_path / "servers"), "--workers", "1")
     assert result.returncode == 0, result.stderr
     assert not pwned.exists()  # git never saw the value as --upload-pack
     assert statuses(tmp_path / "r.sqlite") == {"evil": "error", "short": "error", "pinned": "done"}
@@ -106,13 +119,14 @@ def test_a_catalog_commit_that_is_an_option_runs_no_command(tmp_path):
 def test_a_catalog_branch_is_a_ref_name_and_is_what_gets_audited(tmp_path):
     bare, _ = bare_repository(tmp_path)
     pwned = tmp_path / "pwned"
-    write_tree(tmp_path / "servers", {
-        "option/server.yaml": catalog_entry("option", f"file://{bare}", branch=f"--upload-pack=touch {pwned}"),
-        "refspec/server.yaml": catalog_entry("refspec", f"file://{bare}", branch="main:refs/heads/x"),
-        "dots/server.yaml": catalog_entry("dots", f"file://{bare}", branch="main..hardened-branch"),
-        "branch/server.yaml": catalog_entry("branch", f"file://{bare}", branch="hardened-branch"),
-    })
-    result = batch(tmp_path, "--catalog", str(tmp_path / "servers"), "--workers", "1")
+    with git_over_http(tmp_path) as url:
+        write_tree(tmp_path / "servers", {
+            "option/server.yaml": catalog_entry("option", url, branch=f"--upload-pack=touch {pwned}"),
+            "refspec/server.yaml": catalog_entry("refspec", url, branch="main:refs/heads/x"),
+            "dots/server.yaml": catalog_entry("dots", url, branch="main..hardened-branch"),
+            "branch/server.yaml": catalog_entry("branch", url, branch="hardened-branch"),
+        })
+        result = batch(tmp_path, "--catalog", str(tmp_path / "servers"), "--workers", "1")
     assert result.returncode == 0, result.stderr
     assert not pwned.exists()
     assert statuses(tmp_path / "r.sqlite") == {"option": "error", "refspec": "error", "dots": "error", "branch": "done"}
@@ -143,13 +157,14 @@ def test_a_catalog_directory_outside_its_repository_is_an_error_row(tmp_path):
     (mirror / "escape").symlink_to(tmp_path / "outside")
     bare, _ = bare_repository(tmp_path)
     project = "https://github.com/example/weather"
-    write_tree(tmp_path / "servers", {
-        "climbs/server.yaml": catalog_entry("climbs", project, directory="../../outside"),
-        "symlink/server.yaml": catalog_entry("symlink", project, directory="escape"),
-        "cloned/server.yaml": catalog_entry("cloned", f"file://{bare}", directory="../../outside"),
-        "good/server.yaml": catalog_entry("good", project, directory="server"),
-    })
-    result = batch(tmp_path, "--catalog", str(tmp_path / "servers"), "--mirror", str(tmp_path / "mirror"), "--workers", "1")
+    with git_over_http(tmp_path) as url:
+        write_tree(tmp_path / "servers", {
+            "climbs/server.yaml": catalog_entry("climbs", project, directory="../../outside"),
+            "symlink/server.yaml": catalog_entry("symlink", project, directory="escape"),
+            "cloned/server.yaml": catalog_entry("cloned", url, directory="../../outside"),
+            "good/server.yaml": catalog_entry("good", project, directory="server"),
+        })
+        result = batch(tmp_path, "--catalog", str(tmp_path / "servers"), "--mirror", str(tmp_path / "mirror"), "--workers", "1")
     assert result.returncode == 0, result.stderr
     db = tmp_path / "r.sqlite"
     assert statuses(db) == {"climbs": "error", "symlink": "error", "cloned": "error", "good": "done"}

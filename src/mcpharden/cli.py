@@ -142,6 +142,10 @@ def _batch_options(batch: argparse.ArgumentParser) -> None:
     batch.add_argument("--rescan", action="store_true", help="audit every server again, also those already done")
     batch.add_argument("--no-images", action="store_true", help="do not pull and audit the images catalog entries name")
     batch.add_argument("--platform", metavar="OS/ARCH", help="the image platform to audit (default: every one)")
+    batch.add_argument("--registry-mirror", metavar="HOST[:PORT]",
+                       help="pull Docker Hub images (a catalog's `mcp/name`) from this mirror of it")
+    batch.add_argument("--vuln-db", action="append", default=[], metavar="PATH|auto",
+                       help="match the audited images' packages against these OSV advisories (as `image --vuln-db`)")
     batch.add_argument("--cache", metavar="DIR", help="where git URLs are cloned (default: $XDG_CACHE_HOME/mcpharden/repos)")
     batch.add_argument("--honour-repository-suppressions", action="store_true",
                        help="let a repository's own `# mcpharden: ignore=` comments and .mcpharden.toml hide its findings "
@@ -432,6 +436,7 @@ def _image(arguments: argparse.Namespace) -> int:
 
 def _batch(arguments: argparse.Namespace) -> int:
     from mcpharden.batch.audit import BatchRequest, run_batch
+    from mcpharden.vulns.dumps import vuln_db_paths
 
     request = BatchRequest(
         directories=tuple(arguments.directories), list_file=arguments.list, catalog=arguments.catalog,
@@ -439,7 +444,8 @@ def _batch(arguments: argparse.Namespace) -> int:
         tls_ca_file=arguments.tls_ca_file, tls_cert=arguments.tls_cert, tls_key=arguments.tls_key,
         insecure_cluster=arguments.insecure_cluster, server_timeout=arguments.server_timeout,
         rescan=arguments.rescan, images=not arguments.no_images, platform=arguments.platform, cache=arguments.cache,
-        honour_repository_suppressions=arguments.honour_repository_suppressions,
+        honour_repository_suppressions=arguments.honour_repository_suppressions, registry_mirror=arguments.registry_mirror,
+        vuln_dbs=tuple(str(path) for path in vuln_db_paths(arguments.vuln_db, _notice)),
     )
     summary = run_batch(request, None if arguments.quiet else lambda line: print(_for_terminal(line), flush=True))
     print(f"Audited {summary.audited} server(s) in {summary.seconds:.1f} s ({summary.failed} failed), skipped {summary.skipped}"

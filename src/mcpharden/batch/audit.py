@@ -5,12 +5,16 @@ each outcome recorded as it arrives. Errors are UsageErrors; the command line pr
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from mcpharden.errors import UsageError
+
+# A registry as image references name it: a host name or address, an optional port.
+_REGISTRY_HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*|\[[0-9A-Fa-f:]+\])(?::[0-9]{1,5})?")
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class BatchRequest:
     platform: str | None = None
     cache: str | None = None
     honour_repository_suppressions: bool = False
+    registry_mirror: str | None = None  # HOST[:PORT]: where images of Docker Hub are pulled from
+    vuln_dbs: tuple[str, ...] = ()  # OSV advisories the images' packages are matched against
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,12 @@ def run_batch(request: BatchRequest, progress: Callable[[str], None] | None = No
         seconds = SERVER_SECONDS if request.server_timeout is None else request.server_timeout
         if not 0 < seconds < float("inf"):
             raise InputError("--server-timeout: a number of seconds above 0")
+        if request.registry_mirror is not None and not _REGISTRY_HOST.fullmatch(request.registry_mirror):
+            raise InputError(f"--registry-mirror {request.registry_mirror[:80]!r}: a registry host, HOST[:PORT]"
+                             " (as in `mirror.example:5000`), no scheme and no path")
+        for db in request.vuln_dbs:
+            if not Path(db).exists():
+                raise InputError(f"--vuln-db {db}: no such file or directory")
         target = cluster(request.cluster, request.tls_ca_file, request.tls_cert, request.tls_key, request.insecure_cluster)
         cache = request.cache or str(cache_folder("repos"))
         store = Store(Path(request.db))
@@ -73,7 +85,8 @@ def run_batch(request: BatchRequest, progress: Callable[[str], None] | None = No
     unique = list({task.key: task for task in tasks}.values())
     honour = request.honour_repository_suppressions
     settings = BatchSettings(cache=cache, images=request.images, platform=request.platform,
-                             honour_repository_suppressions=honour)
+                             honour_repository_suppressions=honour, registry_mirror=request.registry_mirror,
+                             vuln_dbs=tuple(str(Path(db).resolve()) for db in request.vuln_dbs))
     executor = request.cluster or f"local:{request.workers or os.cpu_count() or 1}"
     try:
         done = set() if request.rescan else store.done_keys("honoured" if honour else "counted")
@@ -106,9 +119,9 @@ def _batch_line(outcome) -> str:
     if outcome.status == "error":
         return "error: " + "; ".join(f"{step}: {message}" for step, message in outcome.errors)
     counts = {s: sum(1 for f in outcome.findings if f["severity"] == s) for s in ("high", "medium", "low")}
+    counts["high"] += sum(1 for f in outcome.findings if f["severity"] == "critical")  # the line has no column of its own
     problems = f" ({'; '.join(f'{step}: {message}' for step, message in outcome.errors)})" if outcome.errors else ""
     hidden = len(outcome.suppressed)
     suppressed = f", {hidden} suppressed by the repository ({outcome.repository_suppressions})" if hidden else ""
-    graded = f"score {outcome.score} (grade {outcome.grade})" if outcome.grade else f"not graded ({outcome.grade_reason})"
-    return (f"{graded}, {counts['high']} high, {counts['medium']} medium, {counts['low']} low"
-            f"{suppressed}{problems}")
+    graded = f"score {outcome.score} (grade {outcome.grade})" if outcome.grade is not None else f"not graded ({outcome.grade_reason})"
+    return f"{graded}, {counts['high']} high, {counts['medium']} medium, {counts['low']} low{suppressed}{problems}"

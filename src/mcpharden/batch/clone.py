@@ -95,33 +95,51 @@ def inside(root: Path, relative: str) -> Path:
     return target
 
 
-def checkout(url: str, credential: str, commit: str, branch: str, cache: str, name: str) -> Path:
-    """A shallow clone of `url` in the cache, at `commit` (else at `branch`, else the default
-    branch), reused when it is there: only plain transports, and nothing of the repository runs."""
+def checkout(url: str, credential: str, commit: str, branch: str, cache: str, name: str) -> tuple[Path, str]:
+    """(a shallow checkout of `url` in the cache, the commit it holds): at `commit` (else at
+    `branch`, else the default branch), reused when it is there; only plain transports, and
+    nothing of the repository runs. One download: exactly the revision named is fetched, and a
+    revision that cannot be fetched is an error, never the default branch audited in its place."""
     url = check_url(url)
     revision = check_commit(commit) if commit else check_branch(branch) if branch else ""
     pinned = f"{url}@{commit}" + (f"#{branch}" if branch and not commit else "")
     # The folder is named by a hash of the URL without its credential: nothing secret in a path.
     slug = re.sub(r"[^\w.-]+", "_", name)[:60] + "-" + hashlib.sha256(pinned.encode()).hexdigest()[:12]
     target = Path(cache) / slug
-    if (target / ".git").is_dir():
-        return target
-    Path(cache).mkdir(parents=True, exist_ok=True)
     env = _environment(url, credential)
+    if (target / ".git").is_dir():
+        return target, _head(target, env)
+    Path(cache).mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".part")
     shutil.rmtree(partial, ignore_errors=True)  # a clone an earlier run left half done
-    private_folder(partial)  # 0700: git clones into the empty folder, which keeps its mode
-    done = _git(["clone", "--quiet", "--depth", "1", "--no-tags"], [url, str(partial)], env)
-    if done.returncode != 0:
-        raise RuntimeError(f"git clone failed: {done.stderr.strip()[-300:]}")
-    if revision:
-        head = _git(["-C", str(partial), "rev-parse", "--verify", "--quiet", "HEAD"], [], env)
-        if head.stdout.strip() != revision:
-            fetch = _git(["-C", str(partial), "fetch", "--quiet", "--depth", "1", "--no-tags"], ["origin", revision], env)
-            if fetch.returncode == 0:
-                _git(["-C", str(partial), "checkout", "--quiet", "--detach", "FETCH_HEAD"], [], env)
+    private_folder(partial)  # 0700: git fills the empty folder, which keeps its mode
+    try:
+        # init + fetch of the one revision: no remote is configured (the URL is in no file), and a
+        # branch or a commit costs one download, not the default branch's first.
+        done = _git(["init", "--quiet"], [str(partial)], env)
+        if done.returncode != 0:
+            raise RuntimeError(f"git init failed: {done.stderr.strip()[-300:]}")
+        fetch = _git(["-C", str(partial), "fetch", "--quiet", "--depth", "1", "--no-tags"], [url, revision or "HEAD"], env)
+        if fetch.returncode != 0:
+            what = f"commit {revision}" if commit else f"branch {revision}" if branch else "the default branch"
+            raise RuntimeError(f"git fetch of {what} failed: {fetch.stderr.strip()[-300:]}")
+        done = _git(["-C", str(partial), "checkout", "--quiet", "--detach", "FETCH_HEAD"], [], env)
+        if done.returncode != 0:
+            raise RuntimeError(f"git checkout failed: {done.stderr.strip()[-300:]}")
+        head = _head(partial, env)
+        if commit and head != revision:  # a server that answered with another commit: not what the entry names
+            raise RuntimeError(f"git fetch of commit {revision} gave {head or 'nothing'}")
+    except BaseException:  # nothing half fetched stays in the cache
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
     os.replace(partial, target)
-    return target
+    return target, head
+
+
+def _head(checkout: Path, env: dict[str, str]) -> str:
+    done = _git(["-C", str(checkout), "rev-parse", "--verify", "--quiet", "HEAD"], [], env)
+    head = done.stdout.strip()
+    return head if _COMMIT.fullmatch(head) else ""
 
 
 def _git(options: list[str], values: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:

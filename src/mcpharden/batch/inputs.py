@@ -16,6 +16,10 @@ from mcpharden.errors import UsageError
 
 _URL = re.compile(r"^(https?|ssh|git|file)://|^[\w.-]+@[\w.-]+:")
 MAX_LIST_BYTES = 32 * 1024 * 1024  # a few hundred thousand paths and URLs
+# An image reference as a catalog writes it: [host[:port]/]path[:tag][@sha256:digest], no path of a file.
+_IMAGE_REFERENCE = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9.-]*(?::[0-9]{1,5})?/|\[[0-9A-Fa-f:]+\](?::[0-9]{1,5})?/)?"
+                              r"[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*"
+                              r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?")
 
 
 class InputError(UsageError, ValueError):
@@ -27,13 +31,19 @@ class ServerTask:
     key: str  # what identifies the server across runs (a resolved path, a URL, catalog:<name>)
     name: str
     location: str  # a folder, or a git URL to clone (never with a credential in it)
-    subdirectory: str = ""  # the server's folder inside the repository (catalog `source.directory`)
+    subdirectory: str = ""  # the server's folder inside the repository (catalog `source.directory`, or its Dockerfile's)
     commit: str = ""
     image: str = ""  # an image reference to pull and audit
     catalog_entry: str = ""  # the catalog's server.yaml, scanned as the catalog's run configuration
     branch: str = ""  # the catalog's `source.branch`: what is cloned when no commit is named
     credential: str = field(default="", repr=False)  # a list URL's `user:token`: only ever in git's environment
     problem: str = ""  # why the entry cannot be audited as it was read: an error row, nothing of it runs
+    url: str = ""  # the repository's URL when `location` is a mirror of it: what the results name
+
+    @property
+    def repository(self) -> str:
+        """What names the repository in the results: its URL when known, else the folder."""
+        return self.url or self.location
 
     @property
     def is_url(self) -> bool:
@@ -88,17 +98,37 @@ def from_catalog(catalog: Path, mirrors: list[Path]) -> list[ServerTask]:
         project, credential = split_credentials(_text(source.get("project")))
         name = _text(document.get("name")) or entry.parent.name
         location = _mirrored(project, mirrors) or project
-        if location == project and project and not _URL.match(project) and not problem:
-            # Only a URL or a mirror: a catalog never names a folder of the machine running the batch.
-            problem = f"source.project {project[:120]!r}: not a git URL"
+        if location == project and project and not problem:
+            # Only a URL or a mirror: a catalog never names a folder of the machine running the batch,
+            # neither as a path nor as a file:// URL.
+            if not _URL.match(project):
+                problem = f"source.project {project[:120]!r}: not a git URL"
+            elif project.lower().startswith("file:"):
+                problem = f"source.project {project[:120]!r}: a folder of this machine, not a git URL (use --mirror)"
+        image = _text(document.get("image")).strip()
+        if image and not problem and not _IMAGE_REFERENCE.fullmatch(image):
+            # Pulled from a registry, never read as a file of this machine (`/tmp/x.tar`, `../image`).
+            problem = f"image {image[:120]!r}: not an image reference (registry/name[:tag][@sha256:digest])"
         tasks.append(ServerTask(
             key=f"catalog:{name}", name=name, location="" if problem else location,
-            subdirectory=_text(source.get("directory")).strip("/"),
+            subdirectory=_server_folder(source),
             commit=_text(source.get("commit")), branch=_text(source.get("branch")),
-            image=_text(document.get("image")),
+            image=image,
             catalog_entry=str(entry), credential=credential, problem=problem,
+            url=project if location != project and not problem else "",
         ))
     return tasks
+
+
+def _server_folder(source: dict) -> str:
+    """The server's own folder in its repository: `source.directory`, else the folder of
+    `source.dockerfile` (`src/github/Dockerfile` in a monorepo of servers). The server is judged
+    on that folder, never on the whole repository around it."""
+    directory = _text(source.get("directory")).strip("/")
+    if directory:
+        return directory
+    dockerfile = _text(source.get("dockerfile")).strip("/")
+    return dockerfile.rpartition("/")[0] if "/" in dockerfile else ""
 
 
 def _catalog_document(catalog: Path, entry: Path) -> tuple[dict, str]:

@@ -303,5 +303,5 @@ def _loopback(host: str) -> bool:
 
 
 def _failed(task: ServerTask, step: str, message: str) -> ServerOutcome:
-    return ServerOutcome(key=task.key, name=task.name, location=task.location, commit=task.commit, image=task.image,
+    return ServerOutcome(key=task.key, name=task.name, location=task.repository, commit=task.commit, image=task.image,
                          status="error", errors=((step, message),))

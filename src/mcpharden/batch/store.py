@@ -107,7 +107,21 @@ CREATE TABLE IF NOT EXISTS errors (
 CREATE INDEX IF NOT EXISTS findings_by_rule ON findings(rule_id);
 CREATE INDEX IF NOT EXISTS findings_by_server ON findings(server_id);
 CREATE INDEX IF NOT EXISTS suppressed_by_server ON suppressed(server_id);
+CREATE TABLE IF NOT EXISTS audits (  -- every audit of every server, kept across reruns: the report's trends
+    key TEXT NOT NULL,               -- servers.key
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    audited_at REAL NOT NULL,
+    status TEXT NOT NULL,
+    score INTEGER,
+    grade TEXT,
+    fingerprints TEXT NOT NULL DEFAULT '[]'  -- JSON list: the fingerprints of its findings
+);
+CREATE INDEX IF NOT EXISTS audits_by_key ON audits(key);
 """
+# Tables added to schema 2 in place: a database written before them gains them on its next batch,
+# and `report` reads one without them (no trends then).
+ADDED_TABLES = frozenset({"audits"})
+_ADDED_SCHEMA = SCHEMA[SCHEMA.index("CREATE TABLE IF NOT EXISTS audits"):]
 
 
 class StoreError(UsageError):
@@ -133,6 +147,8 @@ class Store:
                 with self.db:
                     self.db.executescript(SCHEMA)
                     self.db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            else:
+                self.db.executescript(_ADDED_SCHEMA)
         except StoreError:
             self.db.close()
             raise
@@ -178,6 +194,9 @@ class Store:
                                 [(server, n["path"], n["line"], n["message"]) for n in outcome.notices])
             self.db.executemany("INSERT INTO timings VALUES (?,?,?)", [(server, s, t) for s, t in outcome.timings])
             self.db.executemany("INSERT INTO errors VALUES (?,?,?)", [(server, s, m) for s, m in outcome.errors])
+            self.db.execute("INSERT INTO audits VALUES (?,?,?,?,?,?,?)",
+                            (outcome.key, run_id, time.time(), outcome.status, outcome.score, outcome.grade,
+                             json.dumps(sorted({f["fingerprint"] for f in outcome.findings}))))
 
     def finish_run(self, run_id: int, audited: int, skipped: int, failed: int) -> None:
         with self._failures(), self.db:
@@ -256,6 +275,8 @@ def check_schema(db: sqlite3.Connection, path: Path) -> bool:
                             "which graded what it never judged" if older and int(version) < 3 else ""))
     for table, columns in _expected_columns().items():
         found = tuple(str(column[1]) for column in db.execute(f"PRAGMA table_xinfo({table})"))
+        if not found and table in ADDED_TABLES:
+            continue
         if found != columns:
             raise StoreError(f"{path}: not a results database of schema {SCHEMA_VERSION}: table {table} "
                              f"{'is missing' if not found else 'has other columns'}")
