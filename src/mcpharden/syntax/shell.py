@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
@@ -35,6 +35,14 @@ class SimpleCommand:
     argv: tuple[str, ...]
     assignments: tuple[tuple[str, str], ...] = ()
     line_offset: int = 0  # 0-based line within the script
+    # The 0-based line of each word of argv, where the parser knows it (a flag on a continuation
+    # line of a long `docker run`); empty when it does not. Not part of equality: two commands
+    # with the same words are the same command wherever their words stand.
+    word_lines: tuple[int, ...] = field(default=(), compare=False)
+
+    def line_of_word(self, index: int) -> int:
+        """The 0-based script line of argv[index], the command's own line when not known."""
+        return self.word_lines[index] if index < len(self.word_lines) else self.line_offset
 
     @property
     def program(self) -> str:
@@ -130,8 +138,10 @@ class _PlainLexer:
         self.found: list[SimpleCommand] = []
         self.nested: list[SimpleCommand] = []  # substitutions, listed after their command
         self.words: list[str] = []
+        self.word_lines: list[int] = []
         self.assignments: list[tuple[str, str]] = []
         self.word: list[str] | None = None
+        self.word_line = 0  # where the word being read starts
         self.word_is_assignment = False
         self.line = 0
         self.command_line = 0
@@ -213,11 +223,13 @@ class _PlainLexer:
 
     def _inner(self, text: str, line: int) -> None:
         inner = _PlainLexer(text).commands()  # raises what the substitution needs
-        self.nested.extend(SimpleCommand(c.argv, c.assignments, line + c.line_offset) for c in inner)
+        self.nested.extend(SimpleCommand(c.argv, c.assignments, line + c.line_offset, tuple(line + w for w in c.word_lines))
+                           for c in inner)
 
     def _append(self, text: str, start: int) -> None:
         if self.word is None:
             self.word = []
+            self.word_line = self.line
             self.word_is_assignment = not self.words and bool(_ASSIGNMENT.match(self.script[start : start + 80]))
             if not self.words and not self.assignments:
                 self.command_line = self.line
@@ -241,6 +253,7 @@ class _PlainLexer:
             if not self.words and text in _UNSUPPORTED_WORDS:
                 raise _NeedsParser
             self.words.append(text)
+            self.word_lines.append(self.word_line)
 
     def _end_command(self) -> None:
         self._end_word()
@@ -250,10 +263,12 @@ class _PlainLexer:
         if words and words[0] in _CLOSING_WORDS:
             raise _NeedsParser
         if words or self.assignments:
-            self.found.append(SimpleCommand(tuple(words), tuple(self.assignments), self.command_line))
+            lines = tuple(self.word_lines) if words else ()
+            self.found.append(SimpleCommand(tuple(words), tuple(self.assignments), self.command_line, lines))
         self.found.extend(self.nested)
         self.nested = []
         self.words = []
+        self.word_lines = []
         self.assignments = []
 
 
@@ -296,17 +311,17 @@ def _with_bashlex(script: str) -> list[SimpleCommand]:
     class Visitor(bashlex.ast.nodevisitor):
         def visitcommand(self, node, parts):
             words: list[str] = []
+            lines: list[int] = []
             assignments: list[tuple[str, str]] = []
             for part in parts:
-                if part.kind == "word":
-                    words.append(part.word)
-                elif part.kind == "assignment" and not words:
+                if part.kind == "word" or (part.kind == "assignment" and words):
+                    words.append(part.word)  # `export A=b`: an argument, not a prefix
+                    lines.append(_line_of(line_starts, part.pos[0]))
+                elif part.kind == "assignment":
                     name, _, value = part.word.partition("=")
                     assignments.append((name, value))
-                elif part.kind == "assignment":
-                    words.append(part.word)  # `export A=b`: an argument, not a prefix
             if words or assignments:
-                found.append(SimpleCommand(tuple(words), tuple(assignments), _line_of(line_starts, node.pos[0])))
+                found.append(SimpleCommand(tuple(words), tuple(assignments), _line_of(line_starts, node.pos[0]), tuple(lines)))
             return True  # keep walking: command substitutions hold commands too
 
     for tree in bashlex.parse(script):
@@ -450,17 +465,21 @@ def _unwrap(command: SimpleCommand, keep_launchers: bool = False) -> tuple[Simpl
                 name, _, value = argv.pop(0).partition("=")
                 assignments.append((name, value))
         elif program in ("sh", "bash", "ash", "dash", "zsh") and "-c" in argv[1:]:
-            script = argv[argv.index("-c") + 1] if argv.index("-c") + 1 < len(argv) else ""
+            position = argv.index("-c") + 1
+            script = argv[position] if position < len(argv) else ""
             inner = split_commands(script, keep_launchers)
+            start = command.line_of_word(len(command.argv) - len(argv) + position) if position < len(argv) else command.line_offset
             return tuple(
-                SimpleCommand(c.argv, tuple(assignments) + c.assignments, command.line_offset + c.line_offset)
+                SimpleCommand(c.argv, tuple(assignments) + c.assignments, command.line_offset + c.line_offset,
+                              tuple(start + w for w in c.word_lines))
                 for c in inner
             )
         else:
             break
     if not argv and not assignments:
         return ()
-    return (SimpleCommand(tuple(argv), tuple(assignments), command.line_offset),)
+    kept = command.word_lines[len(command.argv) - len(argv):] if command.word_lines else ()  # argv is a suffix
+    return (SimpleCommand(tuple(argv), tuple(assignments), command.line_offset, kept),)
 
 
 def _drop_options(argv: list[str]) -> list[str]:
