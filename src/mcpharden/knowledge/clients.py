@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any
 
 from mcpharden.knowledge import load_table
-from mcpharden.util.globs import GlobSet
+from mcpharden.util.globs import GlobExpression
 
 MANIFEST_KINDS = ("MCP registry", "Docker MCP catalog")
 
@@ -42,10 +42,10 @@ def client_for(relative: str) -> ClientFile | None:
 
 
 @cache
-def _client_patterns() -> tuple[GlobSet, tuple[ClientFile, ...]]:
+def _client_patterns() -> tuple[GlobExpression, tuple[ClientFile, ...]]:
     pairs = [(variant, ClientFile(client["name"], client["name"] in MANIFEST_KINDS))
              for client in clients() for pattern in client["files"] for variant in (pattern, "*/" + pattern)]
-    return GlobSet(variant for variant, _ in pairs), tuple(owner for _, owner in pairs)
+    return GlobExpression(variant for variant, _ in pairs), tuple(owner for _, owner in pairs)
 
 
 def home_locations() -> list[tuple[str, str]]:
