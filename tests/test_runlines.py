@@ -238,3 +238,16 @@ def test_shell_splitter_gives_each_word_its_line():
     first, second = split_commands(script)
     assert first.word_lines == (0, 0, 1, 2)
     assert second.argv == ("docker", "run", "-p", "1:1", "x") and second.word_lines == (2, 2, 3, 3, 3)
+
+
+def test_flag_lines_in_a_script_the_full_parser_rejects(tmp_path):
+    # `[[ ... ]]` goes to the lexer fallback: the command is found where it starts, each flag on its line.
+    found = scan(tmp_path, {"start.sh": """
+        #!/bin/bash
+        if [[ -z "${CI:-}" ]]; then docker run --rm -i \\
+            --privileged \\
+            -p 9000:9000 \\
+            acme/srv:1; fi
+        """}, "--select", "privileged-container,port-exposed-on-all-interfaces,capabilities-not-dropped")
+    # A privileged container is not also told to drop capabilities.
+    assert {f["rule_id"]: f["line"] for f in found} == {"privileged-container": 3, "port-exposed-on-all-interfaces": 4}

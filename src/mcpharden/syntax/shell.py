@@ -331,21 +331,44 @@ def _with_bashlex(script: str) -> list[SimpleCommand]:
 
 def _with_lexer(script: str) -> list[SimpleCommand]:
     found: list[SimpleCommand] = []
-    for offset, line in enumerate(_logical_lines(script)):
+    for offset, segments in _logical_lines(script):
+        line = " ".join(segments)
         try:
             tokens = shell_words(line)
         except ValueError:  # unbalanced quotes: fall back to whitespace
             tokens = line.split()
+        lines = _token_lines(segments, len(tokens), offset)
         current: list[str] = []
-        for token in tokens + [";"]:
+        current_lines: list[int] = []
+        for token, token_line in zip([*tokens, ";"], [*lines, offset]):
             if token in _OPERATORS:
-                command = _from_words(current, offset)
+                command = _from_words(current, current_lines[0] if current_lines else offset, current_lines)
                 if command:
                     found.append(command)
-                current = []
+                current, current_lines = [], []
             else:
                 current.append(token)
+                current_lines.append(token_line)
     return found
+
+
+MAX_TRACKED_SEGMENTS = 64  # past this, a long continued line's words all take its first line
+
+
+def _token_lines(segments: list[str], count: int, offset: int) -> list[int]:
+    """The 0-based line of each of the `count` tokens of the joined segments: the tokens the
+    first i segments give end on line offset + i - 1. A quote open across a continuation, or a
+    very long line, gives every token the first line."""
+    if len(segments) == 1 or len(segments) > MAX_TRACKED_SEGMENTS:
+        return [offset] * count
+    lines: list[int] = []
+    for index in range(len(segments)):
+        try:
+            reached = len(shell_words(" ".join(segments[: index + 1]))) if index + 1 < len(segments) else count
+        except ValueError:
+            return [offset] * count
+        lines.extend([offset + index] * max(0, min(reached, count) - len(lines)))
+    return lines + [offset] * (count - len(lines))
 
 
 _BLANK = " \t\r\n"
@@ -429,17 +452,18 @@ def _double_quoted_word(line: str, position: int, word: list[str]) -> int:
         position += 2
 
 
-def _from_words(words: list[str], offset: int) -> SimpleCommand | None:
+def _from_words(words: list[str], offset: int, lines: list[int] | None = None) -> SimpleCommand | None:
+    lines = list(lines) if lines is not None and len(lines) == len(words) else [offset] * len(words)
     while words and words[0] in _RESERVED:
-        words = words[1:]
+        words, lines = words[1:], lines[1:]
     assignments = []
     while words and _ASSIGNMENT.match(words[0]):
         name, _, value = words[0].partition("=")
         assignments.append((name, value))
-        words = words[1:]
+        words, lines = words[1:], lines[1:]
     if not words and not assignments:
         return None
-    return SimpleCommand(tuple(words), tuple(assignments), offset)
+    return SimpleCommand(tuple(words), tuple(assignments), lines[0] if lines else offset, tuple(lines))
 
 
 def _unwrap(command: SimpleCommand, keep_launchers: bool = False) -> tuple[SimpleCommand, ...]:
@@ -488,20 +512,22 @@ def _drop_options(argv: list[str]) -> list[str]:
     return argv
 
 
-def _logical_lines(script: str) -> list[str]:
-    """Lines with backslash continuations joined, one entry per physical line kept for offsets."""
-    lines = script.split("\n")
-    joined: list[str] = []
-    carry = ""
-    for line in lines:
+def _logical_lines(script: str) -> list[tuple[int, list[str]]]:
+    """(0-based first physical line, its physical pieces) of each line, backslash continuations
+    joined: a continued command is found on the line where it starts."""
+    joined: list[tuple[int, list[str]]] = []
+    pieces: list[str] = []
+    start = 0
+    for number, line in enumerate(script.split("\n")):
+        if not pieces:
+            start = number
         if line.endswith("\\"):
-            carry += line[:-1] + " "
-            joined.append("")
+            pieces.append(line[:-1])
         else:
-            joined.append(carry + line)
-            carry = ""
-    if carry:
-        joined.append(carry)
+            joined.append((start, [*pieces, line]))
+            pieces = []
+    if pieces:
+        joined.append((start, pieces))
     return joined
 
 
