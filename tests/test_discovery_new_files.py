@@ -199,3 +199,12 @@ def test_the_compiled_expression_answers_as_the_pattern_set(patterns):
         assert compiled.first(name) == expected.first(name), name
         assert small.first(name) == expected.first(name), name
     assert compiled._expression is not None
+
+
+def test_a_devcontainer_never_colours_the_server_card(tmp_path):
+    dockerfile = 'FROM gcr.io/distroless/nodejs22-debian12:nonroot\nCMD ["server.js"]\n'
+    report = scan(tmp_path, {".devcontainer/devcontainer.json": DEVCONTAINER, "Dockerfile": dockerfile}, "--cards")
+    [card] = report["cards"]
+    assert card["privileged"] is False and card["engine_socket"] is False and card["host_mounts"] == []
+    assert ".devcontainer/devcontainer.json" not in card["sources"]
+    assert {f["rule_id"] for f in report["findings"] if f["path"] == ".devcontainer/devcontainer.json"} >= {"privileged-container"}

@@ -35,9 +35,12 @@ def cards_for(project: Project, findings: Iterable[Finding], name: str) -> tuple
             by_path.setdefault(finding.path, []).append(finding)
         return tuple(_card(f"{spec.name} ({spec.path})", project, (spec,), tuple(by_path.get(spec.path, ())), builds=False)
                      for spec in project.containers)
-    if not (project.builds or project.containers or project.images):
+    # A dev container is the contributors' environment, not the server: it never colours the card.
+    helpers = {spec.path for spec in project.containers if spec.origin == "devcontainer"}
+    specs = tuple(spec for spec in project.containers if spec.path not in helpers)
+    if not (project.builds or specs or project.images):
         return ()
-    return (_card(name, project, project.containers, findings, builds=True),)
+    return (_card(name, project, specs, tuple(f for f in findings if f.path not in helpers), builds=True),)
 
 
 def _card(name: str, project: Project, specs: tuple[ContainerSpec, ...], findings: tuple[Finding, ...], builds: bool) -> ServerCard:
