@@ -42,16 +42,25 @@ def mentions_engine(text: str) -> bool:
     return any(f"{engine} run" in text or f"{engine} container run" in text for engine in ENGINES)
 
 
-def specs_in_script(path: str, text: str, first_line: int = 1, documentation: bool = False) -> list[ContainerSpec]:
+def specs_in_script(path: str, text: str, first_line: int = 1, documentation: bool = False, written: str = "") -> list[ContainerSpec]:
+    """The run lines of a script; `written` is the script as the file spells it when `text` was
+    expanded first (a Makefile recipe), so that messages quote the image as written."""
     specs = []
     variables: dict[str, str | None] = {}
+    spelled = iter(_run_words(written) if written else ())
     for command in split_commands(text):
         arguments = run_arguments(command.argv)
         if arguments is None:
             _assign(command, variables)
             continue
-        specs.append(_run_spec(path, command, arguments, first_line, variables, documentation))
+        as_written = next(spelled, None)
+        specs.append(_run_spec(path, command, arguments, first_line, variables, documentation,
+                               as_written if as_written is not None and len(as_written) == len(command.argv) else None))
     return specs
+
+
+def _run_words(script: str) -> list[tuple[str, ...]]:
+    return [command.argv for command in split_commands(script) if run_arguments(command.argv) is not None]
 
 
 # Builtins whose `NAME=value` arguments set a shell variable.
@@ -83,7 +92,7 @@ _ENV_OPTIONS = frozenset({"-e", "--env"})
 
 
 def _run_spec(path: str, command: SimpleCommand, arguments: list[str], first_line: int,
-              variables: dict[str, str | None], documentation: bool) -> ContainerSpec:
+              variables: dict[str, str | None], documentation: bool, spelled: tuple[str, ...] | None = None) -> ContainerSpec:
     offset = len(command.argv) - len(arguments)  # argv index of arguments[0]
 
     def line_of_argument(index: int) -> int:
@@ -99,7 +108,8 @@ def _run_spec(path: str, command: SimpleCommand, arguments: list[str], first_lin
     engine = command.program.removesuffix(".exe")
     image = spec.image
     if image is not None:
-        written = arguments[words.index(image.written)] if image.written in words else image.written
+        position = words.index(image.written) if image.written in words else None
+        written = image.written if position is None else (spelled[offset + position] if spelled else arguments[position])
         image = ImageRef(written, None if ("$(" in image.written or "{{" in image.written or "$" in image.written)
                          else image.written)
     return replace(spec, engine=engine, image=image)
@@ -141,7 +151,7 @@ def specs_in_makefile(path: str, text: str) -> list[ContainerSpec]:
     for recipe in read_makefile(text).recipes:
         if recipe.line not in seen and mentions_engine(recipe.text):
             seen.add(recipe.line)
-            specs.extend(specs_in_script(path, recipe.text, recipe.line))
+            specs.extend(specs_in_script(path, recipe.text, recipe.line, written=recipe.written))
     return specs
 
 

@@ -30,6 +30,7 @@ class Recipe:
     target: str
     line: int
     text: str
+    written: str = ""  # the same command before make expanded it, for messages (`node:$(NODE_VERSION)`)
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def read_makefile(text: str) -> Makefile:
             continue
         if not line.startswith((" ", "\t")):
             targets = []  # `include`, `ifeq`, `define`: a recipe does not continue past them
-    recipes = tuple(Recipe(target, number, expand(command, variables)) for target, number, command in raw)
+    recipes = tuple(Recipe(target, number, expand(command, variables), command) for target, number, command in raw)
     return Makefile(variables, recipes)
 
 
