@@ -252,3 +252,14 @@ def test_flag_lines_in_a_script_the_full_parser_rejects(tmp_path):
         """}, "--select", "privileged-container,port-exposed-on-all-interfaces,capabilities-not-dropped")
     # A privileged container is not also told to drop capabilities.
     assert {f["rule_id"]: f["line"] for f in found} == {"privileged-container": 3, "port-exposed-on-all-interfaces": 4}
+
+
+def test_a_variable_set_from_a_command_never_takes_its_default(tmp_path):
+    found = scan(tmp_path, {"run.sh": f"""
+        TAG=$(git describe --tags)
+        docker run --rm "ghcr.io/acme/srv:${{TAG:-1.0}}"
+        IMAGE="${{IMAGE:-ghcr.io/acme/srv@{DIGEST}}}"
+        docker run --rm "$IMAGE"
+        """}, "--select", "image-not-pinned-by-digest")
+    [finding] = found
+    assert finding["line"] == 2 and "variable with no value" in finding["message"] and "(= " not in finding["message"]

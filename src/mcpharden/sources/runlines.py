@@ -78,9 +78,15 @@ def _assign(command: SimpleCommand, variables: dict[str, str | None]) -> None:
         variables[name] = _resolved(value, variables)
 
 
+_NAMES = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+
+
 def _resolved(text: str, variables: dict[str, str | None]) -> str | None:
     """`text` with the script's variables and `${VAR:-default}` defaults expanded; None when a
-    variable in it has no value the script gives (it comes from the caller's environment)."""
+    variable in it has no value the script gives (it comes from the caller's environment), or
+    was set from something unknown (`TAG=$(git describe)`: its default never applies)."""
+    if any(name in variables and variables[name] is None for name in _NAMES.findall(text)):
+        return None
     try:
         value = expand(text, variables, keep_unknown=True)
     except ExpansionTooLong:
@@ -100,9 +106,8 @@ def _run_spec(path: str, command: SimpleCommand, arguments: list[str], first_lin
 
     # The flags as the shell passes them: the script's variables resolved (`-v "$DATA:/data"`),
     # an environment setting left as written (its own reader knows `${TOKEN:-default}`).
-    known = {name: value for name, value in variables.items() if value is not None}
     words = [word if "$" not in word or (index and arguments[index - 1] in _ENV_OPTIONS) or word.startswith(("-e", "--env"))
-             else _expanded_word(word, known) for index, word in enumerate(arguments)]
+             else _expanded_word(word, variables) for index, word in enumerate(arguments)]
     spec = parse_run(words, path, "docker-run", first_line + command.line_offset, line_of_argument=line_of_argument,
                      from_documentation=documentation)
     engine = command.program.removesuffix(".exe")
@@ -115,7 +120,11 @@ def _run_spec(path: str, command: SimpleCommand, arguments: list[str], first_lin
     return replace(spec, engine=engine, image=image)
 
 
-def _expanded_word(word: str, variables: dict[str, str]) -> str:
+def _expanded_word(word: str, variables: dict[str, str | None]) -> str:
+    """The word with what the script knows expanded; as written when it names a variable the
+    script set from something unknown."""
+    if any(name in variables and variables[name] is None for name in _NAMES.findall(word)):
+        return word
     try:
         return expand(word, variables, keep_unknown=True)
     except ExpansionTooLong:
