@@ -263,3 +263,24 @@ def test_a_variable_set_from_a_command_never_takes_its_default(tmp_path):
         """}, "--select", "image-not-pinned-by-digest")
     [finding] = found
     assert finding["line"] == 2 and "variable with no value" in finding["message"] and "(= " not in finding["message"]
+
+
+def test_ci_follows_a_make_target_whose_commands_continue(tmp_path):
+    # `trivy image \` alone would scan nothing; joined, it scans the image the recipe built.
+    files = {
+        "Dockerfile": 'FROM gcr.io/distroless/static:nonroot\nCMD ["/srv"]\n',
+        ".github/workflows/ci.yml": """
+            on: push
+            jobs:
+              image:
+                runs-on: ubuntu-latest
+                steps:
+                  - uses: actions/checkout@v4
+                  - run: make image
+            """,
+        "Makefile": "IMAGE := ghcr.io/acme/srv:1\nimage:\n\tdocker build \\\n\t\t-t $(IMAGE) .\n\ttrivy image \\\n\t\t--exit-code 1 \\\n\t\t$(IMAGE)\n",
+    }
+    assert scan(tmp_path, files, "--select", "no-image-scan-in-ci") == []
+    files["Makefile"] = files["Makefile"].replace("\ttrivy image \\\n\t\t--exit-code 1 \\\n\t\t$(IMAGE)\n", "\techo done\n")
+    [finding] = scan(tmp_path / "unscanned", files, "--select", "no-image-scan-in-ci")
+    assert "no CI job or git hook scans a built image" in finding["message"]

@@ -37,6 +37,8 @@ class Recipe:
 class Makefile:
     variables: dict[str, str]  # as written, the last assignment winning (`?=` only when unset)
     recipes: tuple[Recipe, ...]
+    # target -> its prerequisites, targets in the order the file names them (the first is make's default goal)
+    prerequisites: dict[str, list[str]]
 
     def expand(self, text: str) -> str:
         return expand(text, self.variables)
@@ -46,6 +48,7 @@ def read_makefile(text: str) -> Makefile:
     """The variables and recipe commands of a Makefile (conditionals are read through, both
     branches: a scanner sees every command a user may run)."""
     variables: dict[str, str] = {}
+    prerequisites: dict[str, list[str]] = {}
     raw: list[tuple[str, int, str]] = []  # target, first line, text with its continuations
     lines = text.replace("\r\n", "\n").split("\n")
     targets: list[str] = []
@@ -87,11 +90,13 @@ def read_makefile(text: str) -> Makefile:
         rule = _RULE.match(line)
         if rule and not line.startswith((" ", "\t")):
             targets = [t for t in rule.group(1).split() if not t.startswith(".") and "%" not in t] or []
+            for target in targets:
+                prerequisites.setdefault(target, []).extend(rule.group(2).split(";")[0].split())
             continue
         if not line.startswith((" ", "\t")):
             targets = []  # `include`, `ifeq`, `define`: a recipe does not continue past them
     recipes = tuple(Recipe(target, number, expand(command, variables), command) for target, number, command in raw)
-    return Makefile(variables, recipes)
+    return Makefile(variables, recipes, prerequisites)
 
 
 def expand(text: str, variables: dict[str, str], depth: int = 0) -> str:
