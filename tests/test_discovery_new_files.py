@@ -208,3 +208,25 @@ def test_a_devcontainer_never_colours_the_server_card(tmp_path):
     assert card["privileged"] is False and card["engine_socket"] is False and card["host_mounts"] == []
     assert ".devcontainer/devcontainer.json" not in card["sources"]
     assert {f["rule_id"] for f in report["findings"] if f["path"] == ".devcontainer/devcontainer.json"} >= {"privileged-container"}
+
+
+@pytest.mark.parametrize(("path", "text"), [
+    ("smithery.yaml", "startCommand: [1, 2]\nbuild: 3\n"),
+    ("smithery.yaml", "startCommand:\n  type: 7\n  exampleConfig: just-a-string\nruntime: [x]\n"),
+    ("smithery.yaml", "- a list\n- not a map\n"),
+    ("smithery.yaml", "startCommand:\n  exampleConfig:\n" + "".join("  " * (i + 2) + f"k{i}:\n" for i in range(40))),
+    (".devcontainer/devcontainer.json", '{"runArgs": "oops", "mounts": [1, {"source": 2}, null], "capAdd": "SYS_ADMIN",}'),
+    (".devcontainer/devcontainer.json", '["not", "an", "object"]'),
+])
+def test_odd_shapes_never_crash_a_scan(tmp_path, path, text):
+    write_tree(tmp_path, {path: text})
+    completed = run_cli("scan", str(tmp_path), "--format", "json", "--fail-on", "never")
+    assert completed.returncode == 0, completed.stderr
+    assert "Traceback" not in completed.stderr
+
+
+def test_a_smithery_file_that_does_not_parse_is_a_parse_notice(tmp_path):
+    write_tree(tmp_path, {"smithery.yaml": "startCommand: [unclosed\n"})
+    completed = run_cli("scan", str(tmp_path), "--format", "json", "--fail-on", "never")
+    notices = json.loads(completed.stdout)["notices"]
+    assert any(n["path"] == "smithery.yaml" and "not scanned" in n["message"] for n in notices)
