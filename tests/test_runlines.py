@@ -164,6 +164,7 @@ def test_shell_assignments_and_defaults_resolve_in_order(tmp_path):
     ("${userHome}/.aws", "credentials (~/.aws)"),
     ("${env:USERPROFILE}\\\\.kube", "credentials (~/.kube)"),
     ("%USERPROFILE%\\\\.ssh", "credentials (~/.ssh)"),
+    ("$env:USERPROFILE\\\\.aws", "credentials (~/.aws)"),
     ("~/.config/gcloud", "credentials (~/.config/gcloud)"),
     ("C:\\\\Users\\\\me\\\\.ssh", "credentials (~/.ssh)"),
     ("//c/Users/me/.kube", "credentials (~/.kube)"),

@@ -12,7 +12,7 @@ from mcpharden.util.globs import glob_match
 # A home folder however a file names it: the shell's `$HOME`, Windows' `%USERPROFILE%`, VS Code's
 # `${userHome}` and `${env:HOME}`, dev containers' `${localEnv:HOME}` (one or both, as
 # `${localEnv:HOME}${localEnv:USERPROFILE}` is written for every OS), PowerShell's `$env:USERPROFILE`, `~`.
-_HOME_VARIABLE = r"(?:\$\{?HOME\}?|\$\{?USERPROFILE\}?|%USERPROFILE%|%HOMEPATH%|\$\{userHome\}|\$\{(?:env|localEnv):(?:HOME|USERPROFILE)\}|\$env:(?:HOME|USERPROFILE))"
+_HOME_VARIABLE = r"(?:\$\{?HOME\}?|\$\{?USERPROFILE\}?|%USERPROFILE%|%HOMEPATH%|\$\{userHome\}|\$\{(?:env|localEnv):(?:HOME|USERPROFILE)\}|\$[Ee][Nn][Vv]:(?:HOME|USERPROFILE))"
 _HOME = re.compile(rf"^(?:{_HOME_VARIABLE}+|~[^/\\]*)(?=$|[/\\])")
 _GIT_BASH_DRIVE = re.compile(r"^//?([A-Za-z])(?=/)")  # Git Bash and MSYS: `//c/Users/me`, `/c/Users/me`
 _XDG = re.compile(r"^\$\{?XDG_RUNTIME_DIR\}?(?=$|/)")

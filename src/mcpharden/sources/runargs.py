@@ -351,7 +351,7 @@ def is_no_new_privileges(option: str) -> bool:
 
 def short_volume(text: str, line: int) -> Mount:
     """`SRC:DST[:OPTS]`, `DST` (anonymous), `NAME:DST` (named volume). A colon inside a
-    variable (`${env:HOME}`, `${localEnv:HOME}`) or after a Windows drive letter (`C:\\x:/y`,
+    variable (`${env:HOME}`, `${localEnv:HOME}`, PowerShell's `$env:HOME`) or after a Windows drive letter (`C:\\x:/y`,
     `C:/x:/y`) is part of the source."""
     parts = _volume_fields(text)
     if len(parts) == 1:
@@ -372,6 +372,10 @@ def _volume_fields(text: str) -> list[str]:
             depth += 1
             current.append("${")
             index += 2
+            continue
+        if text[index : index + 5].lower() == "$env:":  # PowerShell: `$env:USERPROFILE\.ssh`
+            current.append(text[index : index + 5])
+            index += 5
             continue
         if char == "}" and depth:
             depth -= 1
