@@ -230,3 +230,18 @@ def test_a_smithery_file_that_does_not_parse_is_a_parse_notice(tmp_path):
     completed = run_cli("scan", str(tmp_path), "--format", "json", "--fail-on", "never")
     notices = json.loads(completed.stdout)["notices"]
     assert any(n["path"] == "smithery.yaml" and "not scanned" in n["message"] for n in notices)
+
+
+def test_client_files_match_in_any_folder_as_the_variants_did():
+    """client_for tries each pattern on the path and on what follows each `/`: the same answer as
+    matching every pattern and its `*/` variant, first client in the table's order winning."""
+    from mcpharden.knowledge.clients import client_for, clients
+
+    pairs = [(variant, client["name"]) for client in clients() for pattern in client["files"] for variant in (pattern, "*/" + pattern)]
+    reference = GlobSet(pattern for pattern, _ in pairs)
+    paths = _corpus_paths() + ["a/b/.cursor/mcp.json", "x/.continue/mcpServers/y/z.yaml", "deep/a-mcp-config.json",
+                               "mcp-config/mcp.json", ".vscode/settings.json", "n/.vscode/settings.json"]
+    for path in paths:
+        index = reference.first(path)
+        found = client_for(path)
+        assert (found.client if found else None) == (pairs[index][1] if index is not None else None), path
