@@ -119,7 +119,7 @@ def test_readme_placeholders_are_not_redirections_and_crlf_keeps_continuations(t
     [privileged] = findings(result, "privileged-container")
     [pin] = findings(result, "image-not-pinned-by-digest")
     assert "ghcr.io/github/github-mcp-server" in pin.message
-    assert privileged.line == pin.line == 4  # the `docker run` line
+    assert (privileged.line, pin.line) == (7, 8)  # the lines of the flag and of the image (issue 22)
 
 
 def test_named_volumes_bound_to_a_host_path_are_host_mounts(tmp_path):

@@ -98,7 +98,7 @@ def test_exposure_rules_on_the_corpus(corpus):
     found = {(f.rule_id, f.path, f.line) for f in result.findings}
     if corpus.name == "corpus":
         expected = {
-            ("default-credentials-exposed", "IBM__mcp-context-forge/README.md", 735),  # postgres' documented example password
+            ("default-credentials-exposed", "IBM__mcp-context-forge/README.md", 736),  # the password line of postgres' documented example password
             ("default-credentials-exposed", "neo4j-contrib__mcp-neo4j/servers/mcp-neo4j-cypher/docker-compose.yml", 6),
             ("mcp-transport-unprotected", "IBM__mcp-context-forge/docker-compose.yml", 2611),  # DANGEROUSLY_OMIT_AUTH
             ("mcp-transport-unprotected", "IBM__mcp-context-forge/docker-compose-embedded.yml", 66),  # ALLOWED_ORIGINS=["*"]

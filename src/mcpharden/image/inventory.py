@@ -1,6 +1,8 @@
 """Package inventory of an image's final file system: dpkg status (and distroless's
 status.d), Alpine's installed database, node_modules package.json files (with dev flags from
-npm's hidden lockfile) and Python dist-info METADATA."""
+npm's hidden lockfile) and Python metadata: dist-info METADATA, egg-info PKG-INFO, and the
+single-file `NAME-VERSION.egg-info` that distutils writes (PKG-INFO's headers in one file, as
+Debian's `python3-*` packages ship them in /usr/lib/python3/dist-packages)."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ OS_RELEASE = ("/etc/os-release", "/usr/lib/os-release")
 NPM_HIDDEN_LOCKFILE = "node_modules/.package-lock.json"
 MAX_DATABASE_BYTES = 32 * 1024**2
 _NODE_PACKAGE = re.compile(r"/node_modules/(@[^/]+/)?[^/@.][^/]*/package\.json$")
-_DIST_INFO = re.compile(r"/[^/]+\.(dist-info|egg-info)/(METADATA|PKG-INFO)$")
+_DIST_INFO = re.compile(r"/[^/]+\.(?:(?:dist-info|egg-info)/(?:METADATA|PKG-INFO)|egg-info)$")
 
 
 def wanted(path: str) -> int:
@@ -45,7 +47,7 @@ def _is_node_package(path: str) -> bool:
 
 
 def _is_dist_info(path: str) -> bool:
-    return path.endswith(("/METADATA", "/PKG-INFO")) and _DIST_INFO.search(path) is not None
+    return path.endswith(("/METADATA", "/PKG-INFO", ".egg-info")) and _DIST_INFO.search(path) is not None
 
 
 def packages_in(path: str, text: str) -> list[Package]:

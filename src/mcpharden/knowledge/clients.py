@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any
 
 from mcpharden.knowledge import load_table
-from mcpharden.util.globs import GlobSet
+from mcpharden.util.globs import GlobExpression
 
 MANIFEST_KINDS = ("MCP registry", "Docker MCP catalog")
 
@@ -37,15 +37,24 @@ def client_for(relative: str) -> ClientFile | None:
     """Which client (or manifest kind) a repository path configures, if any: a client's file
     name at the root or in any folder, the first client in the table's order winning."""
     patterns, owners = _client_patterns()
-    found = patterns.first(relative)
-    return None if found is None else owners[found]
+    # A pattern matches the path, or what follows one of its `/` (the file in any folder).
+    found = [index for index in (patterns.first(relative[start:]) for start in _starts(relative)) if index is not None]
+    return owners[min(found)] if found else None
+
+
+def _starts(relative: str):
+    yield 0
+    position = relative.find("/")
+    while position >= 0:
+        yield position + 1
+        position = relative.find("/", position + 1)
 
 
 @cache
-def _client_patterns() -> tuple[GlobSet, tuple[ClientFile, ...]]:
-    pairs = [(variant, ClientFile(client["name"], client["name"] in MANIFEST_KINDS))
-             for client in clients() for pattern in client["files"] for variant in (pattern, "*/" + pattern)]
-    return GlobSet(variant for variant, _ in pairs), tuple(owner for _, owner in pairs)
+def _client_patterns() -> tuple[GlobExpression, tuple[ClientFile, ...]]:
+    pairs = [(pattern, ClientFile(client["name"], client["name"] in MANIFEST_KINDS))
+             for client in clients() for pattern in client["files"]]
+    return GlobExpression(pattern for pattern, _ in pairs), tuple(owner for _, owner in pairs)
 
 
 def home_locations() -> list[tuple[str, str]]:

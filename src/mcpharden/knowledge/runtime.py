@@ -9,7 +9,12 @@ from functools import cache
 from mcpharden.knowledge import load_table
 from mcpharden.util.globs import glob_match
 
-_HOME = re.compile(r"^(\$\{?HOME\}?|\$\{?USERPROFILE\}?|%USERPROFILE%|~[^/\\]*)(?=$|[/\\])")
+# A home folder however a file names it: the shell's `$HOME`, Windows' `%USERPROFILE%`, VS Code's
+# `${userHome}` and `${env:HOME}`, dev containers' `${localEnv:HOME}` (one or both, as
+# `${localEnv:HOME}${localEnv:USERPROFILE}` is written for every OS), PowerShell's `$env:USERPROFILE`, `~`.
+_HOME_VARIABLE = r"(?:\$\{?HOME\}?|\$\{?USERPROFILE\}?|%USERPROFILE%|%HOMEPATH%|\$\{userHome\}|\$\{(?:env|localEnv):(?:HOME|USERPROFILE)\}|\$[Ee][Nn][Vv]:(?:HOME|USERPROFILE))"
+_HOME = re.compile(rf"^(?:{_HOME_VARIABLE}+|~[^/\\]*)(?=$|[/\\])")
+_GIT_BASH_DRIVE = re.compile(r"^//?([A-Za-z])(?=/)")  # Git Bash and MSYS: `//c/Users/me`, `/c/Users/me`
 _XDG = re.compile(r"^\$\{?XDG_RUNTIME_DIR\}?(?=$|/)")
 
 
@@ -25,6 +30,8 @@ def normalize_host_path(source: str) -> str:
     text = _HOME.sub("~", text)
     text = _XDG.sub("/run/user/*", text)
     text = text.replace("\\", "/")
+    if text.startswith("//") and _GIT_BASH_DRIVE.match(text):
+        text = _GIT_BASH_DRIVE.sub(lambda match: match.group(1).upper() + ":", text)
     if len(text) >= 2 and text[1] == ":":
         text = text[0].upper() + text[1:]
     if text.startswith("//"):

@@ -140,6 +140,8 @@ class ContainerSpec:
     start_fetches: tuple[PackageFetch, ...] = ()
     # The file line of each setting, by field name ("user", "privileged", "cap_add", ...).
     lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    # The program of a run line (`docker`, `podman`, `nerdctl`): messages name the command as written.
+    engine: str = "docker"
 
     def can_set(self, setting: str) -> bool:
         return setting in self.settable
@@ -151,8 +153,8 @@ class ContainerSpec:
     def where(self) -> str:
         """How messages name the container: `service 'api' (compose)`."""
         kinds = {
-            "compose": "service", "kubernetes": "container", "docker-run": "`docker run`",
-            "client-config": "MCP server", "mcp-manifest": "MCP server package",
+            "compose": "service", "kubernetes": "container", "docker-run": f"`{self.engine} run`",
+            "client-config": "MCP server", "mcp-manifest": "MCP server package", "devcontainer": "dev container",
         }
         label = f"{kinds.get(self.origin, 'container')} '{self.name}'" if self.name else kinds.get(self.origin, "container")
         return label + (" (in documentation)" if self.from_documentation else "")

@@ -53,7 +53,7 @@ def check(project: Project) -> Iterator[Finding]:
             socket = socket_exposed(mount.source)
             if socket is None or sensitive_mount(mount.source):
                 continue  # one host path, one finding: sensitive-host-mount names the socket too
-            what = "the socket" if mount.source.rstrip("/").endswith((".sock", "docker_engine")) else f"a directory that holds {socket}"
+            what = "the socket" if mount.source.rstrip("/").endswith((".sock", "docker_engine")) else f"a directory that {'may hold' if socket.startswith('~/') else 'holds'} {socket}"
             read_only = " (read-only does not limit API calls)" if mount.read_only else ""
             message = f"{spec.where} mounts {what}: `{mount.source}` at `{mount.target}`{read_only}"
             finding = RULE.finding(spec.path, mount.line, message, source=mount.source, target=mount.target)

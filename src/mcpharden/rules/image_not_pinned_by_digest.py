@@ -47,17 +47,19 @@ def check(project: Project) -> Iterator[Finding]:
     for spec in project.containers:
         if spec.image is None or spec.built_locally or "{{" in spec.image.written:
             continue
-        problem = _problem(spec.image)
+        problem = _problem(spec.image, "a variable")  # a script's or Makefile's, not a build argument
         if problem:
             yield RULE.finding(spec.path, spec.line_of("image"), f"{spec.where} runs `{spec.image.display}`, which {problem}",
                                image=spec.image.resolved or spec.image.written)
 
 
-def _problem(ref: ImageRef) -> str | None:
+def _problem(ref: ImageRef, variable: str = "a build argument") -> str | None:
     """What keeps the reference from naming one image for good, in words; None when pinned."""
     if ref.resolved is None or "$" in ref.resolved:
         if "@" in ref.written:
             return None  # a digest is written; only the name is variable
+        if variable != "a build argument":
+            return f"depends on {variable} with no value in the file: nothing pins the image it names"
         return ("depends on a build argument with no default: nothing pins the image it names unless every build "
                 "passes a digest")
     name = ref.name

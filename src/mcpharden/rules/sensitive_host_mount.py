@@ -48,7 +48,9 @@ def check(project: Project) -> Iterator[Finding]:
                 continue
             access = "read-only" if mount.read_only else "read-write"
             socket = socket_exposed(mount.source)
-            holds = f", which holds the engine socket {socket} (root on the host, read-only or not)" if socket else ""
+            # Only Docker Desktop keeps its socket in the home folder: a home mount may hold it.
+            verb = "may hold" if socket and socket.startswith("~/") else "holds"
+            holds = f", which {verb} the engine socket {socket} (root on the host, read-only or not)" if socket else ""
             message = f"{spec.where} mounts {reason}: `{mount.source}` at `{mount.target}` ({access}){holds}"
             yield RULE.finding(spec.path, mount.line, message, source=mount.source, target=mount.target)
 

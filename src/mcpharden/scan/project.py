@@ -91,6 +91,19 @@ class _ProjectBuilder:
         self.containers.extend(specs)
         self.client_servers.extend(servers)
 
+    def _smithery(self, artifact: Artifact, text: str) -> None:
+        from mcpharden.sources.smithery import parse_smithery, transport_evidence
+
+        specs, servers = parse_smithery(artifact.path, text)
+        self.containers.extend(specs)
+        self.client_servers.extend(servers)
+        self.evidence.extend(transport_evidence(artifact.path, text))
+
+    def _devcontainer(self, artifact: Artifact, text: str) -> None:
+        from mcpharden.sources.devcontainer import parse_devcontainer
+
+        self.containers.extend(parse_devcontainer(artifact.path, text))
+
     def _runlines(self, artifact: Artifact, text: str) -> None:
         from mcpharden.sources.runlines import build_arguments_in_file, specs_in_file
 
@@ -149,6 +162,8 @@ READERS: dict[str, Callable[[_ProjectBuilder, Artifact, str], None]] = {
     "ci": _ProjectBuilder._ci,
     "compose": _ProjectBuilder._compose,
     "client": _ProjectBuilder._client,
+    "smithery": _ProjectBuilder._smithery,
+    "devcontainer": _ProjectBuilder._devcontainer,
     "runlines": _ProjectBuilder._runlines,
     "yaml": _ProjectBuilder._yaml,
     "source": _ProjectBuilder._source,

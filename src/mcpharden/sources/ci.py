@@ -192,9 +192,6 @@ def _script_path(argv: tuple[str, ...]) -> str | None:
     return None
 
 
-_MAKE_RULE = re.compile(r"^([A-Za-z0-9_.\-/ ]+?)\s*::?(?!=)\s*(.*)$")
-
-
 def _make_targets(arguments: tuple[str, ...], read: FileReader) -> list[_Located]:
     directory = ""
     targets: list[str] = []
@@ -216,24 +213,15 @@ def _make_targets(arguments: tuple[str, ...], read: FileReader) -> list[_Located
 
 
 def parse_makefile(text: str) -> dict[str, tuple[list[str], list[tuple[int, str]]]]:
-    """target → (prerequisites, [(line, recipe command)])."""
-    rules: dict[str, tuple[list[str], list[tuple[int, str]]]] = {}
-    current: list[str] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.startswith("\t"):
-            command = line.strip().lstrip("@-+").replace("$$", "$")
-            for target in current:
-                rules[target][1].append((number, command))
-            continue
-        match = _MAKE_RULE.match(line)
-        if match and not line.lstrip().startswith("#") and "=" not in match.group(1):
-            current = [t for t in match.group(1).split() if not t.startswith(".")]
-            prerequisites = match.group(2).split(";")[0].split()
-            for target in current:
-                rules.setdefault(target, ([], []))[0].extend(prerequisites)
-            continue
-        if line.strip() and not line.startswith(" "):
-            current = []
+    """target → (prerequisites, [(line, recipe command)]), each command as make hands it to the
+    shell: continuation lines joined, make variables expanded (syntax/makefile.py)."""
+    from mcpharden.syntax.makefile import read_makefile
+
+    makefile = read_makefile(text)
+    rules: dict[str, tuple[list[str], list[tuple[int, str]]]] = {
+        target: (list(prerequisites), []) for target, prerequisites in makefile.prerequisites.items()}
+    for recipe in makefile.recipes:
+        rules.setdefault(recipe.target, ([], []))[1].append((recipe.line, recipe.text))
     return rules
 
 

@@ -28,7 +28,7 @@ from mcpharden.knowledge.transports import source_extensions
 from mcpharden.model.findings import Notice
 from mcpharden.syntax.text import SourceText, content_lines, decode, line_breaks_for
 from mcpharden.util.budget import checkpoint, over_read_budget
-from mcpharden.util.globs import GlobIndex, GlobSet
+from mcpharden.util.globs import GlobExpression, GlobIndex
 
 MAX_CONFIG_BYTES = 2 * 1024 * 1024  # Dockerfiles, CI files, scripts
 MAX_SOURCE_BYTES = 1024 * 1024  # source files read for transport detection
@@ -96,10 +96,16 @@ COMPOSE_PATTERNS = ("compose.yaml", "compose.yml", "compose.*.yaml", "compose.*.
                     "docker-compose.yml", "docker-compose.*.yaml", "docker-compose.*.yml", "*.compose.yaml", "*.compose.yml",
                     "docker-compose-*.yml", "docker-compose-*.yaml", "docker-compose_*.yml", "docker-compose_*.yaml",
                     "compose-*.yml", "compose-*.yaml", "compose_*.yml", "compose_*.yaml", "*-compose.yml", "*-compose.yaml")
+# Smithery's registry configuration, and dev containers (`.devcontainer/<name>/devcontainer.json` too).
+SMITHERY_NAMES = frozenset({"smithery.yaml", "smithery.yml"})
+DEVCONTAINER_PATTERNS = (".devcontainer.json", ".devcontainer/devcontainer.json", ".devcontainer/*/devcontainer.json",
+                         "*/.devcontainer.json", "*/.devcontainer/devcontainer.json", "*/.devcontainer/*/devcontainer.json")
 SCRIPT_PATTERNS = ("*.sh", "*.bash", "Makefile", "makefile", "GNUmakefile", "*.mk")
 YAML_SUFFIXES = (".yaml", ".yml")
-_DOCKERFILES, _COMPOSE_FILES, _SCRIPTS = GlobSet(DOCKERFILE_PATTERNS), GlobSet(COMPOSE_PATTERNS), GlobSet(SCRIPT_PATTERNS)
-_CI_FILES = GlobSet(pattern for pattern, _ in CI_PATTERNS)
+# One compiled expression per kind (compiled when first asked): discovery asks every file of a target.
+_DOCKERFILES, _COMPOSE_FILES = GlobExpression(DOCKERFILE_PATTERNS), GlobExpression(COMPOSE_PATTERNS)
+_SCRIPTS, _CI_FILES = GlobExpression(SCRIPT_PATTERNS), GlobExpression(pattern for pattern, _ in CI_PATTERNS)
+_DEVCONTAINERS = GlobExpression(DEVCONTAINER_PATTERNS)
 
 
 @dataclass(frozen=True)
@@ -107,8 +113,9 @@ class Artifact:
     """A file discovery picked, and the parser it goes to."""
 
     path: str  # relative to the root, with `/`
-    # "dockerfile" | "ci" | "compose" | "client" | "runlines" | "yaml" (maybe Kubernetes) | "source"
-    # | "context" (a file that may hold a credential: what a build context must not send)
+    # "dockerfile" | "ci" | "compose" | "client" | "smithery" | "devcontainer" | "runlines" | "yaml"
+    # (maybe Kubernetes) | "source" | "context" (a file that may hold a credential: what a build
+    # context must not send)
     kind: str
     system: str = ""  # CI system for "ci"; client name for "client"
 
@@ -125,6 +132,10 @@ def classify(relative: str) -> Artifact | None:
         return Artifact(relative, "ci", CI_PATTERNS[ci][1])
     if _COMPOSE_FILES.matches(name):
         return Artifact(relative, "compose")
+    if name in SMITHERY_NAMES:
+        return Artifact(relative, "smithery")
+    if name.endswith("devcontainer.json") and _DEVCONTAINERS.matches(relative):
+        return Artifact(relative, "devcontainer")
     client = client_for(relative)
     if client:
         return Artifact(relative, "client", client.client)

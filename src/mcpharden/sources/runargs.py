@@ -350,16 +350,47 @@ def is_no_new_privileges(option: str) -> bool:
 
 
 def short_volume(text: str, line: int) -> Mount:
-    """`SRC:DST[:OPTS]`, `DST` (anonymous), `NAME:DST` (named volume); Windows drive letters
-    (`C:\\x:/y`) are part of the source."""
-    parts = text.split(":")
-    if len(parts) >= 2 and len(parts[0]) == 1 and parts[0].isalpha() and parts[1][:1] in ("\\", "/"):
-        parts = [parts[0] + ":" + parts[1], *parts[2:]]  # C:\Users\me:/data
+    """`SRC:DST[:OPTS]`, `DST` (anonymous), `NAME:DST` (named volume). A colon inside a
+    variable (`${env:HOME}`, `${localEnv:HOME}`, PowerShell's `$env:HOME`) or after a Windows drive letter (`C:\\x:/y`,
+    `C:/x:/y`) is part of the source."""
+    parts = _volume_fields(text)
     if len(parts) == 1:
         return Mount("", parts[0], "volume", False, line)
     source, target = parts[0], parts[1]
     options = parts[2].split(",") if len(parts) > 2 else []
     return Mount(source, target, "bind" if is_host_path(source) else "volume", "ro" in options or "readonly" in options, line)
+
+
+def _volume_fields(text: str) -> list[str]:
+    fields: list[str] = []
+    current: list[str] = []
+    depth = 0
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if text.startswith("${", index):
+            depth += 1
+            current.append("${")
+            index += 2
+            continue
+        if text[index : index + 5].lower() == "$env:":  # PowerShell: `$env:USERPROFILE\.ssh`
+            current.append(text[index : index + 5])
+            index += 5
+            continue
+        if char == "}" and depth:
+            depth -= 1
+        elif char == ":" and not depth:
+            written = "".join(current)
+            drive = not fields and len(written) == 1 and written.isalpha() and text[index + 1 : index + 2] in ("\\", "/")
+            if not drive:
+                fields.append(written)
+                current = []
+                index += 1
+                continue
+        current.append(char)
+        index += 1
+    fields.append("".join(current))
+    return fields
 
 
 def mount_option(text: str, line: int) -> Mount:

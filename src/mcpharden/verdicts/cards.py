@@ -112,7 +112,7 @@ def _helper(spec: ContainerSpec) -> str:
     """Why a run configuration is a helper beside the server, or "" when it may be the server."""
     from mcpharden.knowledge.helpers import development_folders, job_words
 
-    if spec.path.split("/")[0] in development_folders():
+    if spec.origin == "devcontainer" or spec.path.split("/")[0] in development_folders():
         return "a development environment, not the server"
     if spec.origin in ("client-config", "mcp-manifest"):
         return ""
