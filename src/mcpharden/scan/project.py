@@ -36,6 +36,7 @@ class _ProjectBuilder:
         # Kubernetes ServiceAccounts and role bindings of every manifest, joined to the pods at the end.
         self.service_accounts: list = []
         self.role_bindings: list = []
+        self.helm_charts = None  # sources.helm.HelmCharts, made at the first chart template
 
     def add(self, artifact: Artifact) -> None:
         from mcpharden.sources.dockerfile import DockerfileError
@@ -97,13 +98,30 @@ class _ProjectBuilder:
         self.build_arguments.extend(build_arguments_in_file(artifact.path, text))
 
     def _yaml(self, artifact: Artifact, text: str) -> None:
+        from mcpharden.sources.helm import chart_folder
         from mcpharden.sources.kubernetes import looks_like_manifest, read_manifests
 
-        if looks_like_manifest(text):
+        if "templates/" in artifact.path and chart_folder(artifact.path, self.reader.read) is not None:
+            READERS["helm"](self, artifact, text)
+        elif looks_like_manifest(text):
             manifests = read_manifests(artifact.path, text)
             self.containers.extend(manifests.specs)
             self.service_accounts.extend(manifests.accounts)
             self.role_bindings.extend(manifests.bindings)
+
+    def _helm(self, artifact: Artifact, text: str) -> None:
+        from mcpharden.sources.helm import HelmCharts, chart_folder
+
+        chart = chart_folder(artifact.path, self.reader.read)
+        if chart is None:
+            return
+        if self.helm_charts is None:
+            self.helm_charts = HelmCharts(self.reader.read, self.reader.open)
+        manifests, notices = self.helm_charts.read_template(artifact.path, text, chart)
+        self.reader.notices.extend(notices)
+        self.containers.extend(manifests.specs)
+        self.service_accounts.extend(manifests.accounts)
+        self.role_bindings.extend(manifests.bindings)
 
     def _source(self, artifact: Artifact, text: str) -> None:
         from mcpharden.sources.transport import scan_source
@@ -141,7 +159,8 @@ READERS: dict[str, Callable[[_ProjectBuilder, Artifact, str], None]] = {
     "compose": _ProjectBuilder._compose,
     "client": _ProjectBuilder._client,
     "runlines": _ProjectBuilder._runlines,
-    "yaml": _ProjectBuilder._yaml,
+    "yaml": _ProjectBuilder._yaml,  # a chart's templates go on to "helm"
+    "helm": _ProjectBuilder._helm,
     "source": _ProjectBuilder._source,
 }
 

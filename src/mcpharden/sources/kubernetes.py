@@ -89,7 +89,9 @@ def parse_manifests(path: str, text: str) -> list[ContainerSpec]:
     return join_accounts(manifests.specs, manifests.accounts, manifests.bindings)
 
 
-def read_manifests(path: str, text: str) -> Manifests:
+def read_manifests(path: str, text: str, rendered: bool = False) -> Manifests:
+    """`rendered`: the text is a Helm template rendered without every value known, so an empty
+    `serviceAccountName` is a name left unrendered, not the default account."""
     try:
         documents = load_documents(text)
     except YamlError:
@@ -109,7 +111,7 @@ def read_manifests(path: str, text: str) -> Manifests:
                 if binding:
                     manifests.bindings.append(binding)
             elif pod_spec_path(item) is not None:
-                manifests.specs.extend(_containers(path, item))
+                manifests.specs.extend(_containers(path, item, rendered))
     return manifests
 
 
@@ -184,7 +186,7 @@ def _get(mapping: Any, path: tuple[str, ...]) -> Any:
     return mapping
 
 
-def _containers(path: str, workload: YamlMap) -> Iterator[ContainerSpec]:
+def _containers(path: str, workload: YamlMap, rendered: bool = False) -> Iterator[ContainerSpec]:
     pod = _get(workload, pod_spec_path(workload) or ())
     if not isinstance(pod, YamlMap):
         return
@@ -192,6 +194,7 @@ def _containers(path: str, workload: YamlMap) -> Iterator[ContainerSpec]:
     pod_context = pod.get("securityContext") if isinstance(pod.get("securityContext"), YamlMap) else YamlMap()
     host_paths = _host_path_volumes(pod)
     account = _service_account(pod)
+    unknown_account = rendered and any(key in pod and not pod.get(key) for key in ("serviceAccountName", "serviceAccount"))
     for list_name in CONTAINER_LISTS:
         containers = pod.get(list_name)
         if not isinstance(containers, YamlList):
@@ -202,7 +205,7 @@ def _containers(path: str, workload: YamlMap) -> Iterator[ContainerSpec]:
                 lines = dict(spec.lines, service_account_token=account[2] or pod.line_of(_first_list(pod)))
                 yield replace(spec, security_opts=spec.security_opts + tuple(_annotated_profiles(workload, container)),
                               seccomp_profile=_seccomp_profile(workload, container, pod_context),
-                              service_account=account[0], service_account_token=account[1],
+                              service_account=None if unknown_account else account[0], service_account_token=account[1],
                               namespace=_namespace(workload) or None, lines=MappingProxyType(lines))
 
 
