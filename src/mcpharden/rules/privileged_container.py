@@ -34,7 +34,7 @@ from mcpharden.rules.base import Rule
 def check(project: Project) -> Iterator[Finding]:
     for spec in project.containers:
         if spec.privileged:
-            yield RULE.finding(spec.path, spec.line_of("privileged"), f"{spec.where} runs privileged: every capability and device of the host")
+            yield RULE.finding(spec.path_of("privileged"), spec.line_of("privileged"), f"{spec.where} runs privileged: every capability and device of the host")
 
 
 RULE = Rule(

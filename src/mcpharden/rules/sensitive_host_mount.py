@@ -50,7 +50,7 @@ def check(project: Project) -> Iterator[Finding]:
             socket = socket_exposed(mount.source)
             holds = f", which holds the engine socket {socket} (root on the host, read-only or not)" if socket else ""
             message = f"{spec.where} mounts {reason}: `{mount.source}` at `{mount.target}` ({access}){holds}"
-            yield RULE.finding(spec.path, mount.line, message, source=mount.source, target=mount.target)
+            yield RULE.finding(mount.path or spec.path, mount.line, message, source=mount.source, target=mount.target)
 
 
 RULE = Rule(

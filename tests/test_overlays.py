@@ -1,0 +1,134 @@
+"""Compose overlays and override files, judged merged with their base, findings where the setting is."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import findings, run_cli, scan_files, write_tree
+
+BASE = """
+    services:
+      api:
+        build: .
+        image: acme/api:1.0
+        user: "1000"
+        read_only: true
+        cap_drop: [ALL]
+        security_opt:
+          - no-new-privileges:true
+        mem_limit: 256m
+        pids_limit: 100
+        cpus: 1
+    """
+HARDENING = ("capabilities-not-dropped", "root-filesystem-writable", "privilege-escalation-allowed", "no-resource-limits")
+
+
+def rules_at(result, path):
+    return sorted((f.rule_id, f.line) for f in result.findings if f.path == path)
+
+
+def test_overlay_that_only_adds_ports_keeps_the_base_hardening(tmp_path):
+    overlay = """
+        services:
+          api:
+            restart: unless-stopped
+            ports:
+              - "127.0.0.1:8080:8080"
+        """
+    result = scan_files(tmp_path, {"docker-compose.yml": BASE, "docker-compose.server.yml": overlay})
+    for rule in HARDENING:
+        assert not findings(result, rule), rule
+
+
+def test_overlay_is_judged_for_what_it_changes(tmp_path):
+    overlay = """
+        services:
+          api:
+            privileged: true
+            ports:
+              - "8080:8080"
+            volumes:
+              - /var/run/docker.sock:/var/run/docker.sock
+        """
+    result = scan_files(tmp_path, {"docker-compose.yml": BASE, "docker-compose.server.yml": overlay})
+    at = rules_at(result, "docker-compose.server.yml")
+    assert ("privileged-container", 3) in at and ("port-exposed-on-all-interfaces", 5) in at and ("docker-socket-mount", 7) in at
+    # privileged makes the base's cap_drop moot, and that is the overlay's doing
+    assert not [r for r, _ in at if r in HARDENING]
+
+
+def test_what_the_base_says_is_reported_once_on_the_base(tmp_path):
+    base = BASE.replace("cap_drop: [ALL]", "cap_add: [SYS_ADMIN]\n        cap_drop: [ALL]")
+    overlay = "services:\n  api:\n    environment:\n      LOG: debug\n"
+    result = scan_files(tmp_path, {"docker-compose.yml": base, "docker-compose.prod.yml": overlay})
+    added = findings(result, "dangerous-capability-added")
+    assert [(f.path, f.line) for f in added] == [("docker-compose.yml", 7)]
+    assert not rules_at(result, "docker-compose.prod.yml")
+
+
+def test_a_file_that_runs_alone_is_not_merged(tmp_path):
+    standalone = """
+        services:
+          api:
+            image: acme/api:dev
+            ports: ["127.0.0.1:1:1"]
+        """
+    result = scan_files(tmp_path, {"docker-compose.yml": BASE, "docker-compose.dev.yml": standalone})
+    at = {rule for rule, _ in rules_at(result, "docker-compose.dev.yml")}
+    assert {"capabilities-not-dropped", "root-filesystem-writable"} <= at
+
+
+def test_a_usage_comment_pairs_a_complete_file(tmp_path):
+    overlay = """
+        # Usage: docker compose -f docker-compose.yml -f docker-compose.dev.yml up
+        services:
+          api:
+            build: {context: ., target: dev}
+            image: acme/api:dev
+        """
+    result = scan_files(tmp_path, {"docker-compose.yml": BASE, "docker-compose.dev.yml": overlay})
+    assert not [r for r, _ in rules_at(result, "docker-compose.dev.yml") if r in HARDENING]
+
+
+def test_default_override_is_merged_into_the_default_file(tmp_path):
+    base = "services:\n  api:\n    image: acme/api:1.0\n"
+    override = """
+        services:
+          api:
+            read_only: true
+            cap_drop: [ALL]
+            security_opt: ["no-new-privileges:true", "apparmor:unconfined"]
+            privileged: false
+          cache:
+            image: redis:7
+            read_only: true
+        """
+    result = scan_files(tmp_path, {"compose.yaml": base, "compose.override.yaml": override})
+    for rule in ("capabilities-not-dropped", "privilege-escalation-allowed"):
+        assert [f.path for f in findings(result, rule)] == ["compose.override.yaml"], rule  # only `cache`
+    assert not findings(result, "root-filesystem-writable")
+    disabled = findings(result, "security-profile-disabled")
+    assert [(f.path, f.line) for f in disabled] == [("compose.override.yaml", 5)]
+    assert sorted(f.path for f in findings(result, "image-not-pinned-by-digest")) == ["compose.override.yaml", "compose.yaml"]
+
+
+def test_base_setting_of_a_default_file_stays_on_its_line(tmp_path):
+    base = "services:\n  api:\n    image: acme/api:1.0\n    privileged: true\n"
+    override = "services:\n  api:\n    environment: [A=1]\n"
+    result = scan_files(tmp_path, {"docker-compose.yml": base, "docker-compose.override.yml": override})
+    assert [(f.path, f.line) for f in findings(result, "privileged-container")] == [("docker-compose.yml", 4)]
+
+
+def test_no_base_beside_it_means_no_merge(tmp_path):
+    overlay = "services:\n  api:\n    ports: ['9000:9000']\n"
+    result = scan_files(tmp_path, {"deploy/docker-compose.server.yml": overlay, "docker-compose.yml": BASE})
+    assert findings(result, "capabilities-not-dropped")
+
+
+def test_cli_overlay_findings(tmp_path):
+    write_tree(tmp_path, {"docker-compose.yml": BASE, "docker-compose.server.yml": "services:\n  api:\n    ports: ['8080:8080']\n"})
+    result = run_cli("scan", str(tmp_path), "--format", "json", "--fail-on", "never")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)["findings"]
+    assert {(r["rule_id"], r["path"], r["line"]) for r in rows if r["path"] == "docker-compose.server.yml"} == {
+        ("port-exposed-on-all-interfaces", "docker-compose.server.yml", 3)}
