@@ -132,3 +132,40 @@ def test_cli_overlay_findings(tmp_path):
     rows = json.loads(result.stdout)["findings"]
     assert {(r["rule_id"], r["path"], r["line"]) for r in rows if r["path"] == "docker-compose.server.yml"} == {
         ("port-exposed-on-all-interfaces", "docker-compose.server.yml", 3)}
+
+
+# A committed .env that compose loads with env_file --------------------------------------------
+
+TOKEN = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+
+
+def test_credential_in_an_env_file_is_reported_at_its_line_and_never_printed(tmp_path):
+    files = {
+        "compose.yaml": "services:\n  api:\n    image: acme/api:1.0\n    env_file: [.env, config/extra.env]\n",
+        ".env": f"# settings\nLOG_LEVEL=debug\nexport GITHUB_TOKEN=\"{TOKEN}\"\n",
+        "config/extra.env": "PORT=8080\n",
+    }
+    result = scan_files(tmp_path, files)
+    secrets = findings(result, "secret-in-run-config")
+    assert [(f.path, f.line) for f in secrets] == [(".env", 3)]
+    assert "GITHUB_TOKEN" in secrets[0].message
+    write_tree(tmp_path, {})
+    for output in ("text", "json", "sarif", "markdown"):
+        shown = run_cli("scan", str(tmp_path), "--format", output, "--fail-on", "never")
+        assert TOKEN not in shown.stdout + shown.stderr and "a1B2c3D4" not in shown.stdout
+
+
+def test_env_file_settings_give_way_and_stay_inside_the_repository(tmp_path):
+    files = {
+        "app/compose.yaml": "services:\n  api:\n    image: a:1\n    env_file: [.env, ../../outside.env]\n"
+                            "    environment:\n      GITHUB_TOKEN: ${GITHUB_TOKEN}\n",
+        "app/.env": f"GITHUB_TOKEN={TOKEN}\n",
+    }
+    (tmp_path.parent / "outside.env").write_text(f"OTHER_TOKEN={TOKEN}\n")
+    result = scan_files(tmp_path, files)
+    assert not findings(result, "secret-in-run-config")  # `environment:` wins; the outside file is never read
+
+
+def test_env_file_that_is_not_loaded_is_not_a_run_configuration(tmp_path):
+    result = scan_files(tmp_path, {"compose.yaml": "services:\n  api:\n    image: a:1\n", ".env": f"GITHUB_TOKEN={TOKEN}\n"})
+    assert not findings(result, "secret-in-run-config")

@@ -58,12 +58,15 @@ def parse_compose(path: str, text: str, read: FileReader, seen: set[str] | None 
                 # Judged as `docker compose -f BASE -f this` runs it.
                 below = _resolve_extends(base[0], base[1][name], base[1], read, environment, depth=0)
                 spec = _spec(path, str(name), services.line_of(name), merge(below, resolved, (base[0], path)), environment)
-                specs.append(_with_bound_volumes(_judged_for_changes(spec, resolved), bound))
+                spec = _judged_for_changes(spec, resolved)
+                if "env_file" in resolved:
+                    spec = _with_env_files(spec, resolved, read, environment)
+                specs.append(_with_bound_volumes(spec, bound))
                 continue
             if override and isinstance(override[1].get(name), YamlMap):
                 resolved = merge(resolved, override[1][name], (path, override[0]))
             spec = _spec(path, str(name), services.line_of(name), resolved, environment)
-            specs.append(_with_bound_volumes(spec, bound))
+            specs.append(_with_bound_volumes(_with_env_files(spec, resolved, read, environment), bound))
             _note_over_budget(path, f"service {name}", services.line_of(name), environment, notices)
     for included in _includes(path, document):
         if included in seen:
@@ -78,13 +81,7 @@ def parse_compose(path: str, text: str, read: FileReader, seen: set[str] | None 
 
 
 def _dotenv(text: str | None) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for line in (text or "").splitlines():
-        line = line.strip()
-        if line and not line.startswith("#") and "=" in line:
-            name, _, value = line.removeprefix("export ").partition("=")
-            values[name.strip()] = value.strip().strip("'\"")
-    return values
+    return {name: value for name, value, _ in dotenv_lines(text or "")}
 
 
 # A value may expand to MAX_EXPANDED_CHARS, and all values of a file together to this much:
@@ -474,6 +471,40 @@ def _environment(path: str, service: YamlMap, environment: dict[str, str]) -> It
             written = assigned if equals else None
             file = _item_file(value, index, path) or getattr(service, "key_files", {}).get("environment", path)
             yield EnvSetting(name, written, value.line_of(index), fallback(written, environment), path=_outside(file, path))
+
+
+def _with_env_files(spec: ContainerSpec, service: YamlMap, read: FileReader, environment: dict[str, str]) -> ContainerSpec:
+    """The spec with the settings of the `env_file:` files in the repository (a committed `.env`):
+    a literal credential there is one in the run configuration, at its line of that file.
+    `environment:` wins over a file, and a later file over an earlier one, as in compose."""
+    folder = posixpath.dirname(spec.path)
+    named = {setting.name for setting in spec.env}
+    added: dict[str, EnvSetting] = {}
+    for written in _env_files(service, environment):
+        file = posixpath.normpath(posixpath.join(folder, written))
+        if file.startswith(("../", "/")) or file == ".." or "$" in file:
+            continue
+        for name, value, line in dotenv_lines(read(file) or ""):
+            if name not in named:
+                added[name] = EnvSetting(name, value, line, path=file)
+    return replace(spec, env=spec.env + tuple(added.values())) if added else spec
+
+
+def dotenv_lines(text: str) -> Iterator[tuple[str, str, int]]:
+    """`NAME=value` lines of an env file (`export` allowed, comments and blank lines skipped,
+    one pair of quotes taken off), with their line numbers."""
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        name, _, value = line.removeprefix("export ").partition("=")
+        name, value = name.strip(), value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()  # an inline comment after an unquoted value
+        if name and " " not in name:
+            yield name, value, number
 
 
 def _env_files(service: YamlMap, environment: dict[str, str]) -> Iterator[str]:
