@@ -112,7 +112,7 @@ UNRENDERABLE = {
 def test_unrenderable_constructs_leave_the_literal_keys_judged(tmp_path):
     result = scan_files(tmp_path, UNRENDERABLE)
     assert [f.line for f in findings(result, "privileged-container")] == [13]
-    assert [f.line for f in findings(result, "docker-socket-mount")] == [15]
+    assert [f.line for f in findings(result, "docker-socket-mount")] == [20]  # the hostPath `path:`
     # An `if` on what needs a cluster takes its first branch: the literal hostPID is judged.
     assert [f.line for f in findings(result, "host-namespace-shared")] == [7]
     notice = next(n for n in result.notices if n.path == "c/templates/pod.yaml")

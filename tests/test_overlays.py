@@ -169,3 +169,66 @@ def test_env_file_settings_give_way_and_stay_inside_the_repository(tmp_path):
 def test_env_file_that_is_not_loaded_is_not_a_run_configuration(tmp_path):
     result = scan_files(tmp_path, {"compose.yaml": "services:\n  api:\n    image: a:1\n", ".env": f"GITHUB_TOKEN={TOKEN}\n"})
     assert not findings(result, "secret-in-run-config")
+
+
+# Findings about one key point at that key's line ----------------------------------------------
+
+FLAGS_COMPOSE = """
+    services:
+      api:
+        image: acme/api:1.0
+        privileged: true
+        ports:
+          - "8080:8080"
+        cap_add:
+          - SYS_ADMIN
+        security_opt:
+          - no-new-privileges:true
+          - apparmor:unconfined
+        volumes:
+          - /var/run/docker.sock:/var/run/docker.sock
+    """
+
+FLAGS_POD = """
+    apiVersion: v1
+    kind: Pod
+    metadata:
+      name: p
+    spec:
+      securityContext:
+        seccompProfile:
+          type: Unconfined
+      containers:
+        - name: c
+          image: acme/api:1.0
+          ports:
+            - containerPort: 80
+              hostPort: 80
+          securityContext:
+            privileged: true
+            capabilities:
+              add: [NET_ADMIN]
+          volumeMounts:
+            - name: sock
+              mountPath: /var/run/docker.sock
+      volumes:
+        - name: sock
+          hostPath:
+            path: /var/run/docker.sock
+    """
+
+
+def test_compose_findings_point_at_the_key(tmp_path):
+    result = scan_files(tmp_path, {"compose.yaml": FLAGS_COMPOSE})
+    lines = {f.rule_id: f.line for f in result.findings}
+    assert lines["privileged-container"] == 4 and lines["port-exposed-on-all-interfaces"] == 6
+    assert lines["dangerous-capability-added"] == 7 and lines["security-profile-disabled"] == 11
+    assert lines["docker-socket-mount"] == 13
+
+
+def test_kubernetes_findings_point_at_the_key(tmp_path):
+    result = scan_files(tmp_path, {"pod.yaml": FLAGS_POD})
+    lines = {f.rule_id: f.line for f in result.findings}
+    assert lines["security-profile-disabled"] == 8 and lines["port-exposed-on-all-interfaces"] == 14
+    assert lines["privileged-container"] == 16 and lines["dangerous-capability-added"] == 18
+    assert lines["docker-socket-mount"] == 25
