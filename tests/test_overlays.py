@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from conftest import findings, run_cli, scan_files, write_tree
 
 BASE = """
@@ -198,9 +200,13 @@ FLAGS_POD = """
       securityContext:
         seccompProfile:
           type: Unconfined
+      volumes:
+        - name: host-etc
+          hostPath: {type: Directory, path: /etc}
       containers:
         - name: c
           image: acme/api:1.0
+          volumeMounts: [{name: host-etc, mountPath: /host/etc, readOnly: true}]
           ports:
             - containerPort: 80
               hostPort: 80
@@ -208,27 +214,16 @@ FLAGS_POD = """
             privileged: true
             capabilities:
               add: [NET_ADMIN]
-          volumeMounts:
-            - name: sock
-              mountPath: /var/run/docker.sock
-      volumes:
-        - name: sock
-          hostPath:
-            path: /var/run/docker.sock
     """
 
 
-def test_compose_findings_point_at_the_key(tmp_path):
-    result = scan_files(tmp_path, {"compose.yaml": FLAGS_COMPOSE})
+@pytest.mark.parametrize("path, text, expected", [
+    ("compose.yaml", FLAGS_COMPOSE, {"privileged-container": 4, "port-exposed-on-all-interfaces": 6, "dangerous-capability-added": 7,
+                                     "security-profile-disabled": 11, "docker-socket-mount": 13}),
+    ("pod.yaml", FLAGS_POD, {"security-profile-disabled": 8, "sensitive-host-mount": 11, "port-exposed-on-all-interfaces": 18,
+                             "privileged-container": 20, "dangerous-capability-added": 22}),
+])
+def test_findings_point_at_the_key(tmp_path, path, text, expected):
+    result = scan_files(tmp_path, {path: text})
     lines = {f.rule_id: f.line for f in result.findings}
-    assert lines["privileged-container"] == 4 and lines["port-exposed-on-all-interfaces"] == 6
-    assert lines["dangerous-capability-added"] == 7 and lines["security-profile-disabled"] == 11
-    assert lines["docker-socket-mount"] == 13
-
-
-def test_kubernetes_findings_point_at_the_key(tmp_path):
-    result = scan_files(tmp_path, {"pod.yaml": FLAGS_POD})
-    lines = {f.rule_id: f.line for f in result.findings}
-    assert lines["security-profile-disabled"] == 8 and lines["port-exposed-on-all-interfaces"] == 14
-    assert lines["privileged-container"] == 16 and lines["dangerous-capability-added"] == 18
-    assert lines["docker-socket-mount"] == 25
+    assert {rule: lines.get(rule) for rule in expected} == expected
