@@ -227,3 +227,105 @@ def test_findings_point_at_the_key(tmp_path, path, text, expected):
     result = scan_files(tmp_path, {path: text})
     lines = {f.rule_id: f.line for f in result.findings}
     assert {rule: lines.get(rule) for rule in expected} == expected
+
+
+# Kustomize overlays ---------------------------------------------------------------------------
+
+DEPLOYMENT = """
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: srv
+    spec:
+      template:
+        spec:
+          automountServiceAccountToken: false
+          containers:
+            - name: srv
+              image: ghcr.io/acme/srv:1.0
+              securityContext:
+                runAsNonRoot: true
+                runAsUser: 1000
+                allowPrivilegeEscalation: false
+                readOnlyRootFilesystem: true
+                capabilities: {drop: [ALL]}
+                seccompProfile: {type: RuntimeDefault}
+              resources:
+                limits: {memory: 256Mi, cpu: 500m}
+    """
+KUSTOMIZE_BASE = {"k8s/base/deployment.yaml": DEPLOYMENT, "k8s/base/kustomization.yaml": "resources:\n  - deployment.yaml\n"}
+
+
+def kustomize(tmp_path, overlay, extra=None):
+    return scan_files(tmp_path, {**KUSTOMIZE_BASE, "k8s/prod/kustomization.yaml": overlay, **(extra or {})})
+
+
+def test_kustomize_patch_is_judged_with_its_base_and_reported_on_its_line(tmp_path):
+    overlay = """
+        resources:
+          - ../base
+        patches:
+          - patch: |-
+              kind: Deployment
+              metadata: {name: srv}
+              spec:
+                template:
+                  spec:
+                    containers:
+                      - name: srv
+                        securityContext:
+                          privileged: true
+        images:
+          - name: ghcr.io/acme/srv
+            digest: sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+        """
+    result = kustomize(tmp_path, overlay)
+    assert [(f.path, f.line) for f in findings(result, "privileged-container")] == [("k8s/prod/kustomization.yaml", 13)]
+    # the base's hardening holds; the digest pins the image; nothing is said twice (the base alone runs the tag)
+    assert rules_at(result, "k8s/base/deployment.yaml") == [("image-not-pinned-by-digest", 11)]
+    assert {rule for rule, _ in rules_at(result, "k8s/prod/kustomization.yaml")} == {"privileged-container"}
+
+
+def test_kustomize_patch_file_and_json6902(tmp_path):
+    overlay = """
+        resources: [../base]
+        patchesStrategicMerge:
+          - mount.yaml
+        patches:
+          - target: {kind: Deployment, name: srv}
+            patch: |-
+              - op: replace
+                path: /spec/template/spec/containers/0/securityContext/readOnlyRootFilesystem
+                value: false
+        """
+    mount = """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: srv}
+        spec:
+          template:
+            spec:
+              volumes:
+                - name: sock
+                  hostPath: {path: /var/run/docker.sock}
+              containers:
+                - name: srv
+                  volumeMounts: [{name: sock, mountPath: /var/run/docker.sock}]
+        """
+    result = kustomize(tmp_path, overlay, {"k8s/prod/mount.yaml": mount})
+    assert [(f.path, f.line) for f in findings(result, "docker-socket-mount")] == [("k8s/prod/mount.yaml", 9)]
+    assert [(f.path, f.line) for f in findings(result, "root-filesystem-writable")] == [("k8s/prod/kustomization.yaml", 9)]
+
+
+def test_kustomize_overlay_that_changes_nothing_risky_reports_nothing(tmp_path):
+    overlay = "resources: [../base]\nnamePrefix: prod-\npatches:\n  - patch: |-\n      kind: Deployment\n      metadata: {name: srv}\n" \
+              "      spec: {replicas: 3}\n"
+    result = kustomize(tmp_path, overlay)
+    assert [(f.rule_id, f.path) for f in result.findings] == [("image-not-pinned-by-digest", "k8s/base/deployment.yaml")]
+
+
+def test_kustomize_never_leaves_the_root_or_fetches(tmp_path):
+    (tmp_path.parent / "outside.yaml").write_text(DEPLOYMENT.replace("readOnlyRootFilesystem: true", "privileged: true"))
+    overlay = "resources:\n  - ../../../outside.yaml\n  - https://github.com/acme/x//k8s?ref=main\n  - ../prod\n"
+    result = kustomize(tmp_path, overlay)
+    assert not findings(result, "privileged-container")  # nothing read from outside; its own folder is no cycle trap

@@ -37,6 +37,7 @@ class _ProjectBuilder:
         self.service_accounts: list = []
         self.role_bindings: list = []
         self.helm_charts = None  # sources.helm.HelmCharts, made at the first chart template
+        self.kustomize_patches: set[str] = set()  # Kustomize patch files: partial objects, not workloads
 
     def add(self, artifact: Artifact) -> None:
         from mcpharden.sources.dockerfile import DockerfileError
@@ -103,7 +104,10 @@ class _ProjectBuilder:
 
         if "templates/" in artifact.path and chart_folder(artifact.path, self.reader.read) is not None:
             READERS["helm"](self, artifact, text)
-        elif looks_like_manifest(text):
+            return
+        if artifact.path.rsplit("/", 1)[-1] in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
+            READERS["kustomize"](self, artifact, text)
+        if looks_like_manifest(text):
             manifests = read_manifests(artifact.path, text)
             self.containers.extend(manifests.specs)
             self.service_accounts.extend(manifests.accounts)
@@ -123,6 +127,13 @@ class _ProjectBuilder:
         self.service_accounts.extend(manifests.accounts)
         self.role_bindings.extend(manifests.bindings)
 
+    def _kustomize(self, artifact: Artifact, text: str) -> None:
+        from mcpharden.sources.kustomize import overlay_specs
+
+        specs, patch_files = overlay_specs(artifact.path, text, lambda path: self.reader.read(path, quiet=True))
+        self.containers.extend(specs)
+        self.kustomize_patches |= patch_files
+
     def _source(self, artifact: Artifact, text: str) -> None:
         from mcpharden.sources.transport import scan_source
 
@@ -132,7 +143,8 @@ class _ProjectBuilder:
         from mcpharden.sources.kubernetes import join_accounts
         from mcpharden.sources.transport import server_facts
 
-        containers = tuple(join_accounts(self.containers, self.service_accounts, self.role_bindings))
+        containers = tuple(join_accounts([spec for spec in self.containers if spec.path not in self.kustomize_patches],
+                                         self.service_accounts, self.role_bindings))
         builds = tuple(self.builds)
         if scope == "repository":  # the build contexts are folders of a scanned directory
             from mcpharden.sources.buildcontext import with_contexts
@@ -161,6 +173,7 @@ READERS: dict[str, Callable[[_ProjectBuilder, Artifact, str], None]] = {
     "runlines": _ProjectBuilder._runlines,
     "yaml": _ProjectBuilder._yaml,  # a chart's templates go on to "helm"
     "helm": _ProjectBuilder._helm,
+    "kustomize": _ProjectBuilder._kustomize,  # reached from "yaml": a kustomization.yaml
     "source": _ProjectBuilder._source,
 }
 

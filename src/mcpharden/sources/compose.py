@@ -58,7 +58,7 @@ def parse_compose(path: str, text: str, read: FileReader, seen: set[str] | None 
                 # Judged as `docker compose -f BASE -f this` runs it.
                 below = _resolve_extends(base[0], base[1][name], base[1], read, environment, depth=0)
                 spec = _spec(path, str(name), services.line_of(name), merge(below, resolved, (base[0], path)), environment)
-                spec = _judged_for_changes(spec, resolved)
+                spec = _judged_for_changes(spec, resolved, base[0])
                 if "env_file" in resolved:
                     spec = _with_env_files(spec, resolved, read, environment)
                 specs.append(_with_bound_volumes(spec, bound))
@@ -285,25 +285,40 @@ _HARDENING_KEYS = {"cap_drop": ("cap_drop",), "read_only_root": ("read_only",), 
                    "memory_limit": ("mem_limit", "deploy"), "pids_limit": ("pids_limit", "deploy"), "cpu_limit": ("cpus", "deploy")}
 
 
-def _judged_for_changes(spec: ContainerSpec, own: YamlMap) -> ContainerSpec:
-    """An overlay's service, merged with its base, judged for what the overlay says.
+def _judged_for_changes(spec: ContainerSpec, own: YamlMap, base: str) -> ContainerSpec:
+    """An overlay's service, merged with its base (see judged_for_changes)."""
+    changed = {field for key, field in _SETTING_FIELDS.items() if key in own}
+    changed |= {name for name, keys in _HARDENING_KEYS.items() if set(keys) & set(own)}
+    changed |= {"image"} if "build" in own else set()
+    changed |= {"command"} if "entrypoint" in own else set()
+    return judged_for_changes(spec, changed, {base})
 
-    The base's service is judged on its own (it also runs alone), at the base's lines: what the
-    overlay only inherits (a mount, `privileged`, the image, a missing `cap_drop`) is left to
-    that judgement, so that nothing is reported twice; what the overlay sets is judged with
-    what it inherits (ports it adds, with the base's `cap_drop: [ALL]` still in force)."""
+
+def judged_for_changes(spec: ContainerSpec, changed: set[str], bases: set[str]) -> ContainerSpec:
+    """An overlay's container (a compose `-f` overlay, a Kustomize overlay), merged with its base,
+    judged for what the overlay says: `changed` names the fields the overlay sets.
+
+    The base is judged on its own (it also runs alone), at its own lines: what the overlay only
+    inherits from the files `bases` (a mount, `privileged`, the image, a missing `cap_drop`) is
+    left to that judgement, so that nothing is reported twice; what the overlay sets is judged
+    with what it inherits (ports it adds, with the base's `cap_drop: [ALL]` still in force)."""
     defaults = {item.name: item.default for item in fields(ContainerSpec) if item.default is not MISSING}
-    changes: dict[str, Any] = {name: defaults[name] for name in spec.paths if name in defaults and name not in ("user", "image")}
-    if "image" in spec.paths or ("image" not in own and "build" not in own):
+    inherited = {name for name, file in spec.paths.items() if file in bases}
+    changes: dict[str, Any] = {name: defaults[name] for name in inherited if name in defaults and name not in ("user", "image")}
+    if "image" in inherited or "image" not in changed:
         changes.update(image=None, built_locally=False, dockerfile=None, build_context=None, build_target=None)
-    if not {"command", "entrypoint"} & set(own):
+    if "command" not in changed:
         changes.update(command=(), start_fetches=())
+    if "service_account_token" in inherited:
+        changes.update(service_account=None)  # the base's pod is judged for its token
+    if "security_opts" not in changed:
+        changes.update(seccomp_by_default=True)  # a missing seccomp profile is the base's finding
     changes.update(
-        mounts=tuple(mount for mount in spec.mounts if not mount.path),
-        ports=tuple(port for port in spec.ports if not port.path),
-        env=tuple(setting for setting in spec.env if not setting.path),
-        settable=spec.settable - {name for name, keys in _HARDENING_KEYS.items() if not set(keys) & set(own)},
-        paths=MappingProxyType({}),
+        mounts=tuple(mount for mount in spec.mounts if mount.path not in bases),
+        ports=tuple(port for port in spec.ports if port.path not in bases),
+        env=tuple(setting for setting in spec.env if setting.path not in bases),
+        settable=spec.settable - {name for name in _HARDENING_KEYS if name not in changed},
+        paths=MappingProxyType({name: file for name, file in spec.paths.items() if name not in inherited}),
     )
     return replace(spec, **changes)
 
