@@ -217,3 +217,20 @@ def test_corpus_charts_render(name):
         assert not [n for n in result.notices if "templates/" in n.path and "not rendered" in n.message], chart
         judged += sum(1 for f in result.findings if "templates/" in f.path)
     assert judged > 10
+
+
+@pytest.mark.parametrize("template", [
+    '{{ printf "%999999999d" 1 }}', "{{ indent 999999999 \"x\" }}", "{{ nindent 999999999 \"x\" }}",
+    '{{ fromYaml "a: &a [x,x,x,x,x,x,x,x,x]\\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e]" | toYaml }}',
+])
+def test_hostile_widths_and_yaml_cost_nothing(template):
+    rendered = render(template)
+    assert len(rendered.text) < 1000 and rendered.unrendered
+
+
+def test_the_step_budget_is_per_file():
+    renderer = Renderer({"Values": {"l": list(range(300))}})
+    for _ in range(5):  # each file alone is well inside the budget
+        assert renderer.render("{{ range .Values.l }}{{ range $.Values.l }}.{{ end }}{{ end }}").text.count(".") == 90_000
+    with pytest.raises(TemplateError):
+        renderer.render("{{ range .Values.l }}{{ range $.Values.l }}{{ range $.Values.l }}.{{ end }}{{ end }}{{ end }}")

@@ -396,6 +396,7 @@ class Renderer:
         self.defines = dict(defines or {})
         self.unrendered: list[str] = []
         self.steps = 0
+        self.size = 0
         self.depth = 0
 
     def add_defines(self, text: str) -> None:
@@ -407,6 +408,7 @@ class Renderer:
         nodes, defines = parse(text)
         self.defines.update(defines)
         self.unrendered = []
+        self.steps = self.size = 0
         out: list[tuple[str, int]] = []
         try:
             self._nodes(nodes, self.data, {"$": self.data}, out)
@@ -430,6 +432,7 @@ class Renderer:
             self._step(node.line)
             if node.kind == "text":
                 _emit_text(out, node.text, node.line)
+                self.size += len(node.text)
             elif node.kind == "output":
                 value = self._pipeline(node.pipeline, dot, variables, node.line)
                 if node.pipeline.declare:
@@ -438,6 +441,7 @@ class Renderer:
                     self._note(f"line {node.line}: `{{{{ {_short(node.pipeline)} }}}}`")
                     continue
                 out.append((_print(value), node.line))
+                self.size += len(out[-1][0])
             elif node.kind in ("if", "with"):
                 self._conditional(node, dot, dict(variables), out)
             elif node.kind == "range":
@@ -449,11 +453,12 @@ class Renderer:
                     self._note(f"line {node.line}: template \"{node.name}\"")
                 else:
                     out.append((rendered, node.line))
+                    self.size += len(rendered)
             elif node.kind == "break":
                 raise _Break()
             elif node.kind == "continue":
                 raise _Continue()
-            if sum(len(text) for text, _ in out) > MAX_OUTPUT_CHARS:
+            if self.size > MAX_OUTPUT_CHARS:  # counted as written (an include's text twice: a bound, not a total)
                 raise TemplateError("renders past its size budget", node.line)
 
     def _conditional(self, node: _Node, dot: Any, variables: dict[str, Any], out: list[tuple[str, int]]) -> None:
@@ -669,9 +674,11 @@ def _assemble(out: list[tuple[str, int]], unrendered: list[str]) -> Rendered:
 # Functions ---------------------------------------------------------------------------------
 
 
-def _to_yaml(value: Any) -> str:
+def _to_yaml(value: Any) -> Any:
     import yaml
 
+    if value is UNKNOWN:
+        return UNKNOWN
     if value is None:
         return "null"
     text = yaml.safe_dump(_plain(value), default_flow_style=False, sort_keys=True, allow_unicode=True, width=1_000_000)
@@ -690,9 +697,29 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _indent(width: Any, text: Any) -> str:
+MAX_WIDTH = 1000  # an indent or a printf width past this is no chart's: unknown, not a memory bill
+
+
+def _indent(width: Any, text: Any) -> Any:
+    if not 0 <= int(width) <= MAX_WIDTH:
+        return UNKNOWN
     pad = " " * int(width)
     return pad + _print(text).replace("\n", "\n" + pad)
+
+
+def _newline(text: Any) -> Any:
+    return UNKNOWN if text is UNKNOWN else "\n" + text
+
+
+def _from_yaml(text: Any) -> Any:
+    """A YAML text as data, under the node budget of every YAML the scan reads."""
+    from mcpharden.syntax.yamlnodes import YamlError, load_documents
+
+    try:
+        documents = load_documents(_print(text))
+    except YamlError:
+        return UNKNOWN
+    return documents[0] if documents else {}
 
 
 def _default(*arguments: Any) -> Any:
@@ -721,7 +748,9 @@ def _ternary(true_value: Any, false_value: Any, condition: Any) -> Any:
     return UNKNOWN if condition is UNKNOWN else (true_value if truth(condition) else false_value)
 
 
-def _printf(form: str, *arguments: Any) -> str:
+def _printf(form: str, *arguments: Any) -> Any:
+    if any(int(width) > MAX_WIDTH for width in re.findall(r"%[-+ #0]*(\d+)", form)) or "*" in form or "%(" in form:
+        return UNKNOWN
     converted = []
     for argument in arguments:
         converted.append(argument if isinstance(argument, (int, float)) and not isinstance(argument, bool) else _print(argument))
@@ -776,8 +805,8 @@ _FUNCTIONS: dict[str, Any] = {
     "squote": lambda *values: " ".join(f"'{_print(v)}'" for v in values if v is not None),
     "toYaml": _to_yaml, "toJson": lambda value: json.dumps(_plain(value), separators=(",", ":")),
     "toPrettyJson": lambda value: json.dumps(_plain(value), indent=2),
-    "fromYaml": lambda text: __import__("yaml").safe_load(text) or {},
-    "indent": _indent, "nindent": lambda width, text: "\n" + _indent(width, text),
+    "fromYaml": lambda text: _from_yaml(text),
+    "indent": _indent, "nindent": lambda width, text: _newline(_indent(width, text)),
     "trim": lambda text: _print(text).strip(), "trimSuffix": lambda suffix, text: _print(text).removesuffix(suffix),
     "trimPrefix": lambda prefix, text: _print(text).removeprefix(prefix), "trimAll": lambda chars, text: _print(text).strip(chars),
     "upper": lambda text: _print(text).upper(), "lower": lambda text: _print(text).lower(),
@@ -817,7 +846,7 @@ _FUNCTIONS: dict[str, Any] = {
     "index": lambda collection, *keys: _index(collection, keys), "set": lambda mapping, key, value: _set(mapping, key, value),
     "unset": lambda mapping, key: (mapping.pop(key, None), mapping)[1],
 }
-_TAKES_UNKNOWN = frozenset({"default", "coalesce", "empty", "ternary", "toYaml", "toJson", "toPrettyJson"})
+_TAKES_UNKNOWN = frozenset({"default", "coalesce", "empty", "ternary", "toYaml"})  # toYaml: a map may hold an unknown
 
 
 def _index(collection: Any, keys: tuple) -> Any:
