@@ -319,6 +319,8 @@ def judged_for_changes(spec: ContainerSpec, changed: set[str], bases: set[str]) 
         env=tuple(setting for setting in spec.env if setting.path not in bases),
         settable=spec.settable - {name for name in _HARDENING_KEYS if name not in changed},
         paths=MappingProxyType({name: file for name, file in spec.paths.items() if name not in inherited}),
+        # an inherited setting's line is a line of the base: in this file it would name another line
+        lines=MappingProxyType({name: line for name, line in spec.lines.items() if name not in inherited}),
     )
     return replace(spec, **changes)
 
