@@ -93,7 +93,10 @@ class HelmCharts:
         except YamlError:
             documents = []
         metadata = documents[0] if documents and isinstance(documents[0], YamlMap) else {}
+        # Helm's names: `name` → .Chart.Name, `appVersion` → .Chart.AppVersion, `apiVersion` → .Chart.APIVersion
         chart_data = {str(key)[:1].upper() + str(key)[1:]: value for key, value in metadata.items()}
+        if "apiVersion" in metadata:
+            chart_data["APIVersion"] = metadata["apiVersion"]
         renderer = Renderer({"Values": values, "Chart": chart_data, "Release": dict(RELEASE),
                              "Capabilities": CAPABILITIES, "Files": UNKNOWN})
         for name in self._helpers(chart):
