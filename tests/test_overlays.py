@@ -329,3 +329,15 @@ def test_kustomize_never_leaves_the_root_or_fetches(tmp_path):
     overlay = "resources:\n  - ../../../outside.yaml\n  - https://github.com/acme/x//k8s?ref=main\n  - ../prod\n"
     result = kustomize(tmp_path, overlay)
     assert not findings(result, "privileged-container")  # nothing read from outside; its own folder is no cycle trap
+
+
+def test_an_override_replaces_a_mount_by_its_target_but_a_committed_credential_stays_reported(tmp_path):
+    base = "services:\n  api:\n    image: a:1\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n" \
+           f"    environment:\n      - GITHUB_TOKEN={TOKEN}\n"
+    override = "services:\n  api:\n    volumes:\n      - type: volume\n        source: proxy\n        target: /var/run/docker.sock\n" \
+               "    environment:\n      - GITHUB_TOKEN\n"
+    result = scan_files(tmp_path, {"compose.yaml": base, "compose.override.yaml": override})
+    assert not findings(result, "docker-socket-mount")
+    assert [(f.path, f.line) for f in findings(result, "secret-in-run-config")] == [("compose.yaml", 7)]  # still in the file
+    alone = scan_files(tmp_path / "alone", {"compose.yaml": base})
+    assert findings(alone, "docker-socket-mount") and findings(alone, "secret-in-run-config")

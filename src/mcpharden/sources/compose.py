@@ -207,6 +207,8 @@ def merge(base: YamlMap, override: YamlMap, files: tuple[str, str] | None = None
         if tag != "!override" and isinstance(previous, YamlMap) and isinstance(value, YamlMap):
             value = merge(previous, value, files)
         elif tag != "!override" and isinstance(previous, YamlList) and isinstance(value, YamlList):
+            if key == "volumes":  # compose merges mounts by container path
+                previous = _without_replaced(previous, value, _volume_target)
             value = _appended(previous, value, files)
         result[key] = value
         result.key_lines[key] = override.line_of(key)
@@ -336,6 +338,25 @@ def default_override(path: str, read: FileReader) -> tuple[str, YamlMap] | None:
             services = _services_of(text)
             return (posixpath.join(folder, candidate), services) if services is not None else None
     return None
+
+
+def _without_replaced(first: YamlList, second: YamlList, identity: Callable[[Any], str | None]) -> YamlList:
+    """`first` without the items that an item of `second` replaces (the same container path)."""
+    replaced = {identity(item) for item in second} - {None}
+    kept = YamlList()
+    kept.line = first.line
+    for index, item in enumerate(first):
+        if identity(item) not in replaced:
+            kept.append(item)
+            kept.item_lines.append(first.line_of(index))
+    return kept
+
+
+def _volume_target(item: Any) -> str | None:
+    if isinstance(item, YamlMap):
+        return str(item.get("target", "")) or None
+    parts = str(item).split(":")
+    return parts[1] if len(parts) >= 2 and not (len(parts[0]) == 1 and parts[0].isalpha()) else None
 
 
 def _frozen(value: Any) -> Any:
