@@ -204,9 +204,12 @@ def test_the_compiled_expression_answers_as_the_pattern_set(patterns):
 def test_a_devcontainer_never_colours_the_server_card(tmp_path):
     dockerfile = 'FROM gcr.io/distroless/nodejs22-debian12:nonroot\nCMD ["server.js"]\n'
     report = scan(tmp_path, {".devcontainer/devcontainer.json": DEVCONTAINER, "Dockerfile": dockerfile}, "--cards")
-    [card] = report["cards"]
+    [card] = [card for card in report["cards"] if card["role"] == "server"]
     assert card["privileged"] is False and card["engine_socket"] is False and card["host_mounts"] == []
     assert ".devcontainer/devcontainer.json" not in card["sources"]
+    # It has a card of its own, marked as a helper that is never graded.
+    [helper] = [card for card in report["cards"] if card["role"] == "helper"]
+    assert helper["privileged"] is True and "development environment" in helper["role_reason"]
     assert {f["rule_id"] for f in report["findings"] if f["path"] == ".devcontainer/devcontainer.json"} >= {"privileged-container"}
 
 

@@ -284,7 +284,7 @@ def test_kubernetes_security_fields_and_host_paths():
     server = k8s()["mcp/server"]
     assert server.host_network and server.line_of("host_network") == 8
     assert server.read_only_root and server.no_new_privileges and server.cap_drop == ("ALL",) and server.cap_add == ("SYS_ADMIN",)
-    assert [(m.source, m.target, m.read_only, m.line) for m in server.mounts] == [("/var/run/docker.sock", "/var/run/docker.sock", True, 31)]
+    assert [(m.source, m.target, m.read_only, m.line) for m in server.mounts] == [("/var/run/docker.sock", "/var/run/docker.sock", True, 15)]  # the hostPath line
     assert k8s()["nightly/job"].privileged
 
 

@@ -58,7 +58,11 @@ def _runtime_specs(reader: RepoReader, path: str, text: str):
     if artifact.kind == "client":
         return parse_client_file(path, text, client_for(path) or ClientFile(artifact.system, False))[0]
     if artifact.kind == "yaml":
+        from mcpharden.sources.helm import chart_folder
         from mcpharden.sources.kubernetes import looks_like_manifest, parse_manifests
+
+        if "templates/" in path and chart_folder(path, reader.read) is not None:
+            return None  # a Helm chart's template: rendered from values.yaml, never edited as a manifest
 
         return parse_manifests(path, text) if looks_like_manifest(text) else None
     return None

@@ -22,6 +22,7 @@ class Mount:
     kind: str  # "bind" | "volume" | "tmpfs" | "npipe"
     read_only: bool
     line: int
+    path: str = ""  # the file that says so, when not the spec's own (a compose base file an overlay inherits)
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class EnvSetting:
     # `.env` file next to the compose file is read first): `${DB_PASSWORD:-admin}` -> `admin`.
     # None when the value references nothing, or a variable with no default (`${TOKEN}`).
     fallback: str | None = None
+    path: str = ""  # the file that says so, when not the spec's own (a compose base file, a `.env` file)
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class PublishedPort:
     host_port: str
     container_port: str
     line: int
+    path: str = ""  # the file that says so, when not the spec's own (a compose base file an overlay inherits)
 
 
 # Every setting a ContainerSpec can hold, for formats that can express only some of them.
@@ -142,6 +145,12 @@ class ContainerSpec:
     lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     # The program of a run line (`docker`, `podman`, `nerdctl`): messages name the command as written.
     engine: str = "docker"
+    # The file of a setting (by field name, as `lines`) when it is not `path`: a compose overlay
+    # judged merged with its base keeps the base's `privileged: true` where the base says it.
+    paths: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def path_of(self, setting: str) -> str:
+        return self.paths.get(setting, self.path)
 
     def can_set(self, setting: str) -> bool:
         return setting in self.settable

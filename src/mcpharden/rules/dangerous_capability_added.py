@@ -40,7 +40,7 @@ from mcpharden.rules.base import Rule
 def check(project: Project) -> Iterator[Finding]:
     for spec in project.containers:
         for capability in dangerous_capabilities(spec.cap_add):
-            yield RULE.finding(spec.path, spec.line_of("cap_add"), f"{spec.where} adds the capability {capability}", capability=capability)
+            yield RULE.finding(spec.path_of("cap_add"), spec.line_of("cap_add"), f"{spec.where} adds the capability {capability}", capability=capability)
 
 
 RULE = Rule(

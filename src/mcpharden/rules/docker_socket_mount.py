@@ -56,7 +56,7 @@ def check(project: Project) -> Iterator[Finding]:
             what = "the socket" if mount.source.rstrip("/").endswith((".sock", "docker_engine")) else f"a directory that {'may hold' if socket.startswith('~/') else 'holds'} {socket}"
             read_only = " (read-only does not limit API calls)" if mount.read_only else ""
             message = f"{spec.where} mounts {what}: `{mount.source}` at `{mount.target}`{read_only}"
-            finding = RULE.finding(spec.path, mount.line, message, source=mount.source, target=mount.target)
+            finding = RULE.finding(mount.path or spec.path, mount.line, message, source=mount.source, target=mount.target)
             yield critical_when_reachable(finding, spec, "the engine socket")
 
 

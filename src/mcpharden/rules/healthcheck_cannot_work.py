@@ -120,7 +120,7 @@ def check(project: Project) -> Iterator[Finding]:
             problem = judge(spec.healthcheck, _service_runtime(spec, builds))
             if problem:
                 message = f"the health check of {spec.where} `{_shown(spec.healthcheck)}` {problem}"
-                yield RULE.finding(spec.path, spec.line_of("healthcheck"), message)
+                yield RULE.finding(spec.path_of("healthcheck"), spec.line_of("healthcheck"), message)
 
 
 # What the image has ------------------------------------------------------------------------

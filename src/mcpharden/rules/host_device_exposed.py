@@ -37,7 +37,7 @@ def check(project: Project) -> Iterator[Finding]:
     for spec in project.containers:
         devices = [d.split(":", 1)[0] for d in spec.devices] + [f"cgroup rule `{r}`" for r in spec.device_cgroup_rules]
         if devices:
-            yield RULE.finding(spec.path, spec.line_of("devices"), f"{spec.where} is given host devices: {listing(devices)}",
+            yield RULE.finding(spec.path_of("devices"), spec.line_of("devices"), f"{spec.where} is given host devices: {listing(devices)}",
                                devices=",".join(devices))
 
 

@@ -46,7 +46,7 @@ def check(project: Project) -> Iterator[Finding]:
     for spec in project.containers:
         for field_name, label in _NAMESPACES:
             if getattr(spec, field_name):
-                yield RULE.finding(spec.path, spec.line_of(field_name), f"{spec.where} shares the host's {label} namespace", namespace=label)
+                yield RULE.finding(spec.path_of(field_name), spec.line_of(field_name), f"{spec.where} shares the host's {label} namespace", namespace=label)
 
 
 RULE = Rule(

@@ -49,7 +49,7 @@ def check(project: Project) -> Iterator[Finding]:
             continue
         problem = _problem(spec.image, "a variable")  # a script's or Makefile's, not a build argument
         if problem:
-            yield RULE.finding(spec.path, spec.line_of("image"), f"{spec.where} runs `{spec.image.display}`, which {problem}",
+            yield RULE.finding(spec.path_of("image"), spec.line_of("image"), f"{spec.where} runs `{spec.image.display}`, which {problem}",
                                image=spec.image.resolved or spec.image.written)
 
 

@@ -43,7 +43,7 @@ def check(project: Project) -> Iterator[Finding]:
         for port in spec.ports:
             if port.host_ip.strip() in WILDCARDS:
                 host = f"host port {port.host_port}" if port.host_port else "a random host port"
-                yield RULE.finding(spec.path, port.line, f"{spec.where} publishes container port {port.container_port} "
+                yield RULE.finding(port.path or spec.path, port.line, f"{spec.where} publishes container port {port.container_port} "
                                    f"on {host} of every network interface", port=port.container_port)
 
 

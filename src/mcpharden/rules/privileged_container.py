@@ -40,7 +40,7 @@ from mcpharden.rules.docker_socket_mount import critical_when_reachable  # the s
 def check(project: Project) -> Iterator[Finding]:
     for spec in project.containers:
         if spec.privileged:
-            finding = RULE.finding(spec.path, spec.line_of("privileged"),
+            finding = RULE.finding(spec.path_of("privileged"), spec.line_of("privileged"),
                                    f"{spec.where} runs privileged: every capability and device of the host")
             yield critical_when_reachable(finding, spec, "privileged mode")
 

@@ -81,14 +81,14 @@ def _runs_nothing(build: BuildModel) -> bool:
 def _spec_finding(spec: ContainerSpec) -> Finding | None:
     if spec.user is not None:
         if is_root_user(spec.user, {}):
-            return RULE.finding(spec.path, spec.line_of("user"), f"{spec.where} runs as root: the user is set to `{spec.user}`", user=spec.user)
+            return RULE.finding(spec.path_of("user"), spec.line_of("user"), f"{spec.where} runs as root: the user is set to `{spec.user}`", user=spec.user)
         return None
     if spec.run_as_non_root or spec.built_locally or spec.image is None or not spec.image.resolved:
         return None
     profile = profile_for(spec.image.resolved)
     if profile.known and is_root_user(profile.default_user, {}):
         message = f"{spec.where} runs as root: its image {spec.image.written} runs as root by default and no user is set"
-        return RULE.finding(spec.path, spec.line_of("image"), message, user=profile.default_user)
+        return RULE.finding(spec.path_of("image"), spec.line_of("image"), message, user=profile.default_user)
     return None
 
 

@@ -53,7 +53,7 @@ def check(project: Project) -> Iterator[Finding]:
     seen: set[tuple[str, int, str]] = set()
     for spec in project.containers:
         for setting in spec.env:
-            yield from _judge(spec.path, setting, spec.where, seen)
+            yield from _judge(setting.path or spec.path, setting, spec.where, seen)
     for server in project.client_servers:
         if not server.in_container:  # a container's env block is part of its spec
             for setting in server.env:

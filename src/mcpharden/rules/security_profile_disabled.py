@@ -61,7 +61,7 @@ def _option(text: str) -> tuple[str, str]:
 def check(project: Project) -> Iterator[Finding]:
     for spec in project.containers:
         for label in dict.fromkeys(_DISABLED[o] for o in map(_option, spec.security_opts) if o in _DISABLED):
-            yield RULE.finding(spec.path, spec.line_of("security_opts"), f"{spec.where} runs with {label} turned off",
+            yield RULE.finding(spec.path_of("security_opts"), spec.line_of("security_opts"), f"{spec.where} runs with {label} turned off",
                                profile=label)
 
 

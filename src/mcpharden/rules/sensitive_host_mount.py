@@ -52,7 +52,7 @@ def check(project: Project) -> Iterator[Finding]:
             verb = "may hold" if socket and socket.startswith("~/") else "holds"
             holds = f", which {verb} the engine socket {socket} (root on the host, read-only or not)" if socket else ""
             message = f"{spec.where} mounts {reason}: `{mount.source}` at `{mount.target}` ({access}){holds}"
-            yield RULE.finding(spec.path, mount.line, message, source=mount.source, target=mount.target)
+            yield RULE.finding(mount.path or spec.path, mount.line, message, source=mount.source, target=mount.target)
 
 
 RULE = Rule(

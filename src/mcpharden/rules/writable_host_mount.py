@@ -45,7 +45,7 @@ def check(project: Project) -> Iterator[Finding]:
                 continue
             if sensitive_mount(mount.source) or socket_exposed(mount.source):
                 continue  # sensitive-host-mount and docker-socket-mount report these
-            yield RULE.finding(spec.path, mount.line, f"{spec.where} mounts the host path `{mount.source}` writable at "
+            yield RULE.finding(mount.path or spec.path, mount.line, f"{spec.where} mounts the host path `{mount.source}` writable at "
                                f"`{mount.target}`", source=mount.source, target=mount.target)
 
 

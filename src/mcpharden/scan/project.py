@@ -37,6 +37,8 @@ class _ProjectBuilder:
         # Kubernetes ServiceAccounts and role bindings of every manifest, joined to the pods at the end.
         self.service_accounts: list = []
         self.role_bindings: list = []
+        self.helm_charts = None  # sources.helm.HelmCharts, made at the first chart template
+        self.kustomize_patches: set[str] = set()  # Kustomize patch files: partial objects, not workloads
 
     def add(self, artifact: Artifact) -> None:
         from mcpharden.sources.dockerfile import DockerfileError
@@ -111,17 +113,44 @@ class _ProjectBuilder:
         self.build_arguments.extend(build_arguments_in_file(artifact.path, text))
 
     def _yaml(self, artifact: Artifact, text: str) -> None:
+        from mcpharden.sources.helm import chart_folder
         from mcpharden.sources.kubernetes import looks_like_manifest, read_manifests
 
+        if "templates/" in artifact.path and chart_folder(artifact.path, self.reader.read) is not None:
+            READERS["helm"](self, artifact, text)
+            return
         if artifact.path.rsplit("/", 1)[-1] in SERVER_MANIFESTS:
             from mcpharden.syntax.yamlnodes import load_documents
 
             load_documents(text)  # nothing in it is judged yet, but one that does not parse is a parse error
+        if artifact.path.rsplit("/", 1)[-1] in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
+            READERS["kustomize"](self, artifact, text)
         if looks_like_manifest(text):
             manifests = read_manifests(artifact.path, text)
             self.containers.extend(manifests.specs)
             self.service_accounts.extend(manifests.accounts)
             self.role_bindings.extend(manifests.bindings)
+
+    def _helm(self, artifact: Artifact, text: str) -> None:
+        from mcpharden.sources.helm import HelmCharts, chart_folder
+
+        chart = chart_folder(artifact.path, self.reader.read)
+        if chart is None:
+            return
+        if self.helm_charts is None:
+            self.helm_charts = HelmCharts(self.reader.read, self.reader.open)
+        manifests, notices = self.helm_charts.read_template(artifact.path, text, chart)
+        self.reader.notices.extend(notices)
+        self.containers.extend(manifests.specs)
+        self.service_accounts.extend(manifests.accounts)
+        self.role_bindings.extend(manifests.bindings)
+
+    def _kustomize(self, artifact: Artifact, text: str) -> None:
+        from mcpharden.sources.kustomize import overlay_specs
+
+        specs, patch_files = overlay_specs(artifact.path, text, lambda path: self.reader.read(path, quiet=True))
+        self.containers.extend(specs)
+        self.kustomize_patches |= patch_files
 
     def _source(self, artifact: Artifact, text: str) -> None:
         from mcpharden.sources.transport import scan_source
@@ -132,7 +161,8 @@ class _ProjectBuilder:
         from mcpharden.sources.kubernetes import join_accounts
         from mcpharden.sources.transport import server_facts
 
-        containers = tuple(join_accounts(self.containers, self.service_accounts, self.role_bindings))
+        containers = tuple(join_accounts([spec for spec in self.containers if spec.path not in self.kustomize_patches],
+                                         self.service_accounts, self.role_bindings))
         builds = tuple(self.builds)
         if scope == "repository":  # the build contexts are folders of a scanned directory
             from mcpharden.sources.buildcontext import with_contexts
@@ -165,7 +195,9 @@ READERS: dict[str, Callable[[_ProjectBuilder, Artifact, str], None]] = {
     "smithery": _ProjectBuilder._smithery,
     "devcontainer": _ProjectBuilder._devcontainer,
     "runlines": _ProjectBuilder._runlines,
-    "yaml": _ProjectBuilder._yaml,
+    "yaml": _ProjectBuilder._yaml,  # a chart's templates go on to "helm"
+    "helm": _ProjectBuilder._helm,
+    "kustomize": _ProjectBuilder._kustomize,  # reached from "yaml": a kustomization.yaml
     "source": _ProjectBuilder._source,
 }
 

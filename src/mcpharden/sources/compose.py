@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import MISSING, fields, replace
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
@@ -46,12 +46,27 @@ def parse_compose(path: str, text: str, read: FileReader, seen: set[str] | None 
     _note_over_budget(path, "top-level `volumes`", None, environment, notices)
     services = document.get("services")
     if isinstance(services, YamlMap):
+        base = overlay_base(path, services, read)
+        override = default_override(path, read)
         for name, service in services.items():
             if not isinstance(service, YamlMap):
                 continue
             resolved = _resolve_extends(path, service, services, read, environment, depth=0)
+            if base and isinstance(base[1].get(name), YamlMap):
+                if posixpath.basename(path) in DEFAULT_OVERRIDES:
+                    continue  # judged with the default file, which it overrides
+                # Judged as `docker compose -f BASE -f this` runs it.
+                below = _resolve_extends(base[0], base[1][name], base[1], read, environment, depth=0)
+                spec = _spec(path, str(name), services.line_of(name), merge(below, resolved, (base[0], path)), environment)
+                spec = _judged_for_changes(spec, resolved, base[0])
+                if "env_file" in resolved:
+                    spec = _with_env_files(spec, resolved, read, environment)
+                specs.append(_with_bound_volumes(spec, bound))
+                continue
+            if override and isinstance(override[1].get(name), YamlMap):
+                resolved = merge(resolved, override[1][name], (path, override[0]))
             spec = _spec(path, str(name), services.line_of(name), resolved, environment)
-            specs.append(_with_bound_volumes(spec, bound))
+            specs.append(_with_bound_volumes(_with_env_files(spec, resolved, read, environment), bound))
             _note_over_budget(path, f"service {name}", services.line_of(name), environment, notices)
     for included in _includes(path, document):
         if included in seen:
@@ -66,13 +81,7 @@ def parse_compose(path: str, text: str, read: FileReader, seen: set[str] | None 
 
 
 def _dotenv(text: str | None) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for line in (text or "").splitlines():
-        line = line.strip()
-        if line and not line.startswith("#") and "=" in line:
-            name, _, value = line.removeprefix("export ").partition("=")
-            values[name.strip()] = value.strip().strip("'\"")
-    return values
+    return {name: value for name, value, _ in dotenv_lines(text or "")}
 
 
 # A value may expand to MAX_EXPANDED_CHARS, and all values of a file together to this much:
@@ -178,8 +187,10 @@ def _relined(mapping: YamlMap, line: int) -> YamlMap:
     return copy
 
 
-def merge(base: YamlMap, override: YamlMap) -> YamlMap:
-    """Compose's merge: mappings merge, sequences append, `!override` replaces, `!reset` removes."""
+def merge(base: YamlMap, override: YamlMap, files: tuple[str, str] | None = None) -> YamlMap:
+    """Compose's merge: mappings merge, sequences append, `!override` replaces, `!reset` removes.
+    `files`: the files of `base` and `override` when they differ; the result then records the
+    file of each key (`key_files`) and of each item of an appended sequence (`item_files`)."""
     result = YamlMap()
     result.line = override.line
     for key, value in base.items():
@@ -194,21 +205,26 @@ def merge(base: YamlMap, override: YamlMap) -> YamlMap:
             continue
         previous = result.get(key)
         if tag != "!override" and isinstance(previous, YamlMap) and isinstance(value, YamlMap):
-            value = merge(previous, value)
+            value = merge(previous, value, files)
         elif tag != "!override" and isinstance(previous, YamlList) and isinstance(value, YamlList):
-            value = _appended(previous, value)
+            if key == "volumes":  # compose merges mounts by container path
+                previous = _without_replaced(previous, value, _volume_target)
+            value = _appended(previous, value, files)
         result[key] = value
         result.key_lines[key] = override.line_of(key)
+    if files:
+        result.key_files = {key: files[1] if key in override and key != "extends" else files[0] for key in result}
     return result
 
 
-def _appended(first: YamlList, second: YamlList) -> YamlList:
+def _appended(first: YamlList, second: YamlList, files: tuple[str, str] | None = None) -> YamlList:
     """`first` then the items of `second` it does not hold yet (linear: items are compared
     by a frozen, hashable copy, so that long lists do not compare every pair)."""
     combined = YamlList()
     combined.line = second.line
+    item_files: list[str] = []
     held: set = set()
-    for source in (first, second):
+    for source, file in zip((first, second), files or ("", "")):
         for index, item in enumerate(source):
             key = _frozen(item)
             if key in held:
@@ -216,7 +232,131 @@ def _appended(first: YamlList, second: YamlList) -> YamlList:
             held.add(key)
             combined.append(item)
             combined.item_lines.append(source.line_of(index))
+            item_files.append(file)
+    if files:
+        combined.item_files = item_files
     return combined
+
+
+# Overlays ---------------------------------------------------------------------------------------
+
+DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")  # docker compose's order
+DEFAULT_OVERRIDES = ("compose.override.yaml", "compose.override.yml", "docker-compose.override.yaml", "docker-compose.override.yml")
+
+
+def overlay_base(path: str, services: YamlMap, read: FileReader) -> tuple[str, YamlMap] | None:
+    """The file a compose file overlays, and its services: `docker compose -f BASE -f path`.
+
+    compose's own override file (`compose.override.yaml`, ...) overlays the default file of its
+    folder, as `docker compose up` merges them. Another file of the folder (`docker-compose.server.yml`
+    beside `docker-compose.yml`) that shares a service with that default file is an overlay when
+    it says so (its usage comment runs `-f docker-compose.yml -f docker-compose.server.yml`), or
+    when a shared service has neither `image`, `build` nor `extends`: alone it could not run."""
+    folder, name = posixpath.split(path)
+    if name in DEFAULT_FILES:
+        return None
+    for candidate in DEFAULT_FILES:
+        base = posixpath.join(folder, candidate)
+        text = read(base)
+        if text is None:
+            continue
+        base_services = _services_of(text)
+        if base_services is None:
+            return None
+        shared = [service for key, service in services.items() if key in base_services]
+        if not shared:
+            return None
+        if name in DEFAULT_OVERRIDES or _named_with(read(path) or "", candidate, name) or \
+                any(isinstance(service, YamlMap) and not {"image", "build", "extends"} & set(service) for service in shared):
+            return base, base_services
+        return None
+    return None
+
+
+def _named_with(text: str, base: str, name: str) -> bool:
+    """Whether the file's own text runs it after its base: `docker compose -f docker-compose.yml
+    -f docker-compose.dev.yml up` (in its usage comment)."""
+    import re
+
+    option = r"(?:-f|--file)[ =]+['\"]?(?:\./)?"
+    return re.search(option + re.escape(base) + r"['\"]?\s+(?:" + option + r"\S+\s+)*" + option + re.escape(name), text) is not None
+
+
+# The hardening settings a missing-setting rule asks for, and the service keys that set them.
+_HARDENING_KEYS = {"cap_drop": ("cap_drop",), "read_only_root": ("read_only",), "no_new_privileges": ("security_opt",),
+                   "memory_limit": ("mem_limit", "deploy"), "pids_limit": ("pids_limit", "deploy"), "cpu_limit": ("cpus", "deploy")}
+
+
+def _judged_for_changes(spec: ContainerSpec, own: YamlMap, base: str) -> ContainerSpec:
+    """An overlay's service, merged with its base (see judged_for_changes)."""
+    changed = {field for key, field in _SETTING_FIELDS.items() if key in own}
+    changed |= {name for name, keys in _HARDENING_KEYS.items() if set(keys) & set(own)}
+    changed |= {"image"} if "build" in own else set()
+    changed |= {"command"} if "entrypoint" in own else set()
+    return judged_for_changes(spec, changed, {base})
+
+
+def judged_for_changes(spec: ContainerSpec, changed: set[str], bases: set[str]) -> ContainerSpec:
+    """An overlay's container (a compose `-f` overlay, a Kustomize overlay), merged with its base,
+    judged for what the overlay says: `changed` names the fields the overlay sets.
+
+    The base is judged on its own (it also runs alone), at its own lines: what the overlay only
+    inherits from the files `bases` (a mount, `privileged`, the image, a missing `cap_drop`) is
+    left to that judgement, so that nothing is reported twice; what the overlay sets is judged
+    with what it inherits (ports it adds, with the base's `cap_drop: [ALL]` still in force)."""
+    defaults = {item.name: item.default for item in fields(ContainerSpec) if item.default is not MISSING}
+    inherited = {name for name, file in spec.paths.items() if file in bases}
+    changes: dict[str, Any] = {name: defaults[name] for name in inherited if name in defaults and name not in ("user", "image")}
+    if "image" in inherited or "image" not in changed:
+        changes.update(image=None, built_locally=False, dockerfile=None, build_context=None, build_target=None)
+    if "command" not in changed:
+        changes.update(command=(), start_fetches=())
+    if "service_account_token" in inherited:
+        changes.update(service_account=None)  # the base's pod is judged for its token
+    if "security_opts" not in changed:
+        changes.update(seccomp_by_default=True)  # a missing seccomp profile is the base's finding
+    changes.update(
+        mounts=tuple(mount for mount in spec.mounts if mount.path not in bases),
+        ports=tuple(port for port in spec.ports if port.path not in bases),
+        env=tuple(setting for setting in spec.env if setting.path not in bases),
+        settable=spec.settable - {name for name in _HARDENING_KEYS if name not in changed},
+        paths=MappingProxyType({name: file for name, file in spec.paths.items() if name not in inherited}),
+        # an inherited setting's line is a line of the base: in this file it would name another line
+        lines=MappingProxyType({name: line for name, line in spec.lines.items() if name not in inherited}),
+    )
+    return replace(spec, **changes)
+
+
+def default_override(path: str, read: FileReader) -> tuple[str, YamlMap] | None:
+    """The override file `docker compose up` merges into a default compose file, and its services."""
+    folder, name = posixpath.split(path)
+    if name not in DEFAULT_FILES or next((c for c in DEFAULT_FILES if read(posixpath.join(folder, c)) is not None), name) != name:
+        return None
+    for candidate in DEFAULT_OVERRIDES:
+        text = read(posixpath.join(folder, candidate))
+        if text is not None:
+            services = _services_of(text)
+            return (posixpath.join(folder, candidate), services) if services is not None else None
+    return None
+
+
+def _without_replaced(first: YamlList, second: YamlList, identity: Callable[[Any], str | None]) -> YamlList:
+    """`first` without the items that an item of `second` replaces (the same container path)."""
+    replaced = {identity(item) for item in second} - {None}
+    kept = YamlList()
+    kept.line = first.line
+    for index, item in enumerate(first):
+        if identity(item) not in replaced:
+            kept.append(item)
+            kept.item_lines.append(first.line_of(index))
+    return kept
+
+
+def _volume_target(item: Any) -> str | None:
+    if isinstance(item, YamlMap):
+        return str(item.get("target", "")) or None
+    parts = str(item).split(":")
+    return parts[1] if len(parts) >= 2 and not (len(parts[0]) == 1 and parts[0].isalpha()) else None
 
 
 def _frozen(value: Any) -> Any:
@@ -244,10 +384,23 @@ def _spec(path: str, name: str, line: int, service: YamlMap, environment: dict[s
         return [interpolate(str(item), environment) for item in value] if isinstance(value, YamlList) else []
 
     # Settings that are absent are reported on the service's name line (ContainerSpec.line).
-    lines = {field: service.key_lines[key] for key, field in _SETTING_FIELDS.items() if key in service.key_lines and key in service}
+    # Merged with a file it overlays (or that overrides it), a setting stays where that file says
+    # it when a finding is about the setting itself (`privileged: true` in the base); one that
+    # only fails to harden is reported on this file's service, where it can be added.
+    key_files = getattr(service, "key_files", {})
+    lines = {field: service.key_lines[key] for key, field in _SETTING_FIELDS.items() if key in service.key_lines and key in service
+             and (key_files.get(key, path) == path or field in _SETTINGS_JUDGED_WHERE_SET)}
+    paths = {field: key_files[key] for key, field in _SETTING_FIELDS.items()
+             if key in service and key_files.get(key, path) != path and field in _SETTINGS_JUDGED_WHERE_SET}
     healthcheck = service.get("healthcheck")
-    if isinstance(healthcheck, YamlMap) and "test" in healthcheck:
+    if isinstance(healthcheck, YamlMap) and "test" in healthcheck and key_files.get("healthcheck", path) == path:
         lines["healthcheck"] = healthcheck.line_of("test")
+    options = service.get("security_opt")
+    if isinstance(options, YamlList):  # the option that turns a profile off, not the list's key
+        disabling = next((index for index, option in enumerate(options) if _disables_profile(str(option))), None)
+        lines["security_opts"] = options.line_of(disabling) if disabling is not None else service.line_of("security_opt")
+        if key_files.get("security_opt", path) != path:
+            paths["security_opts"] = _item_file(options, disabling or 0, path) or key_files["security_opt"]
     image = text("image")
     build = service.get("build")
     return ContainerSpec(
@@ -269,15 +422,15 @@ def _spec(path: str, name: str, line: int, service: YamlMap, environment: dict[s
         no_network=(text("network_mode") or "") == "none" or _true(service.get("network_disabled")),
         host_pid=(text("pid") or "") == "host",
         host_ipc=(text("ipc") or "") == "host",
-        mounts=tuple(_volumes(service, environment)),
+        mounts=tuple(_volumes(path, service, environment)),
         devices=tuple(strings("devices")),
         device_cgroup_rules=tuple(strings("device_cgroup_rules")),
         host_userns=(text("userns_mode") or "") == "host",
         host_uts=(text("uts") or "") == "host",
         host_cgroupns=(text("cgroup") or "") == "host",
         security_opts=tuple(strings("security_opt")),
-        env=tuple(_environment(service, environment)),
-        ports=tuple(_ports(service, environment)),
+        env=tuple(_environment(path, service, environment)),
+        ports=tuple(_ports(path, service, environment)),
         command=tuple(_command(service, "entrypoint", environment)) + tuple(_command(service, "command", environment)),
         env_files=tuple(_env_files(service, environment)),
         memory_limit=text("mem_limit") or _deploy_limit(service, "memory"),
@@ -287,6 +440,7 @@ def _spec(path: str, name: str, line: int, service: YamlMap, environment: dict[s
         healthcheck=_healthcheck(healthcheck, environment),
         build_target=_build_target(build, environment),
         lines=MappingProxyType(lines),
+        paths=MappingProxyType(paths),
     )
 
 
@@ -339,7 +493,7 @@ def _build_target(build: Any, environment: dict[str, str]) -> str | None:
     return interpolate(str(target), environment) if isinstance(target, (str, int)) and str(target) else None
 
 
-def _environment(service: YamlMap, environment: dict[str, str]) -> Iterator[EnvSetting]:
+def _environment(path: str, service: YamlMap, environment: dict[str, str]) -> Iterator[EnvSetting]:
     """`environment:` as a list (`- NAME=value`, `- NAME`) or a mapping, values as written:
     `${TOKEN}` is a reference, not the value .env gives it (that is the setting's `fallback`,
     with the defaults of the variables .env does not set)."""
@@ -347,12 +501,48 @@ def _environment(service: YamlMap, environment: dict[str, str]) -> Iterator[EnvS
     if isinstance(value, YamlMap):
         for name, assigned in value.items():
             written = None if assigned is None else str(assigned)
-            yield EnvSetting(str(name), written, value.line_of(name), fallback(written, environment))
+            file = getattr(value, "key_files", {}).get(name) or getattr(service, "key_files", {}).get("environment", path)
+            yield EnvSetting(str(name), written, value.line_of(name), fallback(written, environment), path=_outside(file, path))
     elif isinstance(value, YamlList):
         for index, item in enumerate(value):
             name, equals, assigned = str(item).partition("=")
             written = assigned if equals else None
-            yield EnvSetting(name, written, value.line_of(index), fallback(written, environment))
+            file = _item_file(value, index, path) or getattr(service, "key_files", {}).get("environment", path)
+            yield EnvSetting(name, written, value.line_of(index), fallback(written, environment), path=_outside(file, path))
+
+
+def _with_env_files(spec: ContainerSpec, service: YamlMap, read: FileReader, environment: dict[str, str]) -> ContainerSpec:
+    """The spec with the settings of the `env_file:` files in the repository (a committed `.env`):
+    a literal credential there is one in the run configuration, at its line of that file.
+    `environment:` wins over a file, and a later file over an earlier one, as in compose."""
+    folder = posixpath.dirname(spec.path)
+    named = {setting.name for setting in spec.env}
+    added: dict[str, EnvSetting] = {}
+    for written in _env_files(service, environment):
+        file = posixpath.normpath(posixpath.join(folder, written))
+        if file.startswith(("../", "/")) or file == ".." or "$" in file:
+            continue
+        for name, value, line in dotenv_lines(read(file) or ""):
+            if name not in named:
+                added[name] = EnvSetting(name, value, line, path=file)
+    return replace(spec, env=spec.env + tuple(added.values())) if added else spec
+
+
+def dotenv_lines(text: str) -> Iterator[tuple[str, str, int]]:
+    """`NAME=value` lines of an env file (`export` allowed, comments and blank lines skipped,
+    one pair of quotes taken off), with their line numbers."""
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        name, _, value = line.removeprefix("export ").partition("=")
+        name, value = name.strip(), value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()  # an inline comment after an unquoted value
+        if name and " " not in name:
+            yield name, value, number
 
 
 def _env_files(service: YamlMap, environment: dict[str, str]) -> Iterator[str]:
@@ -376,16 +566,17 @@ def _command(service: YamlMap, key: str, environment: dict[str, str]) -> Iterato
             yield CommandWord(word, service.line_of(key))
 
 
-def _ports(service: YamlMap, environment: dict[str, str]) -> Iterator[PublishedPort]:
+def _ports(path: str, service: YamlMap, environment: dict[str, str]) -> Iterator[PublishedPort]:
     value = service.get("ports")
     for index, item in enumerate(value if isinstance(value, YamlList) else []):
         line = value.line_of(index)
+        file = _outside(_item_file(value, index, path) or getattr(service, "key_files", {}).get("ports", path), path)
         if isinstance(item, YamlMap):  # long syntax
             host_ip = interpolate(str(item.get("host_ip") or ""), environment)
             published = item.get("published")
-            yield PublishedPort(host_ip, "" if published is None else str(published), str(item.get("target", "")), line)
+            yield PublishedPort(host_ip, "" if published is None else str(published), str(item.get("target", "")), line, file)
         else:
-            yield published_port(interpolate(str(item), environment), line)
+            yield replace(published_port(interpolate(str(item), environment), line), path=file)
 
 
 def _deploy_limit(service: YamlMap, key: str) -> str | None:
@@ -435,6 +626,28 @@ _SETTING_FIELDS = {
 }
 
 
+# The settings a finding is about when they are present (privileged, added capabilities, ...):
+# merged from another file, they are still reported there. The others are reported where missing.
+_SETTINGS_JUDGED_WHERE_SET = frozenset({"user", "privileged", "cap_add", "host_network", "host_pid", "host_ipc", "image",
+                                        "devices", "host_userns", "host_uts", "host_cgroupns", "healthcheck"})
+
+
+def _disables_profile(option: str) -> bool:
+    kind, _, value = option.replace(":", "=", 1).partition("=")
+    return value.strip().lower() in ("unconfined", "disable") and kind.strip().lower() in ("seccomp", "apparmor", "label")
+
+
+def _item_file(items: YamlList, index: int, path: str) -> str | None:
+    """The file an item of a merged sequence comes from (None when the sequence was not merged)."""
+    files = getattr(items, "item_files", None)
+    return files[index] if files and index < len(files) and files[index] else None
+
+
+def _outside(file: str, path: str) -> str:
+    """A setting's file as the model keeps it: "" when it is the spec's own file."""
+    return "" if file == path else file
+
+
 def _true(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.strip().lower() in ("true", "yes", "1"))
 
@@ -459,18 +672,19 @@ def _with_bound_volumes(spec: ContainerSpec, bound: dict[str, str]) -> Container
     return replace(spec, mounts=mounts)
 
 
-def _volumes(service: YamlMap, environment: dict[str, str]) -> list[Mount]:
+def _volumes(path: str, service: YamlMap, environment: dict[str, str]) -> list[Mount]:
     mounts: list[Mount] = []
     volumes = service.get("volumes")
     if isinstance(volumes, YamlList):
         for index, entry in enumerate(volumes):
             line = volumes.line_of(index)
+            file = _outside(_item_file(volumes, index, path) or getattr(service, "key_files", {}).get("volumes", path), path)
             if isinstance(entry, str):
-                mounts.append(short_volume(interpolate(entry, environment), line))
+                mounts.append(replace(short_volume(interpolate(entry, environment), line), path=file))
             elif isinstance(entry, YamlMap):
                 source = interpolate(str(entry.get("source", "") or ""), environment)
                 kind = str(entry.get("type", "bind" if is_host_path(source) else "volume"))
-                mounts.append(Mount(source, str(entry.get("target", "")), kind, _true(entry.get("read_only")), line))
+                mounts.append(Mount(source, str(entry.get("target", "")), kind, _true(entry.get("read_only")), line, file))
     tmpfs = service.get("tmpfs")
     for target in (tmpfs if isinstance(tmpfs, YamlList) else [tmpfs] if isinstance(tmpfs, str) else []):
         mounts.append(Mount("", str(target), "tmpfs", False, service.line_of("tmpfs")))

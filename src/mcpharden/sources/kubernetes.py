@@ -89,7 +89,9 @@ def parse_manifests(path: str, text: str) -> list[ContainerSpec]:
     return join_accounts(manifests.specs, manifests.accounts, manifests.bindings)
 
 
-def read_manifests(path: str, text: str) -> Manifests:
+def read_manifests(path: str, text: str, rendered: bool = False) -> Manifests:
+    """`rendered`: the text is a Helm template rendered without every value known, so an empty
+    `serviceAccountName` is a name left unrendered, not the default account."""
     try:
         documents = load_documents(text)
     except YamlError:
@@ -109,7 +111,7 @@ def read_manifests(path: str, text: str) -> Manifests:
                 if binding:
                     manifests.bindings.append(binding)
             elif pod_spec_path(item) is not None:
-                manifests.specs.extend(_containers(path, item))
+                manifests.specs.extend(_containers(path, item, rendered))
     return manifests
 
 
@@ -184,7 +186,7 @@ def _get(mapping: Any, path: tuple[str, ...]) -> Any:
     return mapping
 
 
-def _containers(path: str, workload: YamlMap) -> Iterator[ContainerSpec]:
+def _containers(path: str, workload: YamlMap, rendered: bool = False) -> Iterator[ContainerSpec]:
     pod = _get(workload, pod_spec_path(workload) or ())
     if not isinstance(pod, YamlMap):
         return
@@ -192,6 +194,7 @@ def _containers(path: str, workload: YamlMap) -> Iterator[ContainerSpec]:
     pod_context = pod.get("securityContext") if isinstance(pod.get("securityContext"), YamlMap) else YamlMap()
     host_paths = _host_path_volumes(pod)
     account = _service_account(pod)
+    unknown_account = rendered and any(key in pod and not pod.get(key) for key in ("serviceAccountName", "serviceAccount"))
     for list_name in CONTAINER_LISTS:
         containers = pod.get(list_name)
         if not isinstance(containers, YamlList):
@@ -202,7 +205,7 @@ def _containers(path: str, workload: YamlMap) -> Iterator[ContainerSpec]:
                 lines = dict(spec.lines, service_account_token=account[2] or pod.line_of(_first_list(pod)))
                 yield replace(spec, security_opts=spec.security_opts + tuple(_annotated_profiles(workload, container)),
                               seccomp_profile=_seccomp_profile(workload, container, pod_context),
-                              service_account=account[0], service_account_token=account[1],
+                              service_account=None if unknown_account else account[0], service_account_token=account[1],
                               namespace=_namespace(workload) or None, lines=MappingProxyType(lines))
 
 
@@ -274,6 +277,18 @@ def _profiles(context: YamlMap, pod_context: YamlMap) -> Iterator[str]:
         yield "label=disable"
 
 
+def _profile_line(context: YamlMap, pod_context: YamlMap) -> int | None:
+    """The line of the profile setting that turns confinement off (the container's level wins,
+    as in `_profiles`), else of the container's own profile setting."""
+    for key in ("seccompProfile", "appArmorProfile", "seLinuxOptions"):
+        level = context if key in context else pod_context
+        value = level.get(key)
+        if isinstance(value, YamlMap) and (str(value.get("type", "")).lower() == "unconfined"
+                                           or str(value.get("type", "")) in ("spc_t", "unconfined_t")):
+            return value.line_of("type")
+    return next((context.line_of(key) for key in ("seccompProfile", "appArmorProfile") if key in context), None)
+
+
 def _environment(container: YamlMap) -> Iterator[EnvSetting]:
     env = container.get("env")
     for index, item in enumerate(env if isinstance(env, YamlList) else []):
@@ -287,7 +302,7 @@ def _host_ports(container: YamlMap) -> Iterator[PublishedPort]:
     for index, port in enumerate(ports if isinstance(ports, YamlList) else []):
         if isinstance(port, YamlMap) and port.get("hostPort") is not None:
             yield PublishedPort(str(port.get("hostIP") or ""), str(port["hostPort"]), str(port.get("containerPort", "")),
-                                ports.line_of(index))
+                                port.line_of("hostPort"))
 
 
 def _command(container: YamlMap) -> Iterator[CommandWord]:
@@ -305,17 +320,19 @@ def _limit(container: YamlMap, resource: str) -> str | None:
     return None if value is None or isinstance(value, (YamlMap, YamlList)) else str(value)
 
 
-def _host_path_volumes(pod: YamlMap) -> dict[str, str]:
+def _host_path_volumes(pod: YamlMap) -> dict[str, tuple[str, int]]:
+    """Each hostPath volume's host path, and the line of its `path:` (what a user changes)."""
     volumes = pod.get("volumes")
-    found: dict[str, str] = {}
+    found: dict[str, tuple[str, int]] = {}
     for volume in volumes if isinstance(volumes, YamlList) else []:
         if isinstance(volume, YamlMap) and isinstance(volume.get("hostPath"), YamlMap):
-            found[str(volume.get("name"))] = str(volume["hostPath"].get("path", ""))
+            host_path = volume["hostPath"]
+            found[str(volume.get("name"))] = (str(host_path.get("path", "")), host_path.line_of("path"))
     return found
 
 
 def _spec(path: str, workload: str, line: int, pod: YamlMap, pod_context: YamlMap,
-          container: YamlMap, host_paths: dict[str, str]) -> ContainerSpec:
+          container: YamlMap, host_paths: dict[str, tuple[str, int]]) -> ContainerSpec:
     context = container.get("securityContext") if isinstance(container.get("securityContext"), YamlMap) else YamlMap()
     lines: dict[str, int] = {}
 
@@ -344,8 +361,8 @@ def _spec(path: str, workload: str, line: int, pod: YamlMap, pod_context: YamlMa
         "memory_limit": container.line_of("resources") if "resources" in container else None,
         "cpu_limit": container.line_of("resources") if "resources" in container else None,
         "ports": container.line_of("ports") if "ports" in container else None,
-        "security_opts": (context.line_of("seccompProfile") if "seccompProfile" in context
-                          else context.line_of("appArmorProfile") if "appArmorProfile" in context else None),
+        "security_opts": _profile_line(context, pod_context),
+        "devices": next((m.line for m in _mounts(container, host_paths) if m.source == "/dev" or m.source.startswith("/dev/")), None),
         "env": container.line_of("env") if "env" in container else None,
         "command": (container.line_of("command") if "command" in container
                     else container.line_of("args") if "args" in container else None),
@@ -401,12 +418,14 @@ def _start_fetches(path: str, container: YamlMap) -> tuple:
     return tuple(fetches_in_argv(words, lambda index: lines[index] if index < len(lines) else container.line, path))
 
 
-def _mounts(container: YamlMap, host_paths: dict[str, str]) -> Iterator[Mount]:
+def _mounts(container: YamlMap, host_paths: dict[str, tuple[str, int]]) -> Iterator[Mount]:
+    """The container's hostPath mounts, each at the line of the volume's `hostPath.path`
+    (a `subPath` narrows it: then at the mount's own line, which names it)."""
     mounts = container.get("volumeMounts")
     for index, mount in enumerate(mounts if isinstance(mounts, YamlList) else []):
         if isinstance(mount, YamlMap) and str(mount.get("name")) in host_paths:
-            source = host_paths[str(mount.get("name"))]
+            source, line = host_paths[str(mount.get("name"))]
             sub_path = mount.get("subPath")
             if isinstance(sub_path, str) and sub_path:
-                source = source.rstrip("/") + "/" + sub_path
-            yield Mount(source, str(mount.get("mountPath", "")), "bind", mount.get("readOnly") is True, mounts.line_of(index))
+                source, line = source.rstrip("/") + "/" + sub_path, mount.line_of("subPath")
+            yield Mount(source, str(mount.get("mountPath", "")), "bind", mount.get("readOnly") is True, line)
