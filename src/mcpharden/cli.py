@@ -83,6 +83,9 @@ def _fix_options(fix: argparse.ArgumentParser) -> None:
                      help="ask image registries for digests missing from --digests (network access)")
     fix.add_argument("--rewrite-distroless", action="store_true",
                      help="turn single-stage Node.js/Python Dockerfiles into build / production-deps / distroless stages")
+    fix.add_argument("--fail-on", choices=FAIL_ON_NAMES, default=None,
+                     help="exit 1 when findings at or above this severity remain that fix does not fix (default: high)")
+    fix.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings are left (2 still means an error)")
     _add_shared_options(fix)
 
 
@@ -369,9 +372,10 @@ def _db(arguments: argparse.Namespace) -> int:
 
 
 def _fix(arguments: argparse.Namespace) -> int:
-    from mcpharden.fixes.apply import apply_plans, plan_paths
+    from mcpharden.fixes.apply import apply_plans, left_over, plan_paths, shown_left_over
 
-    reports = plan_paths(arguments.paths, _options(arguments), Path(arguments.digests) if arguments.digests else None,
+    options = _options(arguments)
+    reports = plan_paths(arguments.paths, options, Path(arguments.digests) if arguments.digests else None,
                          arguments.resolve, arguments.rewrite_distroless)
     failed = False
     for told in apply_plans(reports, arguments.write):
@@ -387,7 +391,12 @@ def _fix(arguments: argparse.Namespace) -> int:
                 sys.stderr.write(told.text)
             else:
                 print(_for_terminal(told.text), file=sys.stderr)
-    return EXIT_USAGE if failed else EXIT_OK
+    if failed:
+        return EXIT_USAGE
+    left = left_over(arguments.paths, options, reports, arguments.write, arguments.fail_on)
+    sys.stdout.flush()
+    sys.stderr.write(shown_left_over(left, arguments.write))  # already through the credential gate
+    return EXIT_FINDINGS if left and not arguments.exit_zero else EXIT_OK
 
 
 def _serve(arguments: argparse.Namespace) -> int:

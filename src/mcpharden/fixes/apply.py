@@ -49,3 +49,35 @@ def apply_plans(reports: list, write: bool) -> Iterator[Told]:
                 yield Told("not written", f"mcpharden: not written: {plan.path}: {outcome.reason}")
         if report.decisions:
             yield Told("left", shown_decisions(report.decisions))
+
+
+def left_over(paths: list[str], options, reports: list, written: bool, fail_on: str | None) -> list:
+    """The findings at or above `fail_on` (else the configuration's `fail-on`, else high) that
+    the fix leaves: after `--write`, what a new scan of every path still finds; in a dry run, what
+    the scan finds now less what the plans resolve. Every selected rule counts, not only the ones
+    `fix` can edit, so that `fix --write && git commit` cannot pass over work left to a person."""
+    from mcpharden.model.findings import fail_threshold
+    from mcpharden.scan import scan_target
+
+    left = []
+    for path, report in zip(paths, reports):
+        result = scan_target(Path(path), options)
+        threshold = fail_threshold(fail_on or result.config.fail_on or "high")
+        if threshold is None:
+            continue
+        left.extend(f for f in result.findings if f.severity >= threshold
+                    and (written or (f.path, f.rule_id) not in report.fixed))
+    return left
+
+
+def shown_left_over(findings: list, written: bool) -> str:
+    """What `fix` tells about the findings it leaves, through the credential gate."""
+    from mcpharden.safety import shown_line
+
+    if not findings:
+        return ""
+    when = "remain after the fix" if written else "would remain after this fix"
+    lines = [f"{len(findings)} finding{'s' if len(findings) != 1 else ''} at or above the --fail-on level {when} "
+             "(exit code 1 unless --exit-zero):"]
+    lines += [f"  {f.path}:{f.line}: {f.rule_id} ({f.severity.name.lower()})" for f in findings]
+    return "".join(shown_line(line) + "\n" for line in lines)

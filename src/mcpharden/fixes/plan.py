@@ -25,6 +25,8 @@ class FixReport:
     root: Path
     plans: tuple[FilePlan, ...]
     decisions: tuple[Decision, ...]
+    # (path, rule id) of every finding the plans resolve: what a dry run does not count as left.
+    fixed: frozenset[tuple[str, str]] = frozenset()
 
 
 def load_digests(path: Path) -> dict[str, str]:
@@ -104,9 +106,11 @@ def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str], reso
         by_path[finding.path].append(finding)
     plans: list[FilePlan] = []
     decisions: list[Decision] = []
+    fixed: set[tuple[str, str]] = set()
     stage = options.target_stage or result.config.target
     for finding in (f for f in result.findings if f.rule_id == "no-image-scan-in-ci"):
         plans.append(image_scan_workflow(dict(finding.details)["dockerfiles"].split(",")))
+        fixed.add((finding.path, finding.rule_id))
     for path, findings in sorted(by_path.items()):
         findings = [f for f in findings if f.rule_id != "no-image-scan-in-ci"]
         if not findings:
@@ -136,6 +140,8 @@ def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str], reso
                                                             "harden it by hand"))
                     continue
                 plans.append(plan)
+                fixed.update((path, rule) for rules in fixer.applied.values() for rule in rules)
+                fixed.update((path, rule) for rule in fixer.bound)
             continue
         try:
             build = parse_dockerfile(source.parsable, path, stage, result.config.base_images)
@@ -148,6 +154,8 @@ def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str], reso
             decisions.extend(undecided)
             if plan is not None:
                 plans.append(plan)
+                fixed.add((path, "full-os-base-image"))
+                fixed.update((path, rule) for rule in ("root-user", "dev-dependencies-in-runtime"))
                 continue
             findings = [f for f in findings if f.rule_id != "full-os-base-image"]
         edits, undecided = DockerfileFixer(build, text, digests, resolve).fix(findings)
@@ -161,4 +169,5 @@ def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str], reso
             decisions.append(Decision(path, 1, "", f"the fixed file would not parse ({error}): left alone"))
             continue
         plans.append(plan)
-    return FixReport(root, tuple(plans), tuple(decisions))
+        fixed.update((path, edit.rule_id) for edit in edits)
+    return FixReport(root, tuple(plans), tuple(decisions), frozenset(fixed))

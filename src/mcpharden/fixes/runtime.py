@@ -96,6 +96,8 @@ class RuntimeFixer:
         self.lines = split_lines(text, breaks)
         self.specs = specs
         self.decisions: list[Decision] = []
+        self.bound: set[str] = set()  # rules fixed in place (ports bound to 127.0.0.1)
+        self.applied: dict[int, set[str]] = {}  # spec line → rules whose edit was made
 
     def fix(self, findings: list[Finding]) -> tuple[list[Edit], list[Decision]]:
         wanted: dict[int, list[str]] = {}  # spec line → hardening rules to apply
@@ -120,7 +122,6 @@ class RuntimeFixer:
             specs[spec.line] = spec
         self.pod_volumes: set[int] = set()  # `containers:` lines whose pod needs the /tmp emptyDir
         # Bottom-up, so inserting lines does not move the specs still to do.
-        self.applied: dict[int, set[str]] = {}  # spec line → rules whose edit was made
         for line in sorted(wanted, reverse=True):
             spec = specs[line]
             decided_before = len(self.decisions)
@@ -148,6 +149,7 @@ class RuntimeFixer:
         match = matches[0]
         bound = f"127.0.0.1:{match.group('host')}:{match.group('port')}{match.group('protocol') or ''}"
         self.lines[finding.line - 1] = line[: match.start()] + bound + line[match.end() :]
+        self.bound.add(finding.rule_id)
 
     def _harden(self, spec: ContainerSpec, rules: list[str]) -> None:
         if spec.origin == "compose":

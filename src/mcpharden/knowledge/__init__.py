@@ -8,6 +8,7 @@ has one loader of the same name (knowledge/<table>.py reads knowledge/<table>.to
 - clients: which files configure MCP clients, Docker's MCP gateway, published server images;
 - credentials: credential names, value shapes and placeholders;
 - fixes: what `mcpharden fix` writes (distroless tags, users, prune commands, healthchecks);
+- pinned_actions: the GitHub Actions generated workflows use, each pinned by commit with its tag;
 - image_contents: look-ups over an image's file system (shells, package managers, secrets);
 - runtime: host paths and capabilities;
 - packages: runners that download what they run (npx, uvx), tools that install by name
