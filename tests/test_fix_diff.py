@@ -77,7 +77,7 @@ def test_a_credential_in_a_context_line_marks_that_hunk_only(repository):
     lines = [f"ENV LINE{n}=x" for n in range(12)]
     lines[2] = f"ENV GITHUB_TOKEN={TOKEN}"  # a context line of the hunk, not a changed one
     dockerfile = "FROM node:22\nRUN npm ci\n" + "\n".join(lines) + "\nCMD [\"node\"]\n"
-    write_tree(repository, {"Dockerfile": dockerfile, "compose.yaml": f"services:\n  mcp:\n    image: a{PIN}\n"})
+    write_tree(repository, {"Dockerfile": dockerfile, "compose.yaml": f"services:\n  mcp:\n    image: ghcr.io/acme/mcp{PIN}\n"})
     diff = run_cli("fix", str(repository), "--select", "root-user,dev-dependencies-in-runtime,capabilities-not-dropped").stdout
     assert TOKEN not in diff and "GITHUB_TOKEN=***" in diff
     shown = diff.splitlines()

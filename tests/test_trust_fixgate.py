@@ -188,12 +188,12 @@ CMD ["node", "server.js"]
 COMPOSE = f"""\
 services:
   app:
-    image: example/app:1
+    image: example/mcp-app:1
     command: ["node", "server.js", "--api-key", "{API_KEY}"]
     ports:
       - "3000:3000"
   worker:
-    image: example/app:1
+    image: example/mcp-app:1
     command: node worker.js --api-key {API_KEY}
 """
 

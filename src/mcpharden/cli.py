@@ -83,6 +83,8 @@ def _fix_options(fix: argparse.ArgumentParser) -> None:
                      help="ask image registries for digests missing from --digests (network access)")
     fix.add_argument("--rewrite-distroless", action="store_true",
                      help="turn single-stage Node.js/Python Dockerfiles into build / production-deps / distroless stages")
+    fix.add_argument("--all-services", action="store_true",
+                     help="also harden services that are not part of a server the repository ships (databases, caches, devcontainers)")
     fix.add_argument("--fail-on", choices=FAIL_ON_NAMES, default=None,
                      help="exit 1 when findings at or above this severity remain that fix does not fix (default: high)")
     fix.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings are left (2 still means an error)")
@@ -376,7 +378,7 @@ def _fix(arguments: argparse.Namespace) -> int:
 
     options = _options(arguments)
     reports = plan_paths(arguments.paths, options, Path(arguments.digests) if arguments.digests else None,
-                         arguments.resolve, arguments.rewrite_distroless)
+                         arguments.resolve, arguments.rewrite_distroless, arguments.all_services)
     failed = False
     for told in apply_plans(reports, arguments.write):
         if told.kind == "diff":

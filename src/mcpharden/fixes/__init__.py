@@ -128,7 +128,7 @@ def shown_decisions(decisions: Sequence[Decision]) -> str:
     if not decisions:
         return ""
     return "Not fixed automatically:\n" + "".join(
-        shown_line(f"  {d.path}:{d.line}: {d.rule_id}: {d.message}") + "\n" for d in decisions)
+        shown_line(f"  {d.path}:{d.line}: {f'{d.rule_id}: ' if d.rule_id else ''}{d.message}") + "\n" for d in decisions)
 
 
 def _redacted(lines: list[str]) -> list[str]:

@@ -19,7 +19,8 @@ class Told:
     text: str
 
 
-def plan_paths(paths: list[str], options, digests: Path | None, resolve: bool, rewrite_distroless: bool) -> list:
+def plan_paths(paths: list[str], options, digests: Path | None, resolve: bool, rewrite_distroless: bool,
+               all_services: bool = False) -> list:
     """The fix plan of every path (fixes.plan.FixReport)."""
     from mcpharden.fixes.plan import load_digests, plan_fixes
     from mcpharden.scan import ensure_valid_config
@@ -29,7 +30,7 @@ def plan_paths(paths: list[str], options, digests: Path | None, resolve: bool, r
     resolver = None
     if resolve:
         from mcpharden.fixes.digests import resolve_digest as resolver
-    return [plan_fixes(Path(path), options, known, resolver, rewrite_distroless) for path in paths]
+    return [plan_fixes(Path(path), options, known, resolver, rewrite_distroless, all_services=all_services) for path in paths]
 
 
 def apply_plans(reports: list, write: bool) -> Iterator[Told]:
