@@ -77,8 +77,56 @@ def shown_left_over(findings: list, written: bool) -> str:
 
     if not findings:
         return ""
-    when = "remain after the fix" if written else "would remain after this fix"
-    lines = [f"{len(findings)} finding{'s' if len(findings) != 1 else ''} at or above the --fail-on level {when} "
+    one = len(findings) == 1
+    when = f"{'remains' if one else 'remain'} after the fix" if written else "would remain after this fix"
+    lines = [f"{len(findings)} finding{'' if one else 's'} at or above the --fail-on level {when} "
              "(exit code 1 unless --exit-zero):"]
     lines += [f"  {f.path}:{f.line}: {f.rule_id} ({f.severity.name.lower()})" for f in findings]
     return "".join(shown_line(line) + "\n" for line in lines)
+
+
+# The rules `fix --clients` resolves in a file it plans to change (what a dry run does not count as left).
+CLIENT_FIXED = frozenset({"capabilities-not-dropped", "root-filesystem-writable", "privilege-escalation-allowed",
+                          "no-resource-limits", "port-exposed-on-all-interfaces", "server-not-in-container",
+                          "package-fetched-at-start", "secret-in-run-config"})
+
+
+def fix_clients(home: Path, write: bool) -> Iterator[Told]:
+    """`fix --clients`: each client file's diff, or (with `write`) each file written after a
+    timestamped backup beside it; then what was left and what to rotate."""
+    from datetime import datetime, timezone
+
+    from mcpharden.fixes import shown_decisions
+    from mcpharden.fixes.clients import plan_client_fixes
+    from mcpharden.fixes.writer import write_plan
+    from mcpharden.scan import TargetError
+
+    if not home.is_dir():
+        raise TargetError(f"{home}: not a directory")
+    report = plan_client_fixes(home)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    for plan in report.plans:
+        if not write:
+            yield Told("diff", plan.diff())
+            continue
+        backup = f".mcpharden-{stamp}.bak"
+        outcome = write_plan(home, plan, backup)
+        if outcome.written:
+            yield Told("fixed", f"fixed {plan.path} (backup: {plan.path}{backup})")
+        else:
+            yield Told("not written", f"mcpharden: not written: {plan.path}: {outcome.reason}")
+    if report.decisions:
+        yield Told("left", shown_decisions(report.decisions).replace("Not fixed automatically:", "Left to you, and what changed:", 1))
+
+
+def clients_left_over(home: Path, options, written: bool, planned: set[str], fail_on: str | None) -> list:
+    """The laptop audit's findings at or above `fail_on` the fix leaves (see left_over)."""
+    from mcpharden.model.findings import fail_threshold
+    from mcpharden.scan import scan_clients
+
+    result = scan_clients(home, options)
+    threshold = fail_threshold(fail_on or result.config.fail_on or "high")
+    if threshold is None:
+        return []
+    return [f for f in result.findings if f.severity >= threshold
+            and (written or f.path not in planned or f.rule_id not in CLIENT_FIXED)]

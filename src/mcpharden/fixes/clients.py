@@ -1,0 +1,471 @@
+"""`mcpharden fix --clients`: harden the MCP client configurations installed for a user.
+
+Per server of every client `scan --clients` reads: a `docker run`/`podman run` server gets the
+hardening flags before its image (a read-only root with a tmpfs for /tmp, every capability
+dropped, no-new-privileges, a memory and a pids limit unless set), its ports bound to 127.0.0.1,
+`:ro` on the mounts of a server known to only read them; a server started on the host (`npx -y`,
+`uvx`) becomes its published image when one is known (knowledge/clients.toml), mounting only the
+folders its arguments name. A literal credential moves to the client's own reference (VS Code
+inputs, `${env:NAME}` in Cursor, `${NAME}` in Claude Code's .mcp.json) or, where the client has
+none, out of the `docker run` arguments into the `env` map, and every one is named for rotation.
+
+JSON and JSON-with-comments files are edited value by value (syntax.jsonspans), so comments and
+formatting outside the changed values stay; the result must load as the same servers again."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from mcpharden.fixes import Decision, Edit, FilePlan
+from mcpharden.syntax.jsonspans import JsonSpanError, Node, parse_spans
+
+_RUNTIMES = ("docker", "podman")
+
+
+@dataclass(frozen=True)
+class ClientFixReport:
+    root: Path
+    plans: tuple[FilePlan, ...]
+    decisions: tuple[Decision, ...]  # what was left, and what the user must do (rotate, export)
+
+
+def plan_client_fixes(home: Path) -> ClientFixReport:
+    """The fix of every client configuration found under `home`, as plans on paths relative to it."""
+    from mcpharden.knowledge.clients import home_locations
+    from mcpharden.sources.discovery import RepoReader
+
+    reader = RepoReader(home)
+    plans: list[FilePlan] = []
+    decisions: list[Decision] = []
+    seen: set[str] = set()
+    for client, pattern in home_locations():
+        for match in sorted(home.glob(pattern)):
+            relative = match.relative_to(home).as_posix()
+            if relative in seen:
+                continue
+            seen.add(relative)
+            if match.is_symlink():
+                decisions.append(Decision(relative, 1, "", "is a symlink: not written through; fix the file it points to"))
+                continue
+            source = reader.read_source(relative)
+            if source is None:
+                continue
+            plan, told = _fix_file(relative, source, client, home)
+            decisions.extend(told)
+            if plan is not None:
+                plans.append(plan)
+    return ClientFixReport(home, tuple(plans), tuple(decisions))
+
+
+def _fix_file(path: str, source, client: str, home: Path) -> tuple[FilePlan | None, list[Decision]]:
+    if not path.endswith((".json", ".jsonc")):
+        return None, _by_hand(path, source.parsable, client)
+    try:
+        document = parse_spans(source.text)
+    except (JsonSpanError, IndexError) as error:
+        return None, [Decision(path, 1, "", f"not fixed: it does not read as JSON with comments ({error})")]
+    editor = _JsonEditor(path, source.text, document, client, home)
+    editor.fix()
+    fixed = editor.fixed_text()
+    if fixed == source.text:  # a second run: nothing left to change (what is still told stays true)
+        return None, editor.decisions
+    problem = _unverified(path, source.parsable, fixed, client)
+    if problem:
+        return None, [Decision(path, 1, "", f"not fixed: the fixed file was checked and {problem}; harden it by hand")]
+    lines = fixed.splitlines(keepends=True)
+    plan = FilePlan(path, source.text, (Edit(1, len(source.text.splitlines(keepends=True)), tuple(lines), "client-hardening"),),
+                    "yaml", source.bom)
+    return plan, editor.decisions
+
+
+def _by_hand(path: str, text: str, client: str) -> list[Decision]:
+    """YAML (Continue) and TOML (Codex) files are not rewritten yet: what to change, per server."""
+    from mcpharden.knowledge.clients import ClientFile
+    from mcpharden.sources.clients import parse_client_file
+    from mcpharden.syntax.yamlnodes import YamlError
+
+    try:
+        specs, servers = parse_client_file(path, text, ClientFile(client, False))
+    except YamlError:
+        return [Decision(path, 1, "", "not fixed: it does not parse")]
+    told = [Decision(path, spec.line, "", f"server `{spec.name}`: add {' '.join(_missing_flags(spec))} before its image "
+                                          "by hand (only JSON client files are rewritten so far)")
+            for spec in specs if _missing_flags(spec)]
+    told += [Decision(path, s.line, "server-not-in-container", f"server `{s.name}` runs on the host with your account: "
+                                                               "run it in a container (only JSON client files are rewritten so far)")
+             for s in servers if not s.in_container and not s.command.startswith("remote server") and s.command != "no command"]
+    return told
+
+
+def _missing_flags(spec) -> list[str]:
+    from mcpharden.knowledge.client_fixes import table
+
+    limits = table()["limits"]
+    flags: list[str] = []
+    if not spec.read_only_root:
+        flags += ["--read-only", "--tmpfs", "/tmp"]
+    if "ALL" not in (c.upper() for c in spec.cap_drop):
+        flags += ["--cap-drop", "ALL"]
+    if not spec.no_new_privileges:
+        flags += ["--security-opt", "no-new-privileges"]
+    if spec.memory_limit is None:
+        flags += ["--memory", limits["memory"]]
+    if spec.pids_limit is None:
+        flags += ["--pids-limit", limits["pids"]]
+    return flags
+
+
+def _unverified(path: str, before: str, after: str, client: str) -> str | None:
+    """Why the fixed text does not load as the same servers, hardened (None when it does)."""
+    from mcpharden.knowledge.clients import ClientFile
+    from mcpharden.sources.clients import parse_client_file
+    from mcpharden.syntax.yamlnodes import YamlError
+
+    try:
+        _, old = parse_client_file(path, before, ClientFile(client, False))
+        _, new = parse_client_file(path, after, ClientFile(client, False))
+    except (YamlError, ValueError) as error:
+        return f"it would not load ({error})"
+    if [s.name for s in old] != [s.name for s in new]:
+        return "its servers would read differently"
+    return None
+
+
+def _entries(document: Node):
+    """(server name, entry node) for every server of the layouts sources.clients reads."""
+    if document.kind != "object":
+        return
+    holders = [document.get("mcpServers"), document.get("servers"), document.get("context_servers"), document.get("mcp.servers")]
+    mcp = document.get("mcp")
+    if mcp is not None and mcp.kind == "object":
+        holders.append(mcp.get("servers"))
+    projects = document.get("projects")
+    if projects is not None and projects.kind == "object":
+        holders += [project.get("mcpServers") for _, _, project in projects.members if project.kind == "object"]
+    for holder in holders:
+        if holder is not None and holder.kind == "object":
+            for name, _, entry in holder.members:
+                if entry.kind == "object":
+                    yield name, entry
+
+
+class _JsonEditor:
+    def __init__(self, path: str, text: str, document: Node, client: str, home: Path) -> None:
+        self.path, self.text, self.document, self.client = path, text, document, client
+        self.home = home  # `~/` in a host server's folder arguments: docker needs the absolute path
+        self.replacements: list[tuple[int, int, str]] = []
+        self.decisions: list[Decision] = []
+        self.inputs: list[dict] = []  # VS Code inputs to add
+
+    def line(self, offset: int) -> int:
+        return self.text.count("\n", 0, offset) + 1
+
+    def tell(self, node: Node, message: str, rule: str = "") -> None:
+        self.decisions.append(Decision(self.path, self.line(node.start), rule, message))
+
+    def fixed_text(self) -> str:
+        text = self.text
+        for start, end, new in sorted(self.replacements, reverse=True):
+            text = text[:start] + new + text[end:]
+        return text
+
+    def fix(self) -> None:
+        for name, entry in _entries(self.document):
+            self._server(name, entry)
+        if self.inputs:
+            self._add_inputs()
+
+    # One server ------------------------------------------------------------------------------------
+
+    def _server(self, name: str, entry: Node) -> None:
+        from mcpharden.knowledge.clients import published_image
+        from mcpharden.sources.runargs import run_arguments
+
+        command = entry.get("command")
+        args_node = entry.get("args")
+        if command is None or not isinstance(command.value, str) or (args_node is not None and args_node.kind != "array"):
+            return  # a remote server, or a layout (Zed's command object) left as it is
+        if args_node is not None and any(item.kind != "scalar" or not isinstance(item.value, str) for item in args_node.items):
+            self.tell(entry, f"server `{name}`: its args are not all strings: left as it is")
+            return
+        if args_node is not None and re.search(r"//|/\*", _without_strings(self.text[args_node.start:args_node.end])):
+            self.tell(entry, f"server `{name}`: its args hold comments: harden it by hand, so that they are not lost")
+            return
+        args = [item.value for item in args_node.items] if args_node is not None else []
+        env_node = entry.get("env")
+        env = {key: value.value for key, _, value in env_node.members} if env_node is not None and env_node.kind == "object" else {}
+        program = command.value.rsplit("/", 1)[-1]
+        new_command = command.value
+        if run_arguments([command.value, *args]) is None:
+            if program in _RUNTIMES:
+                return  # `docker compose`, `docker mcp gateway`: not a server run by the client itself
+            image = published_image(tuple(args))
+            if image is None:
+                self._host_without_image(name, entry, command.value, args)
+                return
+            new_command, args = "docker", self._containerised(name, entry, args, image, env)
+        args = self._harden(name, entry, args)
+        args, env_changes = self._credentials(name, entry, args, env)
+        if new_command != command.value:
+            self.replacements.append((command.start, command.end, json.dumps(new_command)))
+        if args_node is not None and args != [item.value for item in args_node.items]:
+            self._edit_array(args_node, args)
+        elif args_node is None and args:
+            self.tell(entry, f"server `{name}`: no args array to edit: left as it is")
+            return
+        if env_changes:
+            self._write_env(entry, env_node, env_changes)
+
+    def _host_without_image(self, name: str, entry: Node, command: str, args: list[str]) -> None:
+        package = next((a for a in args if not a.startswith("-")), command)
+        base = "python:3.13-slim" if command.rsplit("/", 1)[-1] in ("uvx", "uv", "pipx", "python", "python3") else "node:22-alpine"
+        self.tell(entry, f"server `{name}` runs on the host with your account and no published image of `{package}` is "
+                         f"known: build one (FROM {base}, install the package at a pinned version, USER a non-root user) and "
+                         "run it with docker run --rm -i --read-only --cap-drop ALL --security-opt no-new-privileges, "
+                         "mounting only the folders it needs", "server-not-in-container")
+
+    def _containerised(self, name: str, entry: Node, args: list[str], image: str, env: dict) -> list[str]:
+        """`npx -y @scope/server /a/b ~/c` → `run -i --rm [-e NAME...] -v /a/b:/projects/b[:ro] ... IMAGE /projects/b ...`."""
+        from mcpharden.knowledge.client_fixes import only_reads, table
+
+        words = list(args)
+        package_index = next(i for i, a in enumerate(words) if _package_of(a) in _package_names(image))
+        package = words[package_index]
+        rest = words[package_index + 1:]
+        root = table()["mounts"]["container_root"]
+        read_only = only_reads(_package_of(package))
+        mounts: list[str] = []
+        mapped: list[str] = []
+        for word in rest:
+            if word.startswith(("/", "~/")):
+                source = str(self.home.absolute() / word[2:]) if word.startswith("~/") else word
+                target = f"{root}/{posixpath.basename(word.rstrip('/')) or 'root'}"
+                mounts += ["-v", f"{source}:{target}{':ro' if read_only else ''}"]
+                mapped.append(target)
+            else:
+                mapped.append(word)
+        passed = [flag for key in env for flag in ("-e", key)]
+        self.tell(entry, f"server `{name}` ran `{package}` on the host with your account: it now runs the published image "
+                         f"{image}, with only {', '.join(m.split(':')[0] for m in mounts[1::2]) or 'no host folder'} mounted"
+                         + ("" if read_only or not mounts else " (writable: it is not known to only read there; add :ro if it does)"),
+                  "server-not-in-container")
+        return ["run", "-i", "--rm", *passed, *mounts, image, *mapped]
+
+    def _harden(self, name: str, entry: Node, args: list[str]) -> list[str]:
+        """Flags before the image, ports on 127.0.0.1, `:ro` where the server only reads."""
+        from mcpharden.fixes.startup import spec_needs
+        from mcpharden.knowledge.client_fixes import only_reads, table
+        from mcpharden.sources.runargs import parse_run, run_arguments
+
+        arguments = run_arguments(["docker", *args])
+        spec = parse_run(arguments, self.path, "client-config", self.line(entry.start), name)
+        run_at = args.index("run")
+        needs = spec_needs(spec)
+        flags = []
+        limits = table()["limits"]
+        read_only_blocker, caps_blocker = needs.read_only_blocker(), needs.capabilities_blocker()
+        if not spec.read_only_root and read_only_blocker:
+            self.tell(entry, f"server `{name}`: --read-only not added: {read_only_blocker}", "root-filesystem-writable")
+        elif not spec.read_only_root:
+            flags += ["--read-only", "--tmpfs", "/tmp"]
+        if "ALL" not in (c.upper() for c in spec.cap_drop) and caps_blocker:
+            self.tell(entry, f"server `{name}`: --cap-drop ALL not added: {caps_blocker}", "capabilities-not-dropped")
+        elif "ALL" not in (c.upper() for c in spec.cap_drop):
+            flags += ["--cap-drop", "ALL"]
+        if not spec.no_new_privileges:
+            flags += ["--security-opt", "no-new-privileges"]
+        added_limits = []
+        if spec.memory_limit is None:
+            flags += ["--memory", limits["memory"]]
+            added_limits.append(f"--memory {limits['memory']}")
+        if spec.pids_limit is None:
+            flags += ["--pids-limit", limits["pids"]]
+            added_limits.append(f"--pids-limit {limits['pids']}")
+        if added_limits:
+            self.tell(entry, f"server `{name}`: added {' and '.join(added_limits)}: raise them in its args if the server "
+                             "needs more (--memory 1g, --pids-limit 256)", "no-resource-limits")
+        words = args[:run_at + 1] + flags + args[run_at + 1:]
+        image = spec.image.resolved if spec.image else ""
+        reads = bool(image) and only_reads(image)
+        for index, word in enumerate(words):
+            option = words[index - 1] if index else ""
+            if option in ("-p", "--publish"):
+                words[index] = _loopback(word)
+            elif word.startswith(("-p=", "--publish=")):
+                head, _, value = word.partition("=")
+                words[index] = f"{head}={_loopback(value)}"
+            elif option in ("-v", "--volume") and word.count(":") >= 1 and not word.startswith("/var/run/docker"):
+                if reads and not re.search(r":(ro|readonly)(,|$)", word.split(":", 2)[-1] if word.count(":") >= 2 else ""):
+                    words[index] = word + ":ro"
+                elif not reads and not word.endswith(":ro") and word.split(":", 1)[0].startswith(("/", "~", ".", "$")):
+                    self.tell(entry, f"server `{name}`: the mount of {word.split(':', 1)[0]} stays writable: the server is "
+                                     "not known to only read there (add :ro if it does)", "writable-host-mount")
+        return words
+
+    def _credentials(self, name: str, entry: Node, args: list[str], env: dict) -> tuple[list[str], dict[str, str]]:
+        """Literal credentials out of the arguments (into `env`) and, where the client has one, to its reference."""
+        from mcpharden.knowledge.client_fixes import reference_for
+        from mcpharden.knowledge.credentials import credential_kind, is_placeholder
+
+        reference = reference_for(self.client, self.path)
+        changes: dict[str, str] = {}
+        words = list(args)
+        index = 0
+        while index < len(words):
+            word = words[index]
+            if word in ("-e", "--env") and index + 1 < len(words) and "=" in words[index + 1]:
+                key, _, value = words[index + 1].partition("=")
+                if credential_kind(key, value):
+                    words[index + 1] = key
+                    changes[key] = value
+                index += 2
+                continue
+            if word.startswith("--env=") and "=" in word[6:]:
+                key, _, value = word[6:].partition("=")
+                if credential_kind(key, value):
+                    words[index] = f"--env={key}"
+                    changes[key] = value
+            index += 1
+        for key, value in env.items():
+            if isinstance(value, str) and key not in changes and credential_kind(key, value) and not is_placeholder(value):
+                changes[key] = value
+        written: dict[str, str] = {}
+        for key, value in changes.items():
+            in_args = key not in env or env.get(key) != value
+            if reference is not None:
+                identifier = re.sub(r"[^a-z0-9]+", "-", f"{name}-{key}".lower()).strip("-")
+                written[key] = reference["template"].format(id=identifier, name=key)
+                if reference["kind"] == "input":
+                    self.inputs.append({"type": "promptString", "id": identifier, "password": True,
+                                        "description": f"{key} for the {name} MCP server"})
+                    where = "VS Code asks for it once and keeps it in its secret storage"
+                else:
+                    where = f"set {key} in the environment {self.client} starts from"
+                self.tell(entry, f"server `{name}`: {key} now comes from {written[key]} ({where}); rotate the value that "
+                                 "was in this file", "secret-in-run-config")
+            else:
+                written[key] = value
+                moved = "moved out of the docker run arguments (which `ps` shows) into the env map; " if in_args else ""
+                self.tell(entry, f"server `{name}`: {key} {moved or 'is in the env map, and '}its value still sits in this file "
+                                 f"({self.client} has no reference for it): rotate it and keep the file private",
+                          "secret-in-run-config")
+        return words, written
+
+    # Writing ---------------------------------------------------------------------------------------
+
+    def _edit_array(self, node: Node, words: list[str]) -> None:
+        """Make the array hold `words`, item by item where it can (a changed item in its place, new
+        items after the one they follow, on its line), so the user's grouping of items stays."""
+        from difflib import SequenceMatcher
+
+        old = [item.value for item in node.items]
+        edits: list[tuple[int, int, str]] = []
+        for tag, i1, i2, j1, j2 in SequenceMatcher(None, old, words, autojunk=False).get_opcodes():
+            new = [json.dumps(word, ensure_ascii=False) for word in words[j1:j2]]
+            if tag == "equal":
+                continue
+            if tag == "replace" and i2 - i1 == j2 - j1:
+                edits += [(node.items[i].start, node.items[i].end, text) for i, text in zip(range(i1, i2), new)]
+            elif tag == "insert" and i1 > 0:
+                at = node.items[i1 - 1].end
+                edits.append((at, at, "".join(f", {text}" for text in new)))
+            else:  # a deletion or an uneven replacement: the array is written anew
+                self.replacements.append((node.start, node.end, self._array(node, words)))
+                return
+        self.replacements.extend(edits)
+
+    def _array(self, node: Node, words: list[str]) -> str:
+        """`words` as a JSON array written the way `node` was: on one line, or one item per line."""
+        original = self.text[node.start:node.end]
+        rendered = [json.dumps(word, ensure_ascii=False) for word in words]
+        if "\n" not in original or not node.items:
+            return "[" + ", ".join(rendered) + "]"
+        first = node.items[0].start
+        item_indent = first - (self.text.rfind("\n", 0, first) + 1)
+        closing = node.end - 1
+        closing_indent = closing - (self.text.rfind("\n", 0, closing) + 1)
+        newline = "\r\n" if "\r\n" in original else "\n"
+        trailing = "," if re.search(r",\s*\]$", original) else ""
+        return ("[" + newline + ("," + newline).join(" " * item_indent + r for r in rendered) + trailing + newline
+                + " " * closing_indent + "]")
+
+    def _write_env(self, entry: Node, env_node: Node | None, changes: dict[str, str]) -> None:
+        if env_node is not None and env_node.kind == "object":
+            for key, key_node, value in env_node.members:
+                if key in changes:
+                    self.replacements.append((value.start, value.end, json.dumps(changes.pop(key), ensure_ascii=False)))
+            if changes:
+                self._insert_members(env_node, changes)
+            return
+        self._insert_members(entry, {"env": changes})
+
+    def _insert_members(self, node: Node, members: dict) -> None:
+        """New members at the end of an object, one per line when its members are, else inline; a
+        trailing comma stays a trailing comma."""
+        rendered = [f"{json.dumps(k, ensure_ascii=False)}: {json.dumps(v, ensure_ascii=False)}" for k, v in members.items()]
+        if not node.members:
+            self.replacements.append((node.start, node.end, "{" + ", ".join(rendered) + "}"))
+            return
+        last = node.members[-1][2]
+        comma = re.match(r"\s*,", self.text[last.end:node.end - 1])
+        if "\n" in self.text[node.start:node.end]:
+            key_start = node.members[-1][1].start
+            gap = "\n" + " " * (key_start - (self.text.rfind("\n", 0, key_start) + 1))
+        else:
+            gap = " "
+        if comma:
+            self.replacements.append((last.end + comma.end(), last.end + comma.end(), "".join(f"{gap}{r}," for r in rendered)))
+        else:
+            self.replacements.append((last.end, last.end, "".join(f",{gap}{r}" for r in rendered)))
+
+    def _add_inputs(self) -> None:
+        inputs = self.document.get("inputs")
+        existing = {item.get("id").value for item in inputs.items if item.kind == "object" and item.get("id") is not None} \
+            if inputs is not None and inputs.kind == "array" else set()
+        new = [entry for entry in self.inputs if entry["id"] not in existing]
+        if not new:
+            return
+        rendered = [json.dumps(entry, ensure_ascii=False) for entry in new]
+        if inputs is not None and inputs.kind == "array":
+            if inputs.items:
+                last = inputs.items[-1]
+                self.replacements.append((last.end, last.end, "".join(f", {r}" for r in rendered)))
+            else:
+                self.replacements.append((inputs.start, inputs.end, "[" + ", ".join(rendered) + "]"))
+            return
+        first = self.document.members[0][1].start if self.document.members else None
+        if first is None:
+            return
+        indent = first - (self.text.rfind("\n", 0, first) + 1)
+        joiner = "\n" + " " * indent if "\n" in self.text[self.document.start:first] else " "
+        self.replacements.append((first, first, f'"inputs": [{", ".join(rendered)}],{joiner}'))
+
+
+def _package_of(word: str) -> str:
+    """`@scope/pkg@1.2` → `@scope/pkg`; `pkg@latest` → `pkg`; `@scope/pkg` stays."""
+    return word.rsplit("@", 1)[0] if word.count("@") > (1 if word.startswith("@") else 0) else word
+
+
+def _package_names(image: str) -> set[str]:
+    from mcpharden.knowledge import load_table
+
+    return {package for package, published in load_table("clients.toml")["published_images"].items() if published == image}
+
+
+def _loopback(value: str) -> str:
+    """`3000:3000` or `0.0.0.0:3000:3000` → `127.0.0.1:3000:3000`; a bare container port or an
+    address already given stays."""
+    parts = value.split(":")
+    if len(parts) == 2 and parts[0]:
+        return f"127.0.0.1:{value}"
+    if len(parts) == 3 and parts[0] in ("0.0.0.0", ""):
+        return f"127.0.0.1:{parts[1]}:{parts[2]}"
+    return value
+
+
+def _without_strings(text: str) -> str:
+    return re.sub(r'"(?:[^"\\]|\\.)*"', '""', text)
