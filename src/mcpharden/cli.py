@@ -429,8 +429,8 @@ def _fix_clients(arguments: argparse.Namespace, options) -> int:
             sys.stderr.write(told.text) if told.kind == "left" else print(_for_terminal(told.text), file=sys.stderr)
     if failed:
         return EXIT_USAGE
-    planned = set() if arguments.write else {plan.path for plan in plan_client_fixes(home).plans}
-    left = clients_left_over(home, options, arguments.write, planned, arguments.fail_on)
+    planned = {} if arguments.write else {plan.path: plan.fixed_text() for plan in plan_client_fixes(home).plans}
+    left = clients_left_over(home, options, planned, arguments.fail_on)
     sys.stdout.flush()
     sys.stderr.write(shown_left_over(left, arguments.write))
     return EXIT_FINDINGS if left and not arguments.exit_zero else EXIT_OK

@@ -85,12 +85,6 @@ def shown_left_over(findings: list, written: bool) -> str:
     return "".join(shown_line(line) + "\n" for line in lines)
 
 
-# The rules `fix --clients` resolves in a file it plans to change (what a dry run does not count as left).
-CLIENT_FIXED = frozenset({"capabilities-not-dropped", "root-filesystem-writable", "privilege-escalation-allowed",
-                          "no-resource-limits", "port-exposed-on-all-interfaces", "server-not-in-container",
-                          "package-fetched-at-start", "secret-in-run-config"})
-
-
 def fix_clients(home: Path, write: bool) -> Iterator[Told]:
     """`fix --clients`: each client file's diff, or (with `write`) each file written after a
     timestamped backup beside it; then what was left and what to rotate."""
@@ -119,14 +113,18 @@ def fix_clients(home: Path, write: bool) -> Iterator[Told]:
         yield Told("left", shown_decisions(report.decisions).replace("Not fixed automatically:", "Left to you, and what changed:", 1))
 
 
-def clients_left_over(home: Path, options, written: bool, planned: set[str], fail_on: str | None) -> list:
-    """The laptop audit's findings at or above `fail_on` the fix leaves (see left_over)."""
+def clients_left_over(home: Path, options, planned: dict[str, str], fail_on: str | None) -> list:
+    """The laptop audit's findings at or above `fail_on` the fix leaves (see left_over): files it
+    does not change as a scan finds them, files it plans to change (`planned`: path → fixed text,
+    a dry run) as a scan of the fixed text finds them."""
     from mcpharden.model.findings import fail_threshold
-    from mcpharden.scan import scan_clients
+    from mcpharden.scan import scan_clients, scan_text
 
     result = scan_clients(home, options)
     threshold = fail_threshold(fail_on or result.config.fail_on or "high")
     if threshold is None:
         return []
-    return [f for f in result.findings if f.severity >= threshold
-            and (written or f.path not in planned or f.rule_id not in CLIENT_FIXED)]
+    findings = [f for f in result.findings if f.path not in planned]
+    for path, text in planned.items():
+        findings.extend(scan_text(path, text, options).findings)
+    return [f for f in findings if f.severity >= threshold]

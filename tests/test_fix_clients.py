@@ -1,0 +1,168 @@
+"""`mcpharden fix --clients` end to end on a fake home with the clients' real file layouts: a diff
+by default, `--write` with a timestamped backup beside each file, comments and formatting kept,
+every written file loaded again with its client's format rules, no symlink written through, a
+second `--write` that changes nothing, and no credential value in any output."""
+
+import json
+import os
+import re
+import tomllib
+
+import yaml
+
+from conftest import run_cli, write_tree
+from mcpharden.syntax.jsonc import load_jsonc
+
+TOKEN = "ghp_" + "Q7w8E9r0T1y2U3i4O5p6" * 2
+PASSWORD = "Pg-S3cret-" + "x7Y8z9" * 3
+API_KEY = "sk-" + "AbCdEf012345" * 4
+
+CURSOR = f"""{{
+  "mcpServers": {{
+    "github": {{
+      "command": "docker",
+      "args": [
+        "run", "-i", "--rm",
+        "-e", "GITHUB_PERSONAL_ACCESS_TOKEN={TOKEN}",
+        "-p", "8080:8080",
+        "ghcr.io/github/github-mcp-server"
+      ]
+    }},
+    "files": {{"command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "/srv/notes", "~/code"]}},
+    "mystery": {{"command": "uvx", "args": ["some-unpublished-mcp"]}}
+  }}
+}}
+"""
+VSCODE = f"""{{
+  // user MCP servers
+  "servers": {{
+    "db": {{
+      "type": "stdio",
+      "command": "docker",
+      "args": ["run", "-i", "--rm", "-e", "DB_PASSWORD", "mcp/postgres"], // the analytics DB
+      "env": {{"DB_PASSWORD": "{PASSWORD}"}},
+    }},
+  }},
+}}
+"""
+CLAUDE_DESKTOP = json.dumps({"mcpServers": {"search": {
+    "command": "docker", "args": ["run", "-i", "--rm", "-e", f"BRAVE_API_KEY={API_KEY}", "mcp/brave-search"]}}}, indent=2) + "\n"
+CONTINUE = "mcpServers:\n  - name: time\n    command: docker\n    args: [run, -i, --rm, mcp/time]\n"
+CODEX = '[mcp_servers.time]\ncommand = "docker"\nargs = ["run", "-i", "--rm", "mcp/time"]\n'
+LAYOUT = {
+    ".cursor/mcp.json": CURSOR,
+    ".config/Code/User/mcp.json": VSCODE,
+    ".config/Claude/claude_desktop_config.json": CLAUDE_DESKTOP,
+    ".continue/config.yaml": CONTINUE,
+    ".codex/config.toml": CODEX,
+}
+SECRETS = (TOKEN, PASSWORD, API_KEY)
+
+
+def _leaks(text: str) -> list[str]:
+    return [secret for secret in SECRETS if secret in text]
+
+
+def _args(document: dict, holder: str, name: str) -> list[str]:
+    return document[holder][name]["args"]
+
+
+def test_a_dry_run_shows_diffs_and_writes_nothing(tmp_path):
+    write_tree(tmp_path, LAYOUT)
+    result = run_cli("fix", "--clients", "--home", str(tmp_path))
+    assert result.returncode == 1  # the Claude Desktop key stays in its file (no reference there)
+    assert "+++ b/.cursor/mcp.json" in result.stdout and "+++ b/.config/Code/User/mcp.json" in result.stdout
+    assert not _leaks(result.stdout + result.stderr)
+    for path, text in LAYOUT.items():
+        assert (tmp_path / path).read_text() == text
+    assert not list(tmp_path.rglob("*.bak"))
+
+
+def test_write_hardens_every_client_and_each_file_still_loads_as_its_client_reads_it(tmp_path):
+    write_tree(tmp_path, LAYOUT)
+    result = run_cli("fix", "--clients", "--home", str(tmp_path), "--write")
+    assert not _leaks(result.stdout + result.stderr)
+    assert result.returncode == 1, result.stderr
+    for path in (".cursor/mcp.json", ".config/Code/User/mcp.json", ".config/Claude/claude_desktop_config.json"):
+        [backup] = (tmp_path / path).parent.glob((tmp_path / path).name + ".mcpharden-*.bak")
+        assert re.fullmatch(r".*\.mcpharden-\d{8}T\d{6}Z\.bak", backup.name)
+        assert backup.read_text() == LAYOUT[path] and oct(backup.stat().st_mode & 0o777) == "0o600"
+
+    cursor = json.loads((tmp_path / ".cursor/mcp.json").read_text())  # Cursor: plain JSON
+    github = _args(cursor, "mcpServers", "github")
+    assert github[:github.index("-i")] == ["run", "--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL", "--security-opt",
+                                           "no-new-privileges", "--memory", "512m", "--pids-limit", "128"]
+    assert github.index("--memory") < github.index("ghcr.io/github/github-mcp-server")
+    assert "127.0.0.1:8080:8080" in github and "GITHUB_PERSONAL_ACCESS_TOKEN" in github
+    assert cursor["mcpServers"]["github"]["env"] == {"GITHUB_PERSONAL_ACCESS_TOKEN": "${env:GITHUB_PERSONAL_ACCESS_TOKEN}"}
+    files = cursor["mcpServers"]["files"]
+    assert files["command"] == "docker"
+    assert files["args"][-3:] == ["mcp/filesystem", "/projects/notes", "/projects/code"]
+    assert f"{tmp_path}/code:/projects/code" in files["args"] and "/srv/notes:/projects/notes" in files["args"]
+    assert cursor["mcpServers"]["mystery"] == {"command": "uvx", "args": ["some-unpublished-mcp"]}
+    assert "no published image of `some-unpublished-mcp` is known: build one" in result.stderr
+
+    vscode_text = (tmp_path / ".config/Code/User/mcp.json").read_text()
+    assert "// user MCP servers" in vscode_text and "// the analytics DB" in vscode_text  # comments kept
+    vscode = load_jsonc(vscode_text)  # VS Code: JSON with comments and trailing commas
+    assert vscode["servers"]["db"]["env"] == {"DB_PASSWORD": "${input:db-db-password}"}
+    assert dict(vscode["inputs"][0]) == {"type": "promptString", "id": "db-db-password", "password": True,
+                                         "description": "DB_PASSWORD for the db MCP server"}
+    assert "--cap-drop" in vscode["servers"]["db"]["args"]
+
+    desktop = json.loads((tmp_path / ".config/Claude/claude_desktop_config.json").read_text())
+    search = desktop["mcpServers"]["search"]
+    assert "-e" in search["args"] and "BRAVE_API_KEY" in search["args"] and search["env"] == {"BRAVE_API_KEY": API_KEY}
+    assert "BRAVE_API_KEY moved out of the docker run arguments (which `ps` shows) into the env map; its value still " \
+           "sits in this file" in result.stderr
+
+    # Continue (YAML) and Codex (TOML) still load, and say what to add by hand.
+    assert yaml.safe_load((tmp_path / ".continue/config.yaml").read_text()) == yaml.safe_load(CONTINUE)
+    assert tomllib.loads((tmp_path / ".codex/config.toml").read_text()) == tomllib.loads(CODEX)
+    assert ".codex/config.toml:1: server `time`: add --read-only --tmpfs /tmp --cap-drop ALL" in result.stderr
+    for rotate in ("GITHUB_PERSONAL_ACCESS_TOKEN now comes from ${env:GITHUB_PERSONAL_ACCESS_TOKEN}",
+                   "DB_PASSWORD now comes from ${input:db-db-password}"):
+        assert rotate in result.stderr and "rotate the value" in result.stderr
+    assert "added --memory 512m and --pids-limit 128: raise them" in result.stderr
+
+    # The laptop audit agrees, and a second --write changes nothing.
+    audit = json.loads(run_cli("scan", "--clients", "--home", str(tmp_path), "--format", "json").stdout)
+    json_files = {f["rule_id"] for f in audit["findings"] if f["path"] in (".cursor/mcp.json", ".config/Code/User/mcp.json")}
+    assert not json_files & {"capabilities-not-dropped", "root-filesystem-writable", "privilege-escalation-allowed",
+                             "no-resource-limits", "port-exposed-on-all-interfaces", "secret-in-run-config"}
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    again = run_cli("fix", "--clients", "--home", str(tmp_path), "--write")
+    assert "fixed " not in again.stdout
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+
+
+def test_a_symlinked_client_file_is_reported_and_left(tmp_path):
+    real = tmp_path / "dotfiles" / "mcp.json"
+    write_tree(tmp_path, {"dotfiles/mcp.json": CLAUDE_DESKTOP})
+    (tmp_path / ".cursor").mkdir()
+    os.symlink(real, tmp_path / ".cursor" / "mcp.json")
+    result = run_cli("fix", "--clients", "--home", str(tmp_path), "--write")
+    assert ".cursor/mcp.json:1: is a symlink: not written through" in result.stderr
+    assert real.read_text() == CLAUDE_DESKTOP and not list(tmp_path.rglob("*.bak"))
+    # A symlinked folder on the way is refused by the writer as well.
+    write_tree(tmp_path, {"elsewhere/Claude/claude_desktop_config.json": CLAUDE_DESKTOP})
+    (tmp_path / ".config").mkdir()
+    os.symlink(tmp_path / "elsewhere" / "Claude", tmp_path / ".config" / "Claude")
+    refused = run_cli("fix", "--clients", "--home", str(tmp_path), "--write")
+    assert refused.returncode == 2 and "Claude is a symlink or not a directory: not written through" in refused.stderr
+    assert (tmp_path / "elsewhere/Claude/claude_desktop_config.json").read_text() == CLAUDE_DESKTOP
+
+
+def test_a_server_that_installs_at_start_keeps_a_writable_root_and_says_why(tmp_path):
+    config = {"mcpServers": {"py": {"command": "docker", "args": ["run", "-i", "--rm", "python:3.12", "sh", "-c",
+                                                                  "pip install some-mcp && some-mcp"]}}}
+    write_tree(tmp_path, {".cursor/mcp.json": json.dumps(config)})
+    result = run_cli("fix", "--clients", "--home", str(tmp_path), "--write", "--exit-zero")
+    args = json.loads((tmp_path / ".cursor/mcp.json").read_text())["mcpServers"]["py"]["args"]
+    assert "--read-only" not in args and "--cap-drop" not in args and "no-new-privileges" in args
+    assert "--read-only not added: its command installs packages at start (`pip install some-mcp`)" in result.stderr
+
+
+def test_clients_and_paths_do_not_mix(tmp_path):
+    assert run_cli("fix", "--clients", str(tmp_path)).returncode == 2
+    assert run_cli("fix", "--home", str(tmp_path)).returncode == 2
