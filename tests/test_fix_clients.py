@@ -48,7 +48,9 @@ VSCODE = f"""{{
 CLAUDE_DESKTOP = json.dumps({"mcpServers": {"search": {
     "command": "docker", "args": ["run", "-i", "--rm", "-e", f"BRAVE_API_KEY={API_KEY}", "mcp/brave-search"]}}}, indent=2) + "\n"
 CONTINUE = "mcpServers:\n  - name: time\n    command: docker\n    args: [run, -i, --rm, mcp/time]\n"
-CODEX = '[mcp_servers.time]\ncommand = "docker"\nargs = ["run", "-i", "--rm", "mcp/time"]\n'
+CODEX = ('# codex\nmodel = "o3"\n\n[mcp_servers.time]\ncommand = "docker"\n'
+         f'args = ["run", "-i", "--rm", "-e", "TIME_API_KEY={API_KEY}", "mcp/time"]  # clock\n\n'
+         '[mcp_servers.fetch]\ncommand = "uvx"\nargs = ["mcp-server-fetch"]\n')
 LAYOUT = {
     ".cursor/mcp.json": CURSOR,
     ".config/Code/User/mcp.json": VSCODE,
@@ -83,7 +85,7 @@ def test_write_hardens_every_client_and_each_file_still_loads_as_its_client_read
     result = run_cli("fix", "--clients", "--home", str(tmp_path), "--write")
     assert not _leaks(result.stdout + result.stderr)
     assert result.returncode == 1, result.stderr
-    for path in (".cursor/mcp.json", ".config/Code/User/mcp.json", ".config/Claude/claude_desktop_config.json"):
+    for path in (".cursor/mcp.json", ".config/Code/User/mcp.json", ".config/Claude/claude_desktop_config.json", ".codex/config.toml"):
         [backup] = (tmp_path / path).parent.glob((tmp_path / path).name + ".mcpharden-*.bak")
         assert re.fullmatch(r".*\.mcpharden-\d{8}T\d{6}Z\.bak", backup.name)
         assert backup.read_text() == LAYOUT[path] and oct(backup.stat().st_mode & 0o777) == "0o600"
@@ -116,10 +118,19 @@ def test_write_hardens_every_client_and_each_file_still_loads_as_its_client_read
     assert "BRAVE_API_KEY moved out of the docker run arguments (which `ps` shows) into the env map; its value still " \
            "sits in this file" in result.stderr
 
-    # Continue (YAML) and Codex (TOML) still load, and say what to add by hand.
+    # Codex (TOML): rewritten value by value, comments kept, loaded back with TOML's rules.
+    codex_text = (tmp_path / ".codex/config.toml").read_text()
+    assert codex_text.startswith('# codex\nmodel = "o3"\n') and "]  # clock\n" in codex_text
+    codex = tomllib.loads(codex_text)["mcp_servers"]
+    assert codex["time"]["args"][:3] == ["run", "--read-only", "--tmpfs"] and "TIME_API_KEY" in codex["time"]["args"]
+    assert codex["time"]["env"] == {"TIME_API_KEY": API_KEY}
+    assert codex["fetch"] == {"command": "docker", "args": [
+        "run", "--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL", "--security-opt", "no-new-privileges", "--memory",
+        "512m", "--pids-limit", "128", "-i", "--rm", "mcp/fetch"]}
+    assert "(Codex has no reference for it): rotate it" in result.stderr
+    # Continue (YAML) still loads as it was, and says what to add by hand.
     assert yaml.safe_load((tmp_path / ".continue/config.yaml").read_text()) == yaml.safe_load(CONTINUE)
-    assert tomllib.loads((tmp_path / ".codex/config.toml").read_text()) == tomllib.loads(CODEX)
-    assert ".codex/config.toml:1: server `time`: add --read-only --tmpfs /tmp --cap-drop ALL" in result.stderr
+    assert ".continue/config.yaml:2: server `time`: add --read-only --tmpfs /tmp --cap-drop ALL" in result.stderr
     for rotate in ("GITHUB_PERSONAL_ACCESS_TOKEN now comes from ${env:GITHUB_PERSONAL_ACCESS_TOKEN}",
                    "DB_PASSWORD now comes from ${input:db-db-password}"):
         assert rotate in result.stderr and "rotate the value" in result.stderr

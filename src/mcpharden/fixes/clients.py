@@ -62,13 +62,16 @@ def plan_client_fixes(home: Path) -> ClientFixReport:
 
 
 def _fix_file(path: str, source, client: str, home: Path) -> tuple[FilePlan | None, list[Decision]]:
-    if not path.endswith((".json", ".jsonc")):
+    if path.endswith(".toml"):
+        editor = _TomlEditor(path, source.text, Node(0, len(source.text), kind="object"), client, home)
+    elif not path.endswith((".json", ".jsonc")):
         return None, _by_hand(path, source.parsable, client)
-    try:
-        document = parse_spans(source.text)
-    except (JsonSpanError, IndexError) as error:
-        return None, [Decision(path, 1, "", f"not fixed: it does not read as JSON with comments ({error})")]
-    editor = _JsonEditor(path, source.text, document, client, home)
+    else:
+        try:
+            document = parse_spans(source.text)
+        except (JsonSpanError, IndexError) as error:
+            return None, [Decision(path, 1, "", f"not fixed: it does not read as JSON with comments ({error})")]
+        editor = _JsonEditor(path, source.text, document, client, home)
     editor.fix()
     fixed = editor.fixed_text()
     if fixed == source.text:  # a second run: nothing left to change (what is still told stays true)
@@ -93,10 +96,10 @@ def _by_hand(path: str, text: str, client: str) -> list[Decision]:
     except YamlError:
         return [Decision(path, 1, "", "not fixed: it does not parse")]
     told = [Decision(path, spec.line, "", f"server `{spec.name}`: add {' '.join(_missing_flags(spec))} before its image "
-                                          "by hand (only JSON client files are rewritten so far)")
+                                          "by hand (JSON and TOML client files are rewritten; YAML not yet)")
             for spec in specs if _missing_flags(spec)]
     told += [Decision(path, s.line, "server-not-in-container", f"server `{s.name}` runs on the host with your account: "
-                                                               "run it in a container (only JSON client files are rewritten so far)")
+                                                               "run it in a container (JSON and TOML client files are rewritten; YAML not yet)")
              for s in servers if not s.in_container and not s.command.startswith("remote server") and s.command != "no command"]
     return told
 
@@ -469,3 +472,115 @@ def _loopback(value: str) -> str:
 
 def _without_strings(text: str) -> str:
     return re.sub(r'"(?:[^"\\]|\\.)*"', '""', text)
+
+
+_TOML_TABLE = re.compile(r"^[ \t]*\[", re.M)
+_TOML_SERVER = re.compile(r'^[ \t]*\[mcp_servers\.("?)([^"\]]+)\1\][ \t]*(?:#.*)?$', re.M)
+_TOML_STRING = r'"(?:[^"\\\n]|\\.)*"'
+
+
+class _TomlEditor(_JsonEditor):
+    """Codex's config.toml: each `[mcp_servers.NAME]` table read into the nodes the JSON editor
+    works on (its `command` string, its one `args` array of basic strings, its `env`), so the same
+    edits apply value by value; what TOML writes differently (the env table) is written here."""
+
+    def fix(self) -> None:
+        text = self.text
+        tables = [m.start() for m in _TOML_TABLE.finditer(text)]
+        for header in _TOML_SERVER.finditer(text):
+            name = header.group(2)
+            end = next((t for t in tables if t > header.end()), len(text))
+            entry = Node(header.start(), end, kind="object")
+            body_start = header.end()
+            command = re.compile(rf"^[ \t]*command[ \t]*=[ \t]*({_TOML_STRING})", re.M).search(text, body_start, end)
+            if command is None:
+                continue
+            entry.members.append(("command", Node(command.start(), command.start()), Node(command.start(1), command.end(1),
+                                                                                            json.loads(command.group(1)))))
+            args = re.compile(r"^[ \t]*args[ \t]*=[ \t]*\[", re.M).search(text, body_start, end)
+            if args is not None:
+                node = self._array_at(args.end() - 1, end)
+                if node is None:
+                    self.tell(entry, f"server `{name}`: its args are not a plain array of \"strings\": harden it by hand")
+                    continue
+                entry.members.append(("args", Node(args.start(), args.start()), node))
+            self.args_line_end = text.find("\n", entry.get("args").end if entry.get("args") else command.end())
+            self.env_table = self._env_table(name, tables)
+            inline_env = re.compile(r"^[ \t]*env[ \t]*=", re.M).search(text, body_start, end)
+            self.inline_env = inline_env is not None
+            if self.env_table is not None:
+                entry.members.append(("env", Node(self.env_table.start, self.env_table.start), self.env_table))
+            self._server(name, entry)
+
+    def _array_at(self, start: int, limit: int) -> Node | None:
+        """The array that opens at `start`, read as JSON (TOML's basic strings are JSON strings)."""
+        depth, index, text = 0, start, self.text
+        while index < limit:
+            char = text[index]
+            if char == '"':
+                match = re.compile(_TOML_STRING).match(text, index)
+                if match is None:
+                    return None
+                index = match.end()
+                continue
+            if char in "#'":
+                return None  # a comment or a literal string: not read as JSON
+            depth += {"[": 1, "]": -1}.get(char, 0)
+            index += 1
+            if depth == 0:
+                try:
+                    node = parse_spans(text[start:index])
+                except (JsonSpanError, IndexError):
+                    return None
+                _shift(node, start)
+                return node
+        return None
+
+    def _env_table(self, name: str, tables: list[int]) -> Node | None:
+        """`[mcp_servers.NAME.env]` with its `KEY = "value"` lines, as an object node."""
+        header = re.compile(rf'^[ \t]*\[mcp_servers\.("?){re.escape(name)}\1\.env\][ \t]*(?:#.*)?$', re.M).search(self.text)
+        if header is None:
+            return None
+        end = next((t for t in tables if t > header.end()), len(self.text))
+        node = Node(header.start(), end, kind="object")
+        for member in re.compile(rf'^[ \t]*("?)([A-Za-z0-9_.-]+)\1[ \t]*=[ \t]*({_TOML_STRING})', re.M).finditer(self.text, header.end(), end):
+            node.members.append((member.group(2), Node(member.start(), member.start()),
+                                 Node(member.start(3), member.end(3), json.loads(member.group(3)))))
+        return node
+
+    def _write_env(self, entry: Node, env_node: Node | None, changes: dict[str, str]) -> None:
+        lines = [f"{_toml_key(key)} = {json.dumps(value, ensure_ascii=False)}" for key, value in changes.items()]
+        if env_node is not None:
+            for key, _, value in env_node.members:
+                if key in changes:
+                    self.replacements.append((value.start, value.end, json.dumps(changes[key], ensure_ascii=False)))
+            known = {key for key, _, _ in env_node.members}
+            new = [line for key, line in zip(changes, lines) if key not in known]
+            if new:
+                at = self.text.find("\n", env_node.members[-1][2].end if env_node.members else env_node.start)
+                at = len(self.text) if at < 0 else at
+                self.replacements.append((at, at, "".join("\n" + line for line in new)))
+            return
+        if self.inline_env:
+            self.tell(entry, "its env is an inline table: move the credentials named here into it by hand")
+            return
+        at = len(self.text) if self.args_line_end < 0 else self.args_line_end
+        pairs = ", ".join(lines)
+        self.replacements.append((at, at, f"\nenv = {{ {pairs} }}"))
+
+    def _add_inputs(self) -> None:  # Codex has no prompted inputs
+        return
+
+
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
+
+
+def _shift(node: Node, offset: int) -> None:
+    node.start += offset
+    node.end += offset
+    for item in node.items:
+        _shift(item, offset)
+    for _, key, value in node.members:
+        _shift(key, offset)
+        _shift(value, offset)
