@@ -177,3 +177,14 @@ def test_a_server_that_installs_at_start_keeps_a_writable_root_and_says_why(tmp_
 def test_clients_and_paths_do_not_mix(tmp_path):
     assert run_cli("fix", "--clients", str(tmp_path)).returncode == 2
     assert run_cli("fix", "--home", str(tmp_path)).returncode == 2
+
+
+def test_zed_command_objects_and_windsurf_layouts_are_hardened(tmp_path):
+    zed = '{\n  "context_servers": {\n    "pg": {\n      "command": {"path": "docker", "args": ["run", "-i", "mcp/postgres"], "env": {}}\n    }\n  }\n}\n'
+    windsurf = json.dumps({"mcpServers": {"git": {"command": "uvx", "args": ["mcp-server-git"]}}}, indent=2)
+    write_tree(tmp_path, {".config/zed/settings.json": zed, ".codeium/windsurf/mcp_config.json": windsurf})
+    assert run_cli("fix", "--clients", "--home", str(tmp_path), "--write", "--exit-zero").returncode == 0
+    command = load_jsonc((tmp_path / ".config/zed/settings.json").read_text())["context_servers"]["pg"]["command"]
+    assert command["path"] == "docker" and command["args"][:2] == ["run", "--read-only"] and command["args"][-1] == "mcp/postgres"
+    git = json.loads((tmp_path / ".codeium/windsurf/mcp_config.json").read_text())["mcpServers"]["git"]
+    assert git["command"] == "docker" and git["args"][-1] == "mcp/git"

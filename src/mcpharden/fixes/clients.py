@@ -184,14 +184,17 @@ class _JsonEditor:
 
     # One server ------------------------------------------------------------------------------------
 
-    def _server(self, name: str, entry: Node) -> None:
+    def _server(self, name: str, entry: Node, command_key: str = "command") -> None:
         from mcpharden.knowledge.clients import published_image
         from mcpharden.sources.runargs import run_arguments
 
-        command = entry.get("command")
+        command = entry.get(command_key)
+        if command is not None and command.kind == "object" and command_key == "command":
+            self._server(name, command, "path")  # Zed: "command": {"path": ..., "args": [...], "env": {...}}
+            return
         args_node = entry.get("args")
         if command is None or not isinstance(command.value, str) or (args_node is not None and args_node.kind != "array"):
-            return  # a remote server, or a layout (Zed's command object) left as it is
+            return  # a remote server (url), or nothing to start
         if args_node is not None and any(item.kind != "scalar" or not isinstance(item.value, str) for item in args_node.items):
             self.tell(entry, f"server `{name}`: its args are not all strings: left as it is")
             return
