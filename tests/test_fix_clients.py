@@ -47,7 +47,9 @@ VSCODE = f"""{{
 """
 CLAUDE_DESKTOP = json.dumps({"mcpServers": {"search": {
     "command": "docker", "args": ["run", "-i", "--rm", "-e", f"BRAVE_API_KEY={API_KEY}", "mcp/brave-search"]}}}, indent=2) + "\n"
-CONTINUE = "mcpServers:\n  - name: time\n    command: docker\n    args: [run, -i, --rm, mcp/time]\n"
+CONTINUE = ("name: mine  # my assistant\nmcpServers:\n  - name: time\n    command: docker\n    args: [run, -i, --rm, mcp/time]\n"
+            "  - name: sqlite\n    command: docker\n    args:\n      - run\n      - -i   # interactive\n      - -p\n"
+            "      - 3000:3000\n      - mcp/sqlite\n    env:\n      LOG: debug\n")
 CODEX = ('# codex\nmodel = "o3"\n\n[mcp_servers.time]\ncommand = "docker"\n'
          f'args = ["run", "-i", "--rm", "-e", "TIME_API_KEY={API_KEY}", "mcp/time"]  # clock\n\n'
          '[mcp_servers.fetch]\ncommand = "uvx"\nargs = ["mcp-server-fetch"]\n')
@@ -85,7 +87,8 @@ def test_write_hardens_every_client_and_each_file_still_loads_as_its_client_read
     result = run_cli("fix", "--clients", "--home", str(tmp_path), "--write")
     assert not _leaks(result.stdout + result.stderr)
     assert result.returncode == 1, result.stderr
-    for path in (".cursor/mcp.json", ".config/Code/User/mcp.json", ".config/Claude/claude_desktop_config.json", ".codex/config.toml"):
+    for path in (".cursor/mcp.json", ".config/Code/User/mcp.json", ".config/Claude/claude_desktop_config.json", ".codex/config.toml",
+                 ".continue/config.yaml"):
         [backup] = (tmp_path / path).parent.glob((tmp_path / path).name + ".mcpharden-*.bak")
         assert re.fullmatch(r".*\.mcpharden-\d{8}T\d{6}Z\.bak", backup.name)
         assert backup.read_text() == LAYOUT[path] and oct(backup.stat().st_mode & 0o777) == "0o600"
@@ -128,9 +131,13 @@ def test_write_hardens_every_client_and_each_file_still_loads_as_its_client_read
         "run", "--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL", "--security-opt", "no-new-privileges", "--memory",
         "512m", "--pids-limit", "128", "-i", "--rm", "mcp/fetch"]}
     assert "(Codex has no reference for it): rotate it" in result.stderr
-    # Continue (YAML) still loads as it was, and says what to add by hand.
-    assert yaml.safe_load((tmp_path / ".continue/config.yaml").read_text()) == yaml.safe_load(CONTINUE)
-    assert ".continue/config.yaml:2: server `time`: add --read-only --tmpfs /tmp --cap-drop ALL" in result.stderr
+    # Continue (YAML): flow and block lists edited in their own style, comments kept, loaded back as YAML.
+    continue_text = (tmp_path / ".continue/config.yaml").read_text()
+    assert "# my assistant" in continue_text and "      - -i   # interactive\n" in continue_text
+    servers = {s["name"]: s for s in yaml.safe_load(continue_text)["mcpServers"]}
+    assert servers["time"]["args"] == ["run", "--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL", "--security-opt",
+                                       "no-new-privileges", "--memory", "512m", "--pids-limit", "128", "-i", "--rm", "mcp/time"]
+    assert servers["sqlite"]["args"][-3:] == ["-p", "127.0.0.1:3000:3000", "mcp/sqlite"] and servers["sqlite"]["env"] == {"LOG": "debug"}
     for rotate in ("GITHUB_PERSONAL_ACCESS_TOKEN now comes from ${env:GITHUB_PERSONAL_ACCESS_TOKEN}",
                    "DB_PASSWORD now comes from ${input:db-db-password}"):
         assert rotate in result.stderr and "rotate the value" in result.stderr

@@ -9,8 +9,9 @@ folders its arguments name. A literal credential moves to the client's own refer
 inputs, `${env:NAME}` in Cursor, `${NAME}` in Claude Code's .mcp.json) or, where the client has
 none, out of the `docker run` arguments into the `env` map, and every one is named for rotation.
 
-JSON and JSON-with-comments files are edited value by value (syntax.jsonspans), so comments and
-formatting outside the changed values stay; the result must load as the same servers again."""
+JSON and JSON-with-comments files (syntax.jsonspans), Codex's TOML and Continue's YAML are edited
+value by value, so comments and formatting outside the changed values stay; the result must load
+as the same servers again."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from mcpharden.fixes import Decision, Edit, FilePlan
 from mcpharden.syntax.jsonspans import JsonSpanError, Node, parse_spans
+from mcpharden.syntax.text import split_lines
 
 _RUNTIMES = ("docker", "podman")
 
@@ -64,14 +66,16 @@ def plan_client_fixes(home: Path) -> ClientFixReport:
 def _fix_file(path: str, source, client: str, home: Path) -> tuple[FilePlan | None, list[Decision]]:
     if path.endswith(".toml"):
         editor = _TomlEditor(path, source.text, Node(0, len(source.text), kind="object"), client, home)
-    elif not path.endswith((".json", ".jsonc")):
-        return None, _by_hand(path, source.parsable, client)
-    else:
+    elif path.endswith((".yaml", ".yml")):
+        editor = _YamlEditor(path, source.text, Node(0, len(source.text), kind="object"), client, home)
+    elif path.endswith((".json", ".jsonc")):
         try:
             document = parse_spans(source.text)
         except (JsonSpanError, IndexError) as error:
             return None, [Decision(path, 1, "", f"not fixed: it does not read as JSON with comments ({error})")]
         editor = _JsonEditor(path, source.text, document, client, home)
+    else:
+        return None, []
     editor.fix()
     fixed = editor.fixed_text()
     if fixed == source.text:  # a second run: nothing left to change (what is still told stays true)
@@ -79,47 +83,10 @@ def _fix_file(path: str, source, client: str, home: Path) -> tuple[FilePlan | No
     problem = _unverified(path, source.parsable, fixed, client)
     if problem:
         return None, [Decision(path, 1, "", f"not fixed: the fixed file was checked and {problem}; harden it by hand")]
-    lines = fixed.splitlines(keepends=True)
-    plan = FilePlan(path, source.text, (Edit(1, len(source.text.splitlines(keepends=True)), tuple(lines), "client-hardening"),),
-                    "yaml", source.bom)
+    # One edit over the whole file, split where FilePlan splits it (the diff shows only what changed).
+    plan = FilePlan(path, source.text, (Edit(1, len(split_lines(source.text, "yaml")), tuple(split_lines(fixed, "yaml")),
+                                             "client-hardening"),), "yaml", source.bom)
     return plan, editor.decisions
-
-
-def _by_hand(path: str, text: str, client: str) -> list[Decision]:
-    """YAML (Continue) and TOML (Codex) files are not rewritten yet: what to change, per server."""
-    from mcpharden.knowledge.clients import ClientFile
-    from mcpharden.sources.clients import parse_client_file
-    from mcpharden.syntax.yamlnodes import YamlError
-
-    try:
-        specs, servers = parse_client_file(path, text, ClientFile(client, False))
-    except YamlError:
-        return [Decision(path, 1, "", "not fixed: it does not parse")]
-    told = [Decision(path, spec.line, "", f"server `{spec.name}`: add {' '.join(_missing_flags(spec))} before its image "
-                                          "by hand (JSON and TOML client files are rewritten; YAML not yet)")
-            for spec in specs if _missing_flags(spec)]
-    told += [Decision(path, s.line, "server-not-in-container", f"server `{s.name}` runs on the host with your account: "
-                                                               "run it in a container (JSON and TOML client files are rewritten; YAML not yet)")
-             for s in servers if not s.in_container and not s.command.startswith("remote server") and s.command != "no command"]
-    return told
-
-
-def _missing_flags(spec) -> list[str]:
-    from mcpharden.knowledge.client_fixes import table
-
-    limits = table()["limits"]
-    flags: list[str] = []
-    if not spec.read_only_root:
-        flags += ["--read-only", "--tmpfs", "/tmp"]
-    if "ALL" not in (c.upper() for c in spec.cap_drop):
-        flags += ["--cap-drop", "ALL"]
-    if not spec.no_new_privileges:
-        flags += ["--security-opt", "no-new-privileges"]
-    if spec.memory_limit is None:
-        flags += ["--memory", limits["memory"]]
-    if spec.pids_limit is None:
-        flags += ["--pids-limit", limits["pids"]]
-    return flags
 
 
 def _unverified(path: str, before: str, after: str, client: str) -> str | None:
@@ -256,7 +223,7 @@ class _JsonEditor:
                 mapped.append(word)
         passed = [flag for key in env for flag in ("-e", key)]
         self.tell(entry, f"server `{name}` ran `{package}` on the host with your account: it now runs the published image "
-                         f"{image}, with only {', '.join(m.split(':')[0] for m in mounts[1::2]) or 'no host folder'} mounted"
+                         f"{image}, with {'only ' + ', '.join(m.split(':')[0] for m in mounts[1::2]) if mounts else 'no host folder'} mounted"
                          + ("" if read_only or not mounts else " (writable: it is not known to only read there; add :ro if it does)"),
                   "server-not-in-container")
         return ["run", "-i", "--rm", *passed, *mounts, image, *mapped]
@@ -587,3 +554,164 @@ def _shift(node: Node, offset: int) -> None:
     for _, key, value in node.members:
         _shift(key, offset)
         _shift(value, offset)
+
+
+class _YamlEditor(_JsonEditor):
+    """Continue's YAML: each `mcpServers` item read into the nodes the JSON editor works on, with
+    spans found on the lines the YAML composer reports (plain, quoted or flow scalars on one
+    line); new items are written in the list's own style, values as double-quoted scalars."""
+
+    def fix(self) -> None:
+        from mcpharden.syntax.yamlnodes import YamlError, YamlList, YamlMap, load_documents
+
+        try:
+            documents = load_documents(self.text)
+        except YamlError as error:
+            self.decisions.append(Decision(self.path, 1, "", f"not fixed: it does not parse ({error})"))
+            return
+        self.lines = self.text.splitlines(keepends=True)
+        self.offsets = [0]
+        for line in self.lines:
+            self.offsets.append(self.offsets[-1] + len(line))
+        servers = documents[0].get("mcpServers") if documents and isinstance(documents[0], YamlMap) else None
+        for index, entry in enumerate(servers if isinstance(servers, YamlList) else []):
+            if not isinstance(entry, YamlMap) or not isinstance(entry.get("command"), str):
+                continue
+            name = str(entry.get("name", f"#{index}"))
+            node = Node(self._offset(servers.line_of(index)), self._offset(servers.line_of(index)), kind="object")
+            command = self._scalar(entry.line_of("command"), "command", entry["command"])
+            if command is None:
+                self.tell(node, f"server `{name}`: its command is written across lines: harden it by hand")
+                continue
+            node.members.append(("command", command, command))
+            args = entry.get("args")
+            if isinstance(args, YamlList):
+                array = self._list(entry.line_of("args"), args)
+                if array is None:
+                    self.tell(node, f"server `{name}`: its args are written in a way the fix does not edit: harden it by hand")
+                    continue
+                node.members.append(("args", array, array))
+            self.key_indent = self._indent(entry.line_of("command"))
+            self.after_args = self.offsets[max(args.item_lines or [entry.line_of("args")]) if isinstance(args, YamlList) else
+                                           entry.line_of("command")]
+            env = entry.get("env")
+            if isinstance(env, YamlMap):
+                table = Node(self._offset(entry.line_of("env")), self._offset(entry.line_of("env")), kind="object")
+                for key, value in env.items():
+                    found = self._scalar(env.line_of(key), str(key), value) if isinstance(value, str) else None
+                    if found is None:
+                        break
+                    table.members.append((str(key), found, found))
+                else:
+                    node.members.append(("env", table, table))
+            self._server(name, node)
+
+    def _offset(self, line: int) -> int:
+        return self.offsets[min(line, len(self.offsets)) - 1]
+
+    def _indent(self, line: int) -> int:
+        text = self.lines[line - 1]
+        body = text.lstrip(" ")
+        indent = len(text) - len(body)
+        return indent + 2 if body.startswith("- ") else indent
+
+    def _scalar(self, line: int, key: str | None, value: str) -> Node | None:
+        """The span of a one-line scalar after `key:` (or `- `) on `line`, when it reads back as `value`."""
+        import yaml
+
+        text = self.lines[line - 1].rstrip("\r\n")
+        head = re.match(rf"^\s*(?:-\s+)?(?:{re.escape(key)}|\"{re.escape(key)}\"|'{re.escape(key)}')\s*:\s*" if key is not None
+                        else r"^\s*-\s+", text)
+        if head is None:
+            return None
+        rest = text[head.end():]
+        body = re.sub(r"\s+#.*$", "", rest).rstrip()
+        try:
+            if yaml.safe_load(body) != value:
+                return None
+        except yaml.YAMLError:
+            return None
+        start = self.offsets[line - 1] + head.end()
+        return Node(start, start + len(body), value)
+
+    def _list(self, key_line: int, items) -> Node | None:
+        """The args list as a node: a one-line flow list after `args:`, or a block list, one item a line."""
+        import yaml
+
+        text = self.lines[key_line - 1].rstrip("\r\n")
+        flow = re.match(r"^\s*(?:-\s+)?args\s*:\s*(\[.*\])\s*(?:#.*)?$", text)
+        if flow is not None:
+            start = self.offsets[key_line - 1] + flow.start(1)
+            node = Node(start, start + len(flow.group(1)), kind="array")
+            node.style = "flow"
+            position = flow.start(1) + 1
+            for item in items:
+                found = re.compile(r"\s*(\"(?:[^\"\\]|\\.)*\"|'(?:[^']|'')*'|[^,\]]+?)\s*(?:,|\])").match(text, position)
+                if found is None or yaml.safe_load(found.group(1)) != item:
+                    return None
+                node.items.append(Node(self.offsets[key_line - 1] + found.start(1), self.offsets[key_line - 1] + found.end(1), item))
+                position = found.end()
+            return node
+        node = Node(self.offsets[key_line - 1], self.offsets[key_line - 1], kind="array")
+        node.style = "block"
+        for line, item in zip(items.item_lines, items):
+            found = self._scalar(line, None, str(item)) if isinstance(item, str) else None
+            if found is None:
+                return None
+            node.items.append(found)
+        return node if node.items else None
+
+    def _edit_array(self, node: Node, words: list[str]) -> None:
+        if getattr(node, "style", "flow") == "flow":
+            super()._edit_array(node, words)
+            return
+        from difflib import SequenceMatcher
+
+        old = [item.value for item in node.items]
+        indent = self._indent_of(node.items[0].start)
+        edits: list[tuple[int, int, str]] = []
+        for tag, i1, i2, j1, j2 in SequenceMatcher(None, old, words, autojunk=False).get_opcodes():
+            new = [json.dumps(word, ensure_ascii=False) for word in words[j1:j2]]
+            if tag == "replace" and i2 - i1 == j2 - j1:
+                edits += [(node.items[i].start, node.items[i].end, text) for i, text in zip(range(i1, i2), new)]
+            elif tag == "insert" and i1 > 0:
+                at = node.items[i1 - 1].end
+                edits.append((at, at, "".join(f"\n{' ' * indent}- {text}" for text in new)))
+            elif tag != "equal":
+                edits = None
+                break
+        if edits is not None:
+            self.replacements.extend(edits)
+            return
+        # Written anew, one item a line in the list's column (its comments would be lost: then by hand).
+        first_line = self.text.rfind("\n", 0, node.items[0].start) + 1
+        end = node.items[-1].end
+        if "#" in re.sub(r'"(?:[^"\\]|\\.)*"', "", self.text[first_line:self.text.find("\n", end) if "\n" in self.text[end:] else len(self.text)]):
+            self.tell(node, "its args list holds comments the rewrite would lose: change it by hand")
+            return
+        self.replacements.append((first_line + indent, end, ("\n" + " " * indent).join(
+            f"- {json.dumps(word, ensure_ascii=False)}" for word in words)))
+
+    def _indent_of(self, offset: int) -> int:
+        """The column of the `- ` before the item at `offset`."""
+        line_start = self.text.rfind("\n", 0, offset) + 1
+        return self.text.index("-", line_start) - line_start
+
+    def _write_env(self, entry: Node, env_node: Node | None, changes: dict[str, str]) -> None:
+        rendered = {key: json.dumps(value, ensure_ascii=False) for key, value in changes.items()}
+        if env_node is not None:
+            for key, _, value in env_node.members:
+                if key in rendered:
+                    self.replacements.append((value.start, value.end, rendered.pop(key)))
+            if rendered:
+                last = env_node.members[-1][2] if env_node.members else env_node
+                at = self.text.find("\n", last.end)
+                indent = self.key_indent + 2
+                self.replacements.append((at, at, "".join(f"\n{' ' * indent}{key}: {value}" for key, value in rendered.items())))
+            return
+        at = self.after_args
+        lines = "".join(f"{' ' * (self.key_indent + 2)}{key}: {value}\n" for key, value in rendered.items())
+        self.replacements.append((at, at, f"{' ' * self.key_indent}env:\n{lines}"))
+
+    def _add_inputs(self) -> None:  # Continue has no prompted inputs
+        return
