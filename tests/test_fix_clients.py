@@ -195,3 +195,34 @@ def test_zed_command_objects_and_windsurf_layouts_are_hardened(tmp_path):
     assert command["path"] == "docker" and command["args"][:2] == ["run", "--read-only"] and command["args"][-1] == "mcp/postgres"
     git = json.loads((tmp_path / ".codeium/windsurf/mcp_config.json").read_text())["mcpServers"]["git"]
     assert git["command"] == "docker" and git["args"][-1] == "mcp/git"
+
+
+SHARED = __import__("pathlib").Path(__file__).resolve().parent.parent.parent / "shared"
+# Where a corpus file of each name sits in a home (the client that reads it).
+HOME_PLACES = {"claude_desktop_config.json": ".config/Claude/claude_desktop_config.json", "mcp.json": ".cursor/mcp.json",
+               "mcp_config.json": ".codeium/windsurf/mcp_config.json", ".mcp.json": ".claude.json"}
+
+
+def test_every_client_file_of_the_corpora_is_fixed_once_and_never_crashes(tmp_path):
+    import shutil
+
+    files = [p for corpus in ("corpus", "corpus2") if (SHARED / corpus).is_dir() for p in sorted((SHARED / corpus).rglob("*"))
+             if p.name in HOME_PLACES and p.is_file() and not p.is_symlink() and p.stat().st_size < 200_000]
+    if not files:
+        import pytest
+
+        pytest.skip(f"the shared corpora are absent ({SHARED})")
+    from mcpharden.fixes.clients import plan_client_fixes
+    from mcpharden.fixes.writer import write_plan
+
+    written = 0
+    for number, source in enumerate(files):
+        home = tmp_path / str(number)
+        (home / HOME_PLACES[source.name]).parent.mkdir(parents=True)
+        shutil.copyfile(source, home / HOME_PLACES[source.name])
+        for plan in plan_client_fixes(home).plans:
+            assert write_plan(home, plan, ".bak").written, source
+            written += 1
+            load_jsonc((home / plan.path).read_text())
+        assert not plan_client_fixes(home).plans, f"{source} changes again"
+    assert written >= 5
