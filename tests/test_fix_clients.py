@@ -6,8 +6,11 @@ second `--write` that changes nothing, and no credential value in any output."""
 import json
 import os
 import re
+import shutil
 import tomllib
+from pathlib import Path
 
+import pytest
 import yaml
 
 from conftest import run_cli, write_tree
@@ -197,20 +200,16 @@ def test_zed_command_objects_and_windsurf_layouts_are_hardened(tmp_path):
     assert git["command"] == "docker" and git["args"][-1] == "mcp/git"
 
 
-SHARED = __import__("pathlib").Path(__file__).resolve().parent.parent.parent / "shared"
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 # Where a corpus file of each name sits in a home (the client that reads it).
 HOME_PLACES = {"claude_desktop_config.json": ".config/Claude/claude_desktop_config.json", "mcp.json": ".cursor/mcp.json",
                "mcp_config.json": ".codeium/windsurf/mcp_config.json", ".mcp.json": ".claude.json"}
 
 
 def test_every_client_file_of_the_corpora_is_fixed_once_and_never_crashes(tmp_path):
-    import shutil
-
     files = [p for corpus in ("corpus", "corpus2") if (SHARED / corpus).is_dir() for p in sorted((SHARED / corpus).rglob("*"))
              if p.name in HOME_PLACES and p.is_file() and not p.is_symlink() and p.stat().st_size < 200_000]
     if not files:
-        import pytest
-
         pytest.skip(f"the shared corpora are absent ({SHARED})")
     from mcpharden.fixes.clients import plan_client_fixes
     from mcpharden.fixes.writer import write_plan
