@@ -225,3 +225,24 @@ def test_every_client_file_of_the_corpora_is_fixed_once_and_never_crashes(tmp_pa
             load_jsonc((home / plan.path).read_text())
         assert not plan_client_fixes(home).plans, f"{source} changes again"
     assert written >= 5
+
+
+def test_claude_codes_mcp_json_gets_its_own_environment_reference():
+    """Claude Code expands ${NAME} in a project's .mcp.json (not in ~/.claude.json, which keeps the value)."""
+    from mcpharden.fixes.clients import _fix_file
+    from mcpharden.syntax.text import decode
+
+    text = json.dumps({"mcpServers": {"gh": {"command": "docker", "args": ["run", "-i", "-e", f"GITHUB_TOKEN={TOKEN}",
+                                                                             "ghcr.io/github/github-mcp-server"]}}})
+    plan, told = _fix_file(".mcp.json", decode(text.encode()), "Claude Code", Path("/home/me"))
+    server = json.loads(plan.fixed_text())["mcpServers"]["gh"]
+    assert server["env"] == {"GITHUB_TOKEN": "${GITHUB_TOKEN}"} and "-e" in server["args"] and TOKEN not in plan.fixed_text()
+    user_plan, _ = _fix_file(".claude.json", decode(text.encode()), "Claude Code", Path("/home/me"))
+    assert json.loads(user_plan.fixed_text())["mcpServers"]["gh"]["env"] == {"GITHUB_TOKEN": TOKEN}
+    assert not _leaks(" ".join(d.message for d in told) + plan.diff())
+
+
+def test_a_home_without_clients_changes_nothing(tmp_path):
+    result = run_cli("fix", "--clients", "--home", str(tmp_path), "--write")
+    assert result.returncode == 0 and result.stdout == "" and list(tmp_path.iterdir()) == []
+    assert run_cli("fix", "--clients", "--home", str(tmp_path / "absent")).returncode == 2
