@@ -186,3 +186,12 @@ def test_devcontainers_and_unrelated_kubernetes_images_are_left_but_sidecars_go_
     assert "a devcontainer's Dockerfile is not part of a server" in left and "container `r/r` (Redis, beside the server)" in left
     everything = plan_fixes(tmp_path, ScanOptions(), {}, all_services=True)
     assert {".devcontainer/Dockerfile", "k8s/redis.yaml"} <= {p.path for p in everything.plans}
+
+
+def test_an_override_service_without_an_image_goes_with_the_server_it_names(tmp_path):
+    overlay = "services:\n  weather-mcp:\n    environment:\n      - MODE=http\n    ports:\n      - \"8081:8080\"\n  cache:\n    ports:\n      - \"6379:6379\"\n"
+    write_tree(tmp_path, {"docker-compose.http.yml": overlay})
+    report = plan_fixes(tmp_path, ScanOptions(select=("port-exposed-on-all-interfaces",)), {})
+    fixed = report.plans[0].fixed_text()
+    assert '"127.0.0.1:8081:8080"' in fixed and '"6379:6379"' in fixed  # the server's port only
+    assert any("service `cache`" in d.message for d in report.decisions)

@@ -183,6 +183,8 @@ def not_shipped(spec: ContainerSpec, root_name: str) -> str | None:
         repository = name.repository.lower()
         if is_mcp_image(repository) or _named_after(repository, root_name):
             return None
+    elif spec.image is None and (is_mcp_image(spec.name.lower()) or _named_after(spec.name.lower(), root_name)):
+        return None  # an override file's service (no image of its own) named after the server
     return NOT_BUILT_HERE
 
 
