@@ -12,7 +12,7 @@ HARDENING = ("capabilities-not-dropped", "root-filesystem-writable", "privilege-
 
 def fixed(tmp_path, files, path):
     write_tree(tmp_path, files)
-    report = plan_fixes(tmp_path, ScanOptions(), {})
+    report = plan_fixes(tmp_path, ScanOptions(), {}, all_services=True)
     plan = next(p for p in report.plans if p.path == path)
     return plan.fixed_text(), report
 
@@ -28,13 +28,13 @@ def test_compose_service_gets_hardening_lines_and_keeps_comments(tmp_path):
     ]
     (tmp_path / "compose.yaml").write_text(text)
     assert not [f for f in scan_target(tmp_path, ScanOptions(select=HARDENING)).findings]
-    assert not plan_fixes(tmp_path, ScanOptions(), {}).plans  # idempotent
+    assert not plan_fixes(tmp_path, ScanOptions(), {}, all_services=True).plans  # idempotent
 
 
 def test_compose_read_only_false_is_a_decision_not_a_silent_flip(tmp_path):
     compose = f"services:\n  mcp:\n    image: a{PIN}\n    read_only: false  # writes its cache\n    cap_drop: [ALL]\n    security_opt: [no-new-privileges:true]\n"
     write_tree(tmp_path, {"compose.yaml": compose})
-    report = plan_fixes(tmp_path, ScanOptions(), {})
+    report = plan_fixes(tmp_path, ScanOptions(), {}, all_services=True)
     assert not report.plans
     assert any("`read_only: false` explicitly" in d.message for d in report.decisions)
 
@@ -48,8 +48,8 @@ def test_compose_tmpfs_that_exists_is_not_written_twice(tmp_path):
 
 def test_images_that_step_down_from_root_are_left_to_a_person(tmp_path):
     write_tree(tmp_path, {"compose.yaml": f"services:\n  db:\n    image: postgres:16{PIN}\n"})
-    report = plan_fixes(tmp_path, ScanOptions(), {})
-    assert "switches user in its entrypoint" in " ".join(d.message for d in report.decisions)
+    report = plan_fixes(tmp_path, ScanOptions(), {}, all_services=True)
+    assert "it is PostgreSQL, which switches users at start" in " ".join(d.message for d in report.decisions)
     assert "no-new-privileges:true" in report.plans[0].fixed_text()  # that one is safe
 
 
@@ -81,7 +81,7 @@ def test_dangerous_settings_are_decisions_not_edits(tmp_path):
 def test_documentation_is_not_edited(tmp_path):
     readme = "```sh\ndocker run -i mcp/x" + PIN + "\n```\n"
     write_tree(tmp_path, {"README.md": readme})
-    report = plan_fixes(tmp_path, ScanOptions(), {})
+    report = plan_fixes(tmp_path, ScanOptions(), {}, all_services=True)
     assert not report.plans and report.decisions
     assert json.loads(run_cli("scan", str(tmp_path), "--format", "json").stdout)["findings"]
 
@@ -117,7 +117,7 @@ def test_kubernetes_security_context_is_completed_or_created(tmp_path):
     assert pod["containers"][0]["securityContext"]["runAsNonRoot"] is True and "# main" in text
     (tmp_path / "deploy.yaml").write_text(text)
     assert not scan_target(tmp_path, ScanOptions(select=HARDENING)).findings
-    assert not plan_fixes(tmp_path, ScanOptions(), {}).plans
+    assert not plan_fixes(tmp_path, ScanOptions(), {}, all_services=True).plans
 
 
 def test_kubernetes_compact_lists_and_existing_volumes(tmp_path):
@@ -158,7 +158,7 @@ def test_non_root_user_where_the_image_has_one(tmp_path):
 def test_explicit_root_and_unknown_images_are_decisions(tmp_path):
     compose = f"services:\n  a:\n    image: python:3.12{PIN}\n  b:\n    image: node:22{PIN}\n    user: root\n"
     write_tree(tmp_path, {"compose.yaml": compose})
-    report = plan_fixes(tmp_path, ScanOptions(select=("root-user",)), {})
+    report = plan_fixes(tmp_path, ScanOptions(select=("root-user",)), {}, all_services=True)
     messages = sorted(d.message for d in report.decisions)
     assert "no known non-root user in python:3.12" in messages[0] and "asks for root explicitly" in messages[1]
     assert not report.plans
@@ -233,7 +233,7 @@ def test_kubernetes_merges_into_the_keys_wherever_they_sit(tmp_path):
         assert container["securityContext"]["runAsNonRoot"] is True
     assert {"name": "config", "mountPath": "/etc/app"} in pod["containers"][1]["volumeMounts"]
     (tmp_path / "deploy.yaml").write_text(text)
-    assert not plan_fixes(tmp_path, ScanOptions(), {}).plans  # a second run changes nothing
+    assert not plan_fixes(tmp_path, ScanOptions(), {}, all_services=True).plans  # a second run changes nothing
 
 
 def test_unusual_spacing_and_bare_dashes_are_still_fixed(tmp_path):
@@ -251,7 +251,7 @@ def test_a_manifest_the_line_editor_cannot_place_is_left_to_a_person(tmp_path):
     unusual = ("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: app\n"
                f"      image: ghcr.io/acme/mcp{PIN}\n      securityContext: {{runAsNonRoot: true}}\n")
     write_tree(tmp_path, {"pod.yaml": unusual})
-    report = plan_fixes(tmp_path, ScanOptions(), {})
+    report = plan_fixes(tmp_path, ScanOptions(), {}, all_services=True)
     assert not report.plans
     assert any("checked" in d.message for d in report.decisions)
 
@@ -260,7 +260,7 @@ def test_published_ports_are_bound_to_loopback_where_a_line_edit_can_say_it(tmp_
     compose = (f"services:\n  app:\n    image: a{PIN}\n    ports:\n      - \"8080:8080\"\n      - 0.0.0.0:9000:9000/udp\n"
                "      - \"127.0.0.1:7000:7000\"\n      - target: 80\n        published: 8081\n")
     write_tree(tmp_path, {"compose.yaml": compose})
-    report = plan_fixes(tmp_path, ScanOptions(select=("port-exposed-on-all-interfaces",)), {})
+    report = plan_fixes(tmp_path, ScanOptions(select=("port-exposed-on-all-interfaces",)), {}, all_services=True)
     text = report.plans[0].fixed_text()
     assert '      - "127.0.0.1:8080:8080"\n      - 127.0.0.1:9000:9000/udp\n      - "127.0.0.1:7000:7000"\n' in text
     assert [d.line for d in report.decisions] == [8]  # the long syntax is left to a person

@@ -188,12 +188,12 @@ CMD ["node", "server.js"]
 COMPOSE = f"""\
 services:
   app:
-    image: example/app:1
+    image: example/mcp-app:1
     command: ["node", "server.js", "--api-key", "{API_KEY}"]
     ports:
       - "3000:3000"
   worker:
-    image: example/app:1
+    image: example/mcp-app:1
     command: node worker.js --api-key {API_KEY}
 """
 
@@ -260,13 +260,18 @@ def test_redacted_diff_does_not_apply_silently_and_a_clean_diff_still_does(crede
 
 
 def test_a_diff_without_credentials_is_difflibs_byte_for_byte():
-    """Two hunks, an escaped control character, no final newline: as `fix` showed it before."""
+    """Two hunks, an escaped control character, no final newline: difflib's hunks, with the final
+    line marked as unified diffs mark it and a note above the hunk whose escape does not apply."""
+    from mcpharden.fixes import ESCAPED_HUNK
+
     original = "".join(f"# line {n}\n" for n in range(12)) + "FROM node:22\x1b[2J\nCOPY . .\nCMD [\"node\", \"s.js\"]"
     plan = FilePlan("Dockerfile", original, (Edit(2, 2, ("# changed",), "x"), Edit(15, 14, ("USER node",), "x")))
     shown = [line.replace("\x1b", "\\x1b") for line in original.splitlines(keepends=True)]
     fixed = [line.replace("\x1b", "\\x1b") for line in plan.fixed_text().splitlines(keepends=True)]
-    expected = "".join(line if line.endswith("\n") else line + "\n" for line in difflib.unified_diff(
+    expected = "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in difflib.unified_diff(
         shown, fixed, fromfile="a/Dockerfile", tofile="b/Dockerfile"))
+    second = expected.index("@@ -", expected.index("@@ -") + 1)
+    expected = expected[:second] + ESCAPED_HUNK + expected[second:]
     assert plan.diff() == expected and expected.count("@@ -") == 2
 
 

@@ -88,7 +88,10 @@ def _scan_options(scan: argparse.ArgumentParser) -> None:
 
 
 def _fix_options(fix: argparse.ArgumentParser) -> None:
-    fix.add_argument("paths", nargs="*", default=["."], metavar="PATH|FILE")
+    fix.add_argument("paths", nargs="*", metavar="PATH|FILE", help="directories or files (default: . unless --clients)")
+    fix.add_argument("--clients", action="store_true",
+                     help="harden the MCP client configurations installed for the current user (diff; --write writes, with backups)")
+    fix.add_argument("--home", metavar="DIR", help="the home directory --clients looks in (default: yours)")
     fix.add_argument("--write", action="store_true", help="apply the changes (default: print a diff)")
     fix.add_argument("--quiet", "-q", action="store_true", help="with --write: no line per written file")
     fix.add_argument("--digests", metavar="FILE", help='JSON map of image references to digests: {"node:22": "sha256:..."}')
@@ -96,6 +99,11 @@ def _fix_options(fix: argparse.ArgumentParser) -> None:
                      help="ask image registries for digests missing from --digests (network access)")
     fix.add_argument("--rewrite-distroless", action="store_true",
                      help="turn single-stage Node.js/Python Dockerfiles into build / production-deps / distroless stages")
+    fix.add_argument("--all-services", action="store_true",
+                     help="also harden services that are not part of a server the repository ships (databases, caches, devcontainers)")
+    fix.add_argument("--fail-on", choices=FAIL_ON_NAMES, default=None,
+                     help="exit 1 when findings at or above this severity remain that fix does not fix (default: high)")
+    fix.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings are left (2 still means an error)")
     _add_shared_options(fix)
 
 
@@ -470,10 +478,16 @@ def _db(arguments: argparse.Namespace) -> int:
 
 
 def _fix(arguments: argparse.Namespace) -> int:
-    from mcpharden.fixes.apply import apply_plans, plan_paths
+    from mcpharden.fixes.apply import apply_plans, left_over, plan_paths, shown_left_over
 
-    reports = plan_paths(arguments.paths, _options(arguments), Path(arguments.digests) if arguments.digests else None,
-                         arguments.resolve, arguments.rewrite_distroless)
+    options = _options(arguments)
+    if arguments.home and not arguments.clients:
+        raise UsageError("--home goes with --clients")
+    if arguments.clients:
+        return _fix_clients(arguments, options)
+    arguments.paths = arguments.paths or ["."]
+    reports = plan_paths(arguments.paths, options, Path(arguments.digests) if arguments.digests else None,
+                         arguments.resolve, arguments.rewrite_distroless, arguments.all_services)
     failed = False
     for told in apply_plans(reports, arguments.write):
         if told.kind == "diff":
@@ -488,7 +502,39 @@ def _fix(arguments: argparse.Namespace) -> int:
                 sys.stderr.write(told.text)
             else:
                 print(_for_terminal(told.text), file=sys.stderr)
-    return EXIT_USAGE if failed else EXIT_OK
+    if failed:
+        return EXIT_USAGE
+    left = left_over(arguments.paths, options, reports, arguments.write, arguments.fail_on)
+    sys.stdout.flush()
+    sys.stderr.write(shown_left_over(left, arguments.write))  # already through the credential gate
+    return EXIT_FINDINGS if left and not arguments.exit_zero else EXIT_OK
+
+
+def _fix_clients(arguments: argparse.Namespace, options) -> int:
+    from mcpharden.fixes.apply import clients_left_over, fix_clients, shown_left_over
+    from mcpharden.fixes.clients import plan_client_fixes
+
+    if arguments.paths:
+        raise UsageError("--clients fixes the client configurations of --home: give no paths")
+    home = Path(arguments.home).expanduser() if arguments.home else Path.home()
+    failed = False
+    for told in fix_clients(home, arguments.write):
+        if told.kind == "diff":
+            sys.stdout.write(told.text)
+        elif told.kind == "fixed":
+            if not arguments.quiet:
+                print(_for_terminal(told.text))
+        else:
+            failed = failed or told.kind == "not written"
+            sys.stdout.flush()
+            sys.stderr.write(told.text) if told.kind == "left" else print(_for_terminal(told.text), file=sys.stderr)
+    if failed:
+        return EXIT_USAGE
+    planned = {} if arguments.write else {plan.path: plan.fixed_text() for plan in plan_client_fixes(home).plans}
+    left = clients_left_over(home, options, planned, arguments.fail_on)
+    sys.stdout.flush()
+    sys.stderr.write(shown_left_over(left, arguments.write))
+    return EXIT_FINDINGS if left and not arguments.exit_zero else EXIT_OK
 
 
 def _serve(arguments: argparse.Namespace) -> int:

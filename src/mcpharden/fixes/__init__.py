@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 from mcpharden.syntax.text import SourceText, has_ending, newline_of, split_lines, strip_ending
 
-# Above a hunk of a dry-run diff that shows a masked value: it no longer applies as a patch.
+# Above a hunk of a dry-run diff that shows a masked value or an escape: it no longer applies as a patch.
 REDACTED_HUNK = ("# mcpharden: the next hunk is shown with credential values masked (***), so it does not apply as a patch; "
                  "`mcpharden fix --write` applies the real change\n")
+ESCAPED_HUNK = ("# mcpharden: the next hunk shows control characters or line breaks as escapes, so it does not apply as a "
+                "patch; `mcpharden fix --write` applies the real change\n")
 
 
 @dataclass(frozen=True)
@@ -74,17 +76,19 @@ class FilePlan:
         return SourceText(self.original, self.bom).encode()
 
     def diff(self) -> str:
-        """A unified diff for people: control characters escaped, credential values masked, each
-        line judged in its whole file (a `name:` above the hunk, a private key that starts before
-        it). A hunk that shows a masked value no longer applies as a patch: a line above it says so,
-        and stops `git apply` where it would otherwise write `***`. A diff with nothing to mask is
-        difflib's unified diff, byte for byte."""
+        """A unified diff that `git apply` applies, for people: each line with its own ending
+        (`\\r\\n` kept, a missing final one marked as unified diffs mark it), tabs as they are,
+        the BOM on the first line; other control characters escaped and credential values masked,
+        each line judged in its whole file (a `name:` above the hunk, a private key that starts
+        before it). A hunk that shows an escape or a masked value, changed or context line, no
+        longer applies as a patch: a line above it says so, and stops `git apply` (it refuses
+        the whole patch) where it would otherwise write `***`."""
         from difflib import SequenceMatcher
 
         from mcpharden.safety import redact_text
 
-        before = [_display(line) for line in split_lines(self.original, self.breaks)]
-        after = [_display(line) for line in split_lines(self.fixed_text(), self.breaks)]
+        before, before_exact = self._shown(self.original)
+        after, after_exact = self._shown(self.fixed_text())
         shown_before, shown_after = _redacted(before), _redacted(after)
         header = [f"--- {f'a/{_display(self.path)}' if self.original else '/dev/null'}\n", f"+++ b/{_display(self.path)}\n"]
         shown = [redact_text(line) for line in header]
@@ -93,9 +97,27 @@ class FilePlan:
             hunk = _hunk(group, shown_before, shown_after)
             if renamed or hunk != _hunk(group, before, after):
                 shown.append(REDACTED_HUNK)
+            elif not all(before_exact[i] for _, i1, i2, _, _ in group for i in range(i1, i2)) or \
+                    not all(after_exact[j] for _, _, _, j1, j2 in group for j in range(j1, j2)):
+                shown.append(ESCAPED_HUNK)
             shown += hunk
             renamed = False
         return "".join(shown) if len(shown) > len(header) else ""
+
+    def _shown(self, text: str) -> tuple[list[str], list[bool]]:
+        """The diff lines of `text` (each with its ending, as the file has it), and whether each
+        is shown byte for byte (False: an escape stands for a character the file holds)."""
+        from mcpharden.safety import escape_control
+
+        lines, exact = [], []
+        for number, line in enumerate(split_lines(text, self.breaks)):
+            body = strip_ending(line, self.breaks)
+            ending = line[len(body):]
+            shown = "\t".join(escape_control(part) for part in body.split("\t"))
+            kept = ending in ("", "\n", "\r\n")
+            lines.append(("\ufeff" if self.bom and number == 0 else "") + shown + (ending if kept else "\n"))
+            exact.append(kept and shown == body)
+        return lines, exact
 
 
 def shown_decisions(decisions: Sequence[Decision]) -> str:
@@ -106,15 +128,15 @@ def shown_decisions(decisions: Sequence[Decision]) -> str:
     if not decisions:
         return ""
     return "Not fixed automatically:\n" + "".join(
-        shown_line(f"  {d.path}:{d.line}: {d.rule_id}: {d.message}") + "\n" for d in decisions)
+        shown_line(f"  {d.path}:{d.line}: {f'{d.rule_id}: ' if d.rule_id else ''}{d.message}") + "\n" for d in decisions)
 
 
 def _redacted(lines: list[str]) -> list[str]:
-    """Display lines (each with its "\\n" where the file had an ending) as the credential gate shows
-    them, judged together in their file."""
+    """Diff lines (each with its ending where the file had one) as the credential gate shows them,
+    judged together in their file."""
     from mcpharden.safety import redact_lines
 
-    bodies = [line.removesuffix("\n") for line in lines]
+    bodies = [line.removesuffix("\n").removesuffix("\r") for line in lines]
     shown = redact_lines(bodies)
     if shown == bodies:
         return lines
@@ -133,7 +155,7 @@ def _hunk(group, before: list[str], after: list[str]) -> list[str]:
             lines += ["-" + line for line in before[i1:i2]]
         if tag in ("replace", "insert"):
             lines += ["+" + line for line in after[j1:j2]]
-    return [line if line.endswith("\n") else line + "\n" for line in lines]
+    return [line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines]
 
 
 def _range(start: int, stop: int) -> str:

@@ -4,6 +4,7 @@ findings to its fixer, and keep only plans whose result still parses."""
 from __future__ import annotations
 
 import json
+import posixpath
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,6 +26,8 @@ class FixReport:
     root: Path
     plans: tuple[FilePlan, ...]
     decisions: tuple[Decision, ...]
+    # (path, rule id) of every finding the plans resolve: what a dry run does not count as left.
+    fixed: frozenset[tuple[str, str]] = frozenset()
 
 
 def load_digests(path: Path) -> dict[str, str]:
@@ -93,11 +96,35 @@ def _rewrite(path: str, source: SourceText, build, findings, digests, resolve, s
     return FilePlan(path, text, (whole,), bom=source.bom), decisions
 
 
+def _start_needs(reader: RepoReader, specs, root: Path, all_services: bool, stage_of) -> tuple[dict, dict]:
+    """What each spec needs at start (by its line), and the specs left alone with the reason:
+    those not part of a server the repository ships, unless `all_services`."""
+    from mcpharden.fixes.startup import NOT_BUILT_HERE, not_shipped, spec_needs
+
+    needs, left = {}, {}
+    reasons = {spec.line: None if all_services else not_shipped(spec, root.resolve().name) for spec in specs}
+    # A Kubernetes file that runs the server: its other containers (sidecars) go with it.
+    runs_server = any(spec.origin == "kubernetes" and reasons[spec.line] is None for spec in specs)
+    for spec in specs:
+        why = reasons[spec.line]
+        if why == NOT_BUILT_HERE and spec.origin == "kubernetes" and runs_server:
+            why = None
+        if why:
+            left[spec.line] = why
+            continue
+        built = stage_of(spec.dockerfile, spec.build_target) if spec.built_locally and spec.dockerfile else None
+        needs[spec.line] = spec_needs(spec, built)
+    return needs, left
+
+
 def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str], resolve=None,
-               rewrite_distroless: bool = False, opened: OpenedTarget | None = None) -> FixReport:
+               rewrite_distroless: bool = False, opened: OpenedTarget | None = None, all_services: bool = False) -> FixReport:
     """`resolve(reference) -> digest` asks a registry for digests the map lacks;
     `rewrite_distroless` turns single-stage Node/Python Dockerfiles into the three-stage pattern;
-    `opened`: the target opened race-free (`mcpharden serve`), read only through it."""
+    `opened`: the target opened race-free (`mcpharden serve`), read only through it; `all_services`:
+    also harden services, containers and Dockerfiles that are not part of a server the repository
+    ships (databases, caches, devcontainers)."""
+    from mcpharden.fixes.startup import stage_needs
     fixable = FIXABLE_RULES + HARDENING_RULES + LOOPBACK_RULES + tuple(DECISIONS) + (("full-os-base-image",) if rewrite_distroless else ())
     selected = tuple(r for r in (options.select or fixable) if r in fixable)
     result = scan_target(target, replace(options, select=selected), opened)
@@ -108,9 +135,22 @@ def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str], reso
         by_path[finding.path].append(finding)
     plans: list[FilePlan] = []
     decisions: list[Decision] = []
+    fixed: set[tuple[str, str]] = set()
     stage = options.target_stage or result.config.target
+
+    def stage_of(dockerfile: str, target: str | None):
+        """What the stage a Dockerfile ships needs at start (None when it cannot be read)."""
+        found = reader.read_source(dockerfile)
+        if found is None:
+            return None
+        try:
+            model = parse_dockerfile(found.parsable, dockerfile, target, result.config.base_images)
+        except DockerfileError:
+            return None
+        return stage_needs(model, model.final, reader.read, posixpath.dirname(dockerfile))
     for finding in (f for f in result.findings if f.rule_id == "no-image-scan-in-ci"):
         plans.append(image_scan_workflow(dict(finding.details)["dockerfiles"].split(",")))
+        fixed.add((finding.path, finding.rule_id))
     for path, findings in sorted(by_path.items()):
         findings = [f for f in findings if f.rule_id != "no-image-scan-in-ci"]
         if not findings:
@@ -124,7 +164,8 @@ def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str], reso
         breaks = line_breaks_for(path)
         specs = _runtime_specs(reader, path, source.parsable)
         if specs is not None:
-            fixer = RuntimeFixer(path, text, specs, breaks)
+            needs, left = _start_needs(reader, specs, root, all_services, stage_of)
+            fixer = RuntimeFixer(path, text, specs, breaks, needs, left)
             edits, undecided = fixer.fix(findings)
             decisions.extend(undecided)
             if edits:
@@ -140,6 +181,12 @@ def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str], reso
                                                             "harden it by hand"))
                     continue
                 plans.append(plan)
+                fixed.update((path, rule) for rules in fixer.applied.values() for rule in rules)
+                fixed.update((path, rule) for rule in fixer.bound)
+            continue
+        if not all_services and (path.startswith(".devcontainer/") or "/.devcontainer/" in path):
+            decisions.append(Decision(path, 1, "", "a devcontainer's Dockerfile is not part of a server this repository "
+                                                   "ships: left as it is (--all-services hardens it too)"))
             continue
         try:
             build = parse_dockerfile(source.parsable, path, stage, result.config.base_images)
@@ -152,8 +199,16 @@ def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str], reso
             decisions.extend(undecided)
             if plan is not None:
                 plans.append(plan)
+                fixed.add((path, "full-os-base-image"))
+                fixed.update((path, rule) for rule in ("root-user", "dev-dependencies-in-runtime"))
                 continue
             findings = [f for f in findings if f.rule_id != "full-os-base-image"]
+        if any(f.rule_id == "root-user" for f in findings):
+            blocker = stage_needs(build, build.final, reader.read, posixpath.dirname(path)).user_blocker()
+            if blocker:
+                decisions.extend(Decision(path, f.line, f.rule_id, f"USER not added: {blocker}")
+                                 for f in findings if f.rule_id == "root-user")
+                findings = [f for f in findings if f.rule_id != "root-user"]
         edits, undecided = DockerfileFixer(build, text, digests, resolve).fix(findings)
         decisions.extend(undecided)
         if not edits:
@@ -165,4 +220,5 @@ def plan_fixes(target: Path, options: ScanOptions, digests: dict[str, str], reso
             decisions.append(Decision(path, 1, "", f"the fixed file would not parse ({error}): left alone"))
             continue
         plans.append(plan)
-    return FixReport(root, tuple(plans), tuple(decisions))
+        fixed.update((path, edit.rule_id) for edit in edits)
+    return FixReport(root, tuple(plans), tuple(decisions), frozenset(fixed))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from mcpharden.fixes import Decision, Edit
+from mcpharden.fixes.startup import StartNeeds
 from mcpharden.model.container import ContainerSpec
 from mcpharden.model.findings import Finding
 from mcpharden.syntax.text import split_lines
@@ -89,18 +90,31 @@ def spec_for(finding: Finding, specs: list[ContainerSpec]) -> ContainerSpec | No
 
 
 class RuntimeFixer:
-    def __init__(self, path: str, text: str, specs: list[ContainerSpec], breaks: str = "newline") -> None:
+    def __init__(self, path: str, text: str, specs: list[ContainerSpec], breaks: str = "newline",
+                 needs: dict[int, StartNeeds] | None = None, left: dict[int, str] | None = None) -> None:
         self.path = path
         # Lines keep their own endings (split where the file's parser splits them), so a line
         # left alone is written back byte for byte; added lines get the file's usual ending.
         self.lines = split_lines(text, breaks)
         self.specs = specs
+        # What each spec (by line) needs at start (fixes.startup), and the specs left as they are
+        # (not part of a server the repository ships) with the reason.
+        self.needs = needs or {}
+        self.left = left or {}
         self.decisions: list[Decision] = []
+        self.bound: set[str] = set()  # rules fixed in place (ports bound to 127.0.0.1)
+        self.applied: dict[int, set[str]] = {}  # spec line → rules whose edit was made
 
     def fix(self, findings: list[Finding]) -> tuple[list[Edit], list[Decision]]:
         wanted: dict[int, list[str]] = {}  # spec line → hardening rules to apply
         specs: dict[int, ContainerSpec] = {}
         original = list(self.lines)
+        for line, why in sorted(self.left.items()):
+            spec = next(s for s in self.specs if s.line == line)
+            self.decisions.append(Decision(self.path, line, "", f"{'service' if spec.origin == 'compose' else 'container'} "
+                                           f"`{spec.name}` ({why}) is not part of a server this repository ships: left as "
+                                           "it is (--all-services hardens it too)"))
+        findings = [f for f in findings if f.rule_id in DECISIONS or _owner(f, self.specs) not in self.left]
         # In-place edits first: they keep every line where it is for the insertions below.
         for finding in [f for f in findings if f.rule_id in LOOPBACK_RULES]:
             self._bind_loopback(finding)
@@ -111,6 +125,10 @@ class RuntimeFixer:
             spec = spec_for(finding, self.specs)
             if finding.rule_id not in HARDENING_RULES or spec is None:
                 continue
+            blocker = _blocker(finding.rule_id, self.needs.get(spec.line))
+            if blocker:
+                self.decisions.append(Decision(finding.path, finding.line, finding.rule_id, f"not changed: {blocker}"))
+                continue
             if finding.rule_id == "root-user" and _runtime_user(spec) is None:
                 reason = ("the configuration asks for root explicitly" if spec.user is not None
                           else f"no known non-root user in {spec.image.written if spec.image else 'the image'}")
@@ -120,7 +138,6 @@ class RuntimeFixer:
             specs[spec.line] = spec
         self.pod_volumes: set[int] = set()  # `containers:` lines whose pod needs the /tmp emptyDir
         # Bottom-up, so inserting lines does not move the specs still to do.
-        self.applied: dict[int, set[str]] = {}  # spec line → rules whose edit was made
         for line in sorted(wanted, reverse=True):
             spec = specs[line]
             decided_before = len(self.decisions)
@@ -148,6 +165,7 @@ class RuntimeFixer:
         match = matches[0]
         bound = f"127.0.0.1:{match.group('host')}:{match.group('port')}{match.group('protocol') or ''}"
         self.lines[finding.line - 1] = line[: match.start()] + bound + line[match.end() :]
+        self.bound.add(finding.rule_id)
 
     def _harden(self, spec: ContainerSpec, rules: list[str]) -> None:
         if spec.origin == "compose":
@@ -185,8 +203,17 @@ class RuntimeFixer:
             if present is not None:
                 self.decisions.append(Decision(self.path, present, rule, f"`{key}` exists: add `{lines[-1].strip()[2:]}` to it by hand"))
                 continue
+            needs = self.needs.get(spec.line)
+            if key == "cap_drop" and needs and needs.low_ports:
+                if spec.cap_add:
+                    self.decisions.append(Decision(self.path, spec.line, rule, "`cap_add` exists and the service listens below "
+                                                   "1024: add NET_BIND_SERVICE to it and `cap_drop: [ALL]` by hand"))
+                    continue
+                lines = lines + ["cap_add:", "  - NET_BIND_SERVICE  # it listens on a port below 1024"]
             if key == "read_only" and has_tmp:
                 lines = lines[:1]
+            elif key == "read_only" and needs and needs.tmpfs:
+                lines = lines + [f"  - {path}" for path in needs.tmpfs]
             added.extend(" " * indent + line.replace("{user}", _runtime_user(spec) or "") for line in lines)
         self.lines[index:index] = added
 
@@ -209,14 +236,21 @@ class RuntimeFixer:
         key_indent = len(item) - len(item.lstrip(" -"))
         settings = []
         for rule in rules:
-            if rule == "root-filesystem-writable":
+            if rule == "root-filesystem-writable" and self.needs.get(spec.line) and self.needs[spec.line].tmpfs:
+                self.decisions.append(Decision(self.path, spec.line, rule, "it writes "
+                                               f"{', '.join(self.needs[spec.line].tmpfs)} at start: mount an emptyDir at each "
+                                               "and set readOnlyRootFilesystem by hand"))
+            elif rule == "root-filesystem-writable":
                 settings.append(("readOnlyRootFilesystem", "true", spec.lines.get("read_only_root")))
             elif rule == "privilege-escalation-allowed":
                 settings.append(("allowPrivilegeEscalation", "false", spec.lines.get("no_new_privileges")))
             elif rule == "seccomp-profile-not-set":  # flagged only when no profile is set at any level
                 settings.append(("seccompProfile", "{type: RuntimeDefault}", None))
             elif rule == "capabilities-not-dropped":
-                if spec.lines.get("cap_drop") is not None:
+                if self.needs.get(spec.line) and self.needs[spec.line].low_ports:
+                    self.decisions.append(Decision(self.path, spec.line, rule, "it listens below 1024: set capabilities.drop "
+                                                   "[\"ALL\"] with add [\"NET_BIND_SERVICE\"] by hand"))
+                elif spec.lines.get("cap_drop") is not None:
                     self.decisions.append(Decision(self.path, spec.lines["cap_drop"], rule, "add \"ALL\" to capabilities.drop"))
                 else:
                     settings.append(("capabilities", None, None))
@@ -343,7 +377,7 @@ class RuntimeFixer:
 
     def _run_arguments(self, spec: ContainerSpec, rules: list[str]) -> None:
         """Insert the flags right after the `"run"` argument of this server."""
-        flags = [flag.replace("{user}", _runtime_user(spec) or "") for rule in rules for flag in _RUN_FLAGS[rule]]
+        flags = [flag.replace("{user}", _runtime_user(spec) or "") for rule in rules for flag in _run_flags(rule, self.needs.get(spec.line))]
         for index in range(spec.line - 1, len(self.lines)):
             match = _RUN_TOKEN.search(self.lines[index])
             if match:
@@ -353,6 +387,30 @@ class RuntimeFixer:
                 self.lines[index] = line[: match.end()] + inserted + line[match.end() :]
                 return
         self.decisions.extend(Decision(self.path, spec.line, rule, "no `run` argument found: add the flags by hand") for rule in rules)
+
+
+def _owner(finding: Finding, specs: list[ContainerSpec]) -> int | None:
+    """The line of the spec a finding lies in: the last one of its file that starts at or above it."""
+    lines = [s.line for s in specs if s.path == finding.path and s.line <= finding.line]
+    return max(lines) if lines else None
+
+
+def _blocker(rule: str, needs: StartNeeds | None) -> str | None:
+    """Why a hardening rule's edit would break the service (fixes.startup), if it would."""
+    if needs is None:
+        return None
+    return {"root-user": needs.user_blocker, "capabilities-not-dropped": needs.capabilities_blocker,
+            "root-filesystem-writable": needs.read_only_blocker}.get(rule, lambda: None)()
+
+
+def _run_flags(rule: str, needs: StartNeeds | None) -> list[str]:
+    """The `docker run` flags of a hardening rule, with what the server needs to keep working."""
+    flags = list(_RUN_FLAGS[rule])
+    if needs is not None and rule == "capabilities-not-dropped" and needs.low_ports:
+        flags += ["--cap-add", "NET_BIND_SERVICE"]
+    if needs is not None and rule == "root-filesystem-writable":
+        flags += [word for path in needs.tmpfs for word in ("--tmpfs", path)]
+    return flags
 
 
 # What a hardening edit must have achieved, read back from the fixed file's own specs.
@@ -371,8 +429,9 @@ def unverified(before: list[ContainerSpec], after: list[ContainerSpec], applied:
     if [(s.origin, s.name, s.image) for s in before] != [(s.origin, s.name, s.image) for s in after]:
         return "its containers would read differently"
     for old, new in zip(before, after):
+        added = tuple(c for c in new.cap_add if c.upper() != "NET_BIND_SERVICE" or c in old.cap_add)  # the one a fix may add
         kept = (old.privileged, old.cap_add, old.host_network, old.host_pid, old.host_ipc, old.devices)
-        if kept != (new.privileged, new.cap_add, new.host_network, new.host_pid, new.host_ipc, new.devices):
+        if kept != (new.privileged, added, new.host_network, new.host_pid, new.host_ipc, new.devices):
             return f"{old.where} would change in other ways"
         if not {(m.source, m.target, m.kind) for m in old.mounts} <= {(m.source, m.target, m.kind) for m in new.mounts}:
             return f"{old.where} would lose a mount"

@@ -36,12 +36,14 @@ class _Refused(Exception):
     pass
 
 
-def write_plan(root: Path, plan: FilePlan) -> WriteOutcome:
+def write_plan(root: Path, plan: FilePlan, backup: str | None = None) -> WriteOutcome:
+    """`backup`: a suffix; the file's bytes as they were are first kept beside it under its name
+    plus that suffix (a new file, never one that exists or a symlink)."""
     try:
         parts = _parts(plan.path)
         directory = _open_directories(root, parts[:-1], create=not plan.original)
         try:
-            _replace(directory, parts[-1], plan)
+            _replace(directory, parts[-1], plan, backup)
         finally:
             os.close(directory)
     except _Refused as refusal:
@@ -87,7 +89,7 @@ def _open_directories(root: Path, names: list[str], create: bool) -> int:
     return descriptor
 
 
-def _replace(directory: int, name: str, plan: FilePlan) -> None:
+def _replace(directory: int, name: str, plan: FilePlan, backup: str | None = None) -> None:
     expected = plan.original_bytes() if plan.original else None
     mode = NEW_FILE_MODE
     try:
@@ -108,6 +110,8 @@ def _replace(directory: int, name: str, plan: FilePlan) -> None:
             raise _Refused("is read-only")
     elif expected is not None:
         raise _Refused("disappeared since it was read")
+    if backup and expected is not None:
+        _keep(directory, name + backup, expected, mode)
     temporary = f".{name}.mcpharden-{secrets.token_hex(4)}.tmp"
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600,
                          dir_fd=directory)
@@ -124,6 +128,19 @@ def _replace(directory: int, name: str, plan: FilePlan) -> None:
         except OSError:
             pass
         raise
+
+
+def _keep(directory: int, name: str, data: bytes, mode: int) -> None:
+    """The backup: created new (O_EXCL, no symlink followed), written whole before the file changes."""
+    try:
+        descriptor = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode & 0o600 or 0o600,
+                             dir_fd=directory)
+    except FileExistsError:
+        raise _Refused(f"the backup {name} exists already: not overwritten") from None
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def _current_bytes(directory: int, name: str, expected_size: int) -> bytes | None:

@@ -9,6 +9,8 @@ has one loader of the same name (knowledge/<table>.py reads knowledge/<table>.to
 - credentials: credential names, value shapes and placeholders;
 - helpers: what runs beside an MCP server without being it (databases, one-off jobs, devcontainers);
 - fixes: what `mcpharden fix` writes (distroless tags, users, prune commands, healthchecks);
+- pinned_actions: the GitHub Actions generated workflows use, each pinned by commit with its tag;
+- service_needs: what a service needs at start that hardening could take away (installs, root programs, stateful images);
 - image_contents: look-ups over an image's file system (shells, package managers, secrets);
 - runtime: host paths and capabilities;
 - packages: runners that download what they run (npx, uvx), tools that install by name
