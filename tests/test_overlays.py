@@ -341,3 +341,18 @@ def test_an_override_replaces_a_mount_by_its_target_but_a_committed_credential_s
     assert [(f.path, f.line) for f in findings(result, "secret-in-run-config")] == [("compose.yaml", 7)]  # still in the file
     alone = scan_files(tmp_path / "alone", {"compose.yaml": base})
     assert findings(alone, "docker-socket-mount") and findings(alone, "secret-in-run-config")
+
+
+def test_a_port_the_overlay_repeats_is_its_own_and_fix_settles_in_one_run(tmp_path):
+    """The overlay writes `8000:8000` again: that line stays in force when the base's is fixed,
+    so it is reported (and fixed) where the overlay writes it, and a second `fix` finds nothing."""
+    write_tree(tmp_path, {
+        "docker-compose.yml": "services:\n  app:\n    build: .\n    ports:\n      - \"8000:8000\"\n",
+        "docker-compose.override.yml": "services:\n  app:\n    ports:\n      - \"8000:8000\"\n      - \"5678:5678\"\n",
+    })
+    exposed = {(f.path, f.line) for f in findings(scan_files(tmp_path, {}), "port-exposed-on-all-interfaces")}
+    assert {("docker-compose.yml", 5), ("docker-compose.override.yml", 4), ("docker-compose.override.yml", 5)} <= exposed
+    assert run_cli("fix", str(tmp_path), "--write", "--exit-zero").returncode == 0
+    assert "127.0.0.1:8000:8000" in (tmp_path / "docker-compose.override.yml").read_text()
+    again = run_cli("fix", str(tmp_path), "--exit-zero").stdout
+    assert "--- a/" not in again

@@ -219,17 +219,19 @@ def merge(base: YamlMap, override: YamlMap, files: tuple[str, str] | None = None
 
 def _appended(first: YamlList, second: YamlList, files: tuple[str, str] | None = None) -> YamlList:
     """`first` then the items of `second` it does not hold yet (linear: items are compared
-    by a frozen, hashable copy, so that long lists do not compare every pair)."""
+    by a frozen, hashable copy, so that long lists do not compare every pair). An item `second`
+    repeats in another file is kept there too: both lines are in force, and each must change
+    (fixing one leaves the other publishing the same port)."""
     combined = YamlList()
     combined.line = second.line
     item_files: list[str] = []
-    held: set = set()
+    held: dict = {}
     for source, file in zip((first, second), files or ("", "")):
         for index, item in enumerate(source):
             key = _frozen(item)
-            if key in held:
+            if key in held and not (source is second and files and item_files[held[key]] != file):
                 continue
-            held.add(key)
+            held[key] = len(combined)
             combined.append(item)
             combined.item_lines.append(source.line_of(index))
             item_files.append(file)
