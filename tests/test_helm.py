@@ -143,7 +143,7 @@ def test_broken_templates_never_crash_a_scan(tmp_path):
 def test_fix_leaves_chart_templates_alone(tmp_path):
     write_tree(tmp_path, CHART)
     before = (tmp_path / "chart/templates/deployment.yaml").read_bytes()
-    result = run_cli("fix", str(tmp_path), "--write")
+    result = run_cli("fix", str(tmp_path), "--write", "--exit-zero")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "chart/templates/deployment.yaml").read_bytes() == before
 

@@ -440,7 +440,7 @@ def _scan_path(roots: Roots, path: str, rules: list[str] | None, fail_on: str, o
     return _report_result([result], fail_on, page, budget)
 
 
-def _scan_text(file_name: str, content: str, rules: list[str] | None, fail_on: str, offset: int, limit: int):
+def _scan_text(file_name: str, content: str, rules: list[str] | None, fail_on: str, offset: int = 0, limit: int = PAGE_FINDINGS):
     from mcpharden.scan import scan_text
 
     page = _page(offset, limit)
