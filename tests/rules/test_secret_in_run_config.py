@@ -42,7 +42,7 @@ def test_a_generated_password_in_a_url(tmp_path):
 
 @pytest.mark.parametrize("value", [
     "a-strong-secret", "masterKey", "changeme", "<token>", "dev-secret-change-in-production",
-    "integration-test-renderer-token", "demo-token-12345", "sk-compose-clients", "minioadmin",
+    "integration-test-renderer-token", "dev-insecure-key", "demo-token-12345", "sk-compose-clients", "minioadmin",
     "postgres://u:${DB_PASSWORD}@db:5432/app", "postgresql://${DB_USER:-app}:${DB_PASSWORD}@db:5432/${DB:-app}",
     "postgres://user:pass@host:5432/db", "postgresql://bilig:bilig@postgres:5432/bilig",
 ])

@@ -121,7 +121,8 @@ _VOWELS = re.compile("[aeiouyAEIOUY]")  # `Kvpbcr` in a base64 key is no word
 
 def looks_random(value: str) -> bool:
     """Whether `value` has the shape of a generated secret: at least 16 characters, at least 3
-    bits of Shannon entropy per character, not only digits, and no more than half of it words
+    bits of Shannon entropy per character, not only digits, not a phrase of letters-only words
+    joined by `-`, `_` or `.`, and no more than half of it words
     (runs of 4+ letters of one case with a vowel, `camelCase` split): what a person types to fill a
     development setup is made of words, what a key generator prints is not."""
     text = value.strip().strip("\"'")
@@ -131,5 +132,8 @@ def looks_random(value: str) -> bool:
     bits = -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
     if bits < _RANDOM_MIN_BITS_PER_CHARACTER:
         return False
+    segments = [segment for segment in re.split(r"[-_.]", text) if segment]
+    if len(segments) >= 2 and all(segment.isalpha() for segment in segments):
+        return False  # a phrase: `dev-insecure-key`, `local_zero_admin`
     in_words = sum(len(word) for word in _WORD.findall(text) if len(word) >= 4 and _VOWELS.search(word))
     return in_words * 2 <= len(text)

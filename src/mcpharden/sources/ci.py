@@ -89,24 +89,51 @@ def parse_pipeline(path: str, system: str, text: str, read: FileReader) -> Pipel
             scans.append(scan)
         elif build := match_build_command(item):
             builds.append(build)
-            if found := build_arguments(item.command.argv, item.line):
-                arguments.append(BuildArguments(item.path, item.line, tuple(found)))
+            found, tags = build_arguments(item.command.argv, item.line), build_tags(item.command.argv)
+            if found or tags:
+                arguments.append(BuildArguments(item.path, item.line, tuple(found), tags))
     return Pipeline(path=path, system=system, scans=tuple(scans), builds=tuple(builds), build_arguments=tuple(arguments))
 
 
 def _action_build_arguments(path: str, document: Any) -> Iterator[BuildArguments]:
-    """docker/build-push-action's `build-args`: one NAME=value a line."""
-    for step, _line in _github_step_maps(document):
+    """docker/build-push-action's `build-args` (one NAME=value a line) and `tags` (one a line,
+    or separated by commas)."""
+    for step, line in _github_step_maps(document):
         inputs = step.get("with")
-        value = inputs.get("build-args") if isinstance(inputs, YamlMap) else None
-        if not isinstance(value, str):
+        if not isinstance(inputs, YamlMap):
             continue
-        first = inputs.line_of("build-args") + (1 if "\n" in value.rstrip("\n") else 0)
-        settings = tuple(EnvSetting(name.strip(), assigned.strip(), first + offset)
-                         for offset, (name, equals, assigned) in enumerate(line.partition("=") for line in value.splitlines())
-                         if equals and name.strip())
-        if settings:
-            yield BuildArguments(path, first, settings)
+        value, tags = inputs.get("build-args"), inputs.get("tags")
+        tags = tuple(tag.strip() for tag in re.split(r"[,\n]", tags) if tag.strip()) if isinstance(tags, str) else ()
+        settings: tuple[EnvSetting, ...] = ()
+        first = line
+        if isinstance(value, str):
+            first = inputs.line_of("build-args") + (1 if "\n" in value.rstrip("\n") else 0)
+            settings = tuple(EnvSetting(name.strip(), assigned.strip(), first + offset)
+                             for offset, (name, equals, assigned) in enumerate(row.partition("=") for row in value.splitlines())
+                             if equals and name.strip())
+        if settings or tags:
+            yield BuildArguments(path, first, settings, tags)
+
+
+def build_tags(argv: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """The tags an image build command names its image with (`-t srv`, `--tag=srv:dev`), as
+    written; () for any other command."""
+    if build_paths(argv) is None and not _is_build(argv):
+        return ()
+    tags = []
+    for index, word in enumerate(argv):
+        if word in ("-t", "--tag") and index + 1 < len(argv):
+            tags.append(argv[index + 1])
+        elif word.startswith("--tag="):
+            tags.append(word.split("=", 1)[1])
+        elif word.startswith("-t") and len(word) > 2 and not word.startswith("--"):
+            tags.append(word[2:].removeprefix("="))
+    return tuple(tag for tag in tags if tag)
+
+
+def _is_build(argv: tuple[str, ...] | list[str]) -> bool:
+    rest = [w for w in argv[1:] if not w.startswith("-")]
+    return bool(argv) and any(tuple(rest[: len(c) - 1]) == tuple(c[1:]) for c in _build_patterns().get(argv[0], ()))
 
 
 # Walking YAML ----------------------------------------------------------------------------
