@@ -22,7 +22,7 @@ from mcpharden.model.container import BuildArguments, EnvSetting
 from mcpharden.model.pipeline import BuildStep, Pipeline, ScanStep
 from mcpharden.sources.runargs import build_arguments, build_paths
 from mcpharden.syntax.shell import SimpleCommand, split_commands
-from mcpharden.syntax.yamlnodes import YamlList, YamlMap, load_documents
+from mcpharden.syntax.yamlnodes import YamlError, YamlList, YamlMap, load_documents
 from mcpharden.util.globs import GlobSet, glob_match
 
 # Reads a repository file by its relative path; None when absent or unreadable.
@@ -80,6 +80,8 @@ def parse_pipeline(path: str, system: str, text: str, read: FileReader) -> Pipel
                 scans_, builds_ = _github_steps(path, document)
                 scans.extend(scans_)
                 builds.extend(builds_)
+                builds.extend(_reusable_workflow_builds(path, document))
+                builds.extend(_goreleaser_builds(path, document, read))
                 arguments.extend(_action_build_arguments(path, document))
             elif system == "gitlab-ci":
                 scans.extend(_gitlab_includes(path, document))
@@ -389,6 +391,57 @@ def _github_steps(path: str, document: Any) -> tuple[list[ScanStep], list[BuildS
             if action == entry["uses"] or action.startswith(entry["uses"] + "/"):
                 scans.append(_action_scan(path, line, uses, entry, inputs, step, image_sboms))
     return scans, builds
+
+
+def _reusable_workflow_builds(path: str, document: Any) -> Iterator[BuildStep]:
+    """Jobs that call another repository's workflow (`uses: org/repo/.github/workflows/x.yml@ref`)
+    with registry credentials or an image to make, or a workflow named for images: they build
+    and push the image where this file cannot see. A workflow of this repository is read itself."""
+    jobs = document.get("jobs") if isinstance(document, YamlMap) else None
+    if not isinstance(jobs, YamlMap):
+        return
+    builds = _table()["builds"]
+    for name, job in jobs.items():
+        uses = job.get("uses") if isinstance(job, YamlMap) else None
+        if not isinstance(uses, str) or uses.startswith("./") or "/.github/workflows/" not in uses:
+            continue
+        workflow = uses.split("/.github/workflows/", 1)[1].split("@", 1)[0].lower()
+        given: list[str] = []
+        for key in ("secrets", "with"):
+            block = job.get(key)
+            if isinstance(block, YamlMap):
+                given.extend(str(k) for k in block)
+                given.extend(m for v in block.values() if isinstance(v, str) for m in re.findall(r"secrets\.(\w+)", v))
+        words = {word for name in given for word in re.split(r"[-_.]", name.lower())}
+        named = bool(set(re.split(r"[-_./]", workflow)) & set(builds["reusable_workflow_words"]))
+        if named or words & set(builds["reusable_words"]):
+            yield BuildStep(path, jobs.line_of(name), f"uses: {uses}")
+
+
+def _goreleaser_builds(path: str, document: Any, read: FileReader) -> Iterator[BuildStep]:
+    """A GoReleaser step whose configuration (`.goreleaser.yaml`, or the `-f`/`--config` its
+    `args` name) has `dockers`, `dockers_v2`, `docker_manifests` or `kos`: it builds images."""
+    builds = _table()["builds"]
+    for step, line in _github_step_maps(document):
+        uses = step.get("uses")
+        if not isinstance(uses, str) or uses.split("@", 1)[0].strip().lower() not in builds["goreleaser_actions"]:
+            continue
+        inputs = step.get("with") if isinstance(step.get("with"), YamlMap) else YamlMap()
+        args = str(inputs.get("args") or "").split()
+        named = [args[i + 1] for i, word in enumerate(args[:-1]) if word in ("-f", "--config")]
+        named += [word.split("=", 1)[1] for word in args if word.startswith("--config=")]
+        workdir = str(inputs.get("workdir") or ".").strip("/") or "."
+        for config in named or builds["goreleaser_configs"]:
+            text = read(posixpath.normpath(posixpath.join(workdir, config)))
+            if not text:
+                continue
+            try:
+                documents = load_documents(text)
+            except YamlError:  # a broken GoReleaser file is GoReleaser's to report
+                break
+            if any(isinstance(d, YamlMap) and any(d.get(key) for key in builds["goreleaser_image_keys"]) for d in documents):
+                yield BuildStep(path, line, f"uses: {uses} ({config} builds images)")
+            break
 
 
 def _makes_image_sbom(document: Any) -> bool:
