@@ -39,11 +39,18 @@ def entries(findings: Iterable[Finding], rule_of: Callable[[str], Rule]) -> list
         key = _hardening_key(finding, rule_of(finding.rule_id))
         if key is None or len(groups[key]) == 1:
             rule = rule_of(finding.rule_id)
-            listed.append(Entry(finding.severity, (finding.rule_id,), finding.path, finding.line, finding.message, rule.why, rule.remedy))
+            listed.append(Entry(finding.severity, (finding.rule_id,), finding.path, finding.line, finding.message, rule.why,
+                                fix_of(finding, rule.remedy)))
         elif key not in done:
             done.add(key)
             listed.append(_gathered(groups[key], rule_of))
     return listed
+
+
+def fix_of(finding: Finding, remedy: str) -> str:
+    """How to fix this finding: its own text (`details["fix"]`: the port it is about, in its
+    source's syntax) where the rule wrote one, else the rule's."""
+    return dict(finding.details).get("fix") or remedy
 
 
 def _hardening_key(finding: Finding, rule: Rule) -> tuple | None:
