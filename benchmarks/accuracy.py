@@ -253,7 +253,8 @@ def corpus_comparison() -> list[str]:
              "flags (a file counts once however many findings it gets; Trivy runs once per repository), and how many",
              "of mcpharden's files Trivy flags too. Compose files, client configurations and scripts are left out: only mcpharden reads them. The",
              "tools part by design where the sections above say so (a digest, not a tag; only the stage that ships;",
-             "only servers that listen); Trivy renders Helm charts, which mcpharden reads as templates.", ""]
+             "only servers that listen). Trivy renders Helm charts (a `Chart.yaml` beside its templates); the files",
+             "Trivy read say whether a corpus holds any.", ""]
     for corpus in CORPORA:
         if not corpus.is_dir():
             lines.append(f"`{corpus.name}` is absent: not measured.")
