@@ -210,3 +210,20 @@ def test_scout_scans_only_with_cves_or_quickview(tmp_path, command, scans):
         assert "runs neither `cves` nor `quickview`" in found[0].message
     run = f"      - run: docker scout {command.split(',')[0]} app:ci"
     assert bool(check(tmp_path / "run", workflow(BUILD, run))) is not scans
+
+
+def test_a_local_action_anywhere_builds_or_scans_what_it_does(tmp_path):
+    action = ("name: publish\nruns:\n  using: composite\n  steps:\n    - shell: bash\n"
+              "      run: docker build -t ghcr.io/acme/srv:ci .\n")
+    files = {**job("  image:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: ./tools/publish\n"), "tools/publish/action.yml": action}
+    [finding] = check(tmp_path, files)
+    assert finding.severity.name == "MEDIUM" and "(CI builds it: `uses: ./tools/publish (docker build" in finding.message
+    scan = action + "    - shell: bash\n      run: trivy image --exit-code 1 ghcr.io/acme/srv:ci\n"
+    assert not check(tmp_path / "scanned", {**files, "tools/publish/action.yml": scan})
+
+
+def test_a_local_action_that_uses_itself_is_read_once(tmp_path):
+    action = "name: loop\nruns:\n  using: composite\n  steps:\n    - uses: ./tools/loop\n"
+    files = {**job("  image:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: ./tools/loop\n"), "tools/loop/action.yml": action}
+    [finding] = check(tmp_path, files)
+    assert finding.severity.name == "LOW"

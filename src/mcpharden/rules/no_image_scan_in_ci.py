@@ -16,7 +16,8 @@ rule exists for; LOW when no CI job builds the image at all (it is built by hand
 registry or catalog), and the message says so. CI builds an image with a build command
 (`docker build`, `buildah bud`, `ko build`, ...), a build-push action (docker's, Depot's,
 Red Hat's, and third-party ones such as `elgohr/Publish-Docker-Github-Action`), a local
-composite action that does either (`uses: ./.github/actions/publish-docker`), another
+composite action that does either, wherever it is (`uses: ./.github/actions/publish-docker`,
+`uses: ./tools/publish`; its scans count the same way), another
 repository's reusable workflow given registry credentials or named for images (`uses:
 org/repo/.github/workflows/docker-publish.yml@v3`), or GoReleaser whose configuration has
 `dockers`, `docker_manifests` or `kos`. A `docker/scout-action` step (or `docker scout`

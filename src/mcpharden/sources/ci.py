@@ -62,8 +62,9 @@ def _interesting_words() -> re.Pattern[str]:
 # Entry points ----------------------------------------------------------------------------
 
 
-def parse_pipeline(path: str, system: str, text: str, read: FileReader) -> Pipeline:
-    """Model one CI file or hook script. Raises YamlError for broken YAML."""
+def parse_pipeline(path: str, system: str, text: str, read: FileReader, _within: tuple[str, ...] = ()) -> Pipeline:
+    """Model one CI file or hook script. Raises YamlError for broken YAML. `_within`: the local
+    actions being read around this one (a composite action that uses another), against cycles."""
     located: list[_Located] = []
     scans: list[ScanStep] = []
     builds: list[BuildStep] = []
@@ -82,6 +83,9 @@ def parse_pipeline(path: str, system: str, text: str, read: FileReader) -> Pipel
                 builds.extend(builds_)
                 builds.extend(_reusable_workflow_builds(path, document))
                 builds.extend(_goreleaser_builds(path, document, read))
+                local_scans, local_builds = _local_action_steps(path, document, read, (*_within, path))
+                scans.extend(local_scans)
+                builds.extend(local_builds)
                 arguments.extend(_action_build_arguments(path, document))
             elif system == "gitlab-ci":
                 scans.extend(_gitlab_includes(path, document))
@@ -416,6 +420,39 @@ def _reusable_workflow_builds(path: str, document: Any) -> Iterator[BuildStep]:
         named = bool(set(re.split(r"[-_./]", workflow)) & set(builds["reusable_workflow_words"]))
         if named or words & set(builds["reusable_words"]):
             yield BuildStep(path, jobs.line_of(name), f"uses: {uses}")
+
+
+_LOCAL_ACTION_DEPTH = 4
+
+
+def _local_action_steps(path: str, document: Any, read: FileReader, within: tuple[str, ...]) -> tuple[list[ScanStep], list[BuildStep]]:
+    """The builds and scans of the repository's own actions a step uses (`uses: ./tools/publish`,
+    its `action.yml` wherever it is): the step builds (or scans) what its action does."""
+    scans: list[ScanStep] = []
+    builds: list[BuildStep] = []
+    if len(within) > _LOCAL_ACTION_DEPTH:
+        return scans, builds
+    for step, line in _github_step_maps(document):
+        uses = step.get("uses")
+        if not isinstance(uses, str) or not uses.startswith("./"):
+            continue
+        folder = posixpath.normpath(uses[2:].split("@", 1)[0])
+        if folder.startswith(".."):
+            continue
+        for name in ("action.yml", "action.yaml"):
+            action = posixpath.join(folder, name)
+            text = read(action) if action not in within else None
+            if not text:
+                continue
+            try:
+                inner = parse_pipeline(action, "github-actions", text, read, within)
+            except YamlError:
+                break
+            builds.extend(BuildStep(path, line, f"uses: {uses} ({build.via})", build.dockerfile, build.context) for build in inner.builds)
+            scans.extend(ScanStep(path, line, scan.scanner, f"uses: {uses} ({scan.via})", scan.scans_image, scan.fails_build)
+                         for scan in inner.scans)
+            break
+    return scans, builds
 
 
 def _goreleaser_builds(path: str, document: Any, read: FileReader) -> Iterator[BuildStep]:
