@@ -48,7 +48,7 @@ def found(tmp_path, rule: str, files: dict[str, str]) -> list:
 
 @pytest.mark.parametrize("files", [
     client("run", "-i", "--rm", "-e", f"GITHUB_PERSONAL_ACCESS_TOKEN={TOKEN}", "ghcr.io/github/github-mcp-server"),
-    client("run", "-i", "--rm", "--env=DB_PASSWORD=s3cr3t-Passw0rd", "example/app:1"),
+    client("run", "-i", "--rm", "--env=DB_PASSWORD=s3cr3t-Xq7Lp2Vz9Rk4", "example/app:1"),
     client("run", "-i", "--rm", "-e", "GITHUB_TOKEN", "example/app:1", env={"GITHUB_TOKEN": TOKEN}),
     client("-y", "@modelcontextprotocol/server-github", command="npx", env={"GITHUB_PERSONAL_ACCESS_TOKEN": TOKEN}),
     client("run", "-i", "-e", f"SOMETHING={TOKEN}", "example/app:1"),  # the shape says it, whatever the name

@@ -153,7 +153,7 @@ def test_shell_assignments_and_defaults_resolve_in_order(tmp_path):
     assert "(= ghcr.io/acme/three)" in messages[6] and "neither tag nor digest" in messages[6]
     # A variable set from a command, or only for one command, is not known.
     for line in (8, 9):
-        assert "variable with no value" in messages[line] and "build argument" not in messages[line]
+        assert "no value in the file" in messages[line] and "build argument" not in messages[line]
 
 
 # Mount sources ---------------------------------------------------------------------------------
@@ -263,7 +263,7 @@ def test_a_variable_set_from_a_command_never_takes_its_default(tmp_path):
         docker run --rm "$IMAGE"
         """}, "--select", "image-not-pinned-by-digest")
     [finding] = found
-    assert finding["line"] == 2 and "variable with no value" in finding["message"] and "(= " not in finding["message"]
+    assert finding["line"] == 2 and "no value in the file" in finding["message"] and "(= " not in finding["message"]
 
 
 def test_ci_follows_a_make_target_whose_commands_continue(tmp_path):

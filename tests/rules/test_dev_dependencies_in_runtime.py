@@ -1,4 +1,6 @@
-from conftest import rule_findings, scan_files
+import pytest
+
+from conftest import findings, rule_findings, scan_files
 
 RULE = "dev-dependencies-in-runtime"
 
@@ -248,3 +250,30 @@ def test_pdm_installs_dev_groups(tmp_path):
 
 def check_with(tmp_path, dockerfile, files):
     return rule_findings(tmp_path, RULE, dockerfile, files)
+
+
+# Explicit development targets, and products that are development tools ----------------------------
+
+
+@pytest.mark.parametrize("target", ["dev", "development", "devcontainer"])
+def test_a_final_development_target_is_not_the_runtime(tmp_path, target):
+    dockerfile = (f"FROM python:3.12-slim AS runtime\nRUN pip install --no-cache-dir .\nUSER 1000\n\n"
+                  f"FROM runtime AS {target}\nRUN pip install --no-cache-dir -r requirements-dev.txt pytest\n")
+    files = {".devcontainer/devcontainer.json": '{"build": {"dockerfile": "../Dockerfile", "target": "%s"}}' % target}
+    assert not findings(scan_files(tmp_path, {"Dockerfile": dockerfile, **files}, select=(RULE,)), RULE)
+    # ...but the same install in a stage called `runtime` ships
+    shipped = dockerfile.replace(f"AS {target}", "AS app")
+    assert findings(scan_files(tmp_path / "shipped", {"Dockerfile": shipped}, select=(RULE,)), RULE)
+
+
+@pytest.mark.parametrize("start", ['ENTRYPOINT ["ruff", "server"]', 'ENTRYPOINT ["/usr/local/bin/ruff"]',
+                                   'CMD ["python", "-m", "ruff", "check", "/src"]', 'ENTRYPOINT ["uvx", "ruff"]'])
+def test_a_product_that_is_a_linter_does_not_ship_it_as_a_dev_dependency(tmp_path, start):
+    dockerfile = f"FROM python:3.12-slim\nRUN pip install --no-cache-dir ruff==0.8.0\nUSER 1000\n{start}\n"
+    assert not findings(scan_files(tmp_path, {"Dockerfile": dockerfile}, select=(RULE,)), RULE)
+
+
+def test_a_linter_beside_another_product_is_still_a_dev_dependency(tmp_path):
+    dockerfile = "FROM python:3.12-slim\nRUN pip install --no-cache-dir ruff notes-mcp\nUSER 1000\nENTRYPOINT [\"notes-mcp\"]\n"
+    [finding] = findings(scan_files(tmp_path, {"Dockerfile": dockerfile}, select=(RULE,)), RULE)
+    assert "development tool `ruff`" in finding.message

@@ -1,3 +1,5 @@
+import pytest
+
 from conftest import rule_findings
 
 RULE = "full-os-base-image"
@@ -46,3 +48,22 @@ def test_final_stage_built_on_a_full_os_stage_is_flagged(tmp_path):
 def test_arg_in_from_is_resolved(tmp_path):
     assert check(tmp_path, "ARG PYTHON_VERSION=3.12\nFROM python:${PYTHON_VERSION}-slim\nUSER 1000\n")
     assert not check(tmp_path, "ARG RUNTIME=gcr.io/distroless/python3-debian12:nonroot\nFROM $RUNTIME\n")
+
+
+# Distributions and their package managers named right -------------------------------------------
+
+
+@pytest.mark.parametrize("base, named", [
+    ("fedora:41", "a full Fedora OS (fedora:41): shell, dnf"),
+    ("centos:7", "a full CentOS 7 OS (centos:7): shell, yum"),
+    ("quay.io/centos/centos:stream9", "a full CentOS OS (quay.io/centos/centos:stream9): shell, dnf"),
+    ("registry.access.redhat.com/ubi9/ubi-minimal:9.5", "a full RHEL (UBI minimal) OS (registry.access.redhat.com/ubi9/ubi-minimal:9.5): shell, microdnf"),
+    ("oraclelinux:7-slim", "a full Oracle Linux 7 OS (oraclelinux:7-slim): shell, yum"),
+    ("oraclelinux:9-slim", "a full Oracle Linux slim OS (oraclelinux:9-slim): shell, microdnf"),
+    ("rockylinux:9", "a full Rocky Linux OS (rockylinux:9): shell, dnf"),
+    ("eclipse-temurin:21-ubi9-minimal", "a full RHEL (UBI minimal) OS (eclipse-temurin:21-ubi9-minimal): shell, microdnf"),
+    ("debian:12", "a full debian OS (debian:12): shell, apt"),
+])
+def test_distributions_and_package_managers_are_named_right(tmp_path, base, named):
+    [finding] = rule_findings(tmp_path, RULE, f"FROM {base}\nUSER 1000\nCMD [\"srv\"]\n")
+    assert named in finding.message

@@ -1,6 +1,8 @@
+import json
+
 import pytest
 
-from conftest import rule_findings
+from conftest import findings, rule_findings, run_cli, scan_files
 
 RULE = "image-not-pinned-by-digest"
 DIGEST = "sha256:" + "ab" * 32
@@ -67,3 +69,53 @@ def test_messages_name_the_real_problem(tmp_path, reference, words):
 
 def test_malformed_digest_does_not_count(tmp_path):
     assert check(tmp_path, "FROM node:22@sha256:abc\n")
+
+
+# Images the repository builds itself, and documentation placeholders ---------------------------
+
+def scan(tmp_path, files):
+    return findings(scan_files(tmp_path, files, select=(RULE,)), RULE)
+
+
+@pytest.mark.parametrize("builder", [
+    {"README.md": "```bash\ndocker build -t srv .\n```\n"},
+    {"Makefile": "image:\n\tdocker build --tag srv:dev .\n"},
+    {"scripts/build.sh": "#!/bin/sh\ndocker buildx build -t=srv:dev -f Dockerfile .\n"},
+    {".github/workflows/ci.yml": "on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n"
+                                 "      - run: docker build -t srv:ci .\n"},
+    {".github/workflows/ci.yml": "on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n"
+                                 "      - uses: docker/build-push-action@v6\n        with:\n          tags: srv:ci,srv:latest\n"},
+])
+def test_an_image_built_anywhere_in_the_repository_is_not_pulled(tmp_path, builder):
+    files = {"Dockerfile": f"FROM node:22@{DIGEST}\nUSER node\n", **builder,
+             "docs/run.md": "```bash\ndocker run -i --rm srv\n```\n", "compose.yaml": "services:\n  s:\n    image: srv:dev\n"}
+    assert scan(tmp_path, files) == []
+
+
+def test_an_image_the_repository_does_not_build_is_still_judged(tmp_path):
+    files = {"README.md": "```bash\ndocker build -t srv .\ndocker run -i --rm other/srv\n```\n"}
+    [finding] = scan(tmp_path, files)
+    assert "`other/srv`" in finding.message and "follows `latest`" in finding.message
+
+
+def test_a_dockerfile_from_an_image_built_here(tmp_path):
+    files = {"Makefile": "base:\n\tdocker build -t acme/base -f Dockerfile.base .\n",
+             "Dockerfile": "FROM acme/base\nUSER app\n"}
+    assert scan(tmp_path, files) == []
+
+
+@pytest.mark.parametrize("reference", ["ghcr.io/acme/srv@sha256:<digest>", "ghcr.io/acme/srv:1.2@sha256:…",
+                                       "ghcr.io/acme/srv:<IMAGE_TAG>", "ghcr.io/acme/srv@sha256:..."])
+def test_readme_placeholders_that_teach_pinning_are_not_quoted(tmp_path, reference):
+    (tmp_path / "README.md").write_text(f"```bash\ndocker run -i --rm {reference}\n```\n")
+    result = run_cli("scan", str(tmp_path), "--select", RULE, "--format", "json", "--fail-on", "never")
+    assert "PLACEHOLDER" not in result.stdout
+    assert json.loads(result.stdout)["findings"] == []
+
+
+
+def test_a_shell_variable_is_not_called_a_build_argument(tmp_path):
+    [finding] = scan(tmp_path, {"run.sh": "#!/bin/sh\ndocker run -i --rm \"acme/srv:$VERSION\"\n"})
+    assert "depends on a variable with no default" in finding.message and "every run passes" in finding.message
+    [finding] = scan(tmp_path / "df", {"Dockerfile": "ARG BASE\nFROM ${BASE}\n"})
+    assert "depends on a build argument with no default" in finding.message

@@ -134,3 +134,48 @@ def test_an_http_address_in_the_environment_listens(tmp_path):
         assert setting in finding.message
     assert not check(tmp_path, RUNTIME + "ENV HOST=myhost\nCMD [\"index.js\"]\n")
     assert not check(tmp_path, RUNTIME + "ENV HOST=0.0.0.0 MCP_TRANSPORT=stdio\nCMD [\"index.js\"]\n")
+
+
+# Transport evidence from the code and the start command decides; EXPOSE alone is the weakest ------
+
+
+def test_stdio_only_code_outweighs_a_leftover_expose(tmp_path):
+    source = "const transport = new StdioServerTransport();\nawait server.connect(transport);\n"
+    assert not check(tmp_path, RUNTIME + "EXPOSE 3000\nCMD [\"dist/index.js\"]\n", {"src/index.ts": source})
+    # ...and an EXPOSE with nothing else to say still counts
+    assert check(tmp_path / "bare", RUNTIME + "EXPOSE 3000\nCMD [\"dist/index.js\"]\n")
+
+
+def test_a_started_file_named_for_stdio(tmp_path):
+    assert not check(tmp_path, "FROM node:22-alpine\nEXPOSE 3001\nCMD [\"node\", \"dist/server-stdio.js\"]\n")
+    [finding] = check(tmp_path / "http", "FROM node:22-alpine\nCMD [\"node\", \"dist/http-server.js\"]\n")
+    assert "`dist/http-server.js` in the start command" in finding.message
+
+
+def test_a_transport_variable_default_in_the_start_command(tmp_path):
+    cmd = "CMD [\"sh\", \"-c\", \"srv --transport ${MCP_TRANSPORT:-stdio} --host ${MCP_HOST:-127.0.0.1} --port ${PORT:-8080}\"]\n"
+    assert not check(tmp_path, "FROM python:3.12-slim\nEXPOSE 8080\n" + cmd)
+    # the image's own ENV sets the variable: that value is what runs
+    [finding] = check(tmp_path / "env", "FROM python:3.12-slim\nENV MCP_TRANSPORT=http\nEXPOSE 8080\n" + cmd)
+    assert "`--transport http` in the start command" in finding.message
+
+
+def test_the_branch_of_a_shell_if_the_image_env_does_not_take(tmp_path):
+    entrypoint = ('ENTRYPOINT if [ "$APP_TRANSPORT" = "http" ]; then exec node /app/cli.js --transport http --port 8080; '
+                  'else exec node /app/cli.js; fi\n')
+    assert not check(tmp_path, "FROM node:22-alpine\nENV APP_TRANSPORT=stdio\nEXPOSE 8080\n" + entrypoint,
+                     {"src/cli.ts": "new StdioServerTransport();\nnew StreamableHTTPServerTransport({});\n"})
+    assert check(tmp_path / "http", "FROM node:22-alpine\nENV APP_TRANSPORT=http\n" + entrypoint)
+
+
+def test_a_stdio_server_wrapped_for_the_network_listens(tmp_path):
+    code = {"src/index.ts": "new StdioServerTransport();\n"}
+    [finding] = check(tmp_path, "FROM node:22-alpine\nEXPOSE 8080\nCMD [\"npx\", \"mcp-proxy\", \"node\", \"dist/index.js\"]\n", code)
+    assert "`mcp-proxy` in the start command serves the server over the network" in finding.message
+    assert check(tmp_path / "sg", "FROM node:22-alpine\nCMD [\"supergateway\", \"--stdio\", \"srv\", \"--outputTransport\", "
+                                  "\"streamableHttp\", \"--port\", \"8000\"]\n", code)
+
+
+def test_a_named_stdio_transport_outweighs_port_flags_for_the_other_mode(tmp_path):
+    assert not check(tmp_path, "FROM python:3.12-slim\nEXPOSE 8000\nCMD [\"uv\", \"run\", \"src/main.py\", \"start\", "
+                               "\"--transport\", \"stdio\", \"--host\", \"0.0.0.0\"]\n")

@@ -162,3 +162,68 @@ def test_only_shell_keys_are_read_as_commands(tmp_path):
     gitlab = {".gitlab-ci.yml": "build:\n  script:\n    - docker build -t app .\n  variables:\n    NOTE: trivy image app\n"}
     [finding] = check(tmp_path / "gitlab", gitlab)
     assert finding.severity.name == "MEDIUM"  # the build in `script:` counts; the variable is no scan
+
+
+# Every way CI builds an image; Docker Scout's commands that are no scan ---------------------------
+
+
+def job(body: str) -> dict[str, str]:
+    return {".github/workflows/release.yml": "on: push\njobs:\n" + body}
+
+
+@pytest.mark.parametrize("files, via", [
+    (job("  image:\n    uses: acme/workflows/.github/workflows/release.yml@v3\n    secrets:\n"
+         "      registry-password: ${{ secrets.GHCR_TOKEN }}\n"), "uses: acme/workflows/.github/workflows/release.yml@v3"),
+    (job("  image:\n    uses: acme/workflows/.github/workflows/docker-publish.yml@v3\n    secrets: inherit\n"),
+     "uses: acme/workflows/.github/workflows/docker-publish.yml@v3"),
+    ({**job("  image:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: ./.github/actions/publish-docker\n"),
+      ".github/actions/publish-docker/action.yml": "name: publish\nruns:\n  using: composite\n  steps:\n"
+                                                  "    - uses: docker/build-push-action@v6\n      with:\n        push: true\n"},
+     "uses: docker/build-push-action@v6"),
+    (job("  image:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: elgohr/Publish-Docker-Github-Action@v5\n"
+         "        with:\n          name: acme/srv\n"), "uses: elgohr/Publish-Docker-Github-Action@v5"),
+    ({**job("  release:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: goreleaser/goreleaser-action@v6\n"
+            "        with:\n          args: release --clean\n"),
+      ".goreleaser.yaml": "builds:\n  - main: .\ndockers:\n  - image_templates: [\"ghcr.io/acme/srv:{{ .Version }}\"]\n"},
+     "uses: goreleaser/goreleaser-action@v6 (.goreleaser.yaml builds images)"),
+])
+def test_ci_builds_the_image_and_the_finding_says_so(tmp_path, files, via):
+    [finding] = check(tmp_path, files)
+    assert finding.severity.name == "MEDIUM" and f"(CI builds it: `{via}`)" in finding.message
+
+
+def test_what_builds_no_image_is_not_a_build(tmp_path):
+    files = {**job("  test:\n    uses: acme/workflows/.github/workflows/lint.yml@v3\n    with:\n      python: '3.12'\n"
+                   "  release:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: goreleaser/goreleaser-action@v6\n"),
+             ".goreleaser.yaml": "builds:\n  - main: .\narchives:\n  - format: tar.gz\n"}
+    [finding] = check(tmp_path, files)
+    assert finding.severity.name == "LOW" and "no CI job builds the image either" in finding.message
+
+
+@pytest.mark.parametrize("command, scans", [("cves", True), ("quickview", True), ("recommendations", False),
+                                             ("compare", False), ("recommendations,compare", False)])
+def test_scout_scans_only_with_cves_or_quickview(tmp_path, command, scans):
+    step = f"      - uses: docker/scout-action@v1\n        with:\n          command: {command}\n          image: app:ci"
+    found = check(tmp_path, workflow(BUILD, step))
+    assert bool(found) is not scans
+    if found:
+        assert "runs neither `cves` nor `quickview`" in found[0].message
+    run = f"      - run: docker scout {command.split(',')[0]} app:ci"
+    assert bool(check(tmp_path / "run", workflow(BUILD, run))) is not scans
+
+
+def test_a_local_action_anywhere_builds_or_scans_what_it_does(tmp_path):
+    action = ("name: publish\nruns:\n  using: composite\n  steps:\n    - shell: bash\n"
+              "      run: docker build -t ghcr.io/acme/srv:ci .\n")
+    files = {**job("  image:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: ./tools/publish\n"), "tools/publish/action.yml": action}
+    [finding] = check(tmp_path, files)
+    assert finding.severity.name == "MEDIUM" and "(CI builds it: `uses: ./tools/publish (docker build" in finding.message
+    scan = action + "    - shell: bash\n      run: trivy image --exit-code 1 ghcr.io/acme/srv:ci\n"
+    assert not check(tmp_path / "scanned", {**files, "tools/publish/action.yml": scan})
+
+
+def test_a_local_action_that_uses_itself_is_read_once(tmp_path):
+    action = "name: loop\nruns:\n  using: composite\n  steps:\n    - uses: ./tools/loop\n"
+    files = {**job("  image:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: ./tools/loop\n"), "tools/loop/action.yml": action}
+    [finding] = check(tmp_path, files)
+    assert finding.severity.name == "LOW"

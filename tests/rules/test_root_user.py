@@ -61,6 +61,18 @@ def test_scratch_image_that_runs_nothing_is_an_artifact_not_a_root_server(tmp_pa
     assert check(tmp_path, "FROM scratch AS base\nCOPY app /app\nCMD [\"/app\"]\nFROM base\nCOPY data /data\n")
 
 
+@pytest.mark.parametrize("user", ["root", "0", "0:0"])
+def test_explicit_root_in_a_scratch_stage_with_no_command_is_root(tmp_path, user):
+    """The data-only exemption is for stages that set no user: `USER root` says it runs as root."""
+    [finding] = check(tmp_path, f"FROM golang:1.24 AS build\nRUN go build -o /app\nFROM scratch\nCOPY --from=build /app /app\n"
+                                f"USER {user}\n")
+    assert finding.line == 5 and f"last USER is `{user}`" in finding.message
+    # ...inherited from a scratch stage that set it
+    assert check(tmp_path, f"FROM scratch AS base\nUSER {user}\nFROM base\nCOPY data /data\n")
+    # ...and a non-root user there is still fine
+    assert not check(tmp_path, "FROM scratch\nCOPY app /app\nUSER 65532\n")
+
+
 @pytest.mark.parametrize("user", ["000", "+0", "00:1000", "0:0", "-0"])
 def test_numeric_users_are_read_as_docker_reads_them(tmp_path, user):
     assert check(tmp_path, f"FROM node:22\nUSER {user}\n")

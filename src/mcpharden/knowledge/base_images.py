@@ -21,7 +21,7 @@ class ImageEntry:
     overrides: tuple[tuple[str, Any], ...]
 
 
-_OVERRIDABLE = ("kind", "default_user", "shell", "package_manager", "note", "http_clients")
+_OVERRIDABLE = ("kind", "default_user", "shell", "package_manager", "note", "http_clients", "distribution")
 
 
 def entry_from_table(raw: dict[str, Any]) -> ImageEntry:
@@ -96,6 +96,7 @@ def _profile(family: str, overrides: tuple[tuple[str, Any], ...], known: bool) -
         known=known,
         note=values.get("note", ""),
         http_clients=_http_clients(values.get("http_clients")),
+        distribution=values.get("distribution", ""),
     )
 
 

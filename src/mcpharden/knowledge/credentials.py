@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 
@@ -107,3 +109,31 @@ def credential_kind(name: str, value: str | None) -> str | None:
     if is_credential_name(name) and len(value) >= 8 and not value.isdigit() and " " not in value:
         return "credential"
     return None
+
+
+# A generated secret (hex, base64, a UUID) is long, varied and not made of words; a value a person
+# made up for a development setup (`dev-secret-change-in-production`, `masterKey`, `postgres`) is not.
+_RANDOM_MIN_LENGTH = 16
+_RANDOM_MIN_BITS_PER_CHARACTER = 3.0
+_WORD = re.compile(r"[A-Z]?[a-z]{3,}|[A-Z]{4,}")
+_VOWELS = re.compile("[aeiouyAEIOUY]")  # `Kvpbcr` in a base64 key is no word
+
+
+def looks_random(value: str) -> bool:
+    """Whether `value` has the shape of a generated secret: at least 16 characters, at least 3
+    bits of Shannon entropy per character, not only digits, not a phrase of letters-only words
+    joined by `-`, `_` or `.`, and no more than half of it words
+    (runs of 4+ letters of one case with a vowel, `camelCase` split): what a person types to fill a
+    development setup is made of words, what a key generator prints is not."""
+    text = value.strip().strip("\"'")
+    if len(text) < _RANDOM_MIN_LENGTH or text.isdigit() or any(c.isspace() for c in text):
+        return False
+    counts = Counter(text)
+    bits = -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+    if bits < _RANDOM_MIN_BITS_PER_CHARACTER:
+        return False
+    segments = [segment for segment in re.split(r"[-_.]", text) if segment]
+    if len(segments) >= 2 and all(segment.isalpha() for segment in segments):
+        return False  # a phrase: `dev-insecure-key`, `local_zero_admin`
+    in_words = sum(len(word) for word in _WORD.findall(text) if len(word) >= 4 and _VOWELS.search(word))
+    return in_words * 2 <= len(text)

@@ -81,6 +81,9 @@ def sensitive_mount(source: str) -> str | None:
     for below in table["below"]:
         if path.startswith(below + "/"):
             return f"part of the host's {below}"
+    for tree in table["device_trees"]:
+        if (path == tree or path.startswith(tree + "/")) and not any(path == h or path.startswith(h + "/") for h in table["harmless_devices"]):
+            return f"a host device tree (part of the host's {tree})"
     return None
 
 

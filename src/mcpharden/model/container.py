@@ -190,9 +190,11 @@ class ClientServer:
 
 @dataclass(frozen=True)
 class BuildArguments:
-    """`--build-arg NAME=value` given to an image build: in a script, a Makefile, a README or a
-    CI step (`docker build`, `docker buildx build`, docker/build-push-action's `build-args`)."""
+    """An image build in a script, a Makefile, a README or a CI step (`docker build`, `docker
+    buildx build`, docker/build-push-action): the `--build-arg NAME=value` it gives (its
+    `build-args`), and the tags it names the image with (`-t srv:dev`, the action's `tags`)."""
 
     path: str
     line: int
     arguments: tuple[EnvSetting, ...]
+    tags: tuple[str, ...] = ()

@@ -93,3 +93,5 @@ class BaseImageProfile:
     note: str = ""
     # The HTTP clients (`curl`, `wget`) the image ships, as far as the table knows; None: not known.
     http_clients: frozenset[str] | None = None
+    # The distribution's own name for messages (`Fedora`, `CentOS 7`); "" when the family says it.
+    distribution: str = ""

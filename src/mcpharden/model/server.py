@@ -16,8 +16,9 @@ class Transport(enum.Enum):
         return self is not Transport.STDIO
 
 
-# How strongly each kind of evidence speaks, strongest first (source code comes last).
-EVIDENCE_ORDER = ("start-arguments", "environment", "stage-name", "expose", "run-config")
+# How strongly each kind of evidence speaks, strongest first; then the source code, and a bare
+# EXPOSE last (a leftover EXPOSE is common in stdio-only images: it documents, it opens nothing).
+EVIDENCE_ORDER = ("start-arguments", "environment", "stage-name", "run-config")
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class TransportEvidence:
     transport: Transport | None  # None: a port is opened without naming the transport
     path: str
     line: int
-    source: str  # one of EVIDENCE_ORDER, or "source-code"
+    source: str  # one of EVIDENCE_ORDER, "source-code" or "expose"
     detail: str
 
 
@@ -42,9 +43,9 @@ class ServerFacts:
         """True when the server opens a port, False when it is stdio-only, None when unknown.
 
         How the container starts decides: start arguments and environment first, then a
-        stage named for its transport, then EXPOSE, then how the repository runs it, then what
-        the source code supports (a codebase with both transports is decided by how it is
-        started, so it stays unknown)."""
+        stage named for its transport, then how the repository runs it, then what the source
+        code supports (a codebase with both transports is decided by how it is started), and
+        an EXPOSE only when nothing else speaks."""
         for source in EVIDENCE_ORDER:
             found = [e for e in self.evidence if e.source == source]
             if found:
@@ -54,6 +55,8 @@ class ServerFacts:
             return True
         if in_code == {Transport.STDIO}:
             return False
+        if any(e.source == "expose" for e in self.evidence):
+            return True
         return None
 
     def strongest(self, listening: bool) -> TransportEvidence | None:

@@ -83,7 +83,7 @@ def _hardening_gathered(findings: list[Finding], rule_of: Callable[[str], Rule])
         key = _hardening_key(finding, rule_of(finding.rule_id))
         if key is None or len(groups[key]) == 1:
             rule = rule_of(finding.rule_id)
-            listed.append(Entry(finding.severity, (finding.rule_id,), finding.message, rule.why, rule.remedy,
+            listed.append(Entry(finding.severity, (finding.rule_id,), finding.message, rule.why, fix_of(finding, rule.remedy),
                                 ((finding.path, finding.line),)))
         elif key not in done:
             done.add(key)
@@ -98,6 +98,12 @@ def _merged(group: list[Entry]) -> Entry:
     first = group[0]
     return Entry(first.severity, first.rule_ids, first.message, first.why, first.fix, places,
                  sum(entry.findings for entry in group))
+
+
+def fix_of(finding: Finding, remedy: str) -> str:
+    """How to fix this finding: its own text (`details["fix"]`: the port it is about, in its
+    source's syntax) where the rule wrote one, else the rule's."""
+    return dict(finding.details).get("fix") or remedy
 
 
 def _hardening_key(finding: Finding, rule: Rule) -> tuple | None:

@@ -9,6 +9,7 @@ ENSURE_ASCII = True
 # The report's own version: docs/report.schema.json describes it; a change that removes or
 # retypes a field gets a new number.
 FORMAT = "mcpharden-report/1"
+from mcpharden.reports.entries import fix_of
 from mcpharden.safety import escape_bytes
 
 
@@ -26,7 +27,7 @@ def document(report: Report) -> dict:
                 "message": escape_bytes(finding.message),
                 "title": report.rule(finding.rule_id).title,
                 "why": report.rule(finding.rule_id).why,
-                "fix": report.rule(finding.rule_id).remedy,
+                "fix": fix_of(finding, report.rule(finding.rule_id).remedy),
                 "target": escape_bytes(result.target),
                 "details": {key: escape_bytes(value) if isinstance(value, str) else value for key, value in finding.details},
                 "fingerprint": finding.fingerprint,

@@ -4,7 +4,7 @@ Finds Linux capabilities added to a container that break its isolation: `ALL`,
 `SYS_RAWIO`, `SYS_BOOT`, `PERFMON` and others in the capability table
 (`--cap-add`, compose `cap_add`, Kubernetes `capabilities.add`, with or without the
 `CAP_` prefix). Capabilities Docker grants by default are not listed: adding them changes
-nothing.
+nothing. One finding per container names every dangerous capability its list adds.
 
 ## Why is this bad?
 `SYS_ADMIN` alone allows mounting file systems and is the classic container escape;
@@ -39,8 +39,15 @@ from mcpharden.rules.base import Rule
 
 def check(project: Project) -> Iterator[Finding]:
     for spec in project.containers:
-        for capability in dangerous_capabilities(spec.cap_add):
-            yield RULE.finding(spec.path_of("cap_add"), spec.line_of("cap_add"), f"{spec.where} adds the capability {capability}", capability=capability)
+        # One finding per list (`cap_add:`, the `--cap-add` flags of one run line): one edit
+        # removes them all, and each capability is named.
+        found = list(dict.fromkeys(dangerous_capabilities(spec.cap_add)))
+        if not found:
+            continue
+        named = found[0] if len(found) == 1 else f"{', '.join(found[:-1])} and {found[-1]}"
+        noun = "capability" if len(found) == 1 else "capabilities"
+        yield RULE.finding(spec.path_of("cap_add"), spec.line_of("cap_add"), f"{spec.where} adds the {noun} {named}",
+                           capabilities=",".join(found))
 
 
 RULE = Rule(

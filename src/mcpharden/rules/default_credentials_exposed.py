@@ -70,6 +70,7 @@ from mcpharden.model.container import ContainerSpec, EnvSetting, PublishedPort
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule, listing
+from mcpharden.rules.port_exposed_on_all_interfaces import loopback_fix
 from mcpharden.util.globs import glob_match
 
 EVERY_INTERFACE = frozenset({"", "0.0.0.0", "::", "[::]", "*"})
@@ -103,8 +104,11 @@ def check(project: Project) -> Iterator[Finding]:
 
 def _finding(spec: ContainerSpec, exposed: str, weak: list[_Weak]) -> Finding:
     texts = list(dict.fromkeys(w.text for w in weak))
+    published = [port for port in spec.ports if port.host_ip.strip() in EVERY_INTERFACE]
+    network = loopback_fix(spec.origin, published[0]) if published else "Leave the host's network (no `network_mode: host`, `--network host`, `hostNetwork`)."
+    fix = f"{network} Set a real password from a secret or the environment, with no default."
     return RULE.finding(spec.path, weak[0].line, f"{spec.where} {exposed}, and {'; '.join(texts)}",
-                        container=spec.where, kinds=", ".join(dict.fromkeys(w.kind for w in weak)))
+                        container=spec.where, kinds=", ".join(dict.fromkeys(w.kind for w in weak)), fix=fix)
 
 
 def _exposed(spec: ContainerSpec, ports: tuple[str, ...]) -> str | None:

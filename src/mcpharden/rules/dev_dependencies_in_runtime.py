@@ -10,7 +10,11 @@ An install leaves dev dependencies out when it uses a production flag (`npm ci
 effect (set by `ENV`, by `ARG`, or inline), or when a later `npm prune --omit=dev` /
 `pnpm prune --prod`, a production reinstall, or `rm -rf node_modules` removes them. For
 pip-style installs, dev requirement files (`requirements-dev.txt`, `requirements/test.txt`),
-dev extras (`.[dev]`) and development tools (`pytest`, `ruff`, ...) count.
+dev extras (`.[dev]`) and development tools (`pytest`, `ruff`, ...) count, except a tool the
+image's own entry point runs: an image whose product is a linter (`ENTRYPOINT ["ruff"]`,
+`python -m ruff`) ships it on purpose. A final stage that is an explicit development target
+(`AS dev`, `AS development`, `AS devcontainer`, the target a devcontainer builds) is not the
+runtime image, and is not judged.
 
 A default install brings dev dependencies only when there are some: the manifest in the
 build context decides (the Dockerfile's folder, else the nearest one above it).
@@ -54,12 +58,20 @@ from mcpharden.model.build import BuildModel, DependencyDir
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule, listing
+from mcpharden.sources.installs import dev_tool_installed
+
+# Final stages named for development (`FROM base AS dev`, the target a devcontainer builds):
+# an explicit development image, not the one that ships.
+_DEVELOPMENT_TARGETS = frozenset({"dev", "development", "devcontainer", "develop"})
+_LAUNCHERS = frozenset({"exec", "uv", "run", "uvx", "pipx", "python", "python3", "-m", "poetry", "pdm", "hatch", "tini", "--"})
 
 
 def check(project: Project) -> Iterator[Finding]:
     for build in project.builds:
+        if (build.final.name or "").lower() in _DEVELOPMENT_TARGETS:
+            continue
         for dependency in build.final.dependencies:
-            if dependency.includes_dev:
+            if dependency.includes_dev and not _is_the_product(build, dependency):
                 yield _finding(build, dependency)
     for image in project.images:
         dev = sorted({f"{p.name}@{p.version}" for p in image.packages
@@ -67,6 +79,16 @@ def check(project: Project) -> Iterator[Finding]:
         if dev:
             shown = listing(dev)
             yield RULE.finding(image.source_path, 1, f"image {image.label} ships {len(dev)} dev dependencies: {shown}", image=image.reference)
+
+
+def _is_the_product(build: BuildModel, dependency: DependencyDir) -> bool:
+    """A development tool the image's own entry point runs (`ENTRYPOINT ["ruff", "server"]`,
+    `python -m ruff`) is what the image ships, not a dev dependency of it."""
+    tool = dev_tool_installed(dependency.install.reason)
+    if tool is None:
+        return False
+    program = next((word for word in build.final.start_arguments if word.rsplit("/", 1)[-1] not in _LAUNCHERS), "")
+    return program.rsplit("/", 1)[-1].lower() == tool.lower()
 
 
 def _finding(build: BuildModel, dependency: DependencyDir) -> Finding:

@@ -6,7 +6,9 @@ only when the container runs as a non-root user. Distroless, Chainguard, Docker 
 Images, chiseled images and `scratch` pass. Unknown third-party images are not flagged.
 
 The family of an image comes from the base-image table, which projects can extend in
-`[tool.mcpharden]` (`base-images`).
+`[tool.mcpharden]` (`base-images`). The message names the distribution and its package
+manager as they are: Fedora, CentOS and Rocky Linux are not RHEL, `centos:7` has `yum`, and UBI
+minimal and Oracle Linux slim have `microdnf`.
 
 ## Why is this bad?
 Everything in the runtime image is available to an attacker who compromises the server: a
@@ -46,7 +48,7 @@ def check(project: Project) -> Iterator[Finding]:
         profile = final.profile
         base = build.root_base(final).display
         if profile.kind == "full-os":
-            message = (f"{build.final_phrase()} ships a full {profile.family} OS ({base}): "
+            message = (f"{build.final_phrase()} ships a full {profile.distribution or profile.family} OS ({base}): "
                        f"shell, {profile.package_manager or 'package manager'} and system tools are there for an attacker")
         elif profile.kind == "minimal-os" and final.user.is_root:
             message = (f"{build.final_phrase()} ships {profile.family} ({base}) and runs as root: "

@@ -40,13 +40,42 @@ from mcpharden.rules.base import Rule
 
 _NAMESPACES = (("host_network", "network"), ("host_pid", "process (PID)"), ("host_ipc", "IPC"), ("host_userns", "user"),
                ("host_uts", "UTS (host name)"), ("host_cgroupns", "cgroup"))
+# What turns each namespace back to the container's own, by source: (compose, Kubernetes, docker run).
+_UNDO = {
+    "host_network": ("`network_mode: host`", "`hostNetwork: true`", "`--network host`"),
+    "host_pid": ("`pid: host`", "`hostPID: true`", "`--pid host`"),
+    "host_ipc": ("`ipc: host`", "`hostIPC: true`", "`--ipc host`"),
+    "host_userns": ("`userns_mode: host`", "`hostUsers: true` (set `hostUsers: false`)", "`--userns host`"),
+    "host_uts": ("`uts: host`", "the host's UTS namespace", "`--uts host`"),
+    "host_cgroupns": ("`cgroup: host`", "the host's cgroup namespace", "`--cgroupns host`"),
+}
 
 
 def check(project: Project) -> Iterator[Finding]:
     for spec in project.containers:
         for field_name, label in _NAMESPACES:
             if getattr(spec, field_name):
-                yield RULE.finding(spec.path_of(field_name), spec.line_of(field_name), f"{spec.where} shares the host's {label} namespace", namespace=label)
+                yield RULE.finding(spec.path_of(field_name), spec.line_of(field_name), f"{spec.where} shares the host's {label} namespace",
+                                   namespace=label, fix=_fix(spec.origin, field_name, spec))
+
+
+def _fix(origin: str, field_name: str, spec) -> str:
+    """Remove the setting, in its source's syntax; only the network namespace has a port to publish instead."""
+    compose, kubernetes, run = _UNDO[field_name]
+    setting = compose if origin == "compose" else kubernetes if origin == "kubernetes" else run
+    where = " from `args`" if origin == "client-config" else ""
+    fix = f"Remove {setting}{where}: the container gets its own namespace."
+    if field_name != "host_network":
+        return fix
+    ports = sorted({port.container_port.split("/")[0] for port in spec.ports if port.container_port[:1].isdigit()})
+    port = ports[0] if ports else "8080"
+    if origin == "compose":
+        return fix + f" Publish only the server's port, on 127.0.0.1: `ports: [\"127.0.0.1:{port}:{port}\"]`."
+    if origin == "kubernetes":
+        return fix + " Reach the server through a Service (ClusterIP)."
+    if origin == "client-config":
+        return fix + f" Publish only the server's port, on 127.0.0.1: `\"-p\", \"127.0.0.1:{port}:{port}\"`."
+    return fix + f" Publish only the server's port, on 127.0.0.1: `-p 127.0.0.1:{port}:{port}`."
 
 
 RULE = Rule(
@@ -55,7 +84,7 @@ RULE = Rule(
     severity=Severity.HIGH,
     category="privilege",
     why="Sharing a host namespace (network, PID, IPC, user, UTS, cgroup) exposes host services, processes or users to a compromised server.",
-    remedy="Use the default namespaces; publish only the server's port, bound to 127.0.0.1 for local clients.",
+    remedy="Use the container's own namespaces: remove the host namespace setting (for the network, publish only the server's port on 127.0.0.1).",
     page=__doc__,
     check=check,
     phase="run",

@@ -4,15 +4,20 @@ disables it with `HEALTHCHECK NONE`). A `HEALTHCHECK` inherited from a parent st
 counts.
 
 Whether a server listens is decided from how its container starts, then from its code,
-strongest evidence first: start arguments (`--transport stdio`, `--sse`, `--port`);
+strongest evidence first: start arguments (`--transport stdio`, `--sse`, `--port`, a started
+file named for its transport such as `node dist/server-stdio.js`), read as the container runs
+them: a `sh -c` script unwrapped, `${MCP_TRANSPORT:-stdio}` resolved from the image's `ENV` or
+its default, and of an `if [ "$VAR" = http ]; then ...; else ...; fi` only the branch the
+image's `ENV` takes; a named transport outweighs port flags meant for the other mode;
 environment (`TRANSPORT=sse`, any `*_TRANSPORT` such as `NEO4J_TRANSPORT=stdio`, `PORT=8080`,
 an address such as `MCP_HOST=0.0.0.0`); a stage named for its transport or built on one
-(`FROM production-stdio`); `EXPOSE` (port 22 is never the server's); the repository's own
-run configurations of the build (a compose service with `build:` that publishes a port or
-sets a transport variable); and finally the MCP SDK calls in the source tree of the
-Dockerfile's build context (`StreamableHTTPServerTransport`, `mcp.run(transport="sse")`,
-`server.NewStreamableHTTPServer`, ...). An `EXPOSE` left in a stdio image does not outweigh
-a transport the start command or environment names. Servers that talk over stdio are not
+(`FROM production-stdio`); the repository's own run configurations of the build (a compose
+service with `build:` that publishes a port or sets a transport variable); the MCP SDK calls
+in the source tree of the Dockerfile's build context (`StreamableHTTPServerTransport`,
+`mcp.run(transport="sse")`, `server.NewStreamableHTTPServer`, ...; code with only
+`StdioServerTransport` is stdio); and last an `EXPOSE` (port 22 is never the server's),
+which documents a port and opens none: a leftover `EXPOSE` in a stdio image outweighs nothing.
+Servers that talk over stdio are not
 flagged: the client that starts them sees them exit. For built images, the raw config decides: exposed
 ports without a `Healthcheck` (read from the config JSON itself, since some conversions
 drop it).

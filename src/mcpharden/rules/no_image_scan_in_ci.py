@@ -13,7 +13,16 @@ made that SBOM from the built image (`anchore/sbom-action` with `image:`).
 
 The finding is MEDIUM when CI builds or pushes an image and nothing scans it, the case the
 rule exists for; LOW when no CI job builds the image at all (it is built by hand, or by a
-registry or catalog), and the message says so.
+registry or catalog), and the message says so. CI builds an image with a build command
+(`docker build`, `buildah bud`, `ko build`, ...), a build-push action (docker's, Depot's,
+Red Hat's, and third-party ones such as `elgohr/Publish-Docker-Github-Action`), a local
+composite action that does either, wherever it is (`uses: ./.github/actions/publish-docker`,
+`uses: ./tools/publish`; its scans count the same way), another
+repository's reusable workflow given registry credentials or named for images (`uses:
+org/repo/.github/workflows/docker-publish.yml@v3`), or GoReleaser whose configuration has
+`dockers`, `docker_manifests` or `kos`. A `docker/scout-action` step (or `docker scout`
+command) scans only with `cves` or `quickview`: `recommendations` and `compare` alone report
+no vulnerabilities of the image.
 
 Scans of the repository (`trivy fs`, `trivy config`, `grype dir:.`) do not count: they
 do not see the OS packages of the base image; neither does a SARIF upload whose `category`
@@ -61,7 +70,9 @@ def check(project: Project) -> Iterator[Finding]:
     message = f"this repository builds container images ({shown}) but no CI job or git hook scans a built image"
     other = sorted((s for p in project.pipelines for s in p.scans if not s.scans_image), key=lambda s: (s.path, s.line))
     if other:
-        message += f"; `{other[0].via}` at {other[0].path}:{other[0].line} scans the repository, not the image"
+        what = ("runs neither `cves` nor `quickview`: it does not report the image's vulnerabilities"
+                if other[0].scanner == "Docker Scout" else "scans the repository, not the image")
+        message += f"; `{other[0].via}` at {other[0].path}:{other[0].line} {what}"
     elif not project.pipelines:
         message += "; no CI definition was found"
     if builds:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mcpharden.model.container import PublishedPort
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule
@@ -44,7 +45,23 @@ def check(project: Project) -> Iterator[Finding]:
             if port.host_ip.strip() in WILDCARDS:
                 host = f"host port {port.host_port}" if port.host_port else "a random host port"
                 yield RULE.finding(port.path or spec.path, port.line, f"{spec.where} publishes container port {port.container_port} "
-                                   f"on {host} of every network interface", port=port.container_port)
+                                   f"on {host} of every network interface", port=port.container_port,
+                                   fix=loopback_fix(spec.origin, port))
+
+
+def loopback_fix(origin: str, port: PublishedPort) -> str:
+    """The fix for this port in its source's own syntax: `ports:` in compose, `-p` in a run line."""
+    if port.container_port == "every exposed port":
+        return "Publish each port the server needs on 127.0.0.1 (`-p 127.0.0.1:8080:8080`) instead of `-P`."
+    host, container = port.host_port or port.container_port.split("/")[0], port.container_port
+    mapping = f"127.0.0.1:{host}:{container}"
+    if origin == "compose":
+        return f"Publish it on the loopback address: `ports: [\"{mapping}\"]` (or no `ports:` when only other services use it)."
+    if origin == "kubernetes":
+        return f"Remove `hostPort: {port.host_port or host}` and reach the pod through a Service (ClusterIP) or `kubectl port-forward`."
+    if origin == "client-config":
+        return f"Publish it on the loopback address: `\"-p\", \"{mapping}\"` in `args`."
+    return f"Publish it on the loopback address: `-p {mapping}`."
 
 
 RULE = Rule(

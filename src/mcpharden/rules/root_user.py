@@ -7,7 +7,9 @@ from the stage it is built `FROM`, or the base image's default user when neither
 
 Base images known to run as a non-root user (distroless `:nonroot` tags, Chainguard,
 Docker Hardened Images, chiseled .NET images) pass without a `USER`. Images not in the
-base-image table are assumed to run as root, and the message says so.
+base-image table are assumed to run as root, and the message says so. A `FROM scratch` stage
+with no `CMD`/`ENTRYPOINT` (none inherited) and no `USER` only carries files for other images;
+one that sets `USER root` or `USER 0` (or inherits it) is judged as root all the same.
 
 For containers as they are run (compose, Kubernetes, `docker run` lines in MCP client
 configs, scripts and READMEs), a run-time user decides: `user: root`, `--user 0`,
@@ -74,8 +76,11 @@ def check(project: Project) -> Iterator[Finding]:
 def _runs_nothing(build: BuildModel) -> bool:
     """A `FROM scratch` image with no CMD or ENTRYPOINT (none inherited either) only carries
     files (a wasm plugin, a data image, binaries for another image's COPY --from): it runs no
-    process, so no process runs as root."""
-    return (build.root_base(build.final).resolved or "").lower() == "scratch" and not build.final.start_arguments
+    process, so no process runs as root. A stage that sets `USER root` (or `0`) itself, or
+    inherits it, says it is meant to run as root: it is judged like any other."""
+    final = build.final
+    return ((build.root_base(final).resolved or "").lower() == "scratch" and not final.start_arguments
+            and final.user.origin not in ("explicit", "inherited"))
 
 
 def _spec_finding(spec: ContainerSpec) -> Finding | None:

@@ -6,8 +6,14 @@ registry `server.json` environment variable, and `--build-arg NAME=value` in scr
 Makefiles, READMEs and CI (with docker/build-push-action's `build-args`). A value is a credential when it has the shape of
 a well-known token (`ghp_`, `github_pat_`, `sk-`, `xoxb-`, `AKIA`, JWTs, ...) under any name,
 or when the setting is named like one (`*_TOKEN`, `*_API_KEY`, `*SECRET*`, `*PASSWORD*`, ...)
-and holds a real-looking value. References and placeholders (`${TOKEN}`, `${input:token}`,
-`<your-token>`, `your_api_key_here`, empty) are not credentials. The value is never printed.
+or is a URL with a password, and the value looks generated: 16 characters or more, varied, and
+not made of words (a hex or base64 key, a UUID). References and placeholders (`${TOKEN}`,
+`${input:token}`, `<your-token>`, `your_api_key_here`, `postgres://u:${DB_PASSWORD}@db`,
+`user:pass@host`, empty) are not credentials, and neither are the made-up values of a
+development setup (`POSTGRES_PASSWORD: postgres` for the database of the same compose file,
+`a-strong-secret`, `dev-secret-change-in-production`, `masterKey`): they open nothing that is not
+open already. When such a default password guards a service published on the host's network
+interfaces, `default-credentials-exposed` reports it, in its own words. The value is never printed.
 
 ## Why is this bad?
 A configuration file is copied, committed, synced and shared; a token in it leaks with it.
@@ -43,7 +49,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mcpharden.knowledge.credentials import credential_kind
+from mcpharden.knowledge.credentials import credential_kind, is_placeholder, looks_random
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule
@@ -63,8 +69,47 @@ def check(project: Project) -> Iterator[Finding]:
             yield from _judge(build.path, setting, "an image build (`--build-arg`, recorded in the image's history)", seen)
 
 
+def leaked_kind(name: str, value: str | None) -> str | None:
+    """The kind of a credential that leaked, or None. A well-known token shape is one under any
+    name. Any other value a credential-named setting (or a URL's password) holds is one only when
+    it looks generated (`looks_random`): a made-up development value (`postgres`,
+    `dev-secret-change-in-production`, `masterKey`), a reference (`postgres://u:${DB_PASSWORD}@db`)
+    or a placeholder (`user:pass@host`, `<token>`) opens nothing that was not open already;
+    default-credentials-exposed judges a guessable password on a published service."""
+    kind = credential_kind(name, value)
+    if kind is None or value is None:
+        return None
+    if kind == "password in a URL":
+        password = _url_password(value.strip().strip("\"'"))
+        return kind if password and "$" not in password and not is_placeholder(password) and looks_random(password) else None
+    if kind == "credential":
+        return kind if looks_random(value) else None
+    return kind  # a token shape
+
+
+def _url_password(url: str) -> str:
+    """The password of `scheme://user:password@host/...`, with `${...}` references kept whole
+    (`${USER:-app}:${PASSWORD}` is a user and a password, not a user `${USER` and the rest)."""
+    authority = url.split("://", 1)[1]
+    depth, end = 0, len(authority)
+    for index, char in enumerate(authority):
+        depth += char == "{"
+        depth -= char == "}" and depth > 0
+        if char in "/?#" and depth == 0:
+            end = index
+            break
+    userinfo = authority[:end].rpartition("@")[0]
+    depth = 0
+    for index, char in enumerate(userinfo):
+        depth += char == "{"
+        depth -= char == "}" and depth > 0
+        if char == ":" and depth == 0:
+            return userinfo[index + 1:]
+    return ""
+
+
 def _judge(path: str, setting, where: str, seen: set) -> Iterator[Finding]:
-    kind = credential_kind(setting.name, setting.value)
+    kind = leaked_kind(setting.name, setting.value)
     if kind is None or (path, setting.line, setting.name) in seen:
         return
     seen.add((path, setting.line, setting.name))

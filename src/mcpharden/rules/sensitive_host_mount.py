@@ -3,9 +3,11 @@ Finds host paths mounted into a container that give away the host or its user: t
 file system `/`, `/etc`, `/proc`, `/sys`, `/dev`, `/var/lib/docker`, `/root`, `/boot`,
 credential folders and files (`~/.ssh`, `~/.aws`, `~/.kube`, `~/.config/gcloud`,
 `~/.azure`, `~/.docker`, `~/.gnupg`, `~/.npmrc`, ...) and whole home folders (`~`,
-`$HOME`, `/home/NAME`, `/Users/NAME`, `C:\\Users\\NAME`). Read-only mounts count: reading
-is enough to steal credentials. Project folders and small files such as
-`/etc/localtime` are not flagged.
+`$HOME`, `/home/NAME`, `/Users/NAME`, `C:\\Users\\NAME`), and device trees like `/sys`: anything
+below `/dev` (`/dev/bus/usb`, `/dev/dri`, `/dev/input`) and `/run/udev`. Read-only mounts count:
+reading is enough to steal credentials. Project folders and small files such as
+`/etc/localtime`, and the device files that hand over nothing (`/dev/shm`, `/dev/null`,
+`/dev/urandom`, `/dev/log`), are not flagged.
 
 ## Why is this bad?
 MCP servers often get a host folder to work on. When that folder is a home directory, the

@@ -3,7 +3,15 @@ Finds MCP servers that a client configuration (in the repository, or installed f
 with `scan --clients`) starts directly on the host: `npx`, `uvx`, `node`, `python`, `bun`,
 `deno` or a binary, rather than `docker run`/`podman run`. Remote servers (a `url`) are not
 processes of this machine and are not reported. The message names what the server is given:
-a folder argument such as `/` or the home folder says how much of the machine its tools reach.
+a folder argument such as `/` or the home folder says how much of the machine its tools reach,
+and the fix names the way that exists for that server: its published image where the table of
+known images (`knowledge/clients.toml`, `[published_images]`) has one, otherwise how to build
+one for its package (`npx`: a Node image with the package installed; `uvx`: a Python one).
+
+Docker's MCP gateway (`docker mcp gateway run`, the Docker setup of Claude and Cursor) is no
+server on the host: it starts each catalog server in its own container. Its own run is judged
+once per scan, as INFO: it needs the Docker engine's socket by design, and the message names
+`--block-secrets=false` (secrets pass through tool calls) and `--allow-unauthenticated`.
 
 ## Why is this bad?
 A server started on the host runs as you: it can read your SSH keys, cloud credentials and
@@ -32,8 +40,10 @@ Most servers of the reference set and the Docker MCP catalog have an image (`mcp
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from mcpharden.knowledge.clients import published_image
+from mcpharden.model.container import ClientServer
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule
@@ -43,15 +53,57 @@ _WIDE = {"/": "the whole file system", "~": "your home folder", "$HOME": "your h
 
 
 def check(project: Project) -> Iterator[Finding]:
+    gateway_said = False
     for server in project.client_servers:
         if server.in_container or server.command.startswith(("remote server", "no command")):
             continue
+        if _is_gateway(server):
+            # Docker's MCP gateway starts each server in its own container; what is on the host
+            # is the gateway, which needs the engine's socket by design. Said once per scan.
+            if not gateway_said:
+                gateway_said = True
+                yield replace(_gateway_finding(server), severity=Severity.INFO)
+            continue
         given = next((_WIDE[a.rstrip("/") or "/"] for a in server.arguments if (a.rstrip("/") or "/") in _WIDE), None)
         reach = f", given {given}" if given else ""
-        image = published_image(server.arguments)
-        instead = f"; its image `{image}` runs in a container" if image else ""
         yield RULE.finding(server.path, server.line, f"MCP server '{server.name}' runs on the host with your account "
-                           f"(`{server.command}`){reach}{instead}", server=server.name)
+                           f"(`{server.command}`){reach}; {_instead(server)}", server=server.name)
+
+
+def _is_gateway(server: ClientServer) -> bool:
+    words = [server.command.split()[0].rsplit("/", 1)[-1].removesuffix(".exe") if server.command else "", *server.arguments]
+    if words[0] == "docker-mcp":  # the plugin binary itself
+        words = ["docker", "mcp", *words[1:]]
+    return words[:1] == ["docker"] and [w for w in words[1:] if not w.startswith("-")][:3] == ["mcp", "gateway", "run"]
+
+
+def _gateway_finding(server: ClientServer) -> Finding:
+    weak = []
+    arguments = server.arguments
+    if any(a in ("--block-secrets=false", "--block-secrets=0") for a in arguments):
+        weak.append("`--block-secrets=false` lets secrets through its tool calls")
+    if any(a == "--allow-unauthenticated" or a.startswith("--allow-unauthenticated=") and not a.endswith(("=false", "=0"))
+           for a in arguments):
+        weak.append("`--allow-unauthenticated` serves its tools over HTTP to anyone who reaches its port")
+    advice = f"; {'; '.join(weak)}" if weak else ""
+    return RULE.finding(server.path, server.line, f"MCP server '{server.name}' is Docker's MCP gateway (`{server.command}`): "
+                        "it starts each catalog server in its own container, and runs on the host itself with the "
+                        f"Docker engine's socket, which it needs by design to start them{advice}", server=server.name)
+
+
+def _instead(server: ClientServer) -> str:
+    """The way that exists for this server: its published image, else how to build one."""
+    if image := published_image(server.arguments):
+        return f"its image `{image}` runs in a container: `docker run -i --rm {image}`"
+    fetch = server.start_fetches[0] if server.start_fetches else None
+    if fetch is not None and fetch.package.registry == "npm":
+        return (f"no published image is known: build one (`FROM node:22-alpine`, `RUN npm install -g "
+                f"{fetch.package.name}@<version>`, `USER node`) and run it with `docker run -i --rm`")
+    if fetch is not None and fetch.package.registry == "PyPI":
+        return (f"no published image is known: build one (`FROM python:3.12-slim`, `RUN pip install "
+                f"{fetch.package.name}==<version>`, a non-root `USER`) and run it with `docker run -i --rm`")
+    return ("no published image is known: build one from its source (`mcpharden fix --rewrite-distroless` writes a "
+            "start) and run it with `docker run -i --rm`")
 
 
 RULE = Rule(

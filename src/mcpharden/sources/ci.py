@@ -22,7 +22,7 @@ from mcpharden.model.container import BuildArguments, EnvSetting
 from mcpharden.model.pipeline import BuildStep, Pipeline, ScanStep
 from mcpharden.sources.runargs import build_arguments, build_paths
 from mcpharden.syntax.shell import SimpleCommand, split_commands
-from mcpharden.syntax.yamlnodes import YamlList, YamlMap, load_documents
+from mcpharden.syntax.yamlnodes import YamlError, YamlList, YamlMap, load_documents
 from mcpharden.util.globs import GlobSet, glob_match
 
 # Reads a repository file by its relative path; None when absent or unreadable.
@@ -62,8 +62,9 @@ def _interesting_words() -> re.Pattern[str]:
 # Entry points ----------------------------------------------------------------------------
 
 
-def parse_pipeline(path: str, system: str, text: str, read: FileReader) -> Pipeline:
-    """Model one CI file or hook script. Raises YamlError for broken YAML."""
+def parse_pipeline(path: str, system: str, text: str, read: FileReader, _within: tuple[str, ...] = ()) -> Pipeline:
+    """Model one CI file or hook script. Raises YamlError for broken YAML. `_within`: the local
+    actions being read around this one (a composite action that uses another), against cycles."""
     located: list[_Located] = []
     scans: list[ScanStep] = []
     builds: list[BuildStep] = []
@@ -80,6 +81,11 @@ def parse_pipeline(path: str, system: str, text: str, read: FileReader) -> Pipel
                 scans_, builds_ = _github_steps(path, document)
                 scans.extend(scans_)
                 builds.extend(builds_)
+                builds.extend(_reusable_workflow_builds(path, document))
+                builds.extend(_goreleaser_builds(path, document, read))
+                local_scans, local_builds = _local_action_steps(path, document, read, (*_within, path))
+                scans.extend(local_scans)
+                builds.extend(local_builds)
                 arguments.extend(_action_build_arguments(path, document))
             elif system == "gitlab-ci":
                 scans.extend(_gitlab_includes(path, document))
@@ -89,24 +95,51 @@ def parse_pipeline(path: str, system: str, text: str, read: FileReader) -> Pipel
             scans.append(scan)
         elif build := match_build_command(item):
             builds.append(build)
-            if found := build_arguments(item.command.argv, item.line):
-                arguments.append(BuildArguments(item.path, item.line, tuple(found)))
+            found, tags = build_arguments(item.command.argv, item.line), build_tags(item.command.argv)
+            if found or tags:
+                arguments.append(BuildArguments(item.path, item.line, tuple(found), tags))
     return Pipeline(path=path, system=system, scans=tuple(scans), builds=tuple(builds), build_arguments=tuple(arguments))
 
 
 def _action_build_arguments(path: str, document: Any) -> Iterator[BuildArguments]:
-    """docker/build-push-action's `build-args`: one NAME=value a line."""
-    for step, _line in _github_step_maps(document):
+    """docker/build-push-action's `build-args` (one NAME=value a line) and `tags` (one a line,
+    or separated by commas)."""
+    for step, line in _github_step_maps(document):
         inputs = step.get("with")
-        value = inputs.get("build-args") if isinstance(inputs, YamlMap) else None
-        if not isinstance(value, str):
+        if not isinstance(inputs, YamlMap):
             continue
-        first = inputs.line_of("build-args") + (1 if "\n" in value.rstrip("\n") else 0)
-        settings = tuple(EnvSetting(name.strip(), assigned.strip(), first + offset)
-                         for offset, (name, equals, assigned) in enumerate(line.partition("=") for line in value.splitlines())
-                         if equals and name.strip())
-        if settings:
-            yield BuildArguments(path, first, settings)
+        value, tags = inputs.get("build-args"), inputs.get("tags")
+        tags = tuple(tag.strip() for tag in re.split(r"[,\n]", tags) if tag.strip()) if isinstance(tags, str) else ()
+        settings: tuple[EnvSetting, ...] = ()
+        first = line
+        if isinstance(value, str):
+            first = inputs.line_of("build-args") + (1 if "\n" in value.rstrip("\n") else 0)
+            settings = tuple(EnvSetting(name.strip(), assigned.strip(), first + offset)
+                             for offset, (name, equals, assigned) in enumerate(row.partition("=") for row in value.splitlines())
+                             if equals and name.strip())
+        if settings or tags:
+            yield BuildArguments(path, first, settings, tags)
+
+
+def build_tags(argv: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """The tags an image build command names its image with (`-t srv`, `--tag=srv:dev`), as
+    written; () for any other command."""
+    if build_paths(argv) is None and not _is_build(argv):
+        return ()
+    tags = []
+    for index, word in enumerate(argv):
+        if word in ("-t", "--tag") and index + 1 < len(argv):
+            tags.append(argv[index + 1])
+        elif word.startswith("--tag="):
+            tags.append(word.split("=", 1)[1])
+        elif word.startswith("-t") and len(word) > 2 and not word.startswith("--"):
+            tags.append(word[2:].removeprefix("="))
+    return tuple(tag for tag in tags if tag)
+
+
+def _is_build(argv: tuple[str, ...] | list[str]) -> bool:
+    rest = [w for w in argv[1:] if not w.startswith("-")]
+    return bool(argv) and any(tuple(rest[: len(c) - 1]) == tuple(c[1:]) for c in _build_patterns().get(argv[0], ()))
 
 
 # Walking YAML ----------------------------------------------------------------------------
@@ -350,6 +383,90 @@ def _github_steps(path: str, document: Any) -> tuple[list[ScanStep], list[BuildS
             if action == entry["uses"] or action.startswith(entry["uses"] + "/"):
                 scans.append(_action_scan(path, line, uses, entry, inputs, step, image_sboms))
     return scans, builds
+
+
+def _reusable_workflow_builds(path: str, document: Any) -> Iterator[BuildStep]:
+    """Jobs that call another repository's workflow (`uses: org/repo/.github/workflows/x.yml@ref`)
+    with registry credentials or an image to make, or a workflow named for images: they build
+    and push the image where this file cannot see. A workflow of this repository is read itself."""
+    jobs = document.get("jobs") if isinstance(document, YamlMap) else None
+    if not isinstance(jobs, YamlMap):
+        return
+    builds = _table()["builds"]
+    for name, job in jobs.items():
+        uses = job.get("uses") if isinstance(job, YamlMap) else None
+        if not isinstance(uses, str) or uses.startswith("./") or "/.github/workflows/" not in uses:
+            continue
+        workflow = uses.split("/.github/workflows/", 1)[1].split("@", 1)[0].lower()
+        given: list[str] = []
+        for key in ("secrets", "with"):
+            block = job.get(key)
+            if isinstance(block, YamlMap):
+                given.extend(str(k) for k in block)
+                given.extend(m for v in block.values() if isinstance(v, str) for m in re.findall(r"secrets\.(\w+)", v))
+        words = {word for name in given for word in re.split(r"[-_.]", name.lower())}
+        named = bool(set(re.split(r"[-_./]", workflow)) & set(builds["reusable_workflow_words"]))
+        if named or words & set(builds["reusable_words"]):
+            yield BuildStep(path, jobs.line_of(name), f"uses: {uses}")
+
+
+_LOCAL_ACTION_DEPTH = 4
+
+
+def _local_action_steps(path: str, document: Any, read: FileReader, within: tuple[str, ...]) -> tuple[list[ScanStep], list[BuildStep]]:
+    """The builds and scans of the repository's own actions a step uses (`uses: ./tools/publish`,
+    its `action.yml` wherever it is): the step builds (or scans) what its action does."""
+    scans: list[ScanStep] = []
+    builds: list[BuildStep] = []
+    if len(within) > _LOCAL_ACTION_DEPTH:
+        return scans, builds
+    for step, line in _github_step_maps(document):
+        uses = step.get("uses")
+        if not isinstance(uses, str) or not uses.startswith("./"):
+            continue
+        folder = posixpath.normpath(uses[2:].split("@", 1)[0])
+        if folder.startswith(".."):
+            continue
+        for name in ("action.yml", "action.yaml"):
+            action = posixpath.join(folder, name)
+            text = read(action) if action not in within else None
+            if not text:
+                continue
+            try:
+                inner = parse_pipeline(action, "github-actions", text, read, within)
+            except YamlError:
+                break
+            builds.extend(BuildStep(path, line, f"uses: {uses} ({build.via})", build.dockerfile, build.context) for build in inner.builds)
+            scans.extend(ScanStep(path, line, scan.scanner, f"uses: {uses} ({scan.via})", scan.scans_image, scan.fails_build)
+                         for scan in inner.scans)
+            break
+    return scans, builds
+
+
+def _goreleaser_builds(path: str, document: Any, read: FileReader) -> Iterator[BuildStep]:
+    """A GoReleaser step whose configuration (`.goreleaser.yaml`, or the `-f`/`--config` its
+    `args` name) has `dockers`, `dockers_v2`, `docker_manifests` or `kos`: it builds images."""
+    builds = _table()["builds"]
+    for step, line in _github_step_maps(document):
+        uses = step.get("uses")
+        if not isinstance(uses, str) or uses.split("@", 1)[0].strip().lower() not in builds["goreleaser_actions"]:
+            continue
+        inputs = step.get("with") if isinstance(step.get("with"), YamlMap) else YamlMap()
+        args = str(inputs.get("args") or "").split()
+        named = [args[i + 1] for i, word in enumerate(args[:-1]) if word in ("-f", "--config")]
+        named += [word.split("=", 1)[1] for word in args if word.startswith("--config=")]
+        workdir = str(inputs.get("workdir") or ".").strip("/") or "."
+        for config in named or builds["goreleaser_configs"]:
+            text = read(posixpath.normpath(posixpath.join(workdir, config)))
+            if not text:
+                continue
+            try:
+                documents = load_documents(text)
+            except YamlError:  # a broken GoReleaser file is GoReleaser's to report
+                break
+            if any(isinstance(d, YamlMap) and any(d.get(key) for key in builds["goreleaser_image_keys"]) for d in documents):
+                yield BuildStep(path, line, f"uses: {uses} ({config} builds images)")
+            break
 
 
 def _makes_image_sbom(document: Any) -> bool:

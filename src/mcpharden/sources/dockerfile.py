@@ -510,7 +510,8 @@ class _Builder:
         if not _flag_value(command.flags, "--checksum"):
             for source in (_unquote(v) for v in command.value[:-1]):
                 if source.startswith(("http://", "https://")) and not _pinned_git(source):
-                    stage.remote_code.append(RemoteCode(command.start_line, f"`ADD {source}` without --checksum"))
+                    how = f"`ADD {source}`{_resolved_values(source, stage.variables())} without --checksum"
+                    stage.remote_code.append(RemoteCode(command.start_line, how))
         self._on_copy(stage, command)
 
     def _on_run(self, stage: _StageState, command) -> None:
@@ -518,7 +519,7 @@ class _Builder:
             self._note_mount_image(stage, flag, command.start_line)
         for line, script in _run_scripts(command):
             for how in remote_code_in(script):
-                stage.remote_code.append(RemoteCode(line, how))
+                stage.remote_code.append(RemoteCode(line, how + _resolved_values(how, stage.variables())))
             self._note_reads(stage, script)
             self._run_script(stage, script, line)
             last = command.end_line if not command.heredocs else line
@@ -708,6 +709,24 @@ def _flag_argument(argv: tuple[str, ...], names: tuple[str, ...]) -> str | None:
             if word.startswith(name + "=") or (len(name) == 2 and word.startswith(name) and len(word) > 2 and word[2:].isdigit()):
                 return word[len(name) :].lstrip("=")
     return None
+
+
+_VARIABLE = re.compile(r"\$\{(\w+)\}|\$(\w+)")
+
+
+def _resolved_values(text: str, variables: dict[str, str | None]) -> str:
+    """` (`${UV_VERSION}` = `0.9.18`)`: the values the `ARG`/`ENV` defaults give the variables a
+    quoted command uses, so a message says which URL is fetched while quoting only the file.
+    A credential's value is never shown (`${NPM_TOKEN}` stays a name)."""
+    from mcpharden.knowledge.credentials import credential_kind, is_credential_name
+
+    found = {}
+    for match in _VARIABLE.finditer(text):
+        name = match.group(1) or match.group(2)
+        value = variables.get(name)
+        if value and not is_credential_name(name) and credential_kind(name, value) is None:
+            found.setdefault(match.group(0), variables[name])
+    return f" ({', '.join(f'`{written}` = `{value}`' for written, value in found.items())})" if found else ""
 
 
 def _unquote(text: str) -> str:

@@ -251,6 +251,15 @@ def _positions(words: list[str], sequence: tuple[str, ...]) -> list[int]:
     return []
 
 
+_DEV_TOOL = "installs the development tool `{}`"
+
+
+def dev_tool_installed(reason: str) -> str | None:
+    """The development tool an install's reason says it installs by name (`ruff`), or None."""
+    prefix, _, rest = _DEV_TOOL.partition("{}")
+    return reason[len(prefix):-len(rest)] if reason.startswith(prefix) and reason.endswith(rest) else None
+
+
 def _judge_pip_targets(args: tuple[str, ...]) -> tuple[bool, str]:
     """pip/uv pip: dev when a requirements file, extra, group or package name says so."""
     for option, value in pip_arguments(args):
@@ -265,7 +274,7 @@ def _judge_pip_targets(args: tuple[str, ...]) -> tuple[bool, str]:
                 return True, f"installs the [{','.join(dev_extras)}] extra of `{value}`"
             name = _NAME.match(value.rsplit("/", 1)[-1])
             if name and name.group(1).lower() in DEV_PACKAGES:
-                return True, f"installs the development tool `{name.group(1)}`"
+                return True, _DEV_TOOL.format(name.group(1))
     return False, "installs production requirements"
 
 

@@ -16,6 +16,7 @@ from pathlib import PurePosixPath
 from mcpharden.knowledge.clients import ClientFile
 from mcpharden.model.container import BuildArguments, ContainerSpec
 from mcpharden.model.references import ImageRef
+from mcpharden.sources.ci import build_tags
 from mcpharden.sources.clients import parse_client_file
 from mcpharden.sources.runargs import ENGINES, build_arguments, parse_run, run_arguments
 from mcpharden.syntax.makefile import read_makefile
@@ -132,8 +133,8 @@ def _expanded_word(word: str, variables: dict[str, str | None]) -> str:
 
 
 def build_arguments_in_file(path: str, text: str) -> list[BuildArguments]:
-    """`--build-arg NAME=value` of the image builds a script, Makefile or README runs."""
-    if "--build-arg" not in text:
+    """`--build-arg NAME=value` and the `-t` tags of the image builds a script, Makefile or README runs."""
+    if "--build-arg" not in text and " build" not in text and " bud" not in text:
         return []
     text = text.replace("\r\n", "\n")
     name = PurePosixPath(path).name
@@ -147,8 +148,9 @@ def build_arguments_in_file(path: str, text: str) -> list[BuildArguments]:
     for first, script in scripts:
         for command in split_commands(script):
             line = first + command.line_offset
-            if arguments := build_arguments(command.argv, line):
-                found.append(BuildArguments(path, line, tuple(arguments)))
+            arguments, tags = build_arguments(command.argv, line), build_tags(command.argv)
+            if arguments or tags:
+                found.append(BuildArguments(path, line, tuple(arguments), tags))
     return found
 
 

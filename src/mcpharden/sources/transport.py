@@ -62,13 +62,13 @@ def server_facts(build: BuildModel, source_evidence: tuple[TransportEvidence, ..
     evidence.extend(_from_start_arguments(build))
     evidence.extend(_from_environment(build))
     evidence.extend(_from_stage_names(build))
-    evidence.extend(
-        TransportEvidence(None, build.path, port.line, "expose", f"EXPOSE {port.port}")
-        for port in final.exposed_ports if is_server_port(port.port)
-    )
     evidence.extend(_from_run_configurations(build, containers))
     context = str(PurePosixPath(build.path).parent)
     evidence.extend(e for e in source_evidence if context in ("", ".") or e.path.startswith(context + "/"))
+    evidence.extend(  # the weakest: an EXPOSE documents a port, it opens none
+        TransportEvidence(None, build.path, port.line, "expose", f"EXPOSE {port.port}")
+        for port in final.exposed_ports if is_server_port(port.port)
+    )
     return ServerFacts(tuple(evidence))
 
 
@@ -81,31 +81,105 @@ def _word_transport(word: str) -> Transport | None:
     return None
 
 
-def _from_start_arguments(build: BuildModel) -> list[TransportEvidence]:
+_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "/bin/sh", "/bin/bash", "/usr/bin/env", "/bin/ash", "/busybox/sh"})
+# `if [ "$VAR" = "value" ]; then A; else B; fi`, the one shell branch a start command commonly has.
+_IF_BRANCH = re.compile(
+    r"""^\s*if\s+\[\[?\s+"?\$\{?(?P<name>\w+)\}?"?\s+(?P<op>==?|!=)\s+["']?(?P<value>[^"'\s\]]*)["']?\s+\]\]?\s*;?\s*"""
+    r"then\s+(?P<then>.*?)\s*(?:;\s*else\s+(?P<else>.*?))?\s*;?\s*fi\s*;?\s*$", re.DOTALL)
+_REFERENCE = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}|\$(\w+)")
+
+
+def _words(script: str) -> list[str]:
+    """A start script's words and control operators (`;`, `&&`, `|`), quotes removed, as a POSIX
+    shell splits them; whitespace where the quoting is broken."""
+    import shlex
+
+    lexer = shlex.shlex(script, posix=True, punctuation_chars=";&|()")
+    lexer.whitespace_split = True
+    lexer.commenters = "#"
+    try:
+        return list(lexer)
+    except ValueError:
+        return script.split()
+
+
+def start_words(build: BuildModel) -> list[str]:
+    """The final stage's start command as the container runs it with the image's own
+    environment: a `sh -c` script unwrapped, the branch of an `if [ "$VAR" = x ]` that the
+    image's `ENV` takes (an unset variable is empty), and `${VAR:-default}` / `$VAR` replaced by
+    the `ENV` value or the default (`--transport ${MCP_TRANSPORT:-stdio}` is `--transport stdio`)."""
     final = build.final
     words = list(final.start_arguments)
+    if len(words) >= 3 and words[0] in _SHELLS and words[1] == "-c":
+        script = words[2]
+    elif any(word.startswith("$") or word == "if" for word in words):
+        script = " ".join(words)  # shell form: the words of one script
+    else:
+        return words
+    env = dict(final.env)
+    if match := _IF_BRANCH.match(script):
+        equal = env.get(match["name"], "") == match["value"]
+        script = match["then"] if equal == (match["op"] != "!=") else (match["else"] or "")
+
+    def value(reference: re.Match[str]) -> str:
+        name = reference[1] or reference[3]
+        return env[name] if env.get(name) else (reference[2] or "")
+
+    try:
+        return _words(_REFERENCE.sub(value, script))
+    except ValueError:
+        return words
+
+
+def _script_transport(word: str) -> Transport | None:
+    """The transport a started file is named for: `dist/server-stdio.js`, `stdio_server.py`."""
+    stem = PurePosixPath(word).name
+    if word.startswith("-") or "." not in stem:
+        return None
+    for part in re.split(r"[-_.]", stem.lower()):
+        if transport := _word_transport(part):
+            return transport
+    return None
+
+
+def _from_start_arguments(build: BuildModel) -> list[TransportEvidence]:
+    final = build.final
+    words = start_words(build)
     table = _start_table()
-    line = final.line
+
+    def evidence(transport: Transport | None, word: str) -> TransportEvidence:
+        return TransportEvidence(transport, build.path, final.line, "start-arguments", f"`{word}` in the start command")
+
     found: list[TransportEvidence] = []
+    named = False  # a `--transport`-style flag, a subcommand or the started file names the transport
     for index, word in enumerate(words):
         flag, _, inline = word.partition("=")
         if flag in table["flags"]:
             value = inline or (words[index + 1] if index + 1 < len(words) else "")
-            transport = _word_transport(value)
-            if transport:
-                found.append(TransportEvidence(transport, build.path, line, "start-arguments", f"`{flag} {value}` in the start command"))
+            if transport := _word_transport(value):
+                found.append(evidence(transport, f"{flag} {value}"))
+                named = True
         elif word.startswith("--") and (transport := _word_transport(word)):
-            found.append(TransportEvidence(transport, build.path, line, "start-arguments", f"`{word}` in the start command"))
+            found.append(evidence(transport, word))
         elif flag in table["port_flags"] and word.startswith("--"):
-            found.append(TransportEvidence(None, build.path, line, "start-arguments", f"`{word}` in the start command"))
-    # A bare `stdio`/`sse`/`http` subcommand right after the program (server stdio).
+            found.append(evidence(None, word))
+    # A bare `stdio`/`sse`/`http` subcommand right after the program (server stdio), or the
+    # file it starts named for its transport (`node dist/server-stdio.js`).
     if not found:
         for word in words[1:4]:
-            transport = _word_transport(word)
-            if transport and not word.startswith("-"):
-                found.append(TransportEvidence(transport, build.path, line, "start-arguments", f"`{word}` in the start command"))
+            transport = _word_transport(word) if not word.startswith("-") else None
+            if transport := transport or _script_transport(word):
+                found.append(evidence(transport, word))
+                named = True
                 break
-    return found
+    for word in words[:4]:
+        package = word.rpartition("@")[0] if word.startswith("@") and word.count("@") > 1 else word.partition("@")[0] or word
+        if PurePosixPath(package).name in table["network_wrappers"]:
+            return [*found, TransportEvidence(Transport.HTTP, build.path, final.line, "start-arguments",
+                                              f"`{PurePosixPath(package).name}` in the start command serves the server over the network")]
+    # A named transport decides: `--transport stdio --port 8080` opens no port (the port is for
+    # the other mode). A bare `--stdio` does not: `supergateway --stdio CMD --port 8000` listens.
+    return [e for e in found if e.transport] if named else found
 
 
 def _is_transport_variable(name: str) -> bool:

@@ -105,7 +105,9 @@ def _repository_units(project: Project, name: str) -> list[_Unit]:
 
 
 def _image_label(spec: ContainerSpec) -> str:
-    return f"{spec.image.written if spec.image else spec.name} ({spec.path})"
+    # A README's `<digest>` is read as PLACEHOLDER_DIGEST, a text the file does not hold: never shown.
+    shown = spec.image.written if spec.image and "PLACEHOLDER_" not in spec.image.written else spec.where
+    return f"{shown} ({spec.path})"
 
 
 def _helper(spec: ContainerSpec) -> str:
