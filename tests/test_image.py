@@ -142,12 +142,18 @@ def test_paths_that_climb_out_are_ignored(tmp_path):
     assert set(model.files) == {"/abs/file"}
 
 
-def test_gzip_bomb_is_stopped(tmp_path, monkeypatch):
+def zeros_tar() -> bytes:
+    """A tar of one 64 MiB file of zeros: a few hundred KB once compressed."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w") as archive:
         info = tarfile.TarInfo("zeros")
         info.size = 64 * 1024 * 1024
         archive.addfile(info, io.BytesIO(bytes(info.size)))
+    return raw.getvalue()
+
+
+def test_gzip_bomb_is_stopped(tmp_path, monkeypatch):
+    raw = io.BytesIO(zeros_tar())
     bomb = gzip.compress(raw.getvalue(), compresslevel=9, mtime=0)
     assert len(bomb) < 200_000
     monkeypatch.setattr(streams, "MAX_LAYER_BYTES", 8 * 1024 * 1024)
@@ -199,11 +205,7 @@ def test_a_compressed_archive_is_inflated_once(tmp_path, monkeypatch):
 
 
 def test_a_compressed_archive_bomb_is_stopped(tmp_path, monkeypatch):
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w") as archive:
-        info = tarfile.TarInfo("zeros")
-        info.size = 64 * 1024 * 1024
-        archive.addfile(info, io.BytesIO(bytes(info.size)))
+    raw = io.BytesIO(zeros_tar())
     bomb = tmp_path / "bomb.tar.gz"
     bomb.write_bytes(gzip.compress(raw.getvalue(), compresslevel=9, mtime=0))
     monkeypatch.setattr(streams, "MAX_LAYER_BYTES", 8 * 1024 * 1024)
@@ -332,11 +334,7 @@ def test_zstd_layers_and_zstd_bombs(tmp_path, monkeypatch):
 
     [model] = read_images(oci_layout(tmp_path / "z", Image([zstd(BASE)], {"User": "app"})))
     assert "/usr/bin/passwd" in model.files
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w") as archive:
-        info = tarfile.TarInfo("zeros")
-        info.size = 64 * 1024 * 1024
-        archive.addfile(info, io.BytesIO(bytes(info.size)))
+    raw = io.BytesIO(zeros_tar())
     bomb = zstd(raw.getvalue())
     assert len(bomb) < 100_000
     monkeypatch.setattr(streams, "MAX_LAYER_BYTES", 8 * 1024 * 1024)

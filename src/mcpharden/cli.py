@@ -488,12 +488,23 @@ def _fix(arguments: argparse.Namespace) -> int:
     arguments.paths = arguments.paths or ["."]
     reports = plan_paths(arguments.paths, options, Path(arguments.digests) if arguments.digests else None,
                          arguments.resolve, arguments.rewrite_distroless, arguments.all_services)
+    if _show_fixes(apply_plans(reports, arguments.write), arguments.quiet):
+        return EXIT_USAGE
+    left = left_over(arguments.paths, options, reports, arguments.write, arguments.fail_on)
+    sys.stdout.flush()
+    sys.stderr.write(shown_left_over(left, arguments.write))  # already through the credential gate
+    return EXIT_FINDINGS if left and not arguments.exit_zero else EXIT_OK
+
+
+def _show_fixes(told_all, quiet: bool) -> bool:
+    """Print what `fix` tells (diffs on standard output, decisions on standard error); True when
+    a file could not be written."""
     failed = False
-    for told in apply_plans(reports, arguments.write):
+    for told in told_all:
         if told.kind == "diff":
             sys.stdout.write(told.text)
         elif told.kind == "fixed":
-            if not arguments.quiet:
+            if not quiet:
                 print(_for_terminal(told.text))
         else:  # "not written", "left"
             failed = failed or told.kind == "not written"
@@ -502,12 +513,7 @@ def _fix(arguments: argparse.Namespace) -> int:
                 sys.stderr.write(told.text)
             else:
                 print(_for_terminal(told.text), file=sys.stderr)
-    if failed:
-        return EXIT_USAGE
-    left = left_over(arguments.paths, options, reports, arguments.write, arguments.fail_on)
-    sys.stdout.flush()
-    sys.stderr.write(shown_left_over(left, arguments.write))  # already through the credential gate
-    return EXIT_FINDINGS if left and not arguments.exit_zero else EXIT_OK
+    return failed
 
 
 def _fix_clients(arguments: argparse.Namespace, options) -> int:
@@ -517,18 +523,7 @@ def _fix_clients(arguments: argparse.Namespace, options) -> int:
     if arguments.paths:
         raise UsageError("--clients fixes the client configurations of --home: give no paths")
     home = Path(arguments.home).expanduser() if arguments.home else Path.home()
-    failed = False
-    for told in fix_clients(home, arguments.write):
-        if told.kind == "diff":
-            sys.stdout.write(told.text)
-        elif told.kind == "fixed":
-            if not arguments.quiet:
-                print(_for_terminal(told.text))
-        else:
-            failed = failed or told.kind == "not written"
-            sys.stdout.flush()
-            sys.stderr.write(told.text) if told.kind == "left" else print(_for_terminal(told.text), file=sys.stderr)
-    if failed:
+    if _show_fixes(fix_clients(home, arguments.write), arguments.quiet):
         return EXIT_USAGE
     planned = {} if arguments.write else {plan.path: plan.fixed_text() for plan in plan_client_fixes(home).plans}
     left = clients_left_over(home, options, planned, arguments.fail_on)
