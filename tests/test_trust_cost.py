@@ -217,3 +217,15 @@ def test_scan_text_classifies_a_name_at_its_bounds_by_its_trailing_parts():
     hook = "/".join(["d"] * 40) + "/.husky/pre-push"  # a git hook by its last two parts only
     result = _scan_text(hook, "#!/bin/sh\ndocker build -t a .\n", None, "high")
     assert result.structured_content["summary"]["files_scanned"] == 1 and result.structured_content["notices"] == []
+
+
+def test_a_script_of_many_words_the_shell_grammar_drops_is_read_whole(tmp_path):
+    """tree-sitter-bash drops the `-` of `cmd - << E`; each such word's line was counted from the
+    start of the script (1.6 MB: over 10 s, past the per-file budget, and the file went unread).
+    The lines are now indexed once: the `docker run` after 40,000 of them is still judged."""
+    script = "gh release edit v1 --notes-file - << E\nE\n" * 40_000 + "docker run --privileged ghcr.io/acme/srv:1\n"
+    write_tree(tmp_path, {"release.sh": script})
+    result = run_cli("scan", str(tmp_path), "--select", "privileged-container", "--format", "json", "--fail-on", "never")
+    document = json.loads(result.stdout)
+    assert [(f["path"], f["line"]) for f in document["findings"]] == [("release.sh", 80_001)]
+    assert not document["notices"], document["notices"]

@@ -8,6 +8,7 @@ and given back in the words."""
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from functools import lru_cache
@@ -182,6 +183,7 @@ class _Reader:
     def __init__(self, data: bytes, expressions: list[str]) -> None:
         self.data = data
         self.expressions = expressions
+        self._newlines: list[int] | None = None  # offsets of the script's newlines, built on first need
 
     def text(self, node: Node) -> str:
         text = self.data[node.start_byte:node.end_byte].decode("utf-8", "surrogateescape")
@@ -241,8 +243,11 @@ class _Reader:
         return [self._unmask(word) if _MASK in word else word for word in text.split()]
 
     def row(self, offset: int) -> int:
-        """The 0-based line of a byte offset (only for words no node holds, which are rare)."""
-        return self.data.count(b"\n", 0, offset)
+        """The 0-based line of a byte offset, for words no node holds: the script's newlines are
+        indexed once, so that a script of many such words costs a search each, not a count."""
+        if self._newlines is None:
+            self._newlines = [match.start() for match in re.finditer(b"\n", self.data)]
+        return bisect.bisect_left(self._newlines, offset)
 
     def _assigns(self, node: Node) -> bool:
         """`NAME=value` or `NAME[i]=value` assigns; `--auth=x` is a word the grammar took for one."""
