@@ -91,7 +91,8 @@ def test_scan_path_returns_the_json_report_and_the_text_report(repo):
 
 
 def test_scan_path_takes_rules_and_a_fail_level(repo):
-    result = call(stdio(repo), "scan_path", {"path": str(repo / "repo"), "rules": ["no-healthcheck"], "fail_on": "info"})
+    # Severities in any case, as on the command line.
+    result = call(stdio(repo), "scan_path", {"path": str(repo / "repo"), "rules": ["no-healthcheck"], "fail_on": "INFO"})
     document = result.structured_content
     assert {f["rule_id"] for f in document["findings"]} == {"no-healthcheck"}
     assert document["summary"]["fail_on"] == "info" and document["summary"]["failed"] is True
