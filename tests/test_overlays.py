@@ -356,3 +356,17 @@ def test_a_port_the_overlay_repeats_is_its_own_and_fix_settles_in_one_run(tmp_pa
     assert "127.0.0.1:8000:8000" in (tmp_path / "docker-compose.override.yml").read_text()
     again = run_cli("fix", str(tmp_path), "--exit-zero").stdout
     assert "--- a/" not in again
+
+
+def test_an_override_replaces_the_command_it_sets():
+    """Compose appends most sequences but replaces `command`, `entrypoint` and `healthcheck: test`:
+    the override's command is the one that runs, not the base's with it appended."""
+    from mcpharden.sources.compose import merge
+    from mcpharden.syntax.yamlnodes import load_documents
+
+    base = load_documents("command: [node, server.js]\nentrypoint: [tini, --]\nhealthcheck: {test: [CMD, a]}\ndns: [1.1.1.1]\n")[0]
+    override = load_documents("command: [npx, -y, srv]\nentrypoint: [sh]\nhealthcheck: {test: [CMD, b]}\ndns: [8.8.8.8]\n")[0]
+    merged = merge(base, override, ("docker-compose.yml", "docker-compose.override.yml"))
+    assert list(merged["command"]) == ["npx", "-y", "srv"] and list(merged["entrypoint"]) == ["sh"]
+    assert list(merged["healthcheck"]["test"]) == ["CMD", "b"]
+    assert list(merged["dns"]) == ["1.1.1.1", "8.8.8.8"]  # other sequences still append

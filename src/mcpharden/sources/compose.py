@@ -187,8 +187,14 @@ def _relined(mapping: YamlMap, line: int) -> YamlMap:
     return copy
 
 
+# Sequences compose replaces instead of appending: shell commands (`command`, `entrypoint`,
+# `healthcheck: test`).
+_REPLACED = frozenset({"command", "entrypoint", "test"})
+
+
 def merge(base: YamlMap, override: YamlMap, files: tuple[str, str] | None = None) -> YamlMap:
-    """Compose's merge: mappings merge, sequences append, `!override` replaces, `!reset` removes.
+    """Compose's merge: mappings merge, sequences append (but a shell command is replaced),
+    `!override` replaces, `!reset` removes.
     `files`: the files of `base` and `override` when they differ; the result then records the
     file of each key (`key_files`) and of each item of an appended sequence (`item_files`)."""
     result = YamlMap()
@@ -206,7 +212,7 @@ def merge(base: YamlMap, override: YamlMap, files: tuple[str, str] | None = None
         previous = result.get(key)
         if tag != "!override" and isinstance(previous, YamlMap) and isinstance(value, YamlMap):
             value = merge(previous, value, files)
-        elif tag != "!override" and isinstance(previous, YamlList) and isinstance(value, YamlList):
+        elif tag != "!override" and isinstance(previous, YamlList) and isinstance(value, YamlList) and key not in _REPLACED:
             if key == "volumes":  # compose merges mounts by container path
                 previous = _without_replaced(previous, value, _volume_target)
             value = _appended(previous, value, files)
