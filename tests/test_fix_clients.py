@@ -184,6 +184,18 @@ def test_a_server_that_installs_at_start_keeps_a_writable_root_and_says_why(tmp_
     assert "--read-only not added: its command installs packages at start (`pip install some-mcp`)" in result.stderr
 
 
+@pytest.mark.parametrize("text", [
+    '{"mcpServers": {"a": {"command": "docker", "args": ["run", "x"], "z": ' + "[" * 50_000 + "]" * 50_000 + "}}}",
+    '{"mcpServers": {"a": {"command": "docker", "args": ["run", "x"]',  # cut short
+])
+def test_a_hostile_client_file_is_left_with_a_reason_never_a_traceback(tmp_path, text):
+    write_tree(tmp_path, {".cursor/mcp.json": text})
+    result = run_cli("fix", "--clients", "--home", str(tmp_path), "--write")
+    assert "Traceback" not in result.stderr and result.returncode in (0, 1), result.stderr[-2000:]
+    assert (tmp_path / ".cursor" / "mcp.json").read_text() == text  # not a byte changed
+    assert not list((tmp_path / ".cursor").glob("*.bak"))
+
+
 def test_clients_and_paths_do_not_mix(tmp_path):
     assert run_cli("fix", "--clients", str(tmp_path)).returncode == 2
     assert run_cli("fix", "--home", str(tmp_path)).returncode == 2

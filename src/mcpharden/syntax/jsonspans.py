@@ -37,16 +37,22 @@ def parse_spans(text: str) -> Node:
     covered = sum(len(m.group(0)) for m in _TOKEN.finditer(text))
     if covered != len(text):
         raise JsonSpanError("characters outside any JSON token")
-    node, position = _value(tokens, 0)
+    node, position = _value(tokens, 0, 0)
     if position != len(tokens):
         raise JsonSpanError("text after the document")
     return node
 
 
-def _value(tokens, index: int) -> tuple[Node, int]:
+# Nesting past this is no client configuration, and would exhaust the interpreter's stack.
+MAX_DEPTH = 256
+
+
+def _value(tokens, index: int, depth: int) -> tuple[Node, int]:
     if index >= len(tokens):
         raise JsonSpanError("unexpected end")
     token, offset = tokens[index]
+    if token in ("{", "[") and depth >= MAX_DEPTH:
+        raise JsonSpanError(f"nested more than {MAX_DEPTH} deep at offset {offset}")
     if token == "{":
         node = Node(offset, offset, kind="object")
         index += 1
@@ -54,7 +60,7 @@ def _value(tokens, index: int) -> tuple[Node, int]:
             key, key_offset = tokens[index]
             if not key.startswith('"') or tokens[index + 1][0] != ":":
                 raise JsonSpanError(f"expected a key at offset {key_offset}")
-            value, index = _value(tokens, index + 2)
+            value, index = _value(tokens, index + 2, depth + 1)
             node.members.append((json.loads(key), Node(key_offset, key_offset + len(key), json.loads(key)), value))
             if tokens[index][0] == ",":
                 index += 1
@@ -66,7 +72,7 @@ def _value(tokens, index: int) -> tuple[Node, int]:
         node = Node(offset, offset, kind="array")
         index += 1
         while tokens[index][0] != "]":
-            value, index = _value(tokens, index)
+            value, index = _value(tokens, index, depth + 1)
             node.items.append(value)
             if tokens[index][0] == ",":
                 index += 1
