@@ -120,5 +120,5 @@ def test_every_configuration_example_loads_as_written(tmp_path, where, kind, tex
         assert config.source is not None, where
     else:
         (tmp_path / IGNORE_FILE).write_text(text, encoding="utf-8")
-        [ignore_file] = find_ignore_files([(tmp_path, "")], None, RULE_IDS, all_rules())
+        [ignore_file] = find_ignore_files([(tmp_path, "")], None, RULE_IDS)
         assert ignore_file.entries and not ignore_file.notices, (where, ignore_file.notices)

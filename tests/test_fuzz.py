@@ -74,11 +74,10 @@ def mutated(draw, kind: str) -> bytes:
 def _scan_and_render(root: Path) -> None:
     from mcpharden import __version__
     from mcpharden.reports import FORMATS, Report, render
-    from mcpharden.rules import all_rules
     from mcpharden.scan import ScanOptions, scan_target
 
     result = scan_target(root, ScanOptions())
-    report = Report(version=__version__, results=(result,), rules=all_rules(), fail_on=None)
+    report = Report(version=__version__, results=(result,), fail_on=None)
     for format_name in FORMATS:
         output = render(format_name, report)
         output.encode("utf-8")  # no lone surrogates: every format can be written

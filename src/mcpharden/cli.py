@@ -48,16 +48,15 @@ def _did_you_mean(message: str, options: list[str]) -> str:
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The whole command line; with `command`, only that subcommand gets its options (the others
-    are still listed for help and for "did you mean"): building every option costs a few
-    milliseconds of each start-up."""
+    """The whole command line, for help and for "did you mean"; with `command`, that subcommand
+    alone: each parser argparse makes looks up its translations on disk, and building all nine
+    cost several milliseconds of every start-up."""
     parser = _Parser(prog="mcpharden", description="Audit and harden the container setup of MCP servers.")
     parser.add_argument("--version", action="version", version=f"mcpharden {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name, (help_text, add_options) in _COMMANDS.items():
-        subcommand = commands.add_parser(name, help=help_text)
         if command is None or command == name:
-            add_options(subcommand)
+            add_options(commands.add_parser(name, help=help_text))
     return parser
 
 
@@ -384,7 +383,6 @@ def _report(arguments: argparse.Namespace, results) -> int:
     """Render the results in the chosen format, write them, and pick the exit code."""
     from mcpharden.model.findings import fail_threshold
     from mcpharden.reports import Report, render
-    from mcpharden.rules import all_rules
     from mcpharden.scan.results import prepared
 
     fail_on_text = arguments.fail_on or next((r.config.fail_on for r in results if r.config.fail_on), None) or "high"
@@ -394,7 +392,7 @@ def _report(arguments: argparse.Namespace, results) -> int:
     record, known = getattr(arguments, "write_baseline", None), getattr(arguments, "baseline", None)
     results = prepared(results, Path(record) if record else None, Path(known) if known else None, arguments.min_severity,
                        arguments.severity)
-    report = Report(version=__version__, results=results, rules=all_rules(), fail_on=fail_threshold(fail_on_text),
+    report = Report(version=__version__, results=results, fail_on=fail_threshold(fail_on_text),
                     fail_on_parse_error=parse_gate)
     output = render(arguments.format, report, quiet=arguments.quiet, colour=_colour(arguments),
                     cards=getattr(arguments, "cards", False))

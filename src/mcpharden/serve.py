@@ -390,13 +390,12 @@ def _report_result(results, fail_on: str, page: _Page, budget=None):
     from mcpharden.reports import Report, render
     from mcpharden.reports.entries import is_documentation
     from mcpharden.reports.text import render_page
-    from mcpharden.rules import all_rules
     from mcpharden.safety import escape_control, redact_text
 
     fail_on = fail_on.lower() if isinstance(fail_on, str) else fail_on  # any case, as on the command line
     if fail_on not in ("critical", "high", "medium", "low", "info", "never"):
         raise ValueError(f"fail_on: {fail_on!r} is not one of critical, high, medium, low, info, never")
-    report = Report(version=__version__, results=tuple(results), rules=all_rules(), fail_on=fail_threshold(fail_on))
+    report = Report(version=__version__, results=tuple(results), fail_on=fail_threshold(fail_on))
     document = json.loads(render("json", report))
     found = report.findings  # in the order of document["findings"]
     order = sorted(range(len(found)), key=lambda i: (is_documentation(found[i][1].path), -found[i][1].severity, i))

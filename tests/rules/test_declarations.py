@@ -12,11 +12,11 @@ from rule_samples import Sample, findings_of, repository, samples, scan_sample
 import mcpharden.rules
 from mcpharden import __version__, scan
 from mcpharden.model.project import Project
-from mcpharden.rules import RULE_MODULES, all_rules
+from mcpharden.rules import RULE_MODULES, RULES, all_rules
 from mcpharden.rules.base import FIX_AVAILABILITY, PHASES, PROJECT_CONTEXT, READS
 from mcpharden.scan import judge
 
-RULES = all_rules()
+ALL_RULES = all_rules()
 RULES_DIR = Path(mcpharden.rules.__file__).parent
 
 
@@ -80,7 +80,7 @@ class _Recording:
         return getattr(self._project, name)
 
 
-@pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.id)
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda rule: rule.id)
 def test_reads_declares_the_models_the_check_reads(rule, tmp_path, monkeypatch):
     used: set[str] = set()
     run_rule = judge._run_rule
@@ -93,6 +93,41 @@ def test_reads_declares_the_models_the_check_reads(rule, tmp_path, monkeypatch):
         scan_sample(sample, tmp_path / str(number))
     models = {_MODEL_OF_FIELD[field] for field in used if field not in PROJECT_CONTEXT}
     assert models == set(rule.reads), f"{rule.id} reads {sorted(models)} (Project fields {sorted(used)})"
+
+
+def test_the_registry_holds_every_rule_with_the_models_it_reads():
+    """rules.RULES is what a scan consults before importing a rule: it must say what the rule says."""
+    assert list(RULES) == [rule.id for rule in ALL_RULES]
+    assert RULES == {rule.id: rule.reads for rule in ALL_RULES}
+
+
+@pytest.mark.parametrize("scope", ["repository", "files", "clients", "image"])
+def test_a_rule_finds_nothing_in_a_project_without_its_models(scope):
+    for rule in ALL_RULES:
+        assert list(rule.check(Project(scope=scope))) == [], rule.id
+
+
+def test_the_rules_a_scan_leaves_out_would_find_nothing_on_any_sample(tmp_path, monkeypatch):
+    """A scan imports and runs only the rules that read a model its project holds (judge.rules_for).
+    On the project of every rule's every sample, each rule it leaves out finds nothing."""
+    from mcpharden.scan import images
+
+    chosen_by = judge.rules_for
+    lost = []
+
+    def checked(project, rule_ids):
+        chosen = {rule.id for rule in chosen_by(project, tuple(RULES))}
+        lost.extend((rule.id, finding.message) for rule in ALL_RULES if rule.id not in chosen for finding in rule.check(project))
+        return chosen_by(project, rule_ids)
+
+    monkeypatch.setattr(judge, "rules_for", checked)
+    monkeypatch.setattr(images, "rules_for", checked)
+    scanned = 0
+    for rule_id in RULES:
+        for sample in samples(rule_id):
+            scan_sample(sample, tmp_path / str(scanned))
+            scanned += 1
+    assert scanned > 2 * len(RULES) and not lost, lost
 
 
 # What `mcpharden fix` does ----------------------------------------------------------------------
@@ -116,7 +151,7 @@ def _fixed(sample: Sample, where) -> tuple[bool, bool]:
     return not after, any(decision.rule_id == sample.rule_id for decision in report.decisions)
 
 
-@pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.id)
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda rule: rule.id)
 def test_fix_declares_what_mcpharden_fix_does_on_the_bad_samples(rule, tmp_path):
     bad = [s for s in samples(rule.id) if s.kind == "bad" and s.image is None]  # fix edits files, not images
     outcomes = {sample.name: _fixed(sample, tmp_path / str(number)) for number, sample in enumerate(bad)}
@@ -135,6 +170,6 @@ def test_fix_declares_what_mcpharden_fix_does_on_the_bad_samples(rule, tmp_path)
 def test_rules_added_after_the_first_release_have_a_test_module_of_their_own():
     """The first 31 rules are tested by their samples and by tests shared between rules; every
     rule since has its own module here."""
-    for rule in RULES:
+    for rule in ALL_RULES:
         if Version(rule.since) > Version("0.1.0"):
             assert (Path(__file__).parent / f"test_{rule.id.replace('-', '_')}.py").is_file(), rule.id

@@ -13,12 +13,15 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mcpharden.fixes.dockerfile import probe_command
-from mcpharden.model.build import BuildModel
 from mcpharden.sources.installs import classify
 from mcpharden.syntax.shell import split_commands
 from mcpharden.syntax.text import content_lines, parsable
+
+if TYPE_CHECKING:
+    from mcpharden.model.build import BuildModel
 
 # Distroless images by runtime version (what gcr.io/distroless publishes).
 NODE_RUNTIMES = {"18": "gcr.io/distroless/nodejs18-debian12:nonroot", "20": "gcr.io/distroless/nodejs20-debian12:nonroot",

@@ -10,15 +10,18 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
 
 from mcpharden.fixes import Decision, Edit
 from mcpharden.knowledge.fixes import table as _table
-from mcpharden.model.build import BuildModel, Stage
-from mcpharden.model.findings import Finding
 from mcpharden.model.references import parse_image_name
 from mcpharden.model.server import is_server_port
 from mcpharden.sources.installs import dev_target_words, installer_of
 from mcpharden.syntax.text import content_lines, parsable
+
+if TYPE_CHECKING:
+    from mcpharden.model.build import BuildModel, Stage
+    from mcpharden.model.findings import Finding
 
 FIXABLE_RULES = ("root-user", "dev-dependencies-in-runtime", "no-healthcheck", "image-not-pinned-by-digest", "no-image-scan-in-ci")
 # Instructions that only describe how the image starts: new steps go before them.

@@ -16,9 +16,8 @@ from mcpharden.fixes.runtime import DECISIONS, HARDENING_RULES, LOOPBACK_RULES, 
 from mcpharden.scan import ScanOptions, TargetError, scan_target
 from mcpharden.sources.discovery import OpenedTarget, RepoReader
 from mcpharden.sources.dockerfile import DockerfileError, parse_dockerfile
-from mcpharden.sources.kubernetes import HelmTemplate
 from mcpharden.syntax.text import SourceText, content_lines, line_breaks_for, parsable, split_lines
-from mcpharden.syntax.yamlnodes import YamlError
+from mcpharden.syntax.yamlnodes import HelmTemplate, YamlError
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,15 @@ safer alternative."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from mcpharden.fixes import Decision, Edit
-from mcpharden.fixes.startup import StartNeeds
-from mcpharden.model.container import ContainerSpec
-from mcpharden.model.findings import Finding
 from mcpharden.syntax.text import split_lines
+
+if TYPE_CHECKING:
+    from mcpharden.fixes.startup import StartNeeds
+    from mcpharden.model.container import ContainerSpec
+    from mcpharden.model.findings import Finding
 
 HARDENING_RULES = ("capabilities-not-dropped", "root-filesystem-writable", "privilege-escalation-allowed", "root-user",
                    "seccomp-profile-not-set")

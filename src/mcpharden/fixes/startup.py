@@ -12,10 +12,13 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from mcpharden.knowledge.service_needs import StatefulImage, image_program, stateful_image, table, writable_paths
-from mcpharden.model.build import BuildModel, Stage
-from mcpharden.model.container import ContainerSpec
+
+if TYPE_CHECKING:
+    from mcpharden.model.build import BuildModel, Stage
+    from mcpharden.model.container import ContainerSpec
 
 # Paths a command writes: redirections, tee, touch, mkdir, sed -i, and cp/mv/ln destinations.
 _WRITES = re.compile(r"""(?:>>?|\btee(?:\s+-a)?|\btouch|\bmkdir(?:\s+-p)?|\bsed\s+-i\S*\s+(?:'[^']*'|"[^"]*"|\S+)"""

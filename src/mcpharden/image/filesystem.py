@@ -11,12 +11,15 @@ import tarfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mcpharden.image import ImageError, inventory, tarstream
-from mcpharden.image.layout import _Blobs
 from mcpharden.image.streams import _Budget, _layer_stream
 from mcpharden.knowledge.image_contents import secret_candidate
 from mcpharden.model.image import ImageFile, Package
+
+if TYPE_CHECKING:
+    from mcpharden.image.layout import _Blobs
 
 MAX_ENTRIES = 2_000_000  # tar entries in one image
 MAX_CONTENT_BYTES = 1024**2  # small files kept for the rules (/etc/passwd)

@@ -9,7 +9,6 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from mcpharden.knowledge import load_table
-from mcpharden.model.build import numeric_id
 from mcpharden.util.globs import glob_match
 
 if TYPE_CHECKING:  # repository scans never build an image model: its classes load with an image
@@ -51,6 +50,8 @@ def writable_allowed(path: str) -> bool:
 def uid_of(image: ImageModel, user: str) -> int | None:
     """The uid a config `User` runs as: `1000`, `app`, `app:app`, `0:0`; None when a name is
     not in the image's /etc/passwd (the container would not start)."""
+    from mcpharden.model.build import numeric_id  # here: discovery imports this module, not the build models
+
     name = user.split(":", 1)[0].strip()
     if not name:
         return 0

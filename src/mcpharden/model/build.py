@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
-from mcpharden.model.packages import PackageFetch, PackageInstall
-from mcpharden.model.references import BaseImageProfile, ImageRef
+if TYPE_CHECKING:
+    from mcpharden.model.packages import PackageFetch, PackageInstall
+    from mcpharden.model.references import BaseImageProfile, ImageRef
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
-from mcpharden.model.build import HealthcheckTest
-from mcpharden.model.packages import PackageFetch
-from mcpharden.model.references import ImageRef
+if TYPE_CHECKING:
+    from mcpharden.model.build import HealthcheckTest
+    from mcpharden.model.packages import PackageFetch
+    from mcpharden.model.references import ImageRef
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from mcpharden.model.container import BuildArguments
+if TYPE_CHECKING:
+    from mcpharden.model.container import BuildArguments
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,12 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Mapping
 
-from mcpharden.model.build import BuildModel
-from mcpharden.model.container import BuildArguments, ClientServer, ContainerSpec
-from mcpharden.model.pipeline import Pipeline
-from mcpharden.model.server import ServerFacts
-
-if TYPE_CHECKING:  # repository scans never build an image model: its classes load with an image
+if TYPE_CHECKING:  # the models load with the readers that make them: a scan imports only its target's kinds
+    from mcpharden.model.build import BuildModel
+    from mcpharden.model.container import BuildArguments, ClientServer, ContainerSpec
     from mcpharden.model.image import ImageModel
+    from mcpharden.model.pipeline import Pipeline
+    from mcpharden.model.server import ServerFacts
 
 
 @dataclass(frozen=True)

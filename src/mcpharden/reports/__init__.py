@@ -10,11 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import import_module
+from typing import TYPE_CHECKING
 
 from mcpharden.model.findings import PARSE_ERROR, Finding, Notice, Severity
-from mcpharden.rules.base import Rule
-from mcpharden.scan import TargetResult
-from mcpharden.verdicts.scoring import Verdict, verdict
+
+if TYPE_CHECKING:
+    from mcpharden.rules.base import Rule
+    from mcpharden.scan.results import TargetResult
+    from mcpharden.verdicts.scoring import Verdict
 
 FORMATS = {
     "text": "mcpharden.reports.text",
@@ -31,7 +34,6 @@ class Report:
 
     version: str
     results: tuple[TargetResult, ...]
-    rules: tuple[Rule, ...]
     fail_on: Severity | None  # None: never fail
     # A file of a known kind that does not parse fails the gate too (as hadolint does), unless
     # `--no-fail-on-parse-error` / `fail-on-parse-error = false`; `--fail-on never` never fails.
@@ -58,8 +60,18 @@ class Report:
         return sum(result.files_scanned for result in self.results) == 0 and not self.findings
 
     @cached_property
+    def rules(self) -> tuple[Rule, ...]:
+        """Every rule (SARIF describes them all); a format that names only the rules of its
+        findings asks `rule`, which imports no other."""
+        from mcpharden.rules import all_rules
+
+        return all_rules()
+
+    @cached_property
     def verdict(self) -> Verdict:
         """The grade of what was scanned: its worst server card, or not graded with the reason."""
+        from mcpharden.verdicts.scoring import verdict
+
         return verdict((card for result in self.results for card in result.cards), (n for _, n in self.notices),
                        sum(result.files_scanned for result in self.results),
                        clients=bool(self.results) and all(result.scope == "clients" for result in self.results))
@@ -76,11 +88,9 @@ class Report:
         return counts
 
     def rule(self, rule_id: str) -> Rule:
-        return self._rules_by_id[rule_id]
+        from mcpharden.rules import rule
 
-    @cached_property
-    def _rules_by_id(self) -> dict[str, Rule]:
-        return {rule.id: rule for rule in reversed(self.rules)}  # the first of a duplicate id wins, as next() did
+        return rule(rule_id)
 
     @property
     def failed(self) -> bool:

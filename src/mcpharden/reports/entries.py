@@ -11,12 +11,13 @@ gather them the same way."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from mcpharden.model.findings import Finding, Severity
-from mcpharden.rules.base import Rule
+if TYPE_CHECKING:
+    from mcpharden.model.findings import Finding, Severity
+    from mcpharden.rules.base import Rule
 
 # What discovery reads as documentation: Markdown (README files and docs/ folders).
 _DOCUMENTATION_SUFFIXES = (".md", ".markdown")
@@ -57,6 +58,8 @@ def is_documentation(path: str) -> bool:
 def group_key(finding: Finding) -> str:
     """The same for every finding of one weakness repeated in several places (rule, severity,
     message and whether it is documentation), whatever the file and line."""
+    import hashlib  # here: OpenSSL's bindings cost a scan without findings a few ms of start-up
+
     data = f"{finding.rule_id}|{finding.severity.label}|{is_documentation(finding.path)}|{finding.message}"
     return hashlib.sha256(data.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 

@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import posixpath
+from typing import TYPE_CHECKING
 
 from mcpharden.model.findings import PARSE_ERROR, Severity
-from mcpharden.reports import Report
 from mcpharden.safety import strip_control
+
+if TYPE_CHECKING:
+    from mcpharden.reports import Report
 
 LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "notice", Severity.INFO: "notice"}
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from mcpharden.reports import Report
 from mcpharden.reports.entries import group_key
 
 ENSURE_ASCII = True
 # The report's own version: docs/report.schema.json describes it; a change that removes or
 # retypes a field gets a new number.
 FORMAT = "mcpharden-report/1"
+from typing import TYPE_CHECKING
+
 from mcpharden.reports.entries import fix_of
 from mcpharden.safety import escape_bytes
+
+if TYPE_CHECKING:
+    from mcpharden.reports import Report
 
 
 def document(report: Report) -> dict:

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from mcpharden.model.findings import PARSE_ERROR, SUPPRESSION
-from mcpharden.reports import Report
 from mcpharden.reports.entries import entries, places_text
 from mcpharden.rules.pages import page_url
 from mcpharden.safety import strip_control
+
+if TYPE_CHECKING:
+    from mcpharden.reports import Report
 
 _ICONS = {"critical": "🟣", "high": "🔴", "medium": "🟠", "low": "🟡", "info": "🔵"}
 

@@ -16,14 +16,17 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mcpharden.model.findings import PARSE_ERROR, Finding, Notice, Severity
-from mcpharden.reports import Report
 from mcpharden.reports.entries import group_key
-from mcpharden.rules.base import Rule
 from mcpharden.rules.pages import page_markdown, page_url
 from mcpharden.safety import escape_bytes, uri_path
-from mcpharden.scan import TargetResult
+
+if TYPE_CHECKING:
+    from mcpharden.reports import Report
+    from mcpharden.rules.base import Rule
+    from mcpharden.scan import TargetResult
 
 ENSURE_ASCII = False
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

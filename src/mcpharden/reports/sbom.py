@@ -6,9 +6,11 @@ import json
 import re
 import uuid
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from mcpharden.model.image import ImageModel, Package
+if TYPE_CHECKING:
+    from mcpharden.model.image import ImageModel, Package
 
 ARCHITECTURES = {"amd64": "amd64", "arm64": "arm64", "386": "i386", "arm": "armhf", "ppc64le": "ppc64el", "s390x": "s390x"}
 APK_ARCHITECTURES = {"amd64": "x86_64", "arm64": "aarch64", "386": "x86", "arm": "armv7", "ppc64le": "ppc64le", "s390x": "s390x"}

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from mcpharden.model.findings import NOTE, PARSE_ERROR, SUPPRESSION
-from mcpharden.reports import Report
 from mcpharden.reports.entries import entries, places_text
 from mcpharden.safety import escape_control
+
+if TYPE_CHECKING:
+    from mcpharden.reports import Report
 
 # ANSI styles per severity, for a terminal (NO_COLOR / FORCE_COLOR decide in the CLI).
 _STYLES = {"HIGH": "\033[1;31m", "MEDIUM": "\033[33m", "LOW": "\033[36m", "INFO": "\033[2m"}

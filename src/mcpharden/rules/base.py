@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from mcpharden.model.container import ContainerSpec
 from mcpharden.model.findings import Finding, Severity
-from mcpharden.model.project import Project
+
+if TYPE_CHECKING:
+    from mcpharden.model.container import ContainerSpec
+    from mcpharden.model.project import Project
 
 # The phases a rule can judge (Rule.phase). "run", not "runtime": in rule ids and messages
 # "runtime" names the stage or image that ships (dev-dependencies-in-runtime).

@@ -57,11 +57,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from mcpharden.model.build import BuildContext, ContextFile, ContextLeak
 from mcpharden.model.findings import Finding, Severity
-from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule, listing
+
+if TYPE_CHECKING:
+    from mcpharden.model.build import BuildContext, ContextFile, ContextLeak
+    from mcpharden.model.project import Project
 
 
 def check(project: Project) -> Iterator[Finding]:

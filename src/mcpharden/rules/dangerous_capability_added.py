@@ -30,11 +30,14 @@ dedicated container that does not process untrusted input.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from mcpharden.knowledge.runtime import dangerous_capabilities
 from mcpharden.model.findings import Finding, Severity
-from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule
+
+if TYPE_CHECKING:
+    from mcpharden.model.project import Project
 
 
 def check(project: Project) -> Iterator[Finding]:

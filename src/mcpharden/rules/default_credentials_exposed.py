@@ -56,6 +56,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mcpharden.knowledge.default_credentials import (
     WEAKNESSES,
@@ -66,12 +67,14 @@ from mcpharden.knowledge.default_credentials import (
     user_settings,
     weakness,
 )
-from mcpharden.model.container import ContainerSpec, EnvSetting, PublishedPort
 from mcpharden.model.findings import Finding, Severity
-from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule, listing
 from mcpharden.rules.port_exposed_on_all_interfaces import loopback_fix
 from mcpharden.util.globs import glob_match
+
+if TYPE_CHECKING:
+    from mcpharden.model.container import ContainerSpec, EnvSetting, PublishedPort
+    from mcpharden.model.project import Project
 
 EVERY_INTERFACE = frozenset({"", "0.0.0.0", "::", "[::]", "*"})
 _TRUE = frozenset({"true", "yes", "1", "on"})

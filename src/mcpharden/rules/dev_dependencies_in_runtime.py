@@ -52,13 +52,16 @@ stage. A separate production-dependency stage keeps the build's dev tools out en
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from mcpharden.knowledge.installers import DEV_PACKAGES
-from mcpharden.model.build import BuildModel, DependencyDir
 from mcpharden.model.findings import Finding, Severity
-from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule, listing
 from mcpharden.sources.installs import dev_tool_installed
+
+if TYPE_CHECKING:
+    from mcpharden.model.build import BuildModel, DependencyDir
+    from mcpharden.model.project import Project
 
 # Final stages named for development (`FROM base AS dev`, the target a devcontainer builds):
 # an explicit development image, not the one that ships.

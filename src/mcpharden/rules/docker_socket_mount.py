@@ -37,12 +37,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from mcpharden.knowledge.runtime import sensitive_mount, socket_exposed
-from mcpharden.model.container import ContainerSpec
 from mcpharden.model.findings import Finding, Severity
-from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule
+
+if TYPE_CHECKING:
+    from mcpharden.model.container import ContainerSpec
+    from mcpharden.model.project import Project
 
 
 def check(project: Project) -> Iterator[Finding]:

@@ -58,15 +58,17 @@ import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from mcpharden.knowledge.base_images import profile_for
-from mcpharden.model.build import BuildModel, HealthcheckStep, HealthcheckTest, Stage
-from mcpharden.model.container import ContainerSpec
 from mcpharden.model.findings import Finding, Severity
-from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule
-from mcpharden.safety import redact_text
 from mcpharden.sources.installs import build_knowledge
+
+if TYPE_CHECKING:
+    from mcpharden.model.build import BuildModel, HealthcheckStep, HealthcheckTest, Stage
+    from mcpharden.model.container import ContainerSpec
+    from mcpharden.model.project import Project
 
 PASS, FAIL = "pass", "fail"
 HTTP_CLIENTS = ("curl", "wget")
@@ -175,14 +177,14 @@ def judge(test: HealthcheckTest, runtime: Runtime) -> str | None:
         name = posixpath.basename(program)
         at = next((index for index, word in enumerate(test.command[1:], 1) if word in _SHELL_OPERATORS), None)
         if at is not None and name in HTTP_CLIENTS:
-            extra = ", ".join(f"`{_cut(redact_text(word))}`" for word in test.command[at:at + 3])
+            extra = ", ".join(f"`{_masked_cut(word)}`" for word in test.command[at:at + 3])
             return (f"can never pass: exec form runs no shell, so {extra}{' …' if len(test.command) > at + 3 else ''} "
                     f"are more URLs for `{name}` to fetch, and fetching them fails")
         if at is not None and test.command[at] == "|":
             return (f"does not run as written: exec form runs no shell, so `|` and what follows it are arguments "
                     f"of `{name}`, not a pipe")
         if any(character.isspace() for character in program.strip()):
-            return (f"can never pass: exec form runs no shell, and no program is named `{_cut(redact_text(program))}` (the command "
+            return (f"can never pass: exec form runs no shell, and no program is named `{_masked_cut(program)}` (the command "
                     "and each of its arguments are separate items)")
     if test.steps is None:
         return None
@@ -360,7 +362,14 @@ def _shown(test: HealthcheckTest) -> str:
     """The test as written (exec form as its JSON list), credentials masked, long ones cut."""
     words = [" ".join(word.replace("\\\n", " ").split()) for word in test.command]  # continuation lines joined
     written = words[0] if test.form == "shell" and words else "[" + ", ".join(json.dumps(word) for word in words) + "]"
-    return _cut(redact_text(written))
+    return _masked_cut(written)
+
+
+def _masked_cut(text: str) -> str:
+    """Credentials masked (the safety gate loads only when a health check is quoted), long text cut."""
+    from mcpharden.safety import redact_text
+
+    return _cut(redact_text(text))
 
 
 def _cut(text: str) -> str:

@@ -33,10 +33,13 @@ local clients); remove `--pid`/`--ipc`/`--userns`/`--uts`/`--cgroupns` `host` (c
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from mcpharden.model.findings import Finding, Severity
-from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule
+
+if TYPE_CHECKING:
+    from mcpharden.model.project import Project
 
 _NAMESPACES = (("host_network", "network"), ("host_pid", "process (PID)"), ("host_ipc", "IPC"), ("host_userns", "user"),
                ("host_uts", "UTS (host name)"), ("host_cgroupns", "cgroup"))

@@ -34,11 +34,14 @@ prints it) and let Dependabot or Renovate update tag and digest together.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from mcpharden.model.findings import Finding, Severity
-from mcpharden.model.project import Project
 from mcpharden.model.references import ImageRef, parse_image_name
 from mcpharden.rules.base import Rule
+
+if TYPE_CHECKING:
+    from mcpharden.model.project import Project
 
 
 def check(project: Project) -> Iterator[Finding]:

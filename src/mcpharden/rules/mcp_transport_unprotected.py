@@ -55,13 +55,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mcpharden.knowledge import transport_security as knowledge
-from mcpharden.model.build import BuildModel
-from mcpharden.model.container import ContainerSpec, EnvSetting
 from mcpharden.model.findings import Finding, Severity
-from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule, listing
+
+if TYPE_CHECKING:
+    from mcpharden.model.build import BuildModel
+    from mcpharden.model.container import ContainerSpec, EnvSetting
+    from mcpharden.model.project import Project
 
 EVERY_INTERFACE = frozenset({"", "0.0.0.0", "::", "[::]", "*"})
 

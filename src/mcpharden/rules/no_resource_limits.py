@@ -38,11 +38,14 @@ Set both limits to what the server needs, with a margin:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from mcpharden.knowledge.runtime import limits_asked
 from mcpharden.model.findings import Finding, Severity
-from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule, container_finding
+
+if TYPE_CHECKING:
+    from mcpharden.model.project import Project
 
 _LIMITS = (("memory_limit", "memory"), ("pids_limit", "process (pids)"), ("cpu_limit", "CPU"))
 

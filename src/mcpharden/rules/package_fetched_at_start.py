@@ -47,12 +47,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.packages import PINS, PackageFetch, PackageRef, installed_copy
-from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule, listing
 from mcpharden.safety import redact_text
+
+if TYPE_CHECKING:
+    from mcpharden.model.project import Project
 
 
 def check(project: Project) -> Iterator[Finding]:

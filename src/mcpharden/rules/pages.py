@@ -17,9 +17,12 @@ import re
 import sys
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mcpharden.rules import all_rules
-from mcpharden.rules.base import Rule
+
+if TYPE_CHECKING:
+    from mcpharden.rules.base import Rule
 
 # Where the rule pages are published; SARIF's helpUri and the Markdown report link here.
 PAGES_URL = "https://github.com/mcpharden/mcpharden/blob/main/docs/rules/"

@@ -30,11 +30,14 @@ A stdio MCP server needs no published port at all.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from mcpharden.model.container import PublishedPort
 from mcpharden.model.findings import Finding, Severity
-from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule
+
+if TYPE_CHECKING:
+    from mcpharden.model.container import PublishedPort
+    from mcpharden.model.project import Project
 
 WILDCARDS = frozenset({"", "0.0.0.0", "::", "[::]", "*"})
 

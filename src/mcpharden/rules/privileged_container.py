@@ -30,11 +30,14 @@ or device it needs (and document why) instead.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from mcpharden.model.findings import Finding, Severity
-from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule
 from mcpharden.rules.docker_socket_mount import critical_when_reachable  # the same rule of exposure for both
+
+if TYPE_CHECKING:
+    from mcpharden.model.project import Project
 
 
 def check(project: Project) -> Iterator[Finding]:

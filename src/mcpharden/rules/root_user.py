@@ -48,14 +48,17 @@ images ship a `node` user; on Alpine create one with `adduser -S`, on Debian wit
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from mcpharden.knowledge.base_images import profile_for
 from mcpharden.knowledge.image_contents import uid_of
 from mcpharden.model.build import BuildModel, is_root_user
-from mcpharden.model.container import ContainerSpec
 from mcpharden.model.findings import Finding, Severity
-from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule
+
+if TYPE_CHECKING:
+    from mcpharden.model.container import ContainerSpec
+    from mcpharden.model.project import Project
 
 
 def check(project: Project) -> Iterator[Finding]:

@@ -37,10 +37,13 @@ the server needs a call the default profile blocks. `mcpharden fix` adds it to e
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from mcpharden.model.findings import Finding, Severity
-from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule, container_finding
+
+if TYPE_CHECKING:
+    from mcpharden.model.project import Project
 
 
 def check(project: Project) -> Iterator[Finding]:

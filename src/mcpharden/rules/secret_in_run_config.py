@@ -48,11 +48,14 @@ Rotate the credential, then pass only its name and let the value come from elsew
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from mcpharden.knowledge.credentials import credential_kind, is_placeholder, looks_random
 from mcpharden.model.findings import Finding, Severity
-from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule
+
+if TYPE_CHECKING:
+    from mcpharden.model.project import Project
 
 
 def check(project: Project) -> Iterator[Finding]:

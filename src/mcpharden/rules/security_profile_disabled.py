@@ -37,10 +37,13 @@ Remove the option and keep the runtime's default profiles:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from mcpharden.model.findings import Finding, Severity
-from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule
+
+if TYPE_CHECKING:
+    from mcpharden.model.project import Project
 
 # (option, value) pairs that turn a profile off, and what the message calls them.
 _DISABLED = {

@@ -41,12 +41,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from mcpharden.knowledge.clients import published_image
-from mcpharden.model.container import ClientServer
 from mcpharden.model.findings import Finding, Severity
-from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule
+
+if TYPE_CHECKING:
+    from mcpharden.model.container import ClientServer
+    from mcpharden.model.project import Project
 
 _WIDE = {"/": "the whole file system", "~": "your home folder", "$HOME": "your home folder", "${HOME}": "your home folder",
          "%USERPROFILE%": "your home folder", "C:\\": "the whole C: drive"}

@@ -25,10 +25,13 @@ and run with `no-new-privileges` so that remaining ones cannot raise privileges.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from mcpharden.model.findings import Finding, Severity
-from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule, listing
+
+if TYPE_CHECKING:
+    from mcpharden.model.project import Project
 
 
 def check(project: Project) -> Iterator[Finding]:

@@ -25,12 +25,15 @@ Remove the SSH server package and `EXPOSE 22`; for debugging use `docker exec`,
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from mcpharden.knowledge.build import build_knowledge
 from mcpharden.knowledge.image_contents import files_present
 from mcpharden.model.findings import Finding, Severity
-from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule
+
+if TYPE_CHECKING:
+    from mcpharden.model.project import Project
 
 _FILES = ("/usr/sbin/sshd", "/usr/sbin/dropbear", "/usr/bin/dropbear", "/usr/local/sbin/sshd")
 

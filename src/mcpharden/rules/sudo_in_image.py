@@ -28,12 +28,15 @@ that drops privileges (`gosu`, `setpriv`) and remove `sudo`.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from mcpharden.knowledge.build import build_knowledge
 from mcpharden.knowledge.image_contents import files_present
 from mcpharden.model.findings import Finding, Severity
-from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule
+
+if TYPE_CHECKING:
+    from mcpharden.model.project import Project
 
 _FILES = ("/usr/bin/sudo", "/bin/sudo", "/usr/local/bin/sudo", "/usr/bin/doas", "/usr/sbin/sudo")
 

@@ -41,12 +41,14 @@ Renovate move the pins.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from mcpharden.model.findings import Finding, Severity
 from mcpharden.model.packages import MOVING_PINS, PackageInstall, PackageRef
-from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule, listing
-from mcpharden.safety import redact_text
+
+if TYPE_CHECKING:
+    from mcpharden.model.project import Project
 
 
 def check(project: Project) -> Iterator[Finding]:
@@ -58,6 +60,8 @@ def check(project: Project) -> Iterator[Finding]:
                 if any(ref.pin in MOVING_PINS for ref in install.packages):
                     by_line.setdefault(install.line, []).append(install)
             for line, installs in by_line.items():
+                from mcpharden.safety import redact_text  # the gate's tables load with the first finding
+
                 moving = list(dict.fromkeys(ref for install in installs for ref in install.packages if ref.pin in MOVING_PINS))
                 shown = listing([_shown(ref) for ref in moving], limit=4)
                 notes = "".join(f" ({install.note})" for install in installs if install.note)

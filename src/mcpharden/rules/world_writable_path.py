@@ -38,12 +38,15 @@ configuration owned by root and read-only.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from mcpharden.knowledge.image_contents import writable_allowed
-from mcpharden.model.build import BuildModel, WorldWritable
 from mcpharden.model.findings import Finding, Severity
-from mcpharden.model.project import Project
 from mcpharden.rules.base import Rule, listing
+
+if TYPE_CHECKING:
+    from mcpharden.model.build import BuildModel, WorldWritable
+    from mcpharden.model.project import Project
 
 
 def check(project: Project) -> Iterator[Finding]:

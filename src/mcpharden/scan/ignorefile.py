@@ -26,11 +26,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from mcpharden.model.findings import SUPPRESSION, Finding, Notice
 from mcpharden.scan.config import ConfigError, unknown_rule_message
+
+if TYPE_CHECKING:
+    from datetime import date
+
 
 IGNORE_FILE = ".mcpharden-ignore.yaml"
 TRIVY_IGNORE_FILE = ".trivyignore"
@@ -89,11 +93,13 @@ def describe(entry: IgnoreEntry, source: str) -> str:
     return f"{source} (line {entry.line}{until}): {entry.reason}"
 
 
-def read_ignore_file(name: str, text: str, rule_ids: frozenset[str], peers: dict[str, str]) -> IgnoreFile:
-    """The entries of an ignore file given as text; `peers`: Trivy check id → rule id."""
+def read_ignore_file(name: str, text: str, rule_ids: frozenset[str]) -> IgnoreFile:
+    """The entries of an ignore file given as text."""
     if PurePosixPath(name).suffix in (".yaml", ".yml"):
         return _mcpharden_file(name, text, rule_ids)
-    return _trivy_file(name, text, peers)
+    from mcpharden.rules import all_rules  # every rule's peers: loaded only for a .trivyignore
+
+    return _trivy_file(name, text, trivy_peers(all_rules()))
 
 
 def _mcpharden_file(name: str, text: str, rule_ids: frozenset[str]) -> IgnoreFile:
@@ -137,6 +143,8 @@ def _mcpharden_file(name: str, text: str, rule_ids: frozenset[str]) -> IgnoreFil
 
 
 def _date(text: str, where: str) -> date:
+    from datetime import date  # here: most scans have no ignore file
+
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
@@ -208,16 +216,15 @@ def _read_named(path: Path) -> str:
         raise ConfigError(f"{path}: cannot read the ignore file: {getattr(error, 'strerror', None) or error}") from None
 
 
-def find_ignore_files(folders: list[tuple[Path, str]], explicit: Path | None, rule_ids: frozenset[str], rules,
+def find_ignore_files(folders: list[tuple[Path, str]], explicit: Path | None, rule_ids: frozenset[str],
                       descriptor: int | None = None) -> tuple[IgnoreFile, ...]:
     """The ignore files of a scan: `explicit` alone when given (--ignorefile), else the nearest
     `.mcpharden-ignore.yaml` and the nearest `.trivyignore` of `folders` (see config_folders).
     Read like the repository's other files: bounded, never through a symlink out of its folder."""
     from mcpharden.sources.discovery import RepoReader
 
-    peers = trivy_peers(rules)
     if explicit is not None:
-        return (read_ignore_file(str(explicit), _read_named(explicit), rule_ids, peers),)
+        return (read_ignore_file(str(explicit), _read_named(explicit), rule_ids),)
     found: dict[str, IgnoreFile] = {}
     for folder, prefix in folders:
         reader = RepoReader(folder, descriptor if not prefix else None)
@@ -231,5 +238,5 @@ def find_ignore_files(folders: list[tuple[Path, str]], explicit: Path | None, ru
                                   f"{reader.notices[-1].message if reader.notices else 'unreadable'}")
             from dataclasses import replace
 
-            found[name] = replace(read_ignore_file(shown, text, rule_ids, peers), prefix=prefix)
+            found[name] = replace(read_ignore_file(shown, text, rule_ids), prefix=prefix)
     return tuple(found.values())

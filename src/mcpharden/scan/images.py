@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mcpharden.model.findings import Finding, Notice
 from mcpharden.model.project import Project
-from mcpharden.scan.judge import _cards, _run_rule, _with_severity
+from mcpharden.scan.judge import _cards, _run_rule, _with_severity, rules_for
 from mcpharden.scan.results import TargetResult
 from mcpharden.scan.targets import ScanOptions, TargetError, preamble
 
@@ -28,7 +28,7 @@ def scan_image(path: Path | str, options: ScanOptions, platform: str | None = No
     config, rules, _ = preamble(root, options, "explicit")
     project = Project(scope="image", images=tuple(images))
     notices: list[Notice] = []
-    findings = [_with_severity(f, config) for rule in rules for f in _run_rule(rule, project, notices)]
+    findings = [_with_severity(f, config) for rule in rules_for(project, rules) for f in _run_rule(rule, project, notices)]
     return TargetResult(
         target=str(path), root=root.as_posix(), config=config, findings=tuple(sorted(findings, key=Finding.sort_key)),
         notices=tuple(notices), files_scanned=len(images), suppressed=0, scope="image", images=tuple(images),

@@ -9,29 +9,30 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mcpharden.model.findings import Finding, Notice
-from mcpharden.model.project import Project
-from mcpharden.rules.base import Rule
 from mcpharden.scan.config import Config
 from mcpharden.scan.project import _build_project
 from mcpharden.scan.results import TargetResult
 from mcpharden.scan.suppression import RepositorySuppression, _claimed_by, _hidden_by
-from mcpharden.sources.discovery import RepoReader
 
 if TYPE_CHECKING:
+    from mcpharden.model.project import Project
+    from mcpharden.rules.base import Rule
     from mcpharden.scan.targets import ScanOptions
+    from mcpharden.sources.discovery import RepoReader
 
 
 def _judge(target: str, root: Path, artifacts, reader: RepoReader, notices: list[Notice], config: Config,
-           rules: list[Rule], options: ScanOptions, scope: str, claimed: Config | None = None) -> TargetResult:
-    """`config` is what the findings are judged by; `claimed` what the repository says of them
-    (its own configuration, when that is not honoured: see ScanOptions.use_repository_config)."""
+           rule_ids: tuple[str, ...], options: ScanOptions, scope: str, claimed: Config | None = None) -> TargetResult:
+    """`rule_ids`: the rules selected; `config` is what the findings are judged by; `claimed` what
+    the repository says of them (its own configuration, when that is not honoured: see
+    ScanOptions.use_repository_config)."""
     project = _build_project(artifacts, reader, options.target_stage or config.target, config, scope)
     if options.images:
         from mcpharden.scan.images import _with_images  # images imports this module
 
         project = _with_images(project, options, notices)
     findings: list[Finding] = []
-    for rule in rules:
+    for rule in rules_for(project, rule_ids):
         findings.extend(_run_rule(rule, project, notices))
     findings = [_with_severity(f, config) for f in findings]
     notices = notices + _suppression_notices(config, reader, artifacts) + _unknown_target(config, options, project)
@@ -66,15 +67,17 @@ def _judge(target: str, root: Path, artifacts, reader: RepoReader, notices: list
 def _suppression_notices(config: Config, reader: RepoReader, artifacts) -> list[Notice]:
     """What the suppressions say that hides nothing: ignore-file entries naming no rule or past
     their expiry (their findings are back), inline comments naming no rule."""
-    from datetime import date
-
-    from mcpharden.rules import all_rules
+    from mcpharden.rules import RULES
     from mcpharden.scan.suppression import unknown_inline_rules
 
-    today = date.today()
-    notices = [notice for ignore_file in config.ignore_files for notice in (*ignore_file.notices, *ignore_file.expired_notices(today))]
+    notices = []
+    if config.ignore_files:
+        from datetime import date
+
+        today = date.today()
+        notices = [notice for ignore_file in config.ignore_files for notice in (*ignore_file.notices, *ignore_file.expired_notices(today))]
     paths = [artifact.path for artifact in artifacts if artifact.kind not in ("context", "source")]
-    return notices + unknown_inline_rules(reader, paths, frozenset(rule.id for rule in all_rules()))
+    return notices + unknown_inline_rules(reader, paths, frozenset(RULES))
 
 
 def _unknown_target(config: Config, options: ScanOptions, project: Project) -> list[Notice]:
@@ -106,6 +109,18 @@ def _files_judged(artifacts, project: Project) -> int:
     kinds = {artifact.path: artifact.kind for artifact in artifacts if artifact.path in project.parsed_files}
     always = sum(1 for kind in kinds.values() if kind not in ("source", "yaml", "runlines"))
     return always + len({spec.path for spec in project.containers if kinds.get(spec.path) in ("yaml", "runlines")})
+
+
+def rules_for(project: Project, rule_ids: tuple[str, ...]) -> list[Rule]:
+    """The selected rules that have something to judge in `project`: those that read a model it
+    holds (rules.base.READS names the fields of each). The others would only walk empty tuples,
+    so their modules are not even imported (tests/rules/test_declarations.py checks that every
+    rule finds nothing in a project without its models)."""
+    from mcpharden.rules import rules_reading
+    from mcpharden.rules.base import READS
+
+    present = {model for model, fields in READS.items() if any(getattr(project, name) for name in fields)}
+    return rules_reading(rule_ids, present)
 
 
 def _run_rule(rule: Rule, project: Project, notices: list[Notice]) -> list[Finding]:

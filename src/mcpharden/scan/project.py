@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from mcpharden.knowledge.clients import ClientFile
-from mcpharden.model.build import BuildModel
-from mcpharden.model.container import ClientServer, ContainerSpec
 from mcpharden.model.findings import PARSE_ERROR, Notice
-from mcpharden.model.pipeline import Pipeline
 from mcpharden.model.project import Project
-from mcpharden.model.server import TransportEvidence
-from mcpharden.scan.config import Config
 from mcpharden.sources.discovery import MAX_CONFIG_BYTES, MAX_SOURCE_BYTES, Artifact, RepoReader
+
+if TYPE_CHECKING:
+    from mcpharden.model.build import BuildModel
+    from mcpharden.model.container import ClientServer, ContainerSpec
+    from mcpharden.model.pipeline import Pipeline
+    from mcpharden.model.server import TransportEvidence
+    from mcpharden.scan.config import Config
 
 
 class _ProjectBuilder:
@@ -41,9 +44,8 @@ class _ProjectBuilder:
         self.kustomize_patches: set[str] = set()  # Kustomize patch files: partial objects, not workloads
 
     def add(self, artifact: Artifact) -> None:
-        from mcpharden.sources.dockerfile import DockerfileError
-        from mcpharden.sources.kubernetes import HelmTemplate
-        from mcpharden.syntax.yamlnodes import YamlError
+        from mcpharden.errors import ParseError
+        from mcpharden.syntax.yamlnodes import HelmTemplate
         from mcpharden.util.budget import FILE_SECONDS, BudgetExceeded, time_budget
 
         if artifact.kind == "context":
@@ -57,7 +59,7 @@ class _ProjectBuilder:
             with time_budget(FILE_SECONDS):
                 READERS[artifact.kind](self, artifact, text)
             self.parsed.add(artifact.path)
-        except (DockerfileError, YamlError) as error:
+        except ParseError as error:
             self.reader.notices.append(Notice(artifact.path, f"not scanned: {error}", _error_line(error), kind=PARSE_ERROR))
         except (HelmTemplate, BudgetExceeded) as error:
             self.reader.notices.append(Notice(artifact.path, f"not scanned: {error}", getattr(error, "line", None)))
@@ -158,17 +160,21 @@ class _ProjectBuilder:
         self.evidence.extend(scan_source(artifact.path, text))
 
     def project(self, scope: str) -> Project:
-        from mcpharden.sources.kubernetes import join_accounts
-        from mcpharden.sources.transport import server_facts
+        containers = tuple(spec for spec in self.containers if spec.path not in self.kustomize_patches)
+        if any(spec.service_account is not None for spec in containers):  # Kubernetes pods name their account
+            from mcpharden.sources.kubernetes import join_accounts
 
-        containers = tuple(join_accounts([spec for spec in self.containers if spec.path not in self.kustomize_patches],
-                                         self.service_accounts, self.role_bindings))
+            containers = tuple(join_accounts(list(containers), self.service_accounts, self.role_bindings))
         builds = tuple(self.builds)
-        if scope == "repository":  # the build contexts are folders of a scanned directory
-            from mcpharden.sources.buildcontext import with_contexts
+        servers = {}
+        if builds:  # (the readers of builds and servers load only for a target with a Dockerfile)
+            from mcpharden.sources.transport import server_facts
 
-            builds = with_contexts(builds, containers, self.pipelines, self.context_files, self.reader.read, self.reader.notices)
-        servers = {build.path: server_facts(build, tuple(self.evidence), containers) for build in builds}
+            if scope == "repository":  # the build contexts are folders of a scanned directory
+                from mcpharden.sources.buildcontext import with_contexts
+
+                builds = with_contexts(builds, containers, self.pipelines, self.context_files, self.reader.read, self.reader.notices)
+            servers = {build.path: server_facts(build, tuple(self.evidence), containers) for build in builds}
         return Project(
             scope=scope,
             builds=builds,

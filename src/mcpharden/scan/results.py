@@ -15,12 +15,15 @@ import json
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mcpharden.errors import UsageError
-from mcpharden.model.container import ClientServer
-from mcpharden.model.findings import Finding, Notice
-from mcpharden.scan.config import Config
-from mcpharden.scan.suppression import RepositorySuppression
+
+if TYPE_CHECKING:
+    from mcpharden.model.container import ClientServer
+    from mcpharden.model.findings import Finding, Notice
+    from mcpharden.scan.config import Config
+    from mcpharden.scan.suppression import RepositorySuppression
 
 FORMAT = "mcpharden-baseline/1"
 

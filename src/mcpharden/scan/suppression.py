@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mcpharden.model.findings import SUPPRESSION, Finding, Notice
 from mcpharden.scan.config import Config, ConfigError, load_config
-from mcpharden.sources.discovery import RepoReader
+
+if TYPE_CHECKING:
+    from mcpharden.sources.discovery import RepoReader
 
 # `mcpharden: ignore=RULE[,RULE] [-- reason]`: the rule ids end where ` --` starts the reason
 # (rule ids hold single hyphens only), or at a character no rule id has (`#`, `*/`).
@@ -35,11 +37,10 @@ def _claimed_config(root: Path, rule_ids: frozenset[str], reader: RepoReader) ->
     try:
         from dataclasses import replace
 
-        from mcpharden.rules import all_rules
         from mcpharden.scan.ignorefile import find_ignore_files
 
         config = load_config(root, None, rule_ids)
-        return replace(config, ignore_files=find_ignore_files([(root, "")], None, rule_ids, all_rules()))
+        return replace(config, ignore_files=find_ignore_files([(root, "")], None, rule_ids))
     except ConfigError as error:
         reader.notices.append(Notice(".", f"the repository's own configuration is not valid ({error}): it hides nothing"))
     except Exception as error:  # nested past what the TOML parser bears, or shapes no check foresaw
@@ -57,6 +58,8 @@ def _hidden_by(finding: Finding, config: Config, reader: RepoReader) -> str | No
     if config.ignores(finding.rule_id, finding.path):
         return f"`per-file-ignores` in {_config_name(config)}"
     if config.ignore_files:
+        from datetime import date
+
         from mcpharden.scan.ignorefile import describe
 
         today = date.today()

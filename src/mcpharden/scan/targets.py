@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from mcpharden.errors import UsageError
 from mcpharden.model.findings import Notice
-from mcpharden.rules import all_rules
-from mcpharden.rules.base import Rule
+from mcpharden.rules import RULES
 from mcpharden.scan.config import Config, ConfigError, check_rule_ids, load_config
 from mcpharden.scan.judge import _judge
-from mcpharden.scan.results import TargetResult
 from mcpharden.scan.suppression import _claimed_config
 from mcpharden.sources.discovery import Artifact, OpenedTarget, RepoReader, classify, discover
+
+if TYPE_CHECKING:
+    from mcpharden.scan.results import TargetResult
 
 
 class TargetError(UsageError):
@@ -54,10 +55,11 @@ class ScanOptions:
 
 class Preamble(NamedTuple):
     """What every scan starts from: the configuration its findings are judged by, the rules
-    that configuration and the options select, and every rule id (names are checked against)."""
+    that configuration and the options select (by id: a rule is imported only when the target
+    holds what it reads), and every rule id (names are checked against)."""
 
     config: Config
-    rules: list[Rule]
+    rules: tuple[str, ...]
     rule_ids: frozenset[str]
 
 
@@ -67,7 +69,7 @@ def preamble(root: Path, options: ScanOptions, configuration: str, directory: in
     upwards, or --config) unless the scan is an outside audit (use_repository_config); "explicit",
     only a --config the user named; "none", nowhere. `directory`: `root` already opened
     race-free (`mcpharden serve`), the configuration then read through it."""
-    rule_ids = frozenset(rule.id for rule in all_rules())
+    rule_ids = frozenset(RULES)
     if configuration == "own":
         configured = options.use_repository_config
     else:
@@ -80,7 +82,7 @@ def preamble(root: Path, options: ScanOptions, configuration: str, directory: in
 
         folders = config_folders(root) if own and directory is None else [(root, "")]
         config = replace(config, ignore_files=find_ignore_files(folders if own else [], options.ignore_path, rule_ids,
-                                                                all_rules(), directory))
+                                                                directory))
     return Preamble(config, _selected_rules(config, options, rule_ids), rule_ids)
 
 
@@ -182,13 +184,13 @@ def _home_matches(home: Path, pattern: str, notices: list[Notice]) -> list[str]:
     return found[:MAX_CLIENT_FILES]
 
 
-def _selected_rules(config: Config, options: ScanOptions, rule_ids: frozenset[str]) -> list[Rule]:
+def _selected_rules(config: Config, options: ScanOptions, rule_ids: frozenset[str]) -> tuple[str, ...]:
     if options.select is not None:
         check_rule_ids(options.select, rule_ids, "--select")
     check_rule_ids(options.ignore, rule_ids, "--ignore")
     selected = set(options.select) if options.select is not None else (set(config.select) if config.select is not None else None)
     ignored = set(options.ignore) | set(config.ignore)
-    return [r for r in all_rules() if (selected is None or r.id in selected) and r.id not in ignored]
+    return tuple(rule_id for rule_id in RULES if (selected is None or rule_id in selected) and rule_id not in ignored)
 
 
 def _artifact_for_file(target: Path) -> Artifact:

@@ -21,13 +21,12 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from mcpharden.knowledge.credentials import credential_kind
 from mcpharden.knowledge.image_contents import credential_file_kind
 from mcpharden.model.build import BuildContext, BuildModel, ContextCopy, ContextFile, ContextLeak
-from mcpharden.model.container import ContainerSpec
 from mcpharden.model.findings import Notice
-from mcpharden.model.pipeline import Pipeline
 from mcpharden.sources.installs import build_knowledge
 from mcpharden.syntax.dockerignore import (
     IgnoreFileError,
@@ -40,6 +39,10 @@ from mcpharden.syntax.dockerignore import (
     path_match,
 )
 from mcpharden.util.budget import FILE_SECONDS, BudgetExceeded, time_budget
+
+if TYPE_CHECKING:
+    from mcpharden.model.container import ContainerSpec
+    from mcpharden.model.pipeline import Pipeline
 
 Reader = Callable[..., "str | None"]
 GIT_FOLDER = ".git/"

@@ -15,8 +15,9 @@ from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
+from mcpharden.errors import ParseError
 from mcpharden.knowledge.base_images import ImageEntry, profile_for
 from mcpharden.model.build import (
     BuildModel,
@@ -38,7 +39,6 @@ from mcpharden.model.build import (
     WorldWritable,
     is_root_user,
 )
-from mcpharden.model.packages import PackageFetch, PackageInstall
 from mcpharden.model.references import BaseImageProfile, ImageRef
 from mcpharden.sources.healthchecks import healthcheck_test
 from mcpharden.sources.installs import absolute, classify, os_packages_installed, remote_code_in
@@ -59,6 +59,9 @@ from mcpharden.syntax.shell import SimpleCommand, split_commands, words_of
 from mcpharden.syntax.variables import ExpansionTooLong, try_expand
 from mcpharden.util.globs import glob_match
 
+if TYPE_CHECKING:
+    from mcpharden.model.packages import PackageFetch, PackageInstall
+
 # Launchers that split_commands unwraps unless asked to keep them (`uv tool install x` must stay).
 _LAUNCHER_WORDS = ("uvx", "uv tool", "pipx", "npm exec", "pnpm dlx")
 
@@ -68,7 +71,7 @@ KNOWN_INSTRUCTIONS = frozenset({
 })
 
 
-class DockerfileError(ValueError):
+class DockerfileError(ParseError):
     """The file is not a Dockerfile we can model (syntax error, no FROM)."""
 
     def __init__(self, message: str, line: int | None = None) -> None:

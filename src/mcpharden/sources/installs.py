@@ -12,11 +12,14 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 from mcpharden.knowledge.build import build_knowledge
 from mcpharden.knowledge.installers import DEV_PACKAGES, DEV_WORDS, INSTALLERS, SYSTEM_PYTHON_DIRS, Flag, InstallerSpec
-from mcpharden.model.build import ManifestVerdict
-from mcpharden.syntax.shell import SimpleCommand
+
+if TYPE_CHECKING:
+    from mcpharden.model.build import ManifestVerdict
+    from mcpharden.syntax.shell import SimpleCommand
 
 # Global options that take a value, so their value is not mistaken for a subcommand.
 _VALUE_OPTIONS = frozenset({

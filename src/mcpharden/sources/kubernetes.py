@@ -23,7 +23,7 @@ from typing import Any
 
 from mcpharden.model.container import ALL_SETTINGS, CommandWord, ContainerSpec, EnvSetting, Mount, PublishedPort
 from mcpharden.model.references import ImageRef
-from mcpharden.syntax.yamlnodes import YamlError, YamlList, YamlMap, load_documents
+from mcpharden.syntax.yamlnodes import HelmTemplate, YamlError, YamlList, YamlMap, load_documents
 
 # kind → path from the object to its pod spec
 POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
@@ -46,10 +46,6 @@ POD_TEMPLATE_PATHS: tuple[tuple[str, ...], ...] = (
     ("template", "spec"),
     ("spec", "podTemplate", "spec"),
 )
-
-
-class HelmTemplate(ValueError):
-    """A Helm template: `{{ }}` makes it invalid YAML until rendered."""
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,14 @@ import posixpath
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mcpharden.model.container import ContainerSpec
 from mcpharden.sources.compose import judged_for_changes
 from mcpharden.sources.kubernetes import _containers, pod_spec_path
 from mcpharden.syntax.yamlnodes import YamlError, YamlList, YamlMap, load_documents
+
+if TYPE_CHECKING:
+    from mcpharden.model.container import ContainerSpec
 
 FileReader = Callable[[str], "str | None"]
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")

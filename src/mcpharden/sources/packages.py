@@ -21,13 +21,16 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
 
-from mcpharden.knowledge.installers import InstallerSpec
 from mcpharden.knowledge.packages import PackageTool, moving_names, runners, tool_installers
 from mcpharden.model.packages import PackageFetch, PackageInstall, PackageRef
 from mcpharden.sources.installs import _VALUE_OPTIONS as INSTALLER_VALUE_OPTIONS
 from mcpharden.sources.installs import PIP_VALUE_OPTIONS, build_knowledge, installer_of, normalize_argv, pip_arguments
 from mcpharden.syntax.shell import split_commands
+
+if TYPE_CHECKING:
+    from mcpharden.knowledge.installers import InstallerSpec
 
 LineOf = Callable[[int], int]
 

@@ -7,12 +7,15 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from mcpharden.knowledge import transports
 from mcpharden.knowledge.transports import start_arguments as _start_table
-from mcpharden.model.build import BuildModel
-from mcpharden.model.container import ContainerSpec
 from mcpharden.model.server import ServerFacts, Transport, TransportEvidence, is_server_port
+
+if TYPE_CHECKING:
+    from mcpharden.model.build import BuildModel
+    from mcpharden.model.container import ContainerSpec
 
 
 @dataclass(frozen=True)

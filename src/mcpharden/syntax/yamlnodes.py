@@ -10,11 +10,17 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from mcpharden.errors import ParseError
+
 MAX_NODES = 200_000
 
 
-class YamlError(ValueError):
+class YamlError(ParseError):
     """Broken YAML, or YAML that expands past the node budget."""
+
+
+class HelmTemplate(ValueError):
+    """A Helm template: `{{ }}` makes it invalid YAML until rendered."""
 
 
 class YamlMap(dict):

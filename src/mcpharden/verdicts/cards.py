@@ -9,15 +9,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mcpharden.knowledge.credentials import is_credential_name
 from mcpharden.knowledge.runtime import sensitive_mount, socket_exposed
-from mcpharden.model.build import BuildModel
 from mcpharden.model.card import DOCUMENTATION, HELPER, SERVER, FetchedPackage, HostMount, OpenEntry, PublishedPort, ServerCard
-from mcpharden.model.container import ContainerSpec
-from mcpharden.model.findings import Finding
 from mcpharden.model.packages import PackageFetch, installed_copy
-from mcpharden.model.project import Project
+
+if TYPE_CHECKING:
+    from mcpharden.model.build import BuildModel
+    from mcpharden.model.container import ContainerSpec
+    from mcpharden.model.findings import Finding
+    from mcpharden.model.project import Project
 
 # The rules whose findings are ways in that need no secret, and what the card calls them.
 OPEN_ENTRY_RULES = {"mcp-transport-unprotected": "MCP endpoint", "default-credentials-exposed": "default login"}

@@ -18,10 +18,13 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mcpharden.errors import UsageError
-from mcpharden.model.image import ImageModel, Package
 from mcpharden.vulns.versions import COMPARATORS, InvalidVersion
+
+if TYPE_CHECKING:
+    from mcpharden.model.image import ImageModel, Package
 
 MAX_ADVISORY_BYTES = 8 * 1024**2
 # A dump: entries, zip directory (loaded whole, one object per entry) and all its advisories
