@@ -92,6 +92,7 @@ def test_the_catalogue_and_the_formats_that_list_every_rule_still_import_them_al
     (tmp_path / "Dockerfile").write_text(DOCKERFILE)
     assert _rules_imported(_imported(tmp_path, "scan", "Dockerfile", "--format", "sarif")) == set(RULES)
     assert _rules_imported(_imported(tmp_path, "rules")) == set(RULES)
+    assert _rules_imported(_imported(tmp_path, "explain", "root-user")) == {"root-user"}
 
 
 @pytest.mark.parametrize("arguments", [("--version",), ("scan", "--help")])

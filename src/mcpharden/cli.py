@@ -585,13 +585,12 @@ def _rules(arguments: argparse.Namespace) -> int:
 
 
 def _explain(arguments: argparse.Namespace) -> int:
-    from mcpharden.rules import rules_by_id
+    from mcpharden.rules import RULES, rule
     from mcpharden.rules.pages import page_markdown
 
-    rule = rules_by_id().get(arguments.rule)
-    if rule is None:
+    if arguments.rule not in RULES:
         from mcpharden.scan.config import unknown_rule_message
 
-        raise UsageError(unknown_rule_message([arguments.rule], frozenset(rules_by_id())))
-    sys.stdout.write(page_markdown(rule))
+        raise UsageError(unknown_rule_message([arguments.rule], frozenset(RULES)))
+    sys.stdout.write(page_markdown(rule(arguments.rule)))
     return EXIT_OK

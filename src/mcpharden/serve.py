@@ -490,13 +490,12 @@ def _list_rules() -> list[dict[str, str]]:
 
 
 def _explain_rule(rule_id: str) -> str:
-    from mcpharden.rules import rules_by_id
+    from mcpharden.rules import RULES, rule
     from mcpharden.rules.pages import page_markdown
 
-    rule = rules_by_id().get(rule_id)
-    if rule is None:
+    if rule_id not in RULES:
         raise ValueError(f"unknown rule {rule_id!r}: list_rules names them all")
-    return page_markdown(rule)
+    return page_markdown(rule(rule_id))
 
 
 def _safe(text: str) -> str:

@@ -3,6 +3,7 @@ it reads to what its check reads on the rule's samples, its fix availability to 
 fix` does on its bad samples and to the fixers' dispatch tables."""
 
 import dataclasses
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from rule_samples import Sample, findings_of, repository, samples, scan_sample
 import mcpharden.rules
 from mcpharden import __version__, scan
 from mcpharden.model.project import Project
-from mcpharden.rules import RULE_MODULES, RULES, all_rules
+from mcpharden.rules import RULES, all_rules
 from mcpharden.rules.base import FIX_AVAILABILITY, PHASES, PROJECT_CONTEXT, READS
 from mcpharden.scan import judge
 
@@ -21,10 +22,10 @@ RULES_DIR = Path(mcpharden.rules.__file__).parent
 
 
 def test_one_flat_module_per_rule_named_after_its_id():
-    assert [rule.id.replace("-", "_") for rule in all_rules()] == list(RULE_MODULES)
-    assert len(set(RULE_MODULES)) == len(RULE_MODULES)
+    for rule in ALL_RULES:  # each module's RULE is the rule of the module's name
+        assert sys.modules[f"mcpharden.rules.{rule.id.replace('-', '_')}"].RULE is rule
     modules = {path.stem for path in RULES_DIR.glob("*.py")} - {"__init__", "base", "pages"}
-    assert modules == set(RULE_MODULES)
+    assert modules == {rule_id.replace("-", "_") for rule_id in RULES}
     assert not [path for path in RULES_DIR.iterdir() if path.is_dir() and path.name != "__pycache__"]
 
 

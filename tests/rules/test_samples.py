@@ -8,7 +8,8 @@ import re
 import pytest
 from rule_samples import SAMPLE_NAME, Sample, findings_of, samples, scan_sample
 
-from mcpharden.rules import all_rules, rules_by_id
+from mcpharden.rules import all_rules
+from mcpharden.rules import rule as rule_by_id
 from mcpharden.rules.pages import page_markdown, samples_root
 
 RULES = all_rules()
@@ -75,5 +76,5 @@ def test_pages_never_show_a_credential():
         for _, source in shape_searches():
             for token in shape_pattern(source).findall(page):
                 assert not credential_kind("", token), (rule.id, token)
-    shown = page_markdown(rules_by_id()["secret-in-run-config"])
+    shown = page_markdown(rule_by_id("secret-in-run-config"))
     assert "GITHUB_PERSONAL_ACCESS_TOKEN=ghp_…" in shown  # the sample's token, cut to its prefix

@@ -73,7 +73,6 @@ RULES: dict[str, tuple[str, ...]] = {
     "ssh-server-in-image": ("BuildModel", "ImageModel"),
     "server-not-in-container": ("ClientServer",),
 }
-RULE_MODULES = tuple(rule_id.replace("-", "_") for rule_id in RULES)
 
 
 def rule(rule_id: str) -> Rule:
@@ -91,10 +90,6 @@ def _load(rule_id: str) -> Rule:
 def all_rules() -> tuple[Rule, ...]:
     """Every rule, every module imported: for the catalogue (`mcpharden rules`, SARIF, pages)."""
     return tuple(_load(rule_id) for rule_id in RULES)
-
-
-def rules_by_id() -> dict[str, Rule]:
-    return {rule.id: rule for rule in all_rules()}
 
 
 def rules_reading(rule_ids, present: set[str]) -> list[Rule]:
